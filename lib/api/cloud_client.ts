@@ -1,0 +1,279 @@
+/**
+ * The cloud-format client (`…/tecloud/api/v1/file/{query,upload,download,quota}`)
+ * used against appliances (`--ip`) and the Check Point cloud (`--url`).
+ *
+ * Every answer is validated at the edge; HTTP-level passing failures are
+ * retried with jittered back-off; the `te_cookie` the service sets is sent
+ * back for server affinity.
+ *
+ * @example
+ * ```ts
+ * import { CloudClient } from "./cloud_client.ts";
+ * import { HttpClient } from "./http.ts";
+ * const ca = await Deno.readTextFile("tests/fixtures/tls/ca.pem");
+ * const http = new HttpClient("https://127.0.0.1:18194", { trust: { kind: "ca", caPem: [ca] } });
+ * const client = new CloudClient(http);
+ * const answer = await client.query([{ sha1: "da39a3ee5e6b4b0d3255bfef95601890afd80709" }]);
+ * console.log(answer.items[0].status.label);
+ * http.close();
+ * ```
+ * @module
+ */
+
+import {
+  parseQuotaBody,
+  parseResponseBody,
+  type QuotaInfo,
+  type RequestItem,
+  type ResponseBody,
+  type ResponseItem,
+} from "./cloud_types.ts";
+import { type HttpAnswer, HttpClient, NetworkError, type RequestBody } from "./http.ts";
+import { multipartUpload, type UploadSource } from "./multipart.ts";
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
+import { parseJsonText, ProtocolError } from "./validate.ts";
+
+/** The API path on appliances and the cloud. */
+export const DEFAULT_API_PATH = "/tecloud/api/v1/file/";
+
+/** An HTTP status the client did not expect. */
+export class HttpStatusError extends Error {
+  override name = "HttpStatusError";
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+  /** 5xx and 429 pass; 4xx are permanent. */
+  get transient(): boolean {
+    return this.status >= 500 || this.status === 429;
+  }
+}
+
+/** The service refused the API key (HTTP 401/403). Stops the run. */
+export class AuthError extends Error {
+  override name = "AuthError";
+}
+
+/**
+ * Whether an error from this client is worth retrying.
+ *
+ * @example
+ * ```ts
+ * import { HttpStatusError, isTransient } from "./cloud_client.ts";
+ * isTransient(new HttpStatusError(503, "busy")); // true
+ * isTransient(new HttpStatusError(404, "no such path")); // false
+ * ```
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  if (error instanceof HttpStatusError) return error.transient;
+  // A garbled answer is usually a proxy or a restarting service; a few tries cost little.
+  return error instanceof ProtocolError;
+}
+
+/** Options of a {@linkcode CloudClient}. */
+export interface CloudClientOptions {
+  /** Sent as `Authorization: <key>` (bare, as the service wants). Never logged. */
+  apiKey?: string;
+  /** API path; default `/tecloud/api/v1/file/`. */
+  apiPath?: string;
+  retry?: RetryPolicy;
+  /** Told about each retry, for the log. */
+  onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void;
+  signal?: AbortSignal;
+}
+
+/** A downloaded report or cleaned file. */
+export interface Download {
+  /** From `Content-Disposition`, when the server gave one. */
+  fileName?: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Reads the file name out of a `Content-Disposition` header, quoted or not,
+ * or in the RFC 5987 `filename*=UTF-8''…` form.
+ *
+ * @example
+ * ```ts
+ * import { contentDispositionName } from "./cloud_client.ts";
+ * contentDispositionName('attachment; filename="report.pdf"'); // "report.pdf"
+ * ```
+ */
+export function contentDispositionName(header: string | null): string | undefined {
+  if (!header) return undefined;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch { /* fall back to the plain form */ }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/.exec(header);
+  const name = plain?.[1] ?? plain?.[2]?.trim();
+  return name || undefined;
+}
+
+/**
+ * A cloud-format API client.
+ *
+ * @example
+ * ```ts
+ * import { CloudClient } from "./cloud_client.ts";
+ * import { HttpClient } from "./http.ts";
+ * const http = new HttpClient("https://10.1.1.5:18194", { trust: { kind: "insecure" } });
+ * const client = new CloudClient(http, { apiKey: "k" });
+ * ```
+ */
+export class CloudClient {
+  readonly #http: HttpClient;
+  readonly #options: CloudClientOptions;
+  readonly #path: string;
+  #cookie?: string;
+
+  constructor(http: HttpClient, options: CloudClientOptions = {}) {
+    this.#http = http;
+    this.#options = options;
+    const path = options.apiPath ?? DEFAULT_API_PATH;
+    this.#path = path.endsWith("/") ? path : `${path}/`;
+  }
+
+  /** Host name for messages. */
+  get host(): string {
+    return this.#http.host;
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = { ...extra };
+    if (this.#options.apiKey) headers["authorization"] = this.#options.apiKey;
+    if (this.#cookie) headers["cookie"] = `te_cookie=${this.#cookie}`;
+    return headers;
+  }
+
+  #remember(answer: HttpAnswer): void {
+    const setCookie = answer.headers.get("set-cookie");
+    const match = setCookie && /(?:^|[,;\s])te_cookie=([^;,\s]+)/.exec(setCookie);
+    if (match) this.#cookie = match[1];
+  }
+
+  async #send(
+    what: string,
+    method: string,
+    op: string,
+    body?: RequestBody,
+    contentType?: string,
+  ): Promise<HttpAnswer> {
+    const headers = this.#headers(contentType ? { "content-type": contentType } : {});
+    const answer = await this.#http.request(method, this.#path + op, {
+      headers,
+      body,
+      signal: this.#options.signal,
+    });
+    this.#remember(answer);
+    if (answer.status === 401 || answer.status === 403) {
+      await answer.discard();
+      throw new AuthError(
+        `${this.host} refused the API key (HTTP ${answer.status}); check --api-key-file`,
+      );
+    }
+    if (answer.status < 200 || answer.status >= 300) {
+      const text = (await answer.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
+      throw new HttpStatusError(
+        answer.status,
+        `${what}: HTTP ${answer.status} from ${this.host}${text ? `: ${text}` : ""}`,
+      );
+    }
+    return answer;
+  }
+
+  #retry<T>(what: string, task: () => Promise<T>): Promise<T> {
+    return withRetry(
+      task,
+      this.#options.retry ?? DEFAULT_RETRY,
+      isTransient,
+      (error, attempt, delay) => this.#options.onRetry?.(what, error, attempt, delay),
+      this.#options.signal,
+    );
+  }
+
+  /**
+   * Queries many files in one request. The answer keeps the server's shape
+   * (array or object); callers match items by digest, not by position.
+   *
+   * @example
+   * ```ts
+   * import { CloudClient } from "./cloud_client.ts";
+   * declare const client: CloudClient;
+   * const { items } = await client.query([{ sha1: "…", features: ["te"] }]);
+   * ```
+   */
+  query(items: RequestItem[]): Promise<ResponseBody> {
+    const body = new TextEncoder().encode(JSON.stringify({ request: items }));
+    return this.#retry("query", async () => {
+      const answer = await this.#send("query", "POST", "query", body, "application/json");
+      return parseResponseBody(parseJsonText(await answer.text(), "query answer"), "query answer");
+    });
+  }
+
+  /**
+   * Uploads one file, streamed from disk with a `Content-Length`.
+   *
+   * @example
+   * ```ts
+   * import { CloudClient } from "./cloud_client.ts";
+   * declare const client: CloudClient;
+   * const item = await client.upload({ path: "/in/a.pdf", size: 10, name: "a.pdf" }, {
+   *   features: ["te"],
+   * });
+   * ```
+   */
+  upload(file: UploadSource, item: RequestItem): Promise<ResponseItem> {
+    const json = JSON.stringify({ request: item });
+    return this.#retry("upload", async () => {
+      const { contentType, body } = multipartUpload(json, file);
+      const answer = await this.#send("upload", "POST", "upload", body, contentType);
+      const parsed = parseResponseBody(
+        parseJsonText(await answer.text(), "upload answer"),
+        "upload answer",
+      );
+      if (parsed.items.length !== 1) {
+        throw new ProtocolError(`upload answer: expected one item, got ${parsed.items.length}`);
+      }
+      return parsed.items[0];
+    });
+  }
+
+  /**
+   * Downloads a report or cleaned file by id.
+   *
+   * @example
+   * ```ts
+   * import { CloudClient } from "./cloud_client.ts";
+   * declare const client: CloudClient;
+   * const { fileName, bytes } = await client.download("b1c2…");
+   * ```
+   */
+  download(id: string): Promise<Download> {
+    return this.#retry("download", async () => {
+      const answer = await this.#send("download", "GET", `download?id=${encodeURIComponent(id)}`);
+      const fileName = contentDispositionName(answer.headers.get("content-disposition"));
+      const bytes = await answer.bytes();
+      return fileName ? { fileName, bytes } : { bytes };
+    });
+  }
+
+  /**
+   * Reads the API key's quota (cloud only).
+   *
+   * @example
+   * ```ts
+   * import { CloudClient } from "./cloud_client.ts";
+   * declare const client: CloudClient;
+   * (await client.quota()).remain_quota_hour;
+   * ```
+   */
+  quota(): Promise<QuotaInfo> {
+    return this.#retry("quota", async () => {
+      const answer = await this.#send("quota", "POST", "quota");
+      return parseQuotaBody(parseJsonText(await answer.text(), "quota answer"));
+    });
+  }
+}

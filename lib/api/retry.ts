@@ -1,0 +1,106 @@
+/**
+ * Jittered exponential back-off for passing failures (network errors,
+ * HTTP 5xx, in-body 1009/1011), bounded in attempts and delay.
+ *
+ * @example
+ * ```ts
+ * import { withRetry } from "./retry.ts";
+ * const answer = await withRetry(() => fetch("https://example.invalid"), {
+ *   attempts: 3,
+ *   baseMs: 200,
+ *   maxMs: 5_000,
+ * }, () => true);
+ * ```
+ * @module
+ */
+
+/** How often and how long to retry. */
+export interface RetryPolicy {
+  /** Total tries, the first included. */
+  attempts: number;
+  /** Delay scale of the first retry. */
+  baseMs: number;
+  /** Largest delay between tries. */
+  maxMs: number;
+}
+
+/** The default: 6 tries over roughly a minute at most. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 30_000 };
+
+/**
+ * The delay before retry number `attempt` (0 = first retry): "full jitter",
+ * a random point in [base/2, min(max, base·2^attempt)], so that many clients
+ * failing together do not come back together.
+ *
+ * @example
+ * ```ts
+ * import { backoffMs } from "./retry.ts";
+ * backoffMs(3, { attempts: 5, baseMs: 100, maxMs: 10_000 }, () => 1); // 800
+ * ```
+ */
+export function backoffMs(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** attempt);
+  const floor = Math.min(ceiling, policy.baseMs / 2);
+  return Math.round(floor + (ceiling - floor) * random());
+}
+
+/**
+ * Resolves after `ms`, or rejects at once with the signal's reason when it aborts.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "./retry.ts";
+ * await sleep(10);
+ * ```
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `task` until it succeeds, the error is not transient, or the tries
+ * run out; the last error is thrown as it was.
+ *
+ * @example
+ * ```ts
+ * import { withRetry } from "./retry.ts";
+ * let calls = 0;
+ * const value = await withRetry(async () => {
+ *   if (++calls < 2) throw new Error("flaky");
+ *   return 42;
+ * }, { attempts: 3, baseMs: 1, maxMs: 1 }, () => true);
+ * ```
+ */
+export async function withRetry<T>(
+  task: () => Promise<T>,
+  policy: RetryPolicy,
+  isTransient: (error: unknown) => boolean,
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await task();
+    } catch (error) {
+      if (attempt + 1 >= policy.attempts || !isTransient(error) || signal?.aborted) throw error;
+      const delay = backoffMs(attempt, policy);
+      onRetry?.(error, attempt + 1, delay);
+      await sleep(delay, signal);
+    }
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * The Security Gateway "UserCheck" TPAPI (`POST /UserCheck/TPAPI`) as types,
+ * with parsers for requests and answers, the scrub result codes and the
+ * scrubbed parts codes (sk137032, kept in `shared/seeds/`).
+ *
+ * @example
+ * ```ts
+ * import { scrubResultInfo } from "./tpapi_types.ts";
+ * scrubResultInfo(4).message; // "Skipped"
+ * scrubResultInfo(99).message; // "unknown code 99"
+ * ```
+ * @module
+ */
+
+import {
+  parseResponseItem,
+  parseStatus,
+  type ResponseItem,
+  type TeRequest,
+} from "./cloud_types.ts";
+import {
+  expectObject,
+  type JsonObject,
+  numberElement,
+  optionalArray,
+  optionalBoolean,
+  optionalNumber,
+  optionalObject,
+  optionalString,
+  ProtocolError,
+  requiredString,
+  stringElement,
+} from "./validate.ts";
+
+/** The protocol version every TPAPI request carries. */
+export const TPAPI_PROTOCOL_VERSION = "1.1";
+
+/** `scrub_options.scrub_method`: 0 by profile, 1 extract (clean), 2 convert to PDF. */
+export type ScrubMethod = 0 | 1 | 2;
+
+/** `scrub_options` of an UploadFile request. */
+export interface ScrubOptions {
+  scrub_method: ScrubMethod;
+  profile_name?: string;
+  scrubbed_parts_codes?: number[];
+  save_original_file_on_server?: boolean;
+  sender?: string;
+}
+
+/** `te_options` of an UploadFile request. */
+export interface TeOptions {
+  file_name?: string;
+  file_type?: string;
+  is_base64?: boolean;
+  features?: string[];
+  te?: TeRequest;
+}
+
+/** Fields every TPAPI request object carries. */
+interface TpapiCommon {
+  protocol_version: string;
+  api_key: string;
+}
+
+/** A QueryFile request object: `features`/`te` sit at the top level. */
+export interface QueryFileRequest extends TpapiCommon {
+  request_name: "QueryFile";
+  md5?: string;
+  sha1?: string;
+  sha256?: string;
+  features?: string[];
+  te?: TeRequest;
+}
+
+/** An UploadFile request object: the file is base64 inside the JSON. */
+export interface UploadFileRequest extends TpapiCommon {
+  request_name: "UploadFile";
+  file_enc_data: string;
+  file_orig_name?: string;
+  te_options?: TeOptions;
+  scrub_options?: ScrubOptions;
+}
+
+/** Either TPAPI request object. */
+export type TpapiRequest = QueryFileRequest | UploadFileRequest;
+
+/** The `scrub` section of an UploadFile answer. */
+export interface ScrubResult {
+  scrub_result: number;
+  file_enc_data?: string;
+  output_file_name?: string;
+  message?: string;
+  scrub_method?: string;
+  scrubbed_content?: string;
+  scrub_time?: string;
+  scrub_activity?: string;
+  real_extension?: string;
+  input_real_extension?: string;
+  orig_file_url?: string;
+  risk?: number;
+  protection_name?: string;
+  protection_type?: string;
+}
+
+/** One TPAPI answer object: the cloud-format answer nests under `te`. */
+export interface TpapiResponseItem {
+  protocol_version?: string;
+  src_ip?: string;
+  te?: ResponseItem;
+  scrub?: ScrubResult;
+}
+
+/** What a client does with a scrub result. */
+export type ScrubOutcome = "cleaned" | "unchanged" | "retry" | "failed";
+
+/** A row of the scrub result table. */
+export interface ScrubResultInfo {
+  code: number;
+  message: string;
+  outcome: ScrubOutcome;
+}
+
+const SCRUB_RESULTS: Record<number, Omit<ScrubResultInfo, "code">> = {
+  [-1]: { message: "Cancelled", outcome: "failed" },
+  0: { message: "OK", outcome: "cleaned" },
+  1: { message: "Failed", outcome: "failed" },
+  2: { message: "Timeout", outcome: "retry" },
+  3: { message: "Unsupported", outcome: "failed" },
+  4: { message: "Skipped", outcome: "unchanged" },
+  5: { message: "Error", outcome: "retry" },
+  6: { message: "Disk limit reached", outcome: "retry" },
+  7: { message: "Password protected", outcome: "failed" },
+  8: { message: "Protected by DocSec", outcome: "failed" },
+  9: { message: "Out of memory", outcome: "retry" },
+  15: { message: "Unknown", outcome: "failed" },
+  17: { message: "Larger than next hop size limit", outcome: "failed" },
+};
+
+/**
+ * Looks up a scrub result code; codes the gateway guide does not name are
+ * reported as `unknown code N`, never a crash (te_api's enum raised here).
+ *
+ * @example
+ * ```ts
+ * import { scrubResultInfo } from "./tpapi_types.ts";
+ * scrubResultInfo(0).outcome; // "cleaned"
+ * scrubResultInfo(12).outcome; // "failed"
+ * ```
+ */
+export function scrubResultInfo(code: number): ScrubResultInfo {
+  const known = SCRUB_RESULTS[code];
+  return known ? { code, ...known } : { code, message: `unknown code ${code}`, outcome: "failed" };
+}
+
+/** Scrubbed parts codes and their display names (sk137032). */
+export const SCRUBBED_PARTS: Readonly<Record<number, string>> = {
+  1017: "Custom Properties",
+  1018: "Database Queries",
+  1019: "Embedded Objects",
+  1021: "Fast Save Data",
+  1025: "Linked Objects",
+  1026: "Macros And Code",
+  1034: "Sensitive Hyperlinks",
+  1036: "Statistic Properties",
+  1037: "Summary Properties",
+  1137: "PDF Go To Remote Actions",
+  1139: "PDF Launch Actions",
+  1141: "PDF URI Actions",
+  1142: "PDF Sound Actions",
+  1143: "PDF Movie Actions",
+  1150: "PDF JavaScript Actions",
+  1151: "PDF Submit Form Actions",
+};
+
+/** The parts removed when a request names none (the appliance clients' default). */
+export const DEFAULT_SCRUBBED_PARTS: readonly number[] = [
+  1018,
+  1019,
+  1021,
+  1025,
+  1026,
+  1034,
+  1137,
+  1139,
+  1141,
+  1142,
+  1143,
+  1150,
+  1151,
+];
+
+function parseTeRequest(obj: JsonObject, path: string): TeRequest | undefined {
+  const te = optionalObject(obj, "te", path);
+  if (!te) return undefined;
+  const out: TeRequest = {};
+  const reports = optionalArray(te, "reports", `${path}.te`, stringElement);
+  if (reports) out.reports = reports;
+  return out;
+}
+
+function parseScrubOptions(obj: JsonObject, path: string): ScrubOptions | undefined {
+  const raw = optionalObject(obj, "scrub_options", path);
+  if (!raw) return undefined;
+  const p = `${path}.scrub_options`;
+  const method = optionalNumber(raw, "scrub_method", p);
+  if (method !== 0 && method !== 1 && method !== 2) {
+    throw new ProtocolError(`${p}.scrub_method: expected 0, 1 or 2, got ${JSON.stringify(method)}`);
+  }
+  const options: ScrubOptions = { scrub_method: method };
+  const profile = optionalString(raw, "profile_name", p);
+  if (profile !== undefined) options.profile_name = profile;
+  if (method === 0 && !profile) {
+    throw new ProtocolError(`${p}.profile_name: required when scrub_method is 0`);
+  }
+  const codes = optionalArray(raw, "scrubbed_parts_codes", p, numberElement);
+  if (codes) options.scrubbed_parts_codes = codes;
+  const save = optionalBoolean(raw, "save_original_file_on_server", p);
+  if (save !== undefined) options.save_original_file_on_server = save;
+  const sender = optionalString(raw, "sender", p);
+  if (sender !== undefined) options.sender = sender;
+  return options;
+}
+
+/**
+ * Validates one TPAPI request object.
+ *
+ * @example
+ * ```ts
+ * import { parseTpapiRequest } from "./tpapi_types.ts";
+ * const r = parseTpapiRequest({
+ *   protocol_version: "1.1", api_key: "k", request_name: "QueryFile", md5: "ab",
+ * }, "request[0]");
+ * r.request_name; // "QueryFile"
+ * ```
+ */
+export function parseTpapiRequest(value: unknown, path: string): TpapiRequest {
+  const obj = expectObject(value, path);
+  const protocolVersion = optionalString(obj, "protocol_version", path) ?? "";
+  const apiKey = optionalString(obj, "api_key", path) ?? "";
+  const name = requiredString(obj, "request_name", path);
+  const common = { protocol_version: protocolVersion, api_key: apiKey };
+  if (name === "QueryFile") {
+    const request: QueryFileRequest = { ...common, request_name: "QueryFile" };
+    for (const key of ["md5", "sha1", "sha256"] as const) {
+      const digest = optionalString(obj, key, path);
+      if (digest) request[key] = digest.toLowerCase();
+    }
+    if (!request.md5 && !request.sha1 && !request.sha256) {
+      throw new ProtocolError(`${path}: QueryFile needs md5, sha1 or sha256`);
+    }
+    const features = optionalArray(obj, "features", path, stringElement);
+    if (features) request.features = features;
+    const te = parseTeRequest(obj, path);
+    if (te) request.te = te;
+    return request;
+  }
+  if (name === "UploadFile") {
+    const data = requiredString(obj, "file_enc_data", path);
+    const request: UploadFileRequest = {
+      ...common,
+      request_name: "UploadFile",
+      file_enc_data: data,
+    };
+    const origName = optionalString(obj, "file_orig_name", path);
+    if (origName !== undefined) request.file_orig_name = origName;
+    const teRaw = optionalObject(obj, "te_options", path);
+    if (teRaw) {
+      const p = `${path}.te_options`;
+      const te: TeOptions = {};
+      for (const key of ["file_name", "file_type"] as const) {
+        const text = optionalString(teRaw, key, p);
+        if (text !== undefined) te[key] = text;
+      }
+      const isBase64 = optionalBoolean(teRaw, "is_base64", p);
+      if (isBase64 !== undefined) te.is_base64 = isBase64;
+      const features = optionalArray(teRaw, "features", p, stringElement);
+      if (features) te.features = features;
+      const teRequest = parseTeRequest(teRaw, p);
+      if (teRequest) te.te = teRequest;
+      request.te_options = te;
+    }
+    const scrub = parseScrubOptions(obj, path);
+    if (scrub) request.scrub_options = scrub;
+    if (!request.te_options && !request.scrub_options) {
+      throw new ProtocolError(`${path}: UploadFile needs te_options or scrub_options`);
+    }
+    return request;
+  }
+  throw new ProtocolError(
+    `${path}.request_name: expected "QueryFile" or "UploadFile", got ${JSON.stringify(name)}`,
+  );
+}
+
+/**
+ * Validates a `scrub` section.
+ *
+ * @example
+ * ```ts
+ * import { parseScrubResult } from "./tpapi_types.ts";
+ * parseScrubResult({ scrub_result: 4, file_enc_data: "" }, "scrub").scrub_result; // 4
+ * ```
+ */
+export function parseScrubResult(value: unknown, path: string): ScrubResult {
+  const obj = expectObject(value, path);
+  const code = optionalNumber(obj, "scrub_result", path);
+  if (code === undefined) throw new ProtocolError(`${path}.scrub_result: missing`);
+  for (
+    const key of [
+      "file_enc_data",
+      "output_file_name",
+      "message",
+      "scrub_method",
+      "scrubbed_content",
+      "scrub_time",
+      "protection_type",
+    ]
+  ) {
+    optionalString(obj, key, path);
+  }
+  optionalNumber(obj, "risk", path);
+  return obj as unknown as ScrubResult;
+}
+
+/**
+ * Validates a TPAPI answer body (`response` as an object or an array).
+ *
+ * @example
+ * ```ts
+ * import { parseTpapiResponseBody } from "./tpapi_types.ts";
+ * parseTpapiResponseBody({ response: [{ protocol_version: "1.1" }] }).length; // 1
+ * ```
+ */
+export function parseTpapiResponseBody(value: unknown): TpapiResponseItem[] {
+  const body = expectObject(value, "gateway answer");
+  const raw = body.response;
+  if (raw === undefined) throw new ProtocolError(`gateway answer: no "response" field`);
+  const list = Array.isArray(raw) ? raw : [raw];
+  return list.map((element, i) => {
+    const path = `gateway answer: response[${i}]`;
+    const obj = expectObject(element, path);
+    optionalString(obj, "protocol_version", path);
+    optionalString(obj, "src_ip", path);
+    if (obj.te !== undefined && obj.te !== null) parseResponseItem(obj.te, `${path}.te`);
+    if (obj.scrub !== undefined && obj.scrub !== null) parseScrubResult(obj.scrub, `${path}.scrub`);
+    if (obj.status !== undefined) parseStatus(obj.status, `${path}.status`);
+    return obj as TpapiResponseItem;
+  });
+}

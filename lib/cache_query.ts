@@ -1,0 +1,135 @@
+/**
+ * The cache-query stage: looks hashed files up in batches, so that a tree
+ * the appliance already knows costs a few requests per thousand files.
+ *
+ * Files the cache settles (FOUND, or a permanent error) go on settled; files
+ * it does not know go on to be uploaded; files it is still emulating (a run
+ * that was interrupted, a copy uploaded by someone else) go on to be polled
+ * without a second upload.
+ *
+ * @example
+ * ```ts
+ * import { cacheQueryStage } from "./cache_query.ts";
+ * import type { ApplianceSession } from "./session.ts";
+ * declare const session: ApplianceSession;
+ * const stage = cacheQueryStage(session, { flushMs: 50, dryRun: false });
+ * ```
+ * @module
+ */
+
+import { isFatal } from "./fatal.ts";
+import { decide } from "./decide.ts";
+import type { Job, PipelineItem } from "./scan_types.ts";
+import type { ApplianceSession } from "./session.ts";
+import { describeStatus } from "./api/status.ts";
+
+/** Options of the cache-query stage. */
+export interface CacheQueryOptions {
+  /** How long a partial batch waits for more files before it is sent. */
+  flushMs: number;
+  /** Hash and query only: unknown files are reported, not uploaded. */
+  dryRun: boolean;
+}
+
+/**
+ * The stage.
+ *
+ * @example
+ * ```ts
+ * import { cacheQueryStage } from "./cache_query.ts";
+ * import type { ApplianceSession } from "./session.ts";
+ * declare const session: ApplianceSession;
+ * cacheQueryStage(session, { flushMs: 20, dryRun: true });
+ * ```
+ */
+export function cacheQueryStage(
+  session: ApplianceSession,
+  options: CacheQueryOptions,
+): TransformStream<PipelineItem, PipelineItem> {
+  let batch: Job[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let sending: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | undefined;
+  let out: TransformStreamDefaultController<PipelineItem>;
+
+  async function send(jobs: Job[]): Promise<void> {
+    let answers;
+    try {
+      answers = await session.query(jobs.map((job) => job.file));
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      const reason = `cache query failed: ${(error as Error).message}`;
+      for (const job of jobs) out.enqueue(session.settleError(job, reason));
+      return;
+    }
+    await Promise.all(jobs.map(async (job) => {
+      const item = answers.get(job.file);
+      if (!item) {
+        // No answer for this file: let the poller ask again (and upload if unknown).
+        out.enqueue({ ...job, needsUpload: false });
+        return;
+      }
+      const decision = decide(item, "cache");
+      if (decision.kind === "final") {
+        out.enqueue(await session.settleFinal(job, item, decision, false));
+      } else if (decision.kind === "error") {
+        out.enqueue(session.settleError(job, decision.reason, item));
+      } else if (options.dryRun) {
+        const status = decision.kind === "upload"
+          ? "not in the appliance's cache"
+          : `appliance answered ${describeStatus(item.status)}`;
+        out.enqueue({
+          kind: "settled",
+          file: job.file,
+          outcome: { state: "skipped", reason: `dry run: ${status}`, response: item },
+        });
+      } else {
+        if (decision.kind === "early-malicious") {
+          out.enqueue({ kind: "early", file: job.file, response: item });
+        }
+        out.enqueue({
+          ...job,
+          needsUpload: decision.kind === "upload",
+          earlySent: decision.kind === "early-malicious",
+        });
+      }
+    }));
+  }
+
+  function flush(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!batch.length) return sending;
+    const jobs = batch;
+    batch = [];
+    // Batches go out one after another, so answers keep coming in order of arrival.
+    sending = sending.then(() => send(jobs)).catch((error) => {
+      failure ??= { error };
+      out.error(error);
+    });
+    return sending;
+  }
+
+  return new TransformStream<PipelineItem, PipelineItem>({
+    start(controller) {
+      out = controller;
+    },
+    async transform(item, controller) {
+      if (failure) throw failure.error;
+      if (item.kind !== "job") {
+        controller.enqueue(item);
+        return;
+      }
+      batch.push(item);
+      if (batch.length >= session.options.batchSize) {
+        await flush();
+      } else if (timer === undefined) {
+        timer = setTimeout(flush, options.flushMs);
+      }
+    },
+    async flush() {
+      await flush();
+      if (failure) throw failure.error;
+    },
+  });
+}

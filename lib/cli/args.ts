@@ -1,0 +1,374 @@
+/**
+ * The `scan` command line: te-scan's option names, te_api's flags as
+ * aliases (so existing cron lines run unchanged), `--config` files, and
+ * validation into a typed {@linkcode ScanArgs}.
+ *
+ * @example
+ * ```ts
+ * import { parseScanArgs } from "./args.ts";
+ * const args = parseScanArgs(["-in", "/drop", "-ip", "10.1.1.5", "-n", "8"]);
+ * args.input; // "/drop"
+ * args.concurrency; // 8
+ * ```
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type Feature, FEATURES, REPORT_FORMATS, type ReportFormat } from "../api/cloud_types.ts";
+
+/** A command line that cannot be run: exit 3, nothing scanned. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** The scan command's settings, validated. */
+export interface ScanArgs {
+  input?: string;
+  reportsDir: string;
+  benign?: string;
+  quarantine?: string;
+  error?: string;
+  /** `--ip` values, `HOST[:PORT]`. */
+  appliances: string[];
+  url?: string;
+  concurrency: number;
+  pollIntervalMs: number;
+  timeoutMs: number;
+  reports: ReportFormat[];
+  features: Feature[];
+  images: string[];
+  caCert?: string;
+  pin?: string;
+  insecure: boolean;
+  apiKeyFile?: string;
+  apiKey?: string;
+  recursive: boolean;
+  followSymlinks: boolean;
+  include: string[];
+  exclude: string[];
+  maxSize?: number;
+  copy: boolean;
+  dryRun: boolean;
+  json: boolean;
+  quiet: boolean;
+  batchSize: number;
+  help: boolean;
+  version: boolean;
+}
+
+/** te_api's flags, single-dash long names and `--input_directory` forms. */
+const ALIASES: Record<string, string> = {
+  "-in": "--in",
+  "--input_directory": "--in",
+  "-rep": "--rep",
+  "--reports_directory": "--rep",
+  "-ip": "--ip",
+  "--appliance_ip": "--ip",
+  "-out": "--out",
+  "--benign_directory": "--out",
+  "-jail": "--jail",
+  "--quarantine_directory": "--jail",
+  "-error": "--error",
+  "--error_directory": "--error",
+};
+
+const OPTIONS = {
+  in: { type: "string" },
+  rep: { type: "string" },
+  out: { type: "string" },
+  jail: { type: "string" },
+  error: { type: "string" },
+  ip: { type: "string", multiple: true },
+  url: { type: "string" },
+  concurrency: { type: "string", short: "n" },
+  "poll-interval": { type: "string" },
+  timeout: { type: "string" },
+  reports: { type: "string" },
+  features: { type: "string" },
+  images: { type: "string" },
+  "ca-cert": { type: "string" },
+  pin: { type: "string" },
+  insecure: { type: "boolean" },
+  "api-key-file": { type: "string" },
+  "api-key": { type: "string" },
+  recursive: { type: "boolean" },
+  "follow-symlinks": { type: "boolean" },
+  include: { type: "string", multiple: true },
+  exclude: { type: "string", multiple: true },
+  "max-size": { type: "string" },
+  copy: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  "batch-size": { type: "string" },
+  config: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+  // Named in the product's option list; the transports behind them come with their own issues.
+  gateway: { type: "string" },
+  extract: { type: "string" },
+  clean: { type: "string" },
+  parts: { type: "string" },
+  watch: { type: "boolean" },
+  settle: { type: "string" },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type RawValues = Partial<Record<OptionName, string | boolean | string[]>>;
+
+const NOT_YET: OptionName[] = ["gateway", "extract", "clean", "parts", "watch", "settle"];
+
+/**
+ * Rewrites te_api's flags to te-scan's (`-in X`, `--input_directory=X` → `--in X`).
+ *
+ * @example
+ * ```ts
+ * import { rewriteAliases } from "./args.ts";
+ * rewriteAliases(["-jail", "/q", "--benign_directory=/ok"]); // ["--jail", "/q", "--out=/ok"]
+ * ```
+ */
+export function rewriteAliases(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const [i, arg] of argv.entries()) {
+    if (arg === "--") return [...out, ...argv.slice(i)];
+    const eq = arg.indexOf("=");
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const target = ALIASES[name];
+    out.push(target ? target + (eq > 0 ? arg.slice(eq) : "") : arg);
+  }
+  return out;
+}
+
+/**
+ * Parses a size: bytes, or with a unit K/M/G/T (powers of 1024; `KB`, `KiB`
+ * and `k` all mean 1024).
+ *
+ * @example
+ * ```ts
+ * import { parseSize } from "./args.ts";
+ * parseSize("10M"); // 10485760
+ * parseSize("1.5GiB"); // 1610612736
+ * ```
+ */
+export function parseSize(text: string, option = "--max-size"): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  if (!match) throw new UsageError(`${option}: not a size: ${JSON.stringify(text)} (try 10M, 2G)`);
+  const power = " kmgt".indexOf(match[2].toLowerCase() || " ");
+  return Math.floor(Number(match[1]) * 1024 ** power);
+}
+
+function parseNumber(text: string, option: string, min: number, integer = false): number {
+  const value = Number(text);
+  if (
+    !text.trim() || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))
+  ) {
+    const kind = integer ? "a whole number" : "a number";
+    throw new UsageError(`${option}: expected ${kind} >= ${min}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function parseList<T extends string>(text: string, option: string, allowed: readonly T[]): T[] {
+  const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw new UsageError(
+        `${option}: unknown value ${JSON.stringify(item)} (one of: ${allowed.join(", ")})`,
+      );
+    }
+  }
+  return [...new Set(items)] as T[];
+}
+
+function readConfig(path: string): RawValues {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new UsageError(
+      `--config: cannot read ${path}: ${(error as Error).message.split("\n")[0]}`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--config: ${path} is not valid JSON`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new UsageError(`--config: ${path} must hold a JSON object of option names`);
+  }
+  const values: RawValues = {};
+  for (const [key, value] of Object.entries(data)) {
+    const name = (ALIASES[`--${key}`]?.slice(2) ?? key) as OptionName;
+    const spec = OPTIONS[name];
+    if (!spec || name === "config") {
+      throw new UsageError(`--config: unknown option ${JSON.stringify(key)} in ${path}`);
+    }
+    if (spec.type === "boolean" && typeof value !== "boolean") {
+      throw new UsageError(`--config: ${key} must be true or false in ${path}`);
+    }
+    if (spec.type === "string") {
+      const list = Array.isArray(value) ? value : [value];
+      if (!list.every((v) => typeof v === "string" || typeof v === "number")) {
+        throw new UsageError(`--config: ${key} must be a string in ${path}`);
+      }
+      const strings = list.map(String);
+      values[name] = "multiple" in spec ? strings : strings.join(",");
+      continue;
+    }
+    values[name] = value as boolean;
+  }
+  return values;
+}
+
+/**
+ * Parses and validates the scan command line. Command-line values win over
+ * `--config` values.
+ *
+ * @example
+ * ```ts
+ * import { parseScanArgs } from "./args.ts";
+ * parseScanArgs(["--in", "/drop", "--ip", "10.0.0.2", "--reports", "summary,xml"]).reports;
+ * // ["summary", "xml"]
+ * ```
+ */
+export function parseScanArgs(argv: string[]): ScanArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rewriteAliases(argv),
+      options: OPTIONS,
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0].replace(/^TypeError: /, ""));
+  }
+  if (parsed.positionals.length) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
+  }
+  const cli = parsed.values as RawValues;
+  const values: RawValues = {
+    ...(typeof cli.config === "string" ? readConfig(cli.config) : {}),
+    ...cli,
+  };
+  for (const name of NOT_YET) {
+    if (values[name] !== undefined) {
+      throw new UsageError(`--${name} is not available in this version of te-scan yet`);
+    }
+  }
+  const str = (name: OptionName) => values[name] as string | undefined;
+  const list = (name: OptionName) => (values[name] as string[] | undefined) ?? [];
+  const flag = (name: OptionName) => values[name] as boolean | undefined;
+
+  const args: ScanArgs = {
+    input: str("in"),
+    reportsDir: str("rep") ?? "te-reports",
+    benign: str("out"),
+    quarantine: str("jail"),
+    error: str("error"),
+    appliances: list("ip"),
+    url: str("url"),
+    concurrency: parseNumber(str("concurrency") ?? "4", "--concurrency", 1, true),
+    pollIntervalMs: parseNumber(str("poll-interval") ?? "5", "--poll-interval", 0.01) * 1000,
+    timeoutMs: parseNumber(str("timeout") ?? "900", "--timeout", 0.1) * 1000,
+    reports: parseList(str("reports") ?? "summary", "--reports", REPORT_FORMATS),
+    features: parseList(str("features") ?? "te,te_eb", "--features", FEATURES),
+    images: (str("images") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    caCert: str("ca-cert"),
+    pin: str("pin"),
+    insecure: flag("insecure") ?? false,
+    apiKeyFile: str("api-key-file"),
+    apiKey: str("api-key"),
+    recursive: flag("recursive") ?? true,
+    followSymlinks: flag("follow-symlinks") ?? false,
+    include: list("include"),
+    exclude: list("exclude"),
+    maxSize: str("max-size") === undefined ? undefined : parseSize(str("max-size")!),
+    copy: flag("copy") ?? false,
+    dryRun: flag("dry-run") ?? false,
+    json: flag("json") ?? false,
+    quiet: flag("quiet") ?? false,
+    batchSize: parseNumber(str("batch-size") ?? "100", "--batch-size", 1, true),
+    help: flag("help") ?? false,
+    version: flag("version") ?? false,
+  };
+  if (args.help || args.version) return args;
+  if (!args.input) throw new UsageError("missing --in DIR (the folder to scan)");
+  if (!args.appliances.length && !args.url) {
+    throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
+  }
+  if (args.appliances.length > 1 || (args.appliances.length && args.url)) {
+    throw new UsageError("give one appliance: several --ip values are not supported yet");
+  }
+  if (!args.features.includes("te") && !args.features.includes("av")) {
+    throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");
+  }
+  if (args.reports.includes("pdf") && args.reports.includes("summary")) {
+    throw new UsageError(
+      "--reports: pdf and summary cannot be asked together (the Threat Prevention API refuses it)",
+    );
+  }
+  if ([args.caCert, args.pin, args.insecure || undefined].filter(Boolean).length > 1) {
+    throw new UsageError("give at most one of --ca-cert, --pin and --insecure");
+  }
+  if (args.batchSize > 500) throw new UsageError("--batch-size: at most 500 items per query");
+  return args;
+}
+
+/** The scan command's help text. */
+export const SCAN_HELP =
+  `te-scan: scan a folder with Check Point Threat Emulation and sort every file
+
+Usage:
+  te-scan [scan] --in DIR --ip HOST[:PORT] [--out DIR] [--jail DIR] [--error DIR] [options]
+  te-scan demo                      scan a sample tree against a built-in emulator
+  te-scan emulator [--port N]       run the appliance emulator
+  te-scan help | --help | --version
+
+Where files go:
+  --in DIR              folder to scan (te_api: -in, --input_directory)
+  --out DIR             benign files (te_api: -out, --benign_directory)
+  --jail DIR            malicious files, quarantined (te_api: -jail, --quarantine_directory)
+  --error DIR           files without a verdict, with the reason (te_api: -error)
+  --rep DIR             responses, reports, te-scan.log.jsonl, summary.json
+                        (default ./te-reports; te_api: -rep, --reports_directory)
+  --copy                copy instead of move: the input stays untouched
+  --dry-run             hash and ask the cache only: no upload, no move
+  Without --out/--jail/--error files stay where they are (report-only mode).
+
+Appliance:
+  --ip HOST[:PORT]      TE appliance, cloud-format API (default port 18194; te_api: -ip)
+  --url BASE            any cloud-format base URL, e.g. https://te-api.checkpoint.com/tecloud/api/v1/file/
+  --ca-cert FILE        trust the appliance certificate(s) in this PEM file
+  --pin SHA256          trust exactly the certificate with this SHA-256 fingerprint
+  --insecure            do not verify the certificate (not recommended)
+  --api-key-file FILE   API key (cloud); never echoed or logged
+  --api-key KEY         API key on the command line (visible in the process list)
+
+Emulation:
+  -n, --concurrency N   files in emulation at once (default 4; te_api: -n)
+  --features LIST       te,te_eb,av (default te,te_eb)
+  --reports LIST        summary,pdf,xml,tar (default summary)
+  --images ID,...       emulation images (default: the appliance's)
+  --poll-interval SEC   first wait between polls, backing off to 4x (default 5)
+  --timeout SEC         per-file deadline for a final verdict (default 900)
+  --batch-size N        hashes per query request (default 100, at most 500)
+
+Selection:
+  --no-recursive        top folder only (default: recursive)
+  --follow-symlinks     follow symbolic links (loops are detected)
+  --include GLOB        only files matching (repeatable; *.docx, a/**/x)
+  --exclude GLOB        skip files and folders matching (repeatable)
+  --max-size SIZE       skip larger files, e.g. 100M (reported, never called clean)
+
+Output:
+  --json                one JSON object per event on stdout
+  -q, --quiet           only malicious files, errors and the summary
+  --config FILE         JSON file of option names and values (flags win)
+
+Exit codes: 0 all benign, 1 malicious found, 2 some files unresolved, 3 usage or
+configuration error (nothing scanned), 130 interrupted.
+`;

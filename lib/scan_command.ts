@@ -1,0 +1,357 @@
+/**
+ * `te-scan scan`: checks the layout, builds the appliance client, runs the
+ * pipeline, writes `summary.json` and returns the exit code.
+ *
+ * Exit codes: 0 every file benign (or nothing to do), 1 malicious found,
+ * 2 some file unresolved and none malicious, 3 usage or configuration
+ * error (nothing scanned), 130 interrupted.
+ *
+ * @example
+ * ```ts
+ * import { scanCommand } from "./scan_command.ts";
+ * const code = await scanCommand(["--in", "/drop", "--ip", "10.1.1.5", "--jail", "/q"]);
+ * Deno.exit(code);
+ * ```
+ * @module
+ */
+
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { CloudClient, DEFAULT_API_PATH } from "./api/cloud_client.ts";
+import { HttpClient, type Trust } from "./api/http.ts";
+import { parseScanArgs, SCAN_HELP, type ScanArgs, UsageError } from "./cli/args.ts";
+import { Reporter } from "./console.ts";
+import { DedupeIndex } from "./dedupe.ts";
+import { Disposer, type Folders } from "./dispose.ts";
+import { reasonOf } from "./errors.ts";
+import { isFatal } from "./fatal.ts";
+import { matchesAnyGlob } from "./glob.ts";
+import { runPipeline } from "./pipeline.ts";
+import { RunLog } from "./run_log.ts";
+import { ApplianceSession } from "./session.ts";
+import { VERSION } from "./version.ts";
+
+/** Exit codes of a scan. */
+export const Exit = {
+  CLEAN: 0,
+  MALICIOUS: 1,
+  UNRESOLVED: 2,
+  USAGE: 3,
+  INTERRUPTED: 130,
+} as const;
+
+/** The default appliance port of the cloud-format API. */
+export const DEFAULT_PORT = 18194;
+
+/**
+ * The API base URL for `--ip HOST[:PORT]` (IPv6 in brackets).
+ *
+ * @example
+ * ```ts
+ * import { applianceUrl } from "./scan_command.ts";
+ * applianceUrl("10.1.1.5"); // "https://10.1.1.5:18194/tecloud/api/v1/file/"
+ * applianceUrl("[::1]:8443"); // "https://[::1]:8443/tecloud/api/v1/file/"
+ * ```
+ */
+export function applianceUrl(hostPort: string): string {
+  const text = hostPort.trim();
+  const hasPort = /^\[.*\]:\d+$/.test(text) || /^[^:\[\]]+:\d+$/.test(text);
+  const withPort = hasPort
+    ? text
+    : `${text.includes(":") && !text.startsWith("[") ? `[${text}]` : text}:${DEFAULT_PORT}`;
+  let url: URL;
+  try {
+    url = new URL(`https://${withPort}${DEFAULT_API_PATH}`);
+  } catch {
+    throw new UsageError(`--ip: not a host or host:port: ${JSON.stringify(hostPort)}`);
+  }
+  return url.href;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/**
+ * Refuses layouts that could loop or lose data: a missing input, an output
+ * folder that is the input or inside it (unless excluded from the walk), the
+ * same folder for two verdicts.
+ *
+ * @example
+ * ```ts
+ * import { checkLayout } from "./scan_command.ts";
+ * await checkLayout("/drop", { benign: "/drop/ok" }, "/rep", []); // throws UsageError
+ * ```
+ */
+export async function checkLayout(
+  input: string,
+  folders: Folders,
+  reportsDir: string,
+  exclude: string[],
+): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(input);
+  } catch (error) {
+    throw new UsageError(`input folder not found: ${input} (${reasonOf(error)})`);
+  }
+  if (!info.isDirectory) throw new UsageError(`input is not a folder: ${input}`);
+  const named: [string, string | undefined][] = [
+    ["--out", folders.benign],
+    ["--jail", folders.malicious],
+    ["--error", folders.error],
+    ["--rep", reportsDir],
+  ];
+  const seen = new Map<string, string>();
+  for (const [flag, folder] of named) {
+    if (!folder) continue;
+    if (folder === input) throw new UsageError(`${flag} is the input folder: ${folder}`);
+    if (isInside(input, folder)) {
+      throw new UsageError(`the input folder ${input} is inside ${flag} ${folder}`);
+    }
+    if (isInside(folder, input) && !matchesAnyGlob(relative(input, folder), exclude)) {
+      throw new UsageError(
+        `${flag} ${folder} is inside the input folder; move it out or add ` +
+          `--exclude '${relative(input, folder)}'`,
+      );
+    }
+    const other = seen.get(folder);
+    if (other && flag !== "--rep") {
+      throw new UsageError(`${other} and ${flag} are the same folder: ${folder}`);
+    }
+    seen.set(folder, flag);
+    if (await Deno.stat(folder).then((s) => !s.isDirectory, () => false)) {
+      throw new UsageError(`${flag} exists and is not a folder: ${folder}`);
+    }
+  }
+}
+
+async function readSecretFile(path: string, what: string): Promise<string> {
+  try {
+    const text = (await Deno.readTextFile(path)).split(/\r?\n/)[0].trim();
+    if (!text) throw new UsageError(`${what} ${path} is empty`);
+    return text;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot read ${what} ${path}: ${reasonOf(error)}`);
+  }
+}
+
+async function trustFrom(args: ScanArgs): Promise<Trust> {
+  if (args.insecure) return { kind: "insecure" };
+  if (args.pin) {
+    const hex = args.pin.replace(/[^0-9a-f]/gi, "");
+    if (hex.length !== 64) {
+      throw new UsageError(
+        `--pin: expected a SHA-256 fingerprint (64 hex digits), got ${args.pin}`,
+      );
+    }
+    return { kind: "pin", sha256: hex };
+  }
+  if (args.caCert) {
+    let pem: string;
+    try {
+      pem = await Deno.readTextFile(args.caCert);
+    } catch (error) {
+      throw new UsageError(`--ca-cert: cannot read ${args.caCert}: ${reasonOf(error)}`);
+    }
+    if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new UsageError(`--ca-cert: ${args.caCert} holds no PEM certificate`);
+    }
+    return { kind: "ca", caPem: [pem] };
+  }
+  return { kind: "system" };
+}
+
+/** Options that only tests and the demo set. */
+export interface ScanHooks {
+  reporter?: Reporter;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the scan command; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { scanCommand } from "./scan_command.ts";
+ * await scanCommand(["--help"]); // 0
+ * ```
+ */
+export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promise<number> {
+  let args: ScanArgs;
+  try {
+    args = parseScanArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`te-scan: ${error.message}\nTry: te-scan --help`);
+    return Exit.USAGE;
+  }
+  if (args.help) {
+    console.log(SCAN_HELP);
+    return Exit.CLEAN;
+  }
+  if (args.version) {
+    console.log(`te-scan ${VERSION}`);
+    return Exit.CLEAN;
+  }
+  const reporter = hooks.reporter ?? new Reporter({ json: args.json, quiet: args.quiet });
+  try {
+    return await runScan(args, reporter, hooks.signal);
+  } catch (error) {
+    if (error instanceof UsageError || isFatal(error)) {
+      reporter.error(error.message);
+      return Exit.USAGE;
+    }
+    throw error;
+  }
+}
+
+async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
+  const input = resolve(args.input!);
+  const folders: Folders = {
+    benign: args.benign && resolve(args.benign),
+    malicious: args.quarantine && resolve(args.quarantine),
+    error: args.error && resolve(args.error),
+  };
+  const reportsDir = resolve(args.reportsDir);
+  await checkLayout(input, folders, reportsDir, args.exclude);
+  const trust = await trustFrom(args);
+  let apiKey: string | undefined;
+  if (args.apiKeyFile) apiKey = await readSecretFile(args.apiKeyFile, "--api-key-file");
+  else if (args.apiKey) {
+    reporter.warn("--api-key shows in the process list; prefer --api-key-file");
+    apiKey = args.apiKey;
+  }
+  const baseUrl = args.url ?? applianceUrl(args.appliances[0]);
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    throw new UsageError(`--url: not a URL: ${baseUrl}`);
+  }
+  if (base.protocol !== "https:") throw new UsageError(`--url must be https: ${baseUrl}`);
+  try {
+    await Deno.mkdir(reportsDir, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`cannot create --rep folder ${reportsDir}: ${reasonOf(error)}`);
+  }
+  for (const folder of [folders.benign, folders.malicious, folders.error]) {
+    if (!folder) continue;
+    try {
+      await Deno.mkdir(folder, { recursive: true });
+    } catch (error) {
+      throw new UsageError(`cannot create folder ${folder}: ${reasonOf(error)}`);
+    }
+  }
+
+  const http = new HttpClient(base.origin, {
+    trust,
+    maxSockets: args.concurrency + 2,
+  });
+  const client = new CloudClient(http, {
+    apiKey,
+    apiPath: base.pathname,
+    signal,
+    onRetry: (what, error, attempt, delay) =>
+      reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
+  });
+  const session = new ApplianceSession(client, {
+    features: args.features,
+    reports: args.reports,
+    images: args.images.map((id) => ({ id, revision: 1 })),
+    batchSize: args.batchSize,
+  });
+  const log = await RunLog.open(join(reportsDir, "te-scan.log.jsonl"));
+  const dedupe = new DedupeIndex();
+  const disposer = new Disposer({
+    reportsDir,
+    folders,
+    copy: args.copy || args.dryRun,
+    dedupe,
+    log,
+    onFile: (record) => reporter.file(record),
+  });
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const started = {
+    event: "start",
+    version: VERSION,
+    input,
+    appliance: base.origin,
+    folders,
+    reports_dir: reportsDir,
+    dry_run: args.dryRun,
+    copy: args.copy,
+  };
+  await log.write(started);
+  reporter.event(started);
+  reporter.track(disposer.counts);
+  let interrupted = false;
+  let fatal: Error | undefined;
+  try {
+    ({ interrupted } = await runPipeline({
+      walk: {
+        root: input,
+        recursive: args.recursive,
+        followSymlinks: args.followSymlinks,
+        include: args.include,
+        exclude: args.exclude,
+        maxSize: args.maxSize,
+        skipDirs: [folders.benign, folders.malicious, folders.error, reportsDir].filter(
+          (f): f is string => !!f,
+        ),
+      },
+      session,
+      disposer,
+      concurrency: args.concurrency,
+      pollIntervalMs: args.pollIntervalMs,
+      timeoutMs: args.timeoutMs,
+      dryRun: args.dryRun,
+      signal,
+      onWarning: (message) => reporter.warn(message),
+    }));
+  } catch (error) {
+    fatal = error as Error;
+  } finally {
+    http.close();
+  }
+  const counts = disposer.counts;
+  let exitCode: number = counts.malicious > 0
+    ? Exit.MALICIOUS
+    : counts.error > 0
+    ? Exit.UNRESOLVED
+    : Exit.CLEAN;
+  if (interrupted) exitCode = Exit.INTERRUPTED;
+  if (fatal) exitCode = isFatal(fatal) ? Exit.USAGE : Exit.UNRESOLVED;
+  const seconds = (performance.now() - t0) / 1000;
+  const summary = {
+    version: VERSION,
+    started: startedAt.toISOString(),
+    finished: new Date().toISOString(),
+    seconds: Math.round(seconds * 1000) / 1000,
+    input,
+    appliance: base.origin,
+    folders,
+    reports_dir: reportsDir,
+    counts,
+    interrupted,
+    error: fatal ? reasonOf(fatal) : undefined,
+    exit_code: exitCode,
+  };
+  await log.write({ event: "end", ...summary });
+  await log.close();
+  const summaryPath = join(reportsDir, "summary.json");
+  const temp = `${summaryPath}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(temp, JSON.stringify(summary, null, 2) + "\n");
+  await Deno.rename(temp, summaryPath);
+  reporter.event({ event: "summary", ...summary });
+  if (fatal) reporter.error(reasonOf(fatal));
+  if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");
+  reporter.finish({
+    counts,
+    seconds,
+    lines: [["log", log.path], ["summary", summaryPath]],
+  });
+  return exitCode;
+}
