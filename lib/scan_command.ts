@@ -200,7 +200,7 @@ export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promis
     return await runScan(args, reporter, hooks.signal);
   } catch (error) {
     if (error instanceof UsageError || isFatal(error)) {
-      reporter.error(error.message);
+      reporter.error((error as Error).message);
       return Exit.USAGE;
     }
     throw error;
@@ -266,8 +266,9 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
   const dedupe = new DedupeIndex();
   const disposer = new Disposer({
     reportsDir,
-    folders,
-    copy: args.copy || args.dryRun,
+    // A dry run settles nothing on disk but the response files and the log.
+    folders: args.dryRun ? {} : folders,
+    copy: args.copy,
     dedupe,
     log,
     onFile: (record) => reporter.file(record),

@@ -224,15 +224,6 @@ Deno.test("devices are skipped with their kind", async () => {
   });
 });
 
-Deno.test("FIFOs are skipped without being opened", async () => {
-  await withTempDir(async (root) => {
-    await makeFiles(root, ["plain.txt"]);
-    const made = await new Deno.Command("mkfifo", { args: [join(root, "pipe")] }).output();
-    assert.equal(made.code, 0, "mkfifo failed");
-    assert.deepEqual(await walked({ root }), ["skipped pipe: FIFO", "file plain.txt"]);
-  });
-});
-
 Deno.test("an unreadable folder is reported and the walk goes on", async () => {
   await withTempDir(async (root) => {
     await makeFiles(root, ["a.txt", "locked/secret.txt", "z.txt"]);

@@ -1,0 +1,21 @@
+// FIFOs need `mkfifo` (Deno has no API to make one), hence --allow-run here.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { walk } from "../../lib/walk.ts";
+import { tempDir } from "../helpers.ts";
+
+async function mkfifo(path: string): Promise<void> {
+  const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.equal(made.code, 0, "mkfifo failed");
+}
+
+Deno.test("the walk skips a FIFO without opening it (opening would block)", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(join(dir.path, "plain.txt"), "x");
+  await mkfifo(join(dir.path, "pipe"));
+  const items = await Array.fromAsync(walk({ root: dir.path }));
+  assert.deepEqual(
+    items.map((i) => `${i.kind} ${i.relPath}${i.kind === "skipped" ? `: ${i.reason}` : ""}`),
+    ["skipped pipe: FIFO", "file plain.txt"],
+  );
+});

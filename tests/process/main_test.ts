@@ -1,0 +1,154 @@
+// Drives the CLI as a user does: a subprocess with exactly the three permissions.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CA_FILE, ROOT, tempDir } from "../helpers.ts";
+
+const MAIN = join(ROOT, "main.ts");
+const PERMISSIONS = ["--no-prompt", "--allow-net", "--allow-read", "--allow-write"];
+
+function teScan(args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  });
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const result = await teScan(args).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: result.code, out: decode(result.stdout), err: decode(result.stderr) };
+}
+
+/** Reads stdout until a line matching `pattern` appears. */
+async function waitForLine(
+  stream: ReadableStream<Uint8Array>,
+  pattern: RegExp,
+): Promise<{ line: string; rest: ReadableStreamDefaultReader<string> }> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended before ${pattern}: ${buffer}`);
+    buffer += value;
+    const line = buffer.split("\n").find((l) => pattern.test(l));
+    if (line) return { line, rest: reader };
+  }
+}
+
+async function startEmulatorProcess(extra: string[] = []) {
+  const child = teScan(["emulator", "--host", "127.0.0.1", "--port", "0", ...extra]).spawn();
+  const { line, rest } = await waitForLine(child.stdout, /listening on/);
+  return { child, line, rest, port: Number(/:(\d+)$/.exec(line)![1]) };
+}
+
+Deno.test("te-scan emulator prints its listening line and stops cleanly on SIGTERM", async () => {
+  const { child, line, rest } = await startEmulatorProcess();
+  assert.match(line, /^te-scan emulator listening on https:\/\/127\.0\.0\.1:\d+$/);
+  child.kill("SIGTERM");
+  const status = await child.status;
+  await rest.cancel();
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+});
+
+Deno.test("--version, --help and a usage error", async () => {
+  const version = await run(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.out, /^te-scan \d+\.\d+\.\d+/);
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /-in, --input_directory|te_api: -in/);
+  const usage = await run(["--in", "/nonexistent-te-scan", "--ip", "127.0.0.1"]);
+  assert.equal(usage.code, 3);
+  assert.match(usage.err, /input folder not found: \/nonexistent-te-scan/);
+});
+
+Deno.test("a scan through the CLI against the emulator process exits 1 on malware", async () => {
+  await using dir = await tempDir();
+  const input = join(dir.path, "in");
+  await Deno.mkdir(join(input, "a"), { recursive: true });
+  await Deno.writeTextFile(join(input, "a", "ok.txt"), "fine");
+  await Deno.writeTextFile(join(input, "a", "bad.docm"), "TE-EMULATOR-MALICIOUS");
+  const emulator = await startEmulatorProcess(["--emulation-ms", "50", "--early-ms", "10"]);
+  try {
+    const scan = await run([
+      "-in",
+      input,
+      "-ip",
+      `127.0.0.1:${emulator.port}`,
+      "-out",
+      join(dir.path, "ok"),
+      "-jail",
+      join(dir.path, "q"),
+      "-rep",
+      join(dir.path, "rep"),
+      "--ca-cert",
+      CA_FILE,
+      "--poll-interval",
+      "0.05",
+    ]);
+    assert.equal(scan.code, 1, scan.err);
+    assert.match(scan.out, /MALICIOUS\s+a\/bad\.docm -> .*\/q\/a\/bad\.docm/);
+    assert.match(scan.out, /BENIGN\s+a\/ok\.txt -> .*\/ok\/a\/ok\.txt/);
+    assert.ok((await Deno.stat(join(dir.path, "q", "a", "bad.docm"))).isFile);
+  } finally {
+    emulator.child.kill("SIGTERM");
+    await emulator.child.status;
+    await emulator.rest.cancel();
+    await emulator.child.stderr.cancel();
+  }
+});
+
+Deno.test("SIGINT during a scan exits 130 and leaves unsettled files in place", async () => {
+  await using dir = await tempDir();
+  const input = join(dir.path, "in");
+  await Deno.mkdir(input);
+  await Deno.writeTextFile(join(input, "slow.pdf"), "takes a minute to emulate");
+  const emulator = await startEmulatorProcess(["--emulation-ms", "60000"]);
+  try {
+    const child = teScan([
+      "--in",
+      input,
+      "--ip",
+      `127.0.0.1:${emulator.port}`,
+      "--out",
+      join(dir.path, "ok"),
+      "--rep",
+      join(dir.path, "rep"),
+      "--ca-cert",
+      CA_FILE,
+      "--poll-interval",
+      "0.05",
+      "--json",
+    ]).spawn();
+    // Wait until the scan has started (its first JSON event), then interrupt it.
+    const { rest } = await waitForLine(child.stdout, /"event":"start"/);
+    child.kill("SIGINT");
+    const status = await child.status;
+    await rest.cancel();
+    await child.stderr.cancel();
+    assert.equal(status.code, 130);
+    assert.ok((await Deno.stat(join(input, "slow.pdf"))).isFile, "file left in place");
+    const summary = JSON.parse(await Deno.readTextFile(join(dir.path, "rep", "summary.json")));
+    assert.equal(summary.interrupted, true);
+  } finally {
+    emulator.child.kill("SIGTERM");
+    await emulator.child.status;
+    await emulator.rest.cancel();
+    await emulator.child.stderr.cancel();
+  }
+});
+
+Deno.test("te-scan demo sorts its sample tree with no network beyond loopback", async () => {
+  await using dir = await tempDir();
+  const demo = await run(["demo", "--dir", dir.path]);
+  assert.equal(demo.code, 0, demo.err);
+  assert.match(demo.out, /Where everything went/);
+  const quarantine = await Array.fromAsync(Deno.readDir(join(dir.path, "quarantine", "downloads")));
+  assert.deepEqual(quarantine.map((e) => e.name), ["eicar.com"]);
+  assert.ok((await Deno.stat(join(dir.path, "error", "downloads", "firmware.bin"))).isFile);
+  assert.ok((await Deno.stat(join(dir.path, "benign", "finance", "q3-report.docx"))).isFile);
+});
