@@ -25,6 +25,7 @@
  */
 
 import { join } from "node:path";
+import { concatBytes } from "./bytes.ts";
 
 /**
  * The kinds of member the writer can produce. The extractor writes only
@@ -188,7 +189,7 @@ const MAX_OCTAL_11 = 0o77777777777;
 export function tar(entries: TarEntry[]): Uint8Array<ArrayBuffer> {
   const blocks = entries.flatMap(entryBlocks);
   blocks.push(new Uint8Array(2 * BLOCK));
-  return concat(blocks);
+  return concatBytes(blocks);
 }
 
 /**
@@ -282,7 +283,7 @@ function writeOctal(header: Uint8Array, offset: number, width: number, value: nu
 }
 
 function paxBlocks(records: [string, Uint8Array][]): Uint8Array[] {
-  const data = concat(records.map(([key, value]) => paxRecord(key, value)));
+  const data = concatBytes(records.map(([key, value]) => paxRecord(key, value)));
   const header = ustarHeader({
     name: encoder.encode("././@PaxHeader"),
     prefix: EMPTY,
@@ -297,10 +298,10 @@ function paxBlocks(records: [string, Uint8Array][]): Uint8Array[] {
 
 /** A pax record is `<length> <key>=<value>\n`, where length counts its own digits. */
 function paxRecord(key: string, value: Uint8Array): Uint8Array {
-  const body = concat([encoder.encode(` ${key}=`), value, encoder.encode("\n")]);
+  const body = concatBytes([encoder.encode(` ${key}=`), value, encoder.encode("\n")]);
   let digits = 1;
   while (String(body.length + digits).length > digits) digits++;
-  return concat([encoder.encode(String(body.length + digits)), body]);
+  return concatBytes([encoder.encode(String(body.length + digits)), body]);
 }
 
 // ------------------------------------------------------------- extracting --
@@ -427,7 +428,7 @@ async function* gzipInput(source: ReadableStream<Uint8Array>): AsyncGenerator<Ui
       if (next.done) break;
       if (head.length < 2) {
         // The magic may arrive split over chunks, so hold bytes until two are known.
-        head = concat([head, next.value]);
+        head = concatBytes([head, next.value]);
         if (head.length < 2) continue;
         checkGzipMagic(head);
         yield* slices(head);
@@ -935,13 +936,3 @@ function asBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const total = parts.reduce((sum, part) => sum + part.length, 0);
-  const joined = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
-}

@@ -26,6 +26,7 @@
 import https from "node:https";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
+import { concatBytes } from "../bytes.ts";
 
 /** How the appliance's certificate is checked. */
 export type Trust =
@@ -138,19 +139,7 @@ async function* collect(
 }
 
 async function concat(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of source) {
-    parts.push(chunk);
-    total += chunk.byteLength;
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
+  return concatBytes(await Array.fromAsync(source));
 }
 
 /**
