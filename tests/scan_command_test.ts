@@ -90,7 +90,16 @@ function folders(root: string) {
 }
 
 function fastFlags(port: number): string[] {
-  return ["--ca-cert", CA_FILE, "--poll-interval", "0.03", "--timeout", "20", "--ip", `127.0.0.1:${port}`];
+  return [
+    "--ca-cert",
+    CA_FILE,
+    "--poll-interval",
+    "0.03",
+    "--timeout",
+    "20",
+    "--ip",
+    `127.0.0.1:${port}`,
+  ];
 }
 
 async function injectFaults(url: string, faults: unknown[]): Promise<void> {
@@ -257,7 +266,15 @@ Deno.test("name clashes get numbered names; nothing is overwritten", async () =>
   await writeTree(f.input, { "docs/a.txt": "new content" });
   await writeTree(f.out, { "docs/a.txt": "older file" });
   await withEmulator({}, async (emulator) => {
-    const run = await scan(["--in", f.input, "--out", f.out, "--rep", f.rep, ...fastFlags(emulator.port)]);
+    const run = await scan([
+      "--in",
+      f.input,
+      "--out",
+      f.out,
+      "--rep",
+      f.rep,
+      ...fastFlags(emulator.port),
+    ]);
     assert.equal(run.code, 0);
     assert.equal(await Deno.readTextFile(join(f.out, "docs/a.txt")), "older file");
     assert.equal(await Deno.readTextFile(join(f.out, "docs/a.1.txt")), "new content");
@@ -328,7 +345,15 @@ Deno.test("a hostile report archive is extracted safely; the file is still quara
   const f = folders(dir.path);
   await writeTree(f.input, { "evil.exe": "TE-EMULATOR-MALICIOUS" });
   await withEmulator({ reportStyle: "hostile" }, async (emulator) => {
-    const run = await scan(["--in", f.input, "--jail", f.jail, "--rep", f.rep, ...fastFlags(emulator.port)]);
+    const run = await scan([
+      "--in",
+      f.input,
+      "--jail",
+      f.jail,
+      "--rep",
+      f.rep,
+      ...fastFlags(emulator.port),
+    ]);
     assert.equal(run.code, 1);
     assert.deepEqual(await listFiles(f.jail), ["evil.exe"]);
     const extracted = await listFiles(join(f.rep, "evil.exe_report"));
@@ -422,7 +447,15 @@ Deno.test("special files and symlinks are skipped with a reason and left in plac
   await Deno.symlink(join(f.input, "real.txt"), join(f.input, "link.txt"));
   await Deno.symlink(f.input, join(f.input, "loop"));
   await withEmulator({}, async (emulator) => {
-    const run = await scan(["--in", f.input, "--out", f.out, "--rep", f.rep, ...fastFlags(emulator.port)]);
+    const run = await scan([
+      "--in",
+      f.input,
+      "--out",
+      f.out,
+      "--rep",
+      f.rep,
+      ...fastFlags(emulator.port),
+    ]);
     assert.equal(run.code, 0);
     assert.deepEqual(await listFiles(f.out), ["real.txt"]);
     const skipped = (await readLog(f.rep)).filter((e) => e.state === "skipped");
