@@ -935,4 +935,3 @@ function padding(size: number): number {
 function asBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
-

@@ -346,6 +346,32 @@ function parseImageRef(value: unknown, path: string): ImageRef {
 }
 
 /**
+ * Validates the `te` section of a request (cloud format, and TPAPI's
+ * QueryFile `te` and UploadFile `te_options.te`).
+ *
+ * @example
+ * ```ts
+ * import { parseTeRequest } from "./cloud_types.ts";
+ * parseTeRequest({ reports: ["summary"], benign_reports: true }, "te");
+ * // { reports: ["summary"], benign_reports: true }
+ * ```
+ */
+export function parseTeRequest(te: JsonObject, path: string): TeRequest {
+  const out: TeRequest = {};
+  const reports = optionalArray(te, "reports", path, stringElement);
+  if (reports) out.reports = reports;
+  const images = optionalArray(te, "images", path, parseImageRef);
+  if (images) out.images = images;
+  for (const key of ["benign_reports", "version_info", "return_errors"] as const) {
+    const flag = optionalBoolean(te, key, path);
+    if (flag !== undefined) out[key] = flag;
+  }
+  const version = optionalNumber(te, "reports_version_number", path);
+  if (version !== undefined) out.reports_version_number = version;
+  return out;
+}
+
+/**
  * Validates one request object; empty-string digests count as absent (some
  * official clients send `"sha1": ""` next to a real md5).
  *
@@ -369,19 +395,7 @@ export function parseRequestItem(value: unknown, path: string): RequestItem {
   const features = optionalArray(obj, "features", path, stringElement);
   if (features) item.features = features;
   const te = optionalObject(obj, "te", path);
-  if (te) {
-    const p = `${path}.te`;
-    item.te = {};
-    const reports = optionalArray(te, "reports", p, stringElement);
-    if (reports) item.te.reports = reports;
-    const images = optionalArray(te, "images", p, parseImageRef);
-    if (images) item.te.images = images;
-    for (const key of ["benign_reports", "version_info", "return_errors"] as const) {
-      const flag = optionalBoolean(te, key, p);
-      if (flag !== undefined) item.te[key] = flag;
-    }
-    optionalNumber(te, "reports_version_number", p);
-  }
+  if (te) item.te = parseTeRequest(te, `${path}.te`);
   const extraction = optionalObject(obj, "extraction", path);
   if (extraction) {
     const p = `${path}.extraction`;

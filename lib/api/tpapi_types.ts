@@ -15,6 +15,7 @@
 import {
   parseResponseItem,
   parseStatus,
+  parseTeRequest,
   type ResponseItem,
   type TeRequest,
 } from "./cloud_types.ts";
@@ -189,13 +190,9 @@ export const DEFAULT_SCRUBBED_PARTS: readonly number[] = [
   1151,
 ];
 
-function parseTeRequest(obj: JsonObject, path: string): TeRequest | undefined {
+function teSection(obj: JsonObject, path: string): TeRequest | undefined {
   const te = optionalObject(obj, "te", path);
-  if (!te) return undefined;
-  const out: TeRequest = {};
-  const reports = optionalArray(te, "reports", `${path}.te`, stringElement);
-  if (reports) out.reports = reports;
-  return out;
+  return te ? parseTeRequest(te, `${path}.te`) : undefined;
 }
 
 function parseScrubOptions(obj: JsonObject, path: string): ScrubOptions | undefined {
@@ -250,7 +247,7 @@ export function parseTpapiRequest(value: unknown, path: string): TpapiRequest {
     }
     const features = optionalArray(obj, "features", path, stringElement);
     if (features) request.features = features;
-    const te = parseTeRequest(obj, path);
+    const te = teSection(obj, path);
     if (te) request.te = te;
     return request;
   }
@@ -275,7 +272,7 @@ export function parseTpapiRequest(value: unknown, path: string): TpapiRequest {
       if (isBase64 !== undefined) te.is_base64 = isBase64;
       const features = optionalArray(teRaw, "features", p, stringElement);
       if (features) te.features = features;
-      const teRequest = parseTeRequest(teRaw, p);
+      const teRequest = teSection(teRaw, p);
       if (teRequest) te.te = teRequest;
       request.te_options = te;
     }

@@ -8,6 +8,7 @@ import {
   type Marker,
   scanBytes,
 } from "../../lib/emulator/content_scan.ts";
+import { seededRandom } from "../../lib/emulator/rng.ts";
 
 const enc = new TextEncoder();
 
@@ -17,20 +18,8 @@ const MARKER_BYTES: ReadonlyArray<readonly [Marker, Uint8Array]> = [
   ["unsupported", enc.encode("TE-EMULATOR-UNSUPPORTED")],
 ];
 
-// Seeded so a failing case can be replayed.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomBytes(n: number, seed: number, alphabet = 256): Uint8Array {
-  const next = prng(seed);
+  const next = seededRandom(seed);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.floor(next() * alphabet);
   return out;
@@ -57,7 +46,7 @@ function scanInChunks(bytes: Uint8Array, cuts: number[]): ContentFacts {
 }
 
 function randomCuts(length: number, seed: number, maxChunk: number): number[] {
-  const next = prng(seed);
+  const next = seededRandom(seed);
   const cuts: number[] = [];
   for (let at = 1 + Math.floor(next() * maxChunk); at < length;) {
     cuts.push(at);
@@ -194,7 +183,7 @@ Deno.test("BytePattern agrees with a naive search on repetitive data", () => {
     }
     return -1;
   };
-  const next = prng(18);
+  const next = seededRandom(18);
   for (let round = 0; round < 500; round++) {
     // A two- or three-letter alphabet makes partial matches and repeats common.
     const alphabet = 2 + (round % 2);

@@ -8,6 +8,7 @@ import {
   type ParsedUpload,
   parseUpload,
 } from "../../lib/emulator/multipart.ts";
+import { seededRandom } from "../../lib/emulator/rng.ts";
 
 const enc = new TextEncoder();
 const REQUEST_JSON = JSON.stringify({
@@ -17,20 +18,8 @@ const REQUEST_JSON = JSON.stringify({
 // What Python `requests` uses: 32 hex digits, unquoted in the header.
 const PY_BOUNDARY = "3f1a2b9c8d7e6f5a4b3c2d1e0f9a8b7c";
 
-// Seeded so a failing case can be replayed.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomBytes(n: number, seed: number): Uint8Array<ArrayBuffer> {
-  const next = prng(seed);
+  const next = seededRandom(seed);
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.floor(next() * 256);
   return out;
@@ -66,7 +55,7 @@ function oneByteCuts(length: number): number[] {
 }
 
 function randomCuts(length: number, seed: number, maxChunk: number): number[] {
-  const next = prng(seed);
+  const next = seededRandom(seed);
   const cuts: number[] = [];
   for (let at = 1 + Math.floor(next() * maxChunk); at < length;) {
     cuts.push(at);

@@ -1,0 +1,402 @@
+/**
+ * One answer object of the cloud format for one request object: the echoed
+ * digests and names, a section per requested feature, and the combined
+ * status over them. This is where a sample's time line (pending → early
+ * verdict → found) is read off the clock.
+ *
+ * @example
+ * ```ts
+ * import { buildAnswer } from "./answer.ts";
+ * import { SampleStore } from "./samples.ts";
+ * const item = buildAnswer({
+ *   request: { md5: "0".repeat(32) },
+ *   view: "query",
+ *   now: 0,
+ *   store: new SampleStore(),
+ *   settings: {
+ *     mode: "appliance", verdictCase: "upper", emulationMs: 10, earlyMs: 5,
+ *     imagePartial: false, benignEarly: "found",
+ *   },
+ * });
+ * item.status.label; // "NOT_FOUND"
+ * ```
+ * @module
+ */
+
+import {
+  type Feature,
+  FEATURES,
+  type ImageRef,
+  type RequestItem,
+  type ResponseItem,
+  type Status,
+} from "../api/cloud_types.ts";
+import { Code, statusInfo } from "../api/status.ts";
+import type { ResolvedOptions } from "./options.ts";
+import type { DigestQuery, Sample, SampleStore } from "./samples.ts";
+import {
+  avSection,
+  DEFAULT_IMAGES,
+  extractionSection,
+  type ReportIdSource,
+  type Stage,
+  teEbSection,
+  teSection,
+} from "./sections.ts";
+
+/**
+ * The options that shape answers.
+ *
+ * @example
+ * ```ts
+ * import type { AnswerSettings } from "./answer.ts";
+ * const cloud: AnswerSettings = {
+ *   mode: "cloud", verdictCase: "lower", emulationMs: 2000, earlyMs: 500,
+ *   imagePartial: false, benignEarly: "found",
+ * };
+ * ```
+ */
+export type AnswerSettings = Pick<
+  ResolvedOptions,
+  "mode" | "verdictCase" | "emulationMs" | "earlyMs" | "imagePartial" | "benignEarly"
+>;
+
+/**
+ * A status object for any code, known or not: forced fault codes may be ones
+ * the table lacks, to test how clients cope.
+ *
+ * @example
+ * ```ts
+ * import { statusFor } from "./answer.ts";
+ * statusFor(1007).label; // "FILE_TYPE_NOT_SUPPORTED"
+ * statusFor(4242).label; // "UNKNOWN"
+ * statusFor(1008, "no digest").message; // "no digest"
+ * ```
+ */
+export function statusFor(code: number, message?: string): Required<Status> {
+  const info = statusInfo(code);
+  return {
+    code,
+    label: info?.label ?? "UNKNOWN",
+    message: message ?? info?.message ?? `Status ${code}.`,
+  };
+}
+
+/**
+ * The features a request object asks for (default `te`), or a message naming
+ * one the protocol does not have.
+ *
+ * @example
+ * ```ts
+ * import { requestedFeatures } from "./answer.ts";
+ * requestedFeatures({}); // ["te"]
+ * requestedFeatures({ features: ["te", "te_eb", "te"] }); // ["te", "te_eb"]
+ * requestedFeatures({ features: ["sandbox"] }); // 'unknown feature "sandbox"'
+ * ```
+ */
+export function requestedFeatures(request: RequestItem): Feature[] | string {
+  const asked = request.features?.length ? request.features : ["te"];
+  const out: Feature[] = [];
+  for (const name of asked) {
+    if (!(FEATURES as readonly string[]).includes(name)) {
+      return `unknown feature ${JSON.stringify(name)} (known: ${FEATURES.join(", ")})`;
+    }
+    if (!out.includes(name as Feature)) out.push(name as Feature);
+  }
+  return out;
+}
+
+const IN_PROGRESS: readonly number[] = [Code.PENDING, Code.PARTIALLY_FOUND, Code.UPLOAD_SUCCESS];
+const ORDINARY: readonly number[] = [
+  Code.FOUND,
+  Code.UPLOAD_SUCCESS,
+  Code.PENDING,
+  Code.NOT_FOUND,
+  Code.PARTIALLY_FOUND,
+];
+
+/**
+ * The combined (top-level) status code over the per-feature codes.
+ *
+ * While te is still running, another finished feature makes the appliance
+ * say PARTIALLY_FOUND (its clients read te_eb then) but the cloud PENDING
+ * (`TEXResponsePending.json`). Errors win over everything.
+ *
+ * @example
+ * ```ts
+ * import { combinedCode } from "./answer.ts";
+ * const codes = new Map([["te", 1003], ["te_eb", 1001]] as const);
+ * combinedCode(codes, "appliance"); // 1006
+ * combinedCode(codes, "cloud"); // 1003
+ * ```
+ */
+export function combinedCode(
+  codes: ReadonlyMap<Feature, number>,
+  mode: "appliance" | "cloud",
+): number {
+  const all = [...codes.values()];
+  const error = all.find((code) => !ORDINARY.includes(code));
+  if (error !== undefined) return error;
+  for (const same of [Code.FOUND, Code.UPLOAD_SUCCESS, Code.NOT_FOUND]) {
+    if (all.every((code) => code === same)) return same;
+  }
+  const te = codes.get("te");
+  const someAnswered = all.some((code) => code === Code.FOUND || code === Code.PARTIALLY_FOUND);
+  if (te !== undefined && IN_PROGRESS.includes(te)) {
+    if (mode === "cloud") return Code.PENDING;
+    return someAnswered ? Code.PARTIALLY_FOUND : Code.PENDING;
+  }
+  return someAnswered ? Code.PARTIALLY_FOUND : Code.PENDING;
+}
+
+/** Echoes what batch clients key on: every digest when the file is known. */
+function echo(
+  request: RequestItem,
+  known: DigestQuery | undefined,
+  fileName: string,
+  fileType: string,
+): Pick<ResponseItem, "md5" | "sha1" | "sha256" | "file_type" | "file_name"> {
+  const out: Pick<ResponseItem, "md5" | "sha1" | "sha256" | "file_type" | "file_name"> = {};
+  for (const key of ["md5", "sha1", "sha256"] as const) {
+    const value = known?.[key] ?? request[key];
+    if (value) out[key] = value;
+  }
+  out.file_type = fileType;
+  out.file_name = fileName;
+  return out;
+}
+
+function assemble(
+  status: Status,
+  echoed: ReturnType<typeof echo>,
+  features: Feature[],
+  sections: Partial<Pick<ResponseItem, Feature>>,
+): ResponseItem {
+  const item: ResponseItem = { status, ...echoed, features };
+  for (const feature of FEATURES) {
+    if (features.includes(feature) && sections[feature]) {
+      Object.assign(item, { [feature]: sections[feature] });
+    }
+  }
+  return item;
+}
+
+/**
+ * What the emulator knows about the file an error answer is about: the
+ * digests it computed, the name and type it was uploaded with.
+ *
+ * @example
+ * ```ts
+ * import type { KnownFile } from "./answer.ts";
+ * const k: KnownFile = { md5: "ab", fileName: "a.exe", fileType: "exe" };
+ * ```
+ */
+export type KnownFile = DigestQuery & { fileName?: string; fileType?: string };
+
+/**
+ * An answer whose top-level status and every requested feature's status is
+ * `code`: errors (1005, 1007, 1008, …) and forced fault codes.
+ *
+ * @example
+ * ```ts
+ * import { errorAnswer } from "./answer.ts";
+ * const item = errorAnswer({ md5: "ab", features: ["te", "av"] }, 1009);
+ * item.te?.status.code; // 1009
+ * ```
+ */
+export function errorAnswer(
+  request: RequestItem,
+  code: number,
+  message?: string,
+  known?: KnownFile,
+): ResponseItem {
+  const features = requestedFeatures(request);
+  const list = typeof features === "string" ? ["te" as const] : features;
+  const status = statusFor(code, message);
+  const sections: Partial<Pick<ResponseItem, Feature>> = {};
+  for (const feature of list) {
+    sections[feature] = feature === "extraction"
+      ? { method: request.extraction?.method ?? "pdf", status, tex_product: false }
+      : { status };
+  }
+  const fileName = request.file_name ?? known?.fileName ?? "";
+  const fileType = request.file_type ?? known?.fileType ?? "";
+  return assemble(status, echo(request, known, fileName, fileType), list, sections);
+}
+
+/**
+ * Input of {@link buildAnswer}.
+ *
+ * @example
+ * ```ts
+ * import type { AnswerInput } from "./answer.ts";
+ * const view: AnswerInput["view"] = "upload";
+ * ```
+ */
+export interface AnswerInput {
+  request: RequestItem;
+  /** The sample the request names; absent when the emulator has no such file. */
+  sample?: Sample;
+  /** `upload`: the answer to the upload itself (every feature UPLOAD_SUCCESS). */
+  view: "query" | "upload";
+  /** Emulator clock, ms. */
+  now: number;
+  settings: AnswerSettings;
+  store: SampleStore;
+}
+
+/**
+ * How far te has got for a sample at `now`.
+ *
+ * @example
+ * ```ts
+ * import { teStage } from "./answer.ts";
+ * import type { Sample } from "./samples.ts";
+ * declare const sample: Sample; // uploaded at 0
+ * teStage(sample, 3000, { emulationMs: 2000, imagePartial: false }); // "found"
+ * ```
+ */
+export function teStage(
+  sample: Sample,
+  now: number,
+  settings: Pick<AnswerSettings, "emulationMs" | "imagePartial">,
+): Stage {
+  const elapsed = now - sample.uploadedAt;
+  if (elapsed >= settings.emulationMs) return "found";
+  if (settings.imagePartial && elapsed >= settings.emulationMs / 2) return "partial";
+  return "pending";
+}
+
+function teEbStage(sample: Sample, now: number, te: Stage, settings: AnswerSettings): Stage {
+  if (sample.verdict === "malicious") {
+    const early = Math.min(settings.earlyMs, settings.emulationMs);
+    return now - sample.uploadedAt >= early ? "found" : "pending";
+  }
+  // Early verdicts exist for malicious files; a benign one only "arrives"
+  // with the full result, and some appliances never send it.
+  return te === "found" && settings.benignEarly === "found" ? "found" : "pending";
+}
+
+function reportIds(
+  input: AnswerInput,
+  sample: Sample,
+  images: readonly ImageRef[],
+): ReportIdSource {
+  const { request, store } = input;
+  const produced = sample.verdict === "malicious" || request.te?.benign_reports === true;
+  const listed = [...images];
+  return {
+    summary: () => produced ? store.offer({ kind: "summary", sample, images: listed }) : null,
+    image: (format, imageId) => {
+      if (!produced) return null;
+      // One pdf for all images, as in Check Point's malicious sample.
+      return format === "pdf"
+        ? store.offer({ kind: "pdf", sample, images: listed })
+        : store.offer({ kind: format, sample, images: listed, imageId });
+    },
+  };
+}
+
+/**
+ * A verdict spelled as the deployment spells it: `Malicious`/`Benign` on
+ * appliances, `malicious`/`benign` in the cloud.
+ *
+ * @example
+ * ```ts
+ * import { spellVerdict } from "./answer.ts";
+ * spellVerdict(true, "upper"); // "Malicious"
+ * spellVerdict(false, "lower"); // "benign"
+ * ```
+ */
+export function spellVerdict(malicious: boolean, verdictCase: "upper" | "lower"): string {
+  const word = malicious ? "Malicious" : "Benign";
+  return verdictCase === "upper" ? word : word.toLowerCase();
+}
+
+/**
+ * The answer object for one request object.
+ *
+ * @example
+ * ```ts
+ * import { buildAnswer } from "./answer.ts";
+ * import { SampleStore } from "./samples.ts";
+ * const item = buildAnswer({
+ *   request: {},
+ *   view: "query",
+ *   now: 0,
+ *   store: new SampleStore(),
+ *   settings: {
+ *     mode: "cloud", verdictCase: "lower", emulationMs: 0, earlyMs: 0,
+ *     imagePartial: false, benignEarly: "found",
+ *   },
+ * });
+ * item.status.code; // 1004: no digest, no file
+ * ```
+ */
+export function buildAnswer(input: AnswerInput): ResponseItem {
+  const { request, sample, view, settings } = input;
+  const features = requestedFeatures(request);
+  if (typeof features === "string") {
+    return errorAnswer(request, Code.BAD_REQUEST, features, sample);
+  }
+  if (sample?.verdict === "unsupported") {
+    return errorAnswer(request, Code.FILE_TYPE_NOT_SUPPORTED, undefined, sample);
+  }
+  const malicious = sample?.verdict === "malicious";
+  const verdict = spellVerdict(malicious, settings.verdictCase);
+  const te: Stage = !sample
+    ? "unknown"
+    : view === "upload"
+    ? "uploaded"
+    : teStage(sample, input.now, settings);
+  // Before emulation starts every feature answers alike: NOT_FOUND or UPLOAD_SUCCESS.
+  const fresh = te === "unknown" || te === "uploaded";
+  const images = request.te?.images?.length ? request.te.images : DEFAULT_IMAGES;
+  const sections: Partial<Pick<ResponseItem, Feature>> = {};
+  const codes = new Map<Feature, number>();
+  for (const feature of features) {
+    let section: NonNullable<ResponseItem[Feature]>;
+    if (feature === "te") {
+      section = teSection({
+        stage: te,
+        reports: request.te?.reports ?? [],
+        images,
+        verdict,
+        malicious,
+        ids: sample && te === "found" ? reportIds(input, sample, images) : undefined,
+      });
+    } else if (feature === "te_eb") {
+      const stage = fresh ? te : teEbStage(sample!, input.now, te, settings);
+      section = teEbSection(stage, verdict, malicious);
+    } else if (feature === "av") {
+      // The AV engine looks files up by md5 only.
+      const stage = fresh ? te : request.md5 ? "found" : "unknown";
+      section = avSection(
+        stage,
+        sample?.eicar ? "eicar" : malicious ? "malicious" : "clean",
+      );
+    } else {
+      const method = request.extraction?.method ?? "pdf";
+      section = extractionSection({
+        stage: fresh ? te : "found",
+        method,
+        fileName: request.file_name,
+        malicious,
+        downloadId: (outputFileName) =>
+          input.store.offer({
+            kind: "extracted",
+            sample: sample!,
+            images: [],
+            outputFileName,
+            method,
+          }),
+      });
+    }
+    Object.assign(sections, { [feature]: section });
+    codes.set(feature, section.status.code);
+  }
+  const status = statusFor(combinedCode(codes, settings.mode));
+  const fileName = request.file_name ?? sample?.fileName ?? "";
+  const fileType = request.file_type ?? sample?.fileType ?? "";
+  return assemble(status, echo(request, sample, fileName, fileType), features, sections);
+}

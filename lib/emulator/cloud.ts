@@ -1,0 +1,229 @@
+/**
+ * The cloud-format routes (`/tecloud/api/v1/file/{query,upload,download,quota}`)
+ * as served by the cloud service and by appliances on port 18194.
+ *
+ * @example
+ * ```ts
+ * import { handleQuery } from "./cloud.ts";
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * const ctx = newContext(resolveOptions({}));
+ * const req = new Request("https://x/tecloud/api/v1/file/query", {
+ *   method: "POST",
+ *   body: JSON.stringify({ request: [{ md5: "0".repeat(32) }] }),
+ * });
+ * const res = await handleQuery(ctx, req);
+ * (await res.json()).response[0].status.code; // 1004
+ * ```
+ * @module
+ */
+
+import { parseRequestBody, type ResponseItem } from "../api/cloud_types.ts";
+import { Code } from "../api/status.ts";
+import { parseJsonText, ProtocolError } from "../api/validate.ts";
+import { buildAnswer, errorAnswer } from "./answer.ts";
+import type { EmulatorContext } from "./context.ts";
+import { setCookieValue, teCookieOf } from "./cookie.ts";
+import { downloadResponse } from "./download.ts";
+import {
+  apiError,
+  BodyTooLarge,
+  discardBody,
+  jsonResponse,
+  parseJsonBody,
+  readCapped,
+} from "./http.ts";
+import { acceptUpload } from "./intake.ts";
+import { MultipartError, parseUpload } from "./multipart.ts";
+
+/**
+ * Largest query body accepted: 500-object batches are a few hundred KiB.
+ *
+ * @example
+ * ```ts
+ * import { QUERY_BODY_CAP } from "./cloud.ts";
+ * QUERY_BODY_CAP; // 16777216
+ * ```
+ */
+export const QUERY_BODY_CAP = 16 * 1024 * 1024;
+
+/**
+ * Answers a request that could not be read: 413 when too large, 400 with
+ * a 1008 status naming the problem otherwise.
+ *
+ * @example
+ * ```ts
+ * import { badRequest } from "./cloud.ts";
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * badRequest(newContext(resolveOptions({})), new Error("broken")).status; // 400
+ * ```
+ */
+export function badRequest(ctx: EmulatorContext, error: unknown): Response {
+  ctx.stats.bad_requests++;
+  if (error instanceof BodyTooLarge) return apiError(413, Code.BAD_REQUEST, error.message);
+  const message = error instanceof Error ? error.message : String(error);
+  return apiError(400, Code.BAD_REQUEST, message);
+}
+
+function countBad(ctx: EmulatorContext, items: ResponseItem[]): void {
+  for (const item of items) if (item.status.code === Code.BAD_REQUEST) ctx.stats.bad_requests++;
+}
+
+/**
+ * `POST …/query`: one answer object per request object, in request order,
+ * mirroring the request's shape (object or array). `forcedCode` (a fault)
+ * answers every object with that code.
+ *
+ * @example
+ * ```ts
+ * import { handleQuery } from "./cloud.ts";
+ * import type { EmulatorContext } from "./context.ts";
+ * declare const ctx: EmulatorContext;
+ * declare const req: Request;
+ * const res = await handleQuery(ctx, req, 1009);
+ * ```
+ */
+export async function handleQuery(
+  ctx: EmulatorContext,
+  req: Request,
+  forcedCode?: number,
+): Promise<Response> {
+  let parsed;
+  try {
+    const body = parseJsonBody(await readCapped(req, QUERY_BODY_CAP), "query request");
+    parsed = parseRequestBody(body, "query request");
+  } catch (error) {
+    if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
+      return badRequest(ctx, error);
+    }
+    throw error;
+  }
+  const { options, samples, stats } = ctx;
+  stats.queries++;
+  stats.query_items += parsed.items.length;
+  const now = ctx.now();
+  const answers = parsed.items.map((request) => {
+    if (forcedCode !== undefined) return errorAnswer(request, forcedCode);
+    if (!request.md5 && !request.sha1 && !request.sha256) {
+      return errorAnswer(request, Code.BAD_REQUEST, "a query object needs md5, sha1 or sha256");
+    }
+    const sample = samples.find(request);
+    if (!sample && options.mode === "cloud" && ctx.quota.exhausted) {
+      return errorAnswer(request, Code.NO_QUOTA);
+    }
+    return buildAnswer({ request, sample, view: "query", now, settings: options, store: samples });
+  });
+  countBad(ctx, answers);
+  return jsonResponse(
+    { response: parsed.wasArray ? answers : answers[0] },
+    200,
+    { "set-cookie": setCookieValue(teCookieOf(req.headers)) },
+  );
+}
+
+/**
+ * `POST …/upload`: a multipart body with the request JSON and the file,
+ * streamed (the file is hashed and scanned chunk by chunk, never held).
+ * The cloud answers an object even for a one-element array; appliances an
+ * array when the request was one.
+ *
+ * @example
+ * ```ts
+ * import { handleUpload } from "./cloud.ts";
+ * import type { EmulatorContext } from "./context.ts";
+ * declare const ctx: EmulatorContext;
+ * const form = new FormData();
+ * form.append("request", JSON.stringify({ request: { features: ["te"] } }));
+ * form.append("file", new File(["hello"], "hello.txt"));
+ * const res = await handleUpload(ctx, new Request("https://x/", { method: "POST", body: form }));
+ * ```
+ */
+export async function handleUpload(
+  ctx: EmulatorContext,
+  req: Request,
+  forcedCode?: number,
+): Promise<Response> {
+  if (!req.body) return badRequest(ctx, new ProtocolError("upload has no body"));
+  let upload;
+  try {
+    upload = await parseUpload(req.body, req.headers.get("content-type") ?? "");
+  } catch (error) {
+    if (error instanceof MultipartError) return badRequest(ctx, error);
+    const reason = error instanceof Error ? error.message : String(error);
+    return badRequest(ctx, new Error(`upload body could not be read: ${reason}`));
+  }
+  const { stats } = ctx;
+  if (!upload.file) return badRequest(ctx, new ProtocolError("upload has no file part"));
+  stats.uploads++;
+  stats.upload_bytes += upload.file.size;
+  if (upload.requestJson === null) {
+    return badRequest(ctx, new ProtocolError(`upload has no "request" part`));
+  }
+  let parsed;
+  try {
+    const body = parseJsonText(upload.requestJson, "upload request part");
+    parsed = parseRequestBody(body, "upload request");
+  } catch (error) {
+    if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
+      return badRequest(ctx, error);
+    }
+    throw error;
+  }
+  if (parsed.items.length !== 1) {
+    return badRequest(
+      ctx,
+      new ProtocolError(`an upload carries one request object, got ${parsed.items.length}`),
+    );
+  }
+  const request = parsed.items[0];
+  const answer = forcedCode !== undefined
+    ? errorAnswer(request, forcedCode, undefined, {
+      ...upload.file,
+      fileName: upload.fileName ?? "",
+    })
+    : acceptUpload(ctx, upload.file, request, upload.fileName);
+  countBad(ctx, [answer]);
+  const asArray = parsed.wasArray && ctx.options.mode === "appliance";
+  return jsonResponse({ response: asArray ? [answer] : answer });
+}
+
+/**
+ * `GET|POST …/quota` (cloud only): an array of one quota object.
+ *
+ * @example
+ * ```ts
+ * import { handleQuota } from "./cloud.ts";
+ * import type { EmulatorContext } from "./context.ts";
+ * declare const ctx: EmulatorContext;
+ * const res = await handleQuota(ctx, new Request("https://x/", { method: "POST", body: "{}" }));
+ * ```
+ */
+export async function handleQuota(ctx: EmulatorContext, req: Request): Promise<Response> {
+  await discardBody(req);
+  ctx.stats.quota_requests++;
+  if (ctx.options.mode !== "cloud") {
+    return apiError(404, Code.NOT_FOUND, "the quota API is not available on appliances");
+  }
+  return jsonResponse({ response: [ctx.quota.answer()] });
+}
+
+/**
+ * `GET|POST …/download?id=…`.
+ *
+ * @example
+ * ```ts
+ * import { handleDownload } from "./cloud.ts";
+ * import type { EmulatorContext } from "./context.ts";
+ * declare const ctx: EmulatorContext;
+ * const res = await handleDownload(ctx, new Request("https://x/download?id=abc"));
+ * res.status; // 404 unless abc was handed out
+ * ```
+ */
+export async function handleDownload(ctx: EmulatorContext, req: Request): Promise<Response> {
+  await discardBody(req);
+  const id = new URL(req.url).searchParams.get("id");
+  const res = await downloadResponse(ctx.samples, id, ctx.options);
+  if (res.ok) ctx.stats.downloads++;
+  return res;
+}

@@ -1,0 +1,68 @@
+/**
+ * The state one running emulator shares between its routes.
+ *
+ * @example
+ * ```ts
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * const ctx = newContext(resolveOptions({ mode: "cloud", quota: 3 }));
+ * ctx.quota.exhausted; // false
+ * ```
+ * @module
+ */
+
+import { FaultQueue } from "./faults.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { Quota } from "./quota.ts";
+import { seededRandom } from "./rng.ts";
+import { SampleStore } from "./samples.ts";
+import { type EmulatorStats, newStats } from "./stats.ts";
+
+/**
+ * Options, counters, samples, faults, quota and the clock of one emulator.
+ *
+ * @example
+ * ```ts
+ * import type { EmulatorContext } from "./context.ts";
+ * const elapsed = (ctx: EmulatorContext, since: number) => ctx.now() - since;
+ * ```
+ */
+export interface EmulatorContext {
+  options: ResolvedOptions;
+  stats: EmulatorStats;
+  samples: SampleStore;
+  faults: FaultQueue;
+  quota: Quota;
+  /** Seeded: fault injection repeats run to run. */
+  random: () => number;
+  /** Aborted when the server closes, so pending delays end. */
+  closing: AbortSignal;
+  /** Monotonic milliseconds; emulation progress is measured on it. */
+  now(): number;
+}
+
+/**
+ * A fresh context; `closing` defaults to a signal that never aborts.
+ *
+ * @example
+ * ```ts
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * newContext(resolveOptions({})).stats.http_requests; // 0
+ * ```
+ */
+export function newContext(
+  options: ResolvedOptions,
+  closing: AbortSignal = new AbortController().signal,
+): EmulatorContext {
+  return {
+    options,
+    stats: newStats(),
+    samples: new SampleStore(),
+    faults: new FaultQueue(),
+    quota: new Quota(options.quota),
+    random: seededRandom(options.seed),
+    closing,
+    now: () => performance.now(),
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The `te_cookie` the cloud uses for server affinity: set on query answers
+ * (TEAPI Java crashes without it) and accepted back either as a cookie
+ * (TEAPI python/Java) or as a raw `te_cookie` header (Siemplify).
+ *
+ * @example
+ * ```ts
+ * import { teCookieOf } from "./cookie.ts";
+ * teCookieOf(new Headers({ cookie: "a=1; te_cookie=xyz" })); // "xyz"
+ * teCookieOf(new Headers({ te_cookie: "remember" })); // "remember"
+ * ```
+ * @module
+ */
+
+/**
+ * The te_cookie a request carries, if any.
+ *
+ * @example
+ * ```ts
+ * import { teCookieOf } from "./cookie.ts";
+ * teCookieOf(new Headers()); // undefined
+ * ```
+ */
+export function teCookieOf(headers: Headers): string | undefined {
+  for (const part of (headers.get("cookie") ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === "te_cookie") return part.slice(eq + 1).trim();
+  }
+  return headers.get("te_cookie")?.trim() || undefined;
+}
+
+/**
+ * The `Set-Cookie` value for an answer: the client's cookie back if it is a
+ * plain token, else a fresh one. A `;` always follows the value (TEAPI Java
+ * cuts the value at it).
+ *
+ * @example
+ * ```ts
+ * import { setCookieValue } from "./cookie.ts";
+ * setCookieValue("abc"); // "te_cookie=abc; Path=/"
+ * ```
+ */
+export function setCookieValue(current: string | undefined): string {
+  const value = current && /^[A-Za-z0-9._-]{1,128}$/.test(current)
+    ? current
+    : crypto.randomUUID().replaceAll("-", "");
+  return `te_cookie=${value}; Path=/`;
+}

@@ -1,0 +1,161 @@
+/**
+ * HTTP plumbing shared by the emulator's routes: JSON answers, protocol
+ * error bodies, and request bodies read under a size cap.
+ *
+ * @example
+ * ```ts
+ * import { apiError } from "./http.ts";
+ * const res = apiError(404, 1004, "no such route");
+ * res.status; // 404
+ * ```
+ * @module
+ */
+
+import { parseJsonText, ProtocolError } from "../api/validate.ts";
+import { statusFor } from "./answer.ts";
+import { concatBytes } from "../bytes.ts";
+
+/**
+ * A JSON response.
+ *
+ * @example
+ * ```ts
+ * import { jsonResponse } from "./http.ts";
+ * await jsonResponse({ ok: true }).json(); // { ok: true }
+ * ```
+ */
+export function jsonResponse(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+  const out = new Headers(headers);
+  out.set("content-type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers: out });
+}
+
+/**
+ * An error in the protocol's own shape, `{"response":{"status":{…}}}`, so a
+ * client that reads the body of a failed request finds a status object.
+ *
+ * @example
+ * ```ts
+ * import { apiError } from "./http.ts";
+ * const body = await apiError(400, 1008, "request: expected an object").json();
+ * body.response.status.label; // "BAD_REQUEST"
+ * ```
+ */
+export function apiError(httpStatus: number, code: number, message: string): Response {
+  return jsonResponse({ response: { status: statusFor(code, message) } }, httpStatus);
+}
+
+/**
+ * Drops a request body the route does not read, so the client stops sending.
+ *
+ * @example
+ * ```ts
+ * import { discardBody } from "./http.ts";
+ * await discardBody(new Request("https://x/", { method: "POST", body: "unused" }));
+ * ```
+ */
+export async function discardBody(req: Request): Promise<void> {
+  await req.body?.cancel().catch(() => {});
+}
+
+/**
+ * A request body larger than the route accepts.
+ *
+ * @example
+ * ```ts
+ * import { BodyTooLarge } from "./http.ts";
+ * new BodyTooLarge(16).message; // "request body over 16 bytes"
+ * ```
+ */
+export class BodyTooLarge extends Error {
+  /**
+   * @example
+   * ```ts
+   * import { BodyTooLarge } from "./http.ts";
+   * throw new BodyTooLarge(1 << 20);
+   * ```
+   */
+  constructor(cap: number) {
+    super(`request body over ${cap} bytes`);
+    this.name = "BodyTooLarge";
+  }
+}
+
+/**
+ * Reads a whole body, refusing (and cancelling the upload) as soon as it
+ * passes `cap` bytes: a declared Content-Length is checked before reading.
+ *
+ * @example
+ * ```ts
+ * import { readCapped } from "./http.ts";
+ * const req = new Request("https://x/", { method: "POST", body: "abc" });
+ * (await readCapped(req, 10)).length; // 3
+ * ```
+ */
+export async function readCapped(req: Request, cap: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > cap) {
+    await discardBody(req);
+    throw new BodyTooLarge(cap);
+  }
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > cap) throw new BodyTooLarge(cap);
+      chunks.push(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  return concatBytes(chunks);
+}
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Parses a JSON body whatever its Content-Type (clients send none,
+ * `text/plain`, `application/octet-stream` or `application/json`).
+ * Throws a `ProtocolError` naming what is wrong; text too long for a
+ * JavaScript string is a {@link BodyTooLarge}.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonBody } from "./http.ts";
+ * parseJsonBody(new TextEncoder().encode('{"request":{}}'), "query request"); // { request: {} }
+ * ```
+ */
+export function parseJsonBody(bytes: Uint8Array, what: string): unknown {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch (error) {
+    if (error instanceof RangeError) throw new BodyTooLarge(bytes.length - 1);
+    throw new ProtocolError(`${what} is not UTF-8 text`);
+  }
+  if (text.trim() === "") throw new ProtocolError(`${what} is empty`);
+  return parseJsonText(text, what);
+}
+
+/**
+ * A `Content-Disposition` for a download, in the exact form clients parse
+ * (`attachment; filename="…"`); characters that would break the quoting or
+ * the header are replaced.
+ *
+ * @example
+ * ```ts
+ * import { attachment } from "./http.ts";
+ * attachment('a"b.pdf'); // 'attachment; filename="a_b.pdf"'
+ * ```
+ */
+export function attachment(fileName: string): string {
+  // deno-lint-ignore no-control-regex
+  const safe = fileName.replace(/["\\\x00-\x1f\x7f]|[^\x20-\x7e]/g, "_") || "download";
+  return `attachment; filename="${safe}"`;
+}

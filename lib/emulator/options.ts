@@ -1,0 +1,184 @@
+/**
+ * The emulator's settings: what a caller may pass, the defaults, and the
+ * checks that turn a bad value into one clear error before anything listens.
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions } from "./options.ts";
+ * const options = resolveOptions({ mode: "cloud" });
+ * options.verdictCase; // "lower": the cloud spells verdicts in lower case
+ * ```
+ * @module
+ */
+
+import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "./default_tls.ts";
+
+/**
+ * Everything `startEmulator` can be told; every field has a default.
+ *
+ * @example
+ * ```ts
+ * import type { EmulatorOptions } from "./options.ts";
+ * const fast: Partial<EmulatorOptions> = { port: 0, emulationMs: 30, earlyMs: 0 };
+ * ```
+ */
+export interface EmulatorOptions {
+  /** Address to listen on; default `127.0.0.1`. */
+  host: string;
+  /** Port; default 18194 (the appliance port); 0 picks a free one. */
+  port: number;
+  /** PEM certificate chain; default the built-in test leaf. */
+  cert?: string;
+  /** PEM private key of `cert`; default the built-in test key. */
+  key?: string;
+  /** `appliance` (port 18194 style) or `cloud` (te.checkpoint.com style); default appliance. */
+  mode: "appliance" | "cloud";
+  /** Milliseconds from upload to te FOUND; default 2000. */
+  emulationMs: number;
+  /** Milliseconds from upload to te_eb FOUND Malicious for malicious files; default 500. */
+  earlyMs: number;
+  /** Fraction (0..1) of API requests answered 500/503 or with a dropped connection; default 0. */
+  failRate: number;
+  /**
+   * When set, the cloud format requires `Authorization: <key>` or
+   * `x-access-token: <key>`, and TPAPI requires `api_key` in each request object.
+   */
+  apiKey?: string;
+  /** Verdict spelling; default `upper` (`Malicious`) in appliance mode, `lower` in cloud mode. */
+  verdictCase: "upper" | "lower";
+  /** Seed of the fault-injection RNG, for repeatable runs; default random. */
+  seed?: number;
+  /** Cloud mode: uploads allowed before 1005 NO_QUOTA; default unlimited. */
+  quota?: number;
+  /** Content of summary report archives; default `normal`. */
+  reportStyle?: "normal" | "hostile" | "tiny" | "invalid";
+  /** te passes through PARTIALLY_FOUND (first image found, second pending) half way. */
+  imagePartial?: boolean;
+  /** te_eb of benign files once te is FOUND: `found` (default) or stays `pending`. */
+  benignEarly?: "found" | "pending";
+  /** Uploading an already emulated file answers FOUND at once; default true. */
+  knownUploadAnswersFound?: boolean;
+  /** Log one line per request to stderr; default false. */
+  verbose?: boolean;
+}
+
+/**
+ * Options with every default filled in and every value checked.
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions, type ResolvedOptions } from "./options.ts";
+ * const o: ResolvedOptions = resolveOptions({});
+ * o.port; // 18194
+ * ```
+ */
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  mode: "appliance" | "cloud";
+  emulationMs: number;
+  earlyMs: number;
+  failRate: number;
+  apiKey: string | undefined;
+  verdictCase: "upper" | "lower";
+  seed: number;
+  /** `undefined`: unlimited. */
+  quota: number | undefined;
+  reportStyle: "normal" | "hostile" | "tiny" | "invalid";
+  imagePartial: boolean;
+  benignEarly: "found" | "pending";
+  knownUploadAnswersFound: boolean;
+  verbose: boolean;
+}
+
+/**
+ * The appliance's cloud-format port.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PORT } from "./options.ts";
+ * DEFAULT_PORT; // 18194
+ * ```
+ */
+export const DEFAULT_PORT = 18194;
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new RangeError(`emulator: ${message}`);
+}
+
+function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], name: string): void {
+  if (value === undefined) return;
+  check(allowed.includes(value), `${name} must be one of ${allowed.join(", ")}, got ${value}`);
+}
+
+/**
+ * Fills in defaults and validates; throws a `RangeError` with a one-line
+ * message naming the bad option.
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions } from "./options.ts";
+ * resolveOptions({ failRate: 0.1, seed: 7 }).seed; // 7
+ * try {
+ *   resolveOptions({ failRate: 2 });
+ * } catch (e) {
+ *   (e as Error).message; // "emulator: failRate must be between 0 and 1, got 2"
+ * }
+ * ```
+ */
+export function resolveOptions(options: Partial<EmulatorOptions> = {}): ResolvedOptions {
+  const mode = options.mode ?? "appliance";
+  oneOf(mode, ["appliance", "cloud"], "mode");
+  oneOf(options.verdictCase, ["upper", "lower"], "verdictCase");
+  oneOf(options.reportStyle, ["normal", "hostile", "tiny", "invalid"], "reportStyle");
+  oneOf(options.benignEarly, ["found", "pending"], "benignEarly");
+  const port = options.port ?? DEFAULT_PORT;
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, `port must be 0..65535, got ${port}`);
+  const emulationMs = options.emulationMs ?? 2000;
+  const earlyMs = options.earlyMs ?? 500;
+  for (const [name, ms] of [["emulationMs", emulationMs], ["earlyMs", earlyMs]] as const) {
+    check(Number.isFinite(ms) && ms >= 0, `${name} must be a number >= 0, got ${ms}`);
+  }
+  const failRate = options.failRate ?? 0;
+  check(
+    Number.isFinite(failRate) && failRate >= 0 && failRate <= 1,
+    `failRate must be between 0 and 1, got ${failRate}`,
+  );
+  if (options.quota !== undefined) {
+    check(
+      Number.isInteger(options.quota) && options.quota >= 0,
+      `quota must be an integer >= 0, got ${options.quota}`,
+    );
+    check(mode === "cloud", "quota applies to cloud mode only (appliances have no quota)");
+  }
+  if (options.seed !== undefined) {
+    check(Number.isInteger(options.seed), `seed must be an integer, got ${options.seed}`);
+  }
+  check((options.cert === undefined) === (options.key === undefined), "give both cert and key");
+  if (options.apiKey !== undefined) check(options.apiKey !== "", "apiKey must not be empty");
+  const host = options.host ?? "127.0.0.1";
+  check(host !== "", "host must not be empty");
+  return {
+    host,
+    port,
+    cert: options.cert ?? DEFAULT_CERT_PEM,
+    key: options.key ?? DEFAULT_KEY_PEM,
+    mode,
+    emulationMs,
+    earlyMs,
+    failRate,
+    apiKey: options.apiKey,
+    verdictCase: options.verdictCase ?? (mode === "cloud" ? "lower" : "upper"),
+    // A fixed default would make every unseeded run fail the same requests,
+    // which hides ordering bugs that a real flaky network would show.
+    seed: options.seed ?? crypto.getRandomValues(new Uint32Array(1))[0],
+    quota: options.quota,
+    reportStyle: options.reportStyle ?? "normal",
+    imagePartial: options.imagePartial ?? false,
+    benignEarly: options.benignEarly ?? "found",
+    knownUploadAnswersFound: options.knownUploadAnswersFound ?? true,
+    verbose: options.verbose ?? false,
+  };
+}

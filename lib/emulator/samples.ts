@@ -1,0 +1,232 @@
+/**
+ * The emulator's memory: every uploaded file (a "sample"), findable by any of
+ * its three digests, and every download id it has handed out.
+ *
+ * Download ids are derived from the sample's sha1 and the kind of download,
+ * so the same sample always gets the same ids: a client that crashed after a
+ * query can download the report in a later run.
+ *
+ * @example
+ * ```ts
+ * import { SampleStore } from "./samples.ts";
+ * const store = new SampleStore();
+ * store.add({
+ *   md5: "a".repeat(32), sha1: "b".repeat(40), sha256: "c".repeat(64), size: 1,
+ *   fileName: "x.doc", fileType: "doc", verdict: "benign", eicar: false, uploadedAt: 0,
+ *   receivedAt: "2026-01-01T00:00:00.000Z",
+ * });
+ * store.find({ sha1: "b".repeat(40) })?.fileName; // "x.doc"
+ * ```
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { ImageRef } from "../api/cloud_types.ts";
+
+/**
+ * What emulation of a sample concludes.
+ *
+ * @example
+ * ```ts
+ * import type { SampleVerdict } from "./samples.ts";
+ * const v: SampleVerdict = "unsupported"; // answers 1007
+ * ```
+ */
+export type SampleVerdict = "malicious" | "benign" | "unsupported";
+
+/**
+ * One uploaded file. Only facts are kept, never the content: uploads may be GiBs.
+ *
+ * @example
+ * ```ts
+ * import type { Sample } from "./samples.ts";
+ * const isBig = (s: Sample) => s.size > 1 << 30;
+ * ```
+ */
+export interface Sample {
+  md5: string;
+  sha1: string;
+  sha256: string;
+  size: number;
+  /** Name given at upload (request JSON or the part's filename); may be "". */
+  fileName: string;
+  /** Extension-derived type, without the dot; may be "". */
+  fileType: string;
+  verdict: SampleVerdict;
+  /** The content held the EICAR test string (names the AV signature). */
+  eicar: boolean;
+  /** Emulator clock (ms) at upload; emulation progress is measured from it. */
+  uploadedAt: number;
+  /** Wall-clock time of the upload (ISO 8601), shown in reports. */
+  receivedAt: string;
+}
+
+/**
+ * Digests a request names; absent or empty ones are ignored.
+ *
+ * @example
+ * ```ts
+ * import type { DigestQuery } from "./samples.ts";
+ * const q: DigestQuery = { md5: "d41d8cd98f00b204e9800998ecf8427e" };
+ * ```
+ */
+export interface DigestQuery {
+  md5?: string;
+  sha1?: string;
+  sha256?: string;
+}
+
+/**
+ * What can be downloaded: a report of a sample, or its Threat Extraction copy.
+ *
+ * @example
+ * ```ts
+ * import type { DownloadKind } from "./samples.ts";
+ * const kinds: DownloadKind[] = ["summary", "pdf", "extracted"];
+ * ```
+ */
+export type DownloadKind = "summary" | "full_report" | "pdf" | "xml" | "tar" | "extracted";
+
+/**
+ * What a download id stands for.
+ *
+ * @example
+ * ```ts
+ * import type { DownloadTarget } from "./samples.ts";
+ * const describe = (t: DownloadTarget) => `${t.kind} of ${t.sample.sha1}`;
+ * ```
+ */
+export interface DownloadTarget {
+  kind: DownloadKind;
+  sample: Sample;
+  /** The images the answer that named this id listed (reports show them). */
+  images: ImageRef[];
+  /** The image a per-image report belongs to. */
+  imageId?: string;
+  /** For `extracted`: the cleaned file's name and how it was cleaned. */
+  outputFileName?: string;
+  method?: "pdf" | "clean";
+}
+
+/**
+ * A stable id in UUID form for one download of one sample.
+ *
+ * @example
+ * ```ts
+ * import { downloadId } from "./samples.ts";
+ * downloadId("b".repeat(40), "summary") === downloadId("b".repeat(40), "summary"); // true
+ * ```
+ */
+export function downloadId(sha1: string, kind: DownloadKind, detail = ""): string {
+  const hex = createHash("sha256").update(`te-scan-emulator\0${sha1}\0${kind}\0${detail}`).digest(
+    "hex",
+  );
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20, 32)
+  }`;
+}
+
+/**
+ * The file type the service reports for a name: the text after the last dot,
+ * verbatim (a name copied from a URL keeps its query, as in Check Point's own
+ * samples), lower-cased.
+ *
+ * @example
+ * ```ts
+ * import { fileTypeOf } from "./samples.ts";
+ * fileTypeOf("Report.DOCX"); // "docx"
+ * fileTypeOf("README"); // ""
+ * ```
+ */
+export function fileTypeOf(fileName: string): string {
+  const base = fileName.slice(Math.max(fileName.lastIndexOf("/"), fileName.lastIndexOf("\\")) + 1);
+  const dot = base.lastIndexOf(".");
+  return dot <= 0 ? "" : base.slice(dot + 1).toLowerCase();
+}
+
+/**
+ * Samples by digest, and download ids handed out.
+ *
+ * @example
+ * ```ts
+ * import { SampleStore } from "./samples.ts";
+ * new SampleStore().find({ md5: "0".repeat(32) }); // undefined
+ * ```
+ */
+export class SampleStore {
+  #byDigest = new Map<string, Sample>();
+  #downloads = new Map<string, DownloadTarget>();
+
+  /**
+   * Adds (or replaces) a sample under its three digests.
+   *
+   * @example
+   * ```ts
+   * import { SampleStore } from "./samples.ts";
+   * const store = new SampleStore();
+   * store.add({
+   *   md5: "1".repeat(32), sha1: "2".repeat(40), sha256: "3".repeat(64), size: 0,
+   *   fileName: "", fileType: "", verdict: "benign", eicar: false, uploadedAt: 0,
+   *   receivedAt: "2026-01-01T00:00:00.000Z",
+   * });
+   * ```
+   */
+  add(sample: Sample): void {
+    this.#byDigest.set(`md5:${sample.md5}`, sample);
+    this.#byDigest.set(`sha1:${sample.sha1}`, sample);
+    this.#byDigest.set(`sha256:${sample.sha256}`, sample);
+  }
+
+  /**
+   * The sample all the given digests belong to. Digests that disagree (an md5
+   * of one file and a sha1 of another) find nothing, like an unknown file.
+   *
+   * @example
+   * ```ts
+   * import { SampleStore } from "./samples.ts";
+   * new SampleStore().find({}); // undefined
+   * ```
+   */
+  find(query: DigestQuery): Sample | undefined {
+    const keys = (["md5", "sha1", "sha256"] as const).filter((k) => query[k]);
+    let found: Sample | undefined;
+    for (const key of keys) {
+      const sample = this.#byDigest.get(`${key}:${query[key]!.toLowerCase()}`);
+      if (!sample || (found && found !== sample)) return undefined;
+      found = sample;
+    }
+    return found;
+  }
+
+  /**
+   * Registers a download and returns its stable id.
+   *
+   * @example
+   * ```ts
+   * import { type Sample, SampleStore } from "./samples.ts";
+   * declare const sample: Sample;
+   * const id = new SampleStore().offer({ kind: "summary", sample, images: [] });
+   * ```
+   */
+  offer(target: DownloadTarget): string {
+    const detail = target.kind === "extracted"
+      ? `${target.method}\0${target.outputFileName}`
+      : target.imageId ?? "";
+    const id = downloadId(target.sample.sha1, target.kind, detail);
+    this.#downloads.set(id, target);
+    return id;
+  }
+
+  /**
+   * What a download id stands for, if it was handed out.
+   *
+   * @example
+   * ```ts
+   * import { SampleStore } from "./samples.ts";
+   * new SampleStore().download("no-such-id"); // undefined
+   * ```
+   */
+  download(id: string): DownloadTarget | undefined {
+    return this.#downloads.get(id);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The appliance emulator: one HTTPS port serving the cloud format
+ * (`/tecloud/api/v1/file/…`, alias `/tecloud/gw/v1/file/…`), the gateway's
+ * `POST /UserCheck/TPAPI`, and two control routes for tests:
+ * `GET /__emulator/stats` and `POST /__emulator/faults`.
+ *
+ * @example
+ * ```ts
+ * import { startEmulator } from "./server.ts";
+ * import { DEFAULT_CA_PEM } from "./default_tls.ts";
+ * const emulator = await startEmulator({ port: 0, emulationMs: 50 });
+ * const client = Deno.createHttpClient({ caCerts: [DEFAULT_CA_PEM] });
+ * const res = await fetch(`${emulator.url}/__emulator/stats`, { client });
+ * console.log(await res.json());
+ * client.close();
+ * await emulator.close();
+ * ```
+ * @module
+ */
+
+import { Code } from "../api/status.ts";
+import { ProtocolError } from "../api/validate.ts";
+import { statusFor } from "./answer.ts";
+import { cloudAuthorized } from "./auth.ts";
+import { badRequest, handleDownload, handleQuery, handleQuota, handleUpload } from "./cloud.ts";
+import { type EmulatorContext, newContext } from "./context.ts";
+import { DeliberateReset, faultResponse, sleep, truncate } from "./fault_answers.ts";
+import { type ApiRoute, parseFaults, randomFault } from "./faults.ts";
+import {
+  apiError,
+  BodyTooLarge,
+  discardBody,
+  jsonResponse,
+  parseJsonBody,
+  readCapped,
+} from "./http.ts";
+import { type EmulatorOptions, resolveOptions } from "./options.ts";
+import type { EmulatorStats } from "./stats.ts";
+import { handleTpapi } from "./tpapi.ts";
+
+export type { EmulatorOptions } from "./options.ts";
+export type { EmulatorStats } from "./stats.ts";
+
+/**
+ * A listening emulator.
+ *
+ * @example
+ * ```ts
+ * import { type RunningEmulator, startEmulator } from "./server.ts";
+ * const emulator: RunningEmulator = await startEmulator({ port: 0 });
+ * console.log(emulator.url); // https://127.0.0.1:PORT
+ * await emulator.close();
+ * ```
+ */
+export interface RunningEmulator {
+  /** `https://HOST:PORT`, with no trailing slash. */
+  url: string;
+  port: number;
+  /** A copy of the counters. */
+  stats(): EmulatorStats;
+  /** Stops listening, ends injected delays, and waits for open requests. */
+  close(): Promise<void>;
+}
+
+const API_PREFIXES = ["/tecloud/api/v1/file/", "/tecloud/gw/v1/file/"];
+
+function apiRoute(path: string): ApiRoute | undefined {
+  if (path === "/UserCheck/TPAPI") return "tpapi";
+  for (const prefix of API_PREFIXES) {
+    if (!path.startsWith(prefix)) continue;
+    const op = path.slice(prefix.length).replace(/\/$/, "");
+    if (op === "query" || op === "upload" || op === "download" || op === "quota") return op;
+  }
+  return undefined;
+}
+
+const METHODS: Record<ApiRoute, readonly string[]> = {
+  query: ["POST"],
+  upload: ["POST"],
+  tpapi: ["POST"],
+  download: ["GET", "POST"],
+  quota: ["GET", "POST"],
+};
+
+async function queueFaults(ctx: EmulatorContext, req: Request): Promise<Response> {
+  if (req.method !== "POST") {
+    await discardBody(req);
+    return apiError(405, Code.BAD_REQUEST, "use POST /__emulator/faults");
+  }
+  try {
+    const faults = parseFaults(parseJsonBody(await readCapped(req, 1 << 20), "faults request"));
+    ctx.faults.add(faults);
+    return jsonResponse({ queued: faults.length, pending: ctx.faults.pending() });
+  } catch (error) {
+    if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
+      return badRequest(ctx, error);
+    }
+    throw error;
+  }
+}
+
+function dispatch(
+  ctx: EmulatorContext,
+  route: ApiRoute,
+  req: Request,
+  forcedCode: number | undefined,
+): Promise<Response> {
+  switch (route) {
+    case "query":
+      return handleQuery(ctx, req, forcedCode);
+    case "upload":
+      return handleUpload(ctx, req, forcedCode);
+    case "tpapi":
+      return handleTpapi(ctx, req, forcedCode);
+    case "download":
+      return handleDownload(ctx, req);
+    case "quota":
+      return handleQuota(ctx, req);
+  }
+}
+
+async function serve(ctx: EmulatorContext, req: Request): Promise<Response> {
+  const { stats, options } = ctx;
+  const path = new URL(req.url).pathname;
+  if (path === "/__emulator/stats" && req.method === "GET") {
+    await discardBody(req);
+    return jsonResponse({ ...stats });
+  }
+  stats.http_requests++;
+  if (path === "/__emulator/faults") return await queueFaults(ctx, req);
+  const route = apiRoute(path);
+  if (!route) {
+    await discardBody(req);
+    return apiError(404, Code.NOT_FOUND, `no such route: ${req.method} ${path}`);
+  }
+  if (!METHODS[route].includes(req.method)) {
+    await discardBody(req);
+    const res = apiError(405, Code.BAD_REQUEST, `${req.method} is not allowed on ${path}`);
+    res.headers.set("allow", METHODS[route].join(", "));
+    return res;
+  }
+  // The gateway authenticates inside each request object instead.
+  if (route !== "tpapi" && !cloudAuthorized(req.headers, options.apiKey)) {
+    stats.auth_failures++;
+    await discardBody(req);
+    return apiError(403, Code.FORBIDDEN, "missing or wrong API key (Authorization header)");
+  }
+  const fault = ctx.faults.take(route) ?? randomFault(options.failRate, ctx.random);
+  if (fault) {
+    stats.faults_injected++;
+    const replaced = faultResponse(fault);
+    if (replaced) {
+      await discardBody(req);
+      return replaced;
+    }
+    if (fault.kind === "delay") await sleep(fault.delayMs ?? 0, ctx.closing);
+    if (fault.kind === "code" && (route === "download" || route === "quota")) {
+      // No request objects to mark: the body is just the status, as a
+      // service answers a request it could not serve.
+      await discardBody(req);
+      return jsonResponse({ response: { status: statusFor(fault.code!) } });
+    }
+  }
+  const res = await dispatch(ctx, route, req, fault?.kind === "code" ? fault.code : undefined);
+  return fault?.kind === "truncate" ? await truncate(res) : res;
+}
+
+function logError(error: unknown): void {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(`te-scan emulator: error: ${text.replace(/\s+/g, " ")}`);
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/**
+ * Starts an emulator and resolves once it listens.
+ *
+ * @example
+ * ```ts
+ * import { startEmulator } from "./server.ts";
+ * const emulator = await startEmulator({ port: 0, mode: "cloud", apiKey: "k", quota: 10 });
+ * await emulator.close();
+ * ```
+ */
+export function startEmulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
+  let resolved;
+  try {
+    resolved = resolveOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const closing = new AbortController();
+  const ctx = newContext(resolved, closing.signal);
+  const handler = async (req: Request): Promise<Response> => {
+    const started = performance.now();
+    let res: Response;
+    try {
+      res = await serve(ctx, req);
+    } catch (error) {
+      logError(error);
+      await discardBody(req);
+      res = apiError(500, Code.INTERNAL_ERROR, "internal emulator error");
+    }
+    if (resolved.verbose) {
+      const ms = (performance.now() - started).toFixed(1);
+      console.error(`${req.method} ${new URL(req.url).pathname} ${res.status} ${ms} ms`);
+    }
+    return res;
+  };
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        hostname: resolved.host,
+        port: resolved.port,
+        cert: resolved.cert,
+        key: resolved.key,
+        onError(error) {
+          if (!(error instanceof DeliberateReset)) logError(error);
+          return apiError(500, Code.INTERNAL_ERROR, "internal emulator error");
+        },
+        onListen({ port }) {
+          let closed: Promise<void> | undefined;
+          resolve({
+            url: `https://${displayHost(resolved.host)}:${port}`,
+            port,
+            stats: () => ({ ...ctx.stats }),
+            close() {
+              closed ??= (async () => {
+                closing.abort();
+                await server.shutdown();
+              })();
+              return closed;
+            },
+          });
+        },
+      }, handler);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * Counters the emulator keeps so tests and benchmarks can check what a client
+ * really sent (`GET /__emulator/stats`).
+ *
+ * @example
+ * ```ts
+ * import { newStats } from "./stats.ts";
+ * const stats = newStats();
+ * stats.queries++;
+ * ```
+ * @module
+ */
+
+/**
+ * The counters. Cloud-format traffic counts in `queries`/`query_items`/
+ * `uploads`/`upload_bytes`; gateway (TPAPI) traffic in `tpapi_requests`/
+ * `tpapi_items`, so a test can tell the transports apart.
+ *
+ * @example
+ * ```ts
+ * import type { EmulatorStats } from "./stats.ts";
+ * const seen = (s: EmulatorStats) => s.http_requests;
+ * ```
+ */
+export interface EmulatorStats {
+  /** Every HTTP request except `GET /__emulator/stats` itself. */
+  http_requests: number;
+  /** Cloud-format query requests. */
+  queries: number;
+  /** Request objects in those queries. */
+  query_items: number;
+  /** Cloud-format uploads that carried a file part. */
+  uploads: number;
+  /** File bytes of those uploads. */
+  upload_bytes: number;
+  /** Downloads answered 200. */
+  downloads: number;
+  /** Faults injected, from the queue or from the fail rate. */
+  faults_injected: number;
+  /** `POST /UserCheck/TPAPI` requests. */
+  tpapi_requests: number;
+  /** Request objects in those. */
+  tpapi_items: number;
+  /** Requests answered 400/413, plus request objects answered 1008. */
+  bad_requests: number;
+  /** Cloud-format requests answered 403, plus TPAPI objects answered 1010. */
+  auth_failures: number;
+  /** `…/quota` requests. */
+  quota_requests: number;
+}
+
+/**
+ * All counters at zero.
+ *
+ * @example
+ * ```ts
+ * import { newStats } from "./stats.ts";
+ * newStats().uploads; // 0
+ * ```
+ */
+export function newStats(): EmulatorStats {
+  return {
+    http_requests: 0,
+    queries: 0,
+    query_items: 0,
+    uploads: 0,
+    upload_bytes: 0,
+    downloads: 0,
+    faults_injected: 0,
+    tpapi_requests: 0,
+    tpapi_items: 0,
+    bad_requests: 0,
+    auth_failures: 0,
+    quota_requests: 0,
+  };
+}
