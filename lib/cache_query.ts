@@ -11,6 +11,7 @@
  * ```ts
  * import { cacheQueryStage } from "./cache_query.ts";
  * import type { ApplianceSession } from "./session.ts";
+import { safely } from "./streams.ts";
  * declare const session: ApplianceSession;
  * const stage = cacheQueryStage(session, { flushMs: 50, dryRun: false });
  * ```
@@ -21,6 +22,7 @@ import { isFatal } from "./fatal.ts";
 import { decide } from "./decide.ts";
 import type { Job, PipelineItem } from "./scan_types.ts";
 import type { ApplianceSession } from "./session.ts";
+import { safely } from "./streams.ts";
 import { describeStatus } from "./api/status.ts";
 
 /** Options of the cache-query stage. */
@@ -38,6 +40,7 @@ export interface CacheQueryOptions {
  * ```ts
  * import { cacheQueryStage } from "./cache_query.ts";
  * import type { ApplianceSession } from "./session.ts";
+import { safely } from "./streams.ts";
  * declare const session: ApplianceSession;
  * cacheQueryStage(session, { flushMs: 20, dryRun: true });
  * ```
@@ -105,7 +108,7 @@ export function cacheQueryStage(
     // Batches go out one after another, so answers keep coming in order of arrival.
     sending = sending.then(() => send(jobs)).catch((error) => {
       failure ??= { error };
-      out.error(error);
+      safely(() => out.error(error));
     });
     return sending;
   }

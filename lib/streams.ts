@@ -11,6 +11,26 @@
  */
 
 /**
+ * Runs a stream-controller call that throws once the pipeline was stopped
+ * (an interrupted run cancels the readable side while work is in flight);
+ * the result of that work is no longer wanted then.
+ *
+ * @example
+ * ```ts
+ * import { safely } from "./streams.ts";
+ * declare const controller: TransformStreamDefaultController<number>;
+ * safely(() => controller.enqueue(1));
+ * ```
+ */
+export function safely(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+}
+
+/**
  * A transform that runs `fn` on up to `concurrency` chunks at once and
  * passes results on as they finish (order not kept). Backpressure holds:
  * no more than `concurrency` chunks are taken from upstream at a time.
@@ -32,10 +52,10 @@ export function mapConcurrent<I, O>(
     async transform(chunk, controller) {
       if (failure) throw failure.error;
       const task: Promise<void> = fn(chunk).then(
-        (value) => controller.enqueue(value),
+        (value) => safely(() => controller.enqueue(value)),
         (error) => {
           failure ??= { error };
-          controller.error(error);
+          safely(() => controller.error(error));
         },
       ).finally(() => running.delete(task));
       running.add(task);

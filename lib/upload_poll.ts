@@ -12,6 +12,7 @@
  * ```ts
  * import { uploadPollStage } from "./upload_poll.ts";
  * import type { ApplianceSession } from "./session.ts";
+import { safely } from "./streams.ts";
  * declare const session: ApplianceSession;
  * const stage = uploadPollStage(session, {
  *   concurrency: 4,
@@ -29,6 +30,7 @@ import { decide, type Decision } from "./decide.ts";
 import { isFatal } from "./fatal.ts";
 import type { Job, PipelineItem } from "./scan_types.ts";
 import type { ApplianceSession } from "./session.ts";
+import { safely } from "./streams.ts";
 
 /** Options of the upload-and-poll stage. */
 export interface UploadPollOptions {
@@ -65,6 +67,7 @@ interface Tracked {
  * ```ts
  * import { uploadPollStage } from "./upload_poll.ts";
  * import type { ApplianceSession } from "./session.ts";
+import { safely } from "./streams.ts";
  * declare const session: ApplianceSession;
  * uploadPollStage(session, { concurrency: 2, pollIntervalMs: 100, timeoutMs: 10_000 });
  * ```
@@ -89,14 +92,14 @@ export function uploadPollStage(
 
   function fail(error: unknown): void {
     failure ??= { error };
-    out.error(error);
+    safely(() => out.error(error));
     slotFreed();
     wakePoller();
   }
 
   function settle(t: Tracked, item: PipelineItem): void {
     tracked.delete(t.job.file.sha1);
-    out.enqueue(item);
+    safely(() => out.enqueue(item));
     slotFreed();
     wakePoller();
   }
@@ -121,7 +124,7 @@ export function uploadPollStage(
       case "early-malicious":
         if (!t.job.earlySent) {
           t.job.earlySent = true;
-          out.enqueue({ kind: "early", file: t.job.file, response: item });
+          safely(() => out.enqueue({ kind: "early", file: t.job.file, response: item }));
         }
         schedule(t);
         return;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { FileChangedError, FileVanishedError, hashFile } from "../lib/hash.ts";
+import { FileChangedError, FileVanishedError, hashFile, hashStage } from "../lib/hash.ts";
+import type { WalkItem } from "../lib/walk.ts";
 
 async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "te-scan-hash-" });
@@ -113,4 +114,40 @@ Deno.test("an unreadable path gives a one-line 'cannot read' error with the reas
       return true;
     });
   });
+});
+
+Deno.test("hash stage: a vanished file and a changing file are settled as errors, left in place", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const steady = join(root, "steady.txt");
+    const growing = join(root, "growing.log");
+    await Deno.writeTextFile(steady, "abc");
+    await Deno.writeTextFile(growing, "now longer than the walk saw");
+    const mtime = (path: string) => Deno.statSync(path).mtime?.getTime() ?? 0;
+    const walked: WalkItem[] = [
+      { kind: "file", path: steady, relPath: "steady.txt", size: 3, mtimeMs: mtime(steady) },
+      { kind: "file", path: join(root, "gone.txt"), relPath: "gone.txt", size: 1, mtimeMs: 0 },
+      // The walk saw 4 bytes; the file has grown since: still being written.
+      { kind: "file", path: growing, relPath: "growing.log", size: 4, mtimeMs: mtime(growing) },
+      { kind: "skipped", path: join(root, "fifo"), relPath: "fifo", reason: "FIFO" },
+    ];
+    const items = await Array.fromAsync(ReadableStream.from(walked).pipeThrough(hashStage(2)));
+    const byPath = new Map(items.map((item) => [item.file.relPath, item]));
+    const job = byPath.get("steady.txt");
+    assert.ok(job?.kind === "job");
+    assert.equal(job.file.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    const gone = byPath.get("gone.txt");
+    assert.ok(gone?.kind === "settled");
+    assert.equal(gone.outcome.state, "error");
+    assert.match(gone.outcome.reason ?? "", /vanished before hashing/);
+    const growingItem = byPath.get("growing.log");
+    assert.ok(growingItem?.kind === "settled");
+    assert.equal(growingItem.outcome.keepInPlace, true);
+    assert.match(growingItem.outcome.reason ?? "", /changed while being hashed/);
+    const fifo = byPath.get("fifo");
+    assert.ok(fifo?.kind === "settled");
+    assert.deepEqual([fifo.outcome.state, fifo.outcome.reason], ["skipped", "FIFO"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -38,6 +38,14 @@ async function waitForLine(
   }
 }
 
+async function* readAll(reader: ReadableStreamDefaultReader<string>): AsyncGenerator<string> {
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
 async function startEmulatorProcess(extra: string[] = []) {
   const child = teScan(["emulator", "--host", "127.0.0.1", "--port", "0", ...extra]).spawn();
   const { line, rest } = await waitForLine(child.stdout, /listening on/);
@@ -127,10 +135,12 @@ Deno.test("SIGINT during a scan exits 130 and leaves unsettled files in place", 
     // Wait until the scan has started (its first JSON event), then interrupt it.
     const { rest } = await waitForLine(child.stdout, /"event":"start"/);
     child.kill("SIGINT");
-    const status = await child.status;
-    await rest.cancel();
-    await child.stderr.cancel();
-    assert.equal(status.code, 130);
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      Array.fromAsync({ [Symbol.asyncIterator]: () => readAll(rest) }),
+      new Response(child.stderr).text(),
+    ]);
+    assert.equal(status.code, 130, `stdout: ${stdout.join("")}\nstderr: ${stderr}`);
     assert.ok((await Deno.stat(join(input, "slow.pdf"))).isFile, "file left in place");
     const summary = JSON.parse(await Deno.readTextFile(join(dir.path, "rep", "summary.json")));
     assert.equal(summary.interrupted, true);
