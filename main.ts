@@ -15,13 +15,18 @@
 
 import { demoCommand } from "./lib/demo.ts";
 import { emulatorCommand } from "./lib/emulator/cli.ts";
+import { queryCommand, quotaCommand } from "./lib/lookup_command.ts";
 import { scanCommand } from "./lib/scan_command.ts";
+import { trustCommand } from "./lib/trust_command.ts";
 import { SCAN_HELP } from "./lib/cli/args.ts";
 
 const SUBCOMMANDS: Record<string, (args: string[], signal: AbortSignal) => Promise<number>> = {
   scan: (args, signal) => scanCommand(args, { signal }),
   emulator: (args) => emulatorCommand(args),
   demo: (args, signal) => demoCommand(args, signal),
+  trust: (args) => trustCommand(args),
+  query: (args) => queryCommand(args),
+  quota: (args) => quotaCommand(args),
   help: () => {
     console.log(SCAN_HELP);
     return Promise.resolve(0);

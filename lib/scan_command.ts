@@ -16,9 +16,8 @@
  */
 
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { CloudClient, DEFAULT_API_PATH } from "./api/cloud_client.ts";
-import { HttpClient, type Trust } from "./api/http.ts";
 import { parseScanArgs, SCAN_HELP, type ScanArgs, UsageError } from "./cli/args.ts";
+import { connect } from "./connect.ts";
 import { Reporter } from "./console.ts";
 import { DedupeIndex } from "./dedupe.ts";
 import { Disposer, type Folders } from "./dispose.ts";
@@ -38,34 +37,6 @@ export const Exit = {
   USAGE: 3,
   INTERRUPTED: 130,
 } as const;
-
-/** The default appliance port of the cloud-format API. */
-export const DEFAULT_PORT = 18194;
-
-/**
- * The API base URL for `--ip HOST[:PORT]` (IPv6 in brackets).
- *
- * @example
- * ```ts
- * import { applianceUrl } from "./scan_command.ts";
- * applianceUrl("10.1.1.5"); // "https://10.1.1.5:18194/tecloud/api/v1/file/"
- * applianceUrl("[::1]:8443"); // "https://[::1]:8443/tecloud/api/v1/file/"
- * ```
- */
-export function applianceUrl(hostPort: string): string {
-  const text = hostPort.trim();
-  const hasPort = /^\[.*\]:\d+$/.test(text) || /^[^:\[\]]+:\d+$/.test(text);
-  const withPort = hasPort
-    ? text
-    : `${text.includes(":") && !text.startsWith("[") ? `[${text}]` : text}:${DEFAULT_PORT}`;
-  let url: URL;
-  try {
-    url = new URL(`https://${withPort}${DEFAULT_API_PATH}`);
-  } catch {
-    throw new UsageError(`--ip: not a host or host:port: ${JSON.stringify(hostPort)}`);
-  }
-  return url.href;
-}
 
 function isInside(child: string, parent: string): boolean {
   const rel = relative(parent, child);
@@ -126,43 +97,6 @@ export async function checkLayout(
   }
 }
 
-async function readSecretFile(path: string, what: string): Promise<string> {
-  try {
-    const text = (await Deno.readTextFile(path)).split(/\r?\n/)[0].trim();
-    if (!text) throw new UsageError(`${what} ${path} is empty`);
-    return text;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${what} ${path}: ${reasonOf(error)}`);
-  }
-}
-
-async function trustFrom(args: ScanArgs): Promise<Trust> {
-  if (args.insecure) return { kind: "insecure" };
-  if (args.pin) {
-    const hex = args.pin.replace(/[^0-9a-f]/gi, "");
-    if (hex.length !== 64) {
-      throw new UsageError(
-        `--pin: expected a SHA-256 fingerprint (64 hex digits), got ${args.pin}`,
-      );
-    }
-    return { kind: "pin", sha256: hex };
-  }
-  if (args.caCert) {
-    let pem: string;
-    try {
-      pem = await Deno.readTextFile(args.caCert);
-    } catch (error) {
-      throw new UsageError(`--ca-cert: cannot read ${args.caCert}: ${reasonOf(error)}`);
-    }
-    if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-      throw new UsageError(`--ca-cert: ${args.caCert} holds no PEM certificate`);
-    }
-    return { kind: "ca", caPem: [pem] };
-  }
-  return { kind: "system" };
-}
-
 /** Options that only tests and the demo set. */
 export interface ScanHooks {
   reporter?: Reporter;
@@ -216,21 +150,6 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
   };
   const reportsDir = resolve(args.reportsDir);
   await checkLayout(input, folders, reportsDir, args.exclude);
-  const trust = await trustFrom(args);
-  let apiKey: string | undefined;
-  if (args.apiKeyFile) apiKey = await readSecretFile(args.apiKeyFile, "--api-key-file");
-  else if (args.apiKey) {
-    reporter.warn("--api-key shows in the process list; prefer --api-key-file");
-    apiKey = args.apiKey;
-  }
-  const baseUrl = args.url ?? applianceUrl(args.appliances[0]);
-  let base: URL;
-  try {
-    base = new URL(baseUrl);
-  } catch {
-    throw new UsageError(`--url: not a URL: ${baseUrl}`);
-  }
-  if (base.protocol !== "https:") throw new UsageError(`--url must be https: ${baseUrl}`);
   try {
     await Deno.mkdir(reportsDir, { recursive: true });
   } catch (error) {
@@ -245,17 +164,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     }
   }
 
-  const http = new HttpClient(base.origin, {
-    trust,
-    maxSockets: args.concurrency + 2,
-  });
-  const client = new CloudClient(http, {
-    apiKey,
-    apiPath: base.pathname,
-    signal,
-    onRetry: (what, error, attempt, delay) =>
-      reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
-  });
+  const { http, client, origin } = await connect(args, reporter, signal);
   const session = new ApplianceSession(client, {
     features: args.features,
     reports: args.reports,
@@ -279,7 +188,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     event: "start",
     version: VERSION,
     input,
-    appliance: base.origin,
+    appliance: origin,
     folders,
     reports_dir: reportsDir,
     dry_run: args.dryRun,
@@ -332,7 +241,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     finished: new Date().toISOString(),
     seconds: Math.round(seconds * 1000) / 1000,
     input,
-    appliance: base.origin,
+    appliance: origin,
     folders,
     reports_dir: reportsDir,
     counts,

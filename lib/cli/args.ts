@@ -54,7 +54,12 @@ export interface ScanArgs {
   batchSize: number;
   help: boolean;
   version: boolean;
+  /** Arguments after the options (hashes, for `te-scan query`). */
+  positionals: string[];
 }
+
+/** `scan` needs a folder; `lookup` (query, quota) takes only a connection and arguments. */
+export type ArgsMode = "scan" | "lookup";
 
 /** te_api's flags, single-dash long names and `--input_directory` forms. */
 const ALIASES: Record<string, string> = {
@@ -233,7 +238,7 @@ function readConfig(path: string): RawValues {
  * // ["summary", "xml"]
  * ```
  */
-export function parseScanArgs(argv: string[]): ScanArgs {
+export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -246,7 +251,7 @@ export function parseScanArgs(argv: string[]): ScanArgs {
   } catch (error) {
     throw new UsageError((error as Error).message.split("\n")[0].replace(/^TypeError: /, ""));
   }
-  if (parsed.positionals.length) {
+  if (parsed.positionals.length && mode === "scan") {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
   }
   const cli = parsed.values as RawValues;
@@ -294,9 +299,12 @@ export function parseScanArgs(argv: string[]): ScanArgs {
     batchSize: parseNumber(str("batch-size") ?? "100", "--batch-size", 1, true),
     help: flag("help") ?? false,
     version: flag("version") ?? false,
+    positionals: parsed.positionals,
   };
   if (args.help || args.version) return args;
-  if (!args.input) throw new UsageError("missing --in DIR (the folder to scan)");
+  if (!args.input && mode === "scan") {
+    throw new UsageError("missing --in DIR (the folder to scan)");
+  }
   if (!args.appliances.length && !args.url) {
     throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
   }
@@ -326,6 +334,9 @@ Usage:
   te-scan [scan] --in DIR --ip HOST[:PORT] [--out DIR] [--jail DIR] [--error DIR] [options]
   te-scan demo                      scan a sample tree against a built-in emulator
   te-scan emulator [--port N]       run the appliance emulator
+  te-scan trust HOST[:PORT]         show (and --save) an appliance's certificate and fingerprint
+  te-scan query HASH... --ip HOST   look md5/sha1/sha256 hashes up without files
+  te-scan quota --url BASE          show the API key's quota (cloud)
   te-scan help | --help | --version
 
 Where files go:

@@ -162,3 +162,35 @@ Deno.test("te-scan demo sorts its sample tree with no network beyond loopback", 
   assert.ok((await Deno.stat(join(dir.path, "error", "downloads", "firmware.bin"))).isFile);
   assert.ok((await Deno.stat(join(dir.path, "benign", "finance", "q3-report.docx"))).isFile);
 });
+
+Deno.test("te-scan trust and te-scan query through the CLI", async () => {
+  await using dir = await tempDir();
+  const emulator = await startEmulatorProcess();
+  try {
+    const saved = join(dir.path, "appliance.pem");
+    const trust = await run(["trust", `127.0.0.1:${emulator.port}`, "--save", saved]);
+    assert.equal(trust.code, 0, trust.err);
+    const fingerprint = /SHA-256\s+([0-9A-F:]{95})/.exec(trust.out)?.[1];
+    assert.ok(fingerprint, trust.out);
+    assert.match(await Deno.readTextFile(saved), /^-----BEGIN CERTIFICATE-----/);
+    const again = await run(["trust", `127.0.0.1:${emulator.port}`, "--save", saved]);
+    assert.equal(again.code, 3, "an existing file is never overwritten");
+
+    const unknown = "0".repeat(40);
+    const query = await run([
+      "query",
+      unknown,
+      "--ip",
+      `127.0.0.1:${emulator.port}`,
+      "--pin",
+      fingerprint,
+    ]);
+    assert.equal(query.code, 2, query.err);
+    assert.match(query.out, new RegExp(`${unknown}\\s+no verdict\\s+\\(1004 NOT_FOUND`));
+  } finally {
+    emulator.child.kill("SIGTERM");
+    await emulator.child.status;
+    await emulator.rest.cancel();
+    await emulator.child.stderr.cancel();
+  }
+});
