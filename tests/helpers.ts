@@ -44,3 +44,43 @@ export async function tempDir(
     },
   };
 }
+
+/** What a scan printed and returned. */
+export interface CapturedRun {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+/** Runs the scan command in-process with its console captured. */
+export async function captureScan(argv: string[], signal?: AbortSignal): Promise<CapturedRun> {
+  const { Reporter } = await import("../lib/console.ts");
+  const { scanCommand } = await import("../lib/scan_command.ts");
+  const out: string[] = [];
+  const err: string[] = [];
+  const reporter = new Reporter({
+    json: false,
+    quiet: false,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    interactive: false,
+  });
+  const code = await scanCommand(argv, { reporter, signal });
+  return { code, out, err };
+}
+
+/** The folders of a scan test, under `root`. */
+export function scanFolders(root: string) {
+  return {
+    input: `${root}/in`,
+    out: `${root}/benign`,
+    jail: `${root}/quarantine`,
+    error: `${root}/error`,
+    rep: `${root}/reports`,
+  };
+}
+
+/** `--in`, `--out`, `--jail`, `--error` and `--rep` for those folders. */
+export function sortFlags(f: ReturnType<typeof scanFolders>): string[] {
+  return ["--in", f.input, "--out", f.out, "--jail", f.jail, "--error", f.error, "--rep", f.rep];
+}

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { Reporter } from "../lib/console.ts";
 import { eicarText } from "../lib/eicar.ts";
 import { type EmulatorOptions, startEmulator } from "../lib/emulator/server.ts";
-import { scanCommand } from "../lib/scan_command.ts";
-import { CA_FILE, tempDir } from "./helpers.ts";
+import { CA_FILE, captureScan, scanFolders, sortFlags, tempDir } from "./helpers.ts";
 
 const REPORT = "Quarterly report: revenue grew.\n".repeat(20);
 
@@ -47,26 +45,6 @@ async function listFiles(root: string): Promise<string[]> {
   return out.sort();
 }
 
-interface Run {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-async function scan(argv: string[], signal?: AbortSignal): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const reporter = new Reporter({
-    json: false,
-    quiet: false,
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    interactive: false,
-  });
-  const code = await scanCommand(argv, { reporter, signal });
-  return { code, out, err };
-}
-
 async function withEmulator(
   options: Partial<EmulatorOptions>,
   body: (emulator: Awaited<ReturnType<typeof startEmulator>>) => Promise<void>,
@@ -77,16 +55,6 @@ async function withEmulator(
   } finally {
     await emulator.close();
   }
-}
-
-function folders(root: string) {
-  return {
-    input: join(root, "in"),
-    out: join(root, "benign"),
-    jail: join(root, "quarantine"),
-    error: join(root, "error"),
-    rep: join(root, "reports"),
-  };
 }
 
 function fastFlags(port: number): string[] {
@@ -124,20 +92,11 @@ async function readLog(rep: string): Promise<Record<string, unknown>[]> {
 
 Deno.test("end to end: a nested tree is sorted, reports kept, duplicates uploaded once", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, sampleTree());
   await withEmulator({}, async (emulator) => {
-    const run = await scan([
-      "--in",
-      f.input,
-      "--out",
-      f.out,
-      "--jail",
-      f.jail,
-      "--error",
-      f.error,
-      "--rep",
-      f.rep,
+    const run = await captureScan([
+      ...sortFlags(f),
       ...fastFlags(emulator.port),
     ]);
     assert.equal(run.code, 1, run.err.join("\n"));
@@ -192,10 +151,10 @@ Deno.test("end to end: a nested tree is sorted, reports kept, duplicates uploade
 
 Deno.test("te_api's own flags run the same scan", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, sampleTree());
   await withEmulator({}, async (emulator) => {
-    const run = await scan([
+    const run = await captureScan([
       "-in",
       f.input,
       "-rep",
@@ -225,15 +184,18 @@ Deno.test("te_api's own flags run the same scan", async () => {
 
 Deno.test("a second run answers from the appliance's cache: no upload", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, sampleTree());
   await withEmulator({}, async (emulator) => {
     const flags = ["--rep", f.rep, ...fastFlags(emulator.port)];
-    assert.equal((await scan(["--in", f.input, "--copy", "--out", f.out, ...flags])).code, 1);
+    assert.equal(
+      (await captureScan(["--in", f.input, "--copy", "--out", f.out, ...flags])).code,
+      1,
+    );
     const uploads = emulator.stats().uploads;
     const queriesBefore = emulator.stats().queries;
     await Deno.remove(f.out, { recursive: true });
-    const again = await scan(["--in", f.input, ...flags]);
+    const again = await captureScan(["--in", f.input, ...flags]);
     assert.equal(again.code, 1);
     assert.equal(emulator.stats().uploads, uploads, "nothing uploaded again");
     assert.ok(emulator.stats().queries - queriesBefore <= 2, "one batched query for the tree");
@@ -243,12 +205,12 @@ Deno.test("a second run answers from the appliance's cache: no upload", async ()
 
 Deno.test("an interrupted run resumes: files pending on the appliance are not uploaded twice", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "a.docx": "TE-EMULATOR-MALICIOUS slow", "b.txt": "fine" });
   await withEmulator({ emulationMs: 400, earlyMs: 300 }, async (emulator) => {
     const flags = ["--in", f.input, "--jail", f.jail, "--out", f.out, "--rep", f.rep];
     const controller = new AbortController();
-    const first = scan([...flags, ...fastFlags(emulator.port)], controller.signal);
+    const first = captureScan([...flags, ...fastFlags(emulator.port)], controller.signal);
     // Interrupt once both files are on the appliance.
     for (let i = 0; i < 2000 && emulator.stats().uploads < 2; i++) {
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -257,7 +219,7 @@ Deno.test("an interrupted run resumes: files pending on the appliance are not up
     assert.equal((await first).code, 130);
     const uploads = emulator.stats().uploads;
     assert.equal(uploads, 2);
-    const second = await scan([...flags, ...fastFlags(emulator.port)]);
+    const second = await captureScan([...flags, ...fastFlags(emulator.port)]);
     assert.equal(second.code, 1, second.err.join("\n"));
     assert.equal(emulator.stats().uploads, uploads, "resumed by polling, not uploading");
     assert.deepEqual(await listFiles(f.jail), ["a.docx"]);
@@ -267,11 +229,11 @@ Deno.test("an interrupted run resumes: files pending on the appliance are not up
 
 Deno.test("name clashes get numbered names; nothing is overwritten", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "docs/a.txt": "new content" });
   await writeTree(f.out, { "docs/a.txt": "older file" });
   await withEmulator({}, async (emulator) => {
-    const run = await scan([
+    const run = await captureScan([
       "--in",
       f.input,
       "--out",
@@ -288,10 +250,10 @@ Deno.test("name clashes get numbered names; nothing is overwritten", async () =>
 
 Deno.test("te_eb quarantines at once; a missing final verdict keeps it quarantined", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "x/evil.docm": "TE-EMULATOR-MALICIOUS" });
   await withEmulator({ emulationMs: 60_000, earlyMs: 0 }, async (emulator) => {
-    const run = await scan([
+    const run = await captureScan([
       "--in",
       f.input,
       "--jail",
@@ -317,7 +279,7 @@ Deno.test("te_eb quarantines at once; a missing final verdict keeps it quarantin
 
 Deno.test("passing faults are retried; the result is unchanged", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "a.txt": "one", "b.docm": "TE-EMULATOR-MALICIOUS" });
   await withEmulator({}, async (emulator) => {
     await injectFaults(emulator.url, [
@@ -326,7 +288,7 @@ Deno.test("passing faults are retried; the result is unchanged", async () => {
       { kind: "code", path: "upload", code: 1011 },
       { kind: "garbage", path: "query" },
     ]);
-    const run = await scan([
+    const run = await captureScan([
       "--in",
       f.input,
       "--out",
@@ -347,10 +309,10 @@ Deno.test("passing faults are retried; the result is unchanged", async () => {
 
 Deno.test("a hostile report archive is extracted safely; the file is still quarantined", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "evil.exe": "TE-EMULATOR-MALICIOUS" });
   await withEmulator({ reportStyle: "hostile" }, async (emulator) => {
-    const run = await scan([
+    const run = await captureScan([
       "--in",
       f.input,
       "--jail",
@@ -375,10 +337,10 @@ Deno.test("a hostile report archive is extracted safely; the file is still quara
 
 Deno.test("deadline: a file without a verdict in time goes to the error folder with the reason", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "slow.pdf": "benign but slow" });
   await withEmulator({ emulationMs: 60_000 }, async (emulator) => {
-    const run = await scan([
+    const run = await captureScan([
       "--in",
       f.input,
       "--error",
@@ -397,7 +359,7 @@ Deno.test("deadline: a file without a verdict in time goes to the error folder w
 
 Deno.test("configuration errors exit 3 with one line and touch nothing", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "a.txt": "x" });
   await withEmulator({ apiKey: "right-key" }, async (emulator) => {
     const keyFile = join(dir.path, "key");
@@ -410,7 +372,7 @@ Deno.test("configuration errors exit 3 with one line and touch nothing", async (
       [["--in", f.input, "--api-key-file", join(dir.path, "nokey")], /cannot read --api-key-file/],
     ];
     for (const [argv, pattern] of cases) {
-      const run = await scan([...argv, "--rep", f.rep, ...fastFlags(emulator.port)]);
+      const run = await captureScan([...argv, "--rep", f.rep, ...fastFlags(emulator.port)]);
       assert.equal(run.code, 3, argv.join(" "));
       assert.ok(run.err.some((l) => pattern.test(l)), `${pattern}: ${run.err.join(" | ")}`);
     }
@@ -421,11 +383,11 @@ Deno.test("configuration errors exit 3 with one line and touch nothing", async (
 
 Deno.test("an untrusted certificate stops the run before any upload", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "a.txt": "x" });
   await withEmulator({}, async (emulator) => {
     const wrongPin = "ab".repeat(32);
-    const run = await scan([
+    const run = await captureScan([
       "--in",
       f.input,
       "--out",
@@ -447,12 +409,12 @@ Deno.test("an untrusted certificate stops the run before any upload", async () =
 
 Deno.test("special files and symlinks are skipped with a reason and left in place", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "real.txt": "data" });
   await Deno.symlink(join(f.input, "real.txt"), join(f.input, "link.txt"));
   await Deno.symlink(f.input, join(f.input, "loop"));
   await withEmulator({}, async (emulator) => {
-    const run = await scan([
+    const run = await captureScan([
       "--in",
       f.input,
       "--out",
@@ -472,10 +434,10 @@ Deno.test("special files and symlinks are skipped with a reason and left in plac
 
 Deno.test("--dry-run hashes and asks the cache only", async () => {
   await using dir = await tempDir();
-  const f = folders(dir.path);
+  const f = scanFolders(dir.path);
   await writeTree(f.input, { "a.txt": "x", "b.txt": "y" });
   await withEmulator({}, async (emulator) => {
-    const run = await scan([
+    const run = await captureScan([
       "--in",
       f.input,
       "--out",

@@ -3,10 +3,8 @@ import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { DEFAULT_CERT_PEM } from "../lib/emulator/default_tls.ts";
 import { startEmulator } from "../lib/emulator/server.ts";
-import { scanCommand } from "../lib/scan_command.ts";
-import { Reporter } from "../lib/console.ts";
 import { fetchCertificate, splitHostPort } from "../lib/trust_command.ts";
-import { tempDir } from "./helpers.ts";
+import { captureScan, tempDir } from "./helpers.ts";
 
 Deno.test("trust: the fetched fingerprint is the emulator's, and --pin with it scans", async () => {
   const emulator = await startEmulator({ port: 0, emulationMs: 20 });
@@ -21,8 +19,7 @@ Deno.test("trust: the fetched fingerprint is the emulator's, and --pin with it s
 
     await Deno.mkdir(join(dir.path, "in"));
     await Deno.writeTextFile(join(dir.path, "in", "a.txt"), "hello");
-    const lines: string[] = [];
-    const code = await scanCommand([
+    const { code, out, err } = await captureScan([
       "--in",
       join(dir.path, "in"),
       "--out",
@@ -35,16 +32,8 @@ Deno.test("trust: the fetched fingerprint is the emulator's, and --pin with it s
       cert.sha256,
       "--poll-interval",
       "0.03",
-    ], {
-      reporter: new Reporter({
-        json: false,
-        quiet: false,
-        out: (l) => lines.push(l),
-        err: (l) => lines.push(l),
-        interactive: false,
-      }),
-    });
-    assert.equal(code, 0, lines.join("\n"));
+    ]);
+    assert.equal(code, 0, [...out, ...err].join("\n"));
     assert.equal(await Deno.readTextFile(join(dir.path, "out", "a.txt")), "hello");
   } finally {
     await emulator.close();

@@ -2,10 +2,8 @@
 // (as root, which CI is), hence --allow-run here.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Reporter } from "../../lib/console.ts";
 import { startEmulator } from "../../lib/emulator/server.ts";
-import { scanCommand } from "../../lib/scan_command.ts";
-import { CA_FILE, tempDir } from "../helpers.ts";
+import { CA_FILE, captureScan, tempDir } from "../helpers.ts";
 
 async function sh(command: string, args: string[]): Promise<boolean> {
   const result = await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output();
@@ -27,15 +25,7 @@ Deno.test("a full destination disk: the file stays in the input, the reason says
     const big = new Uint8Array(300 * 1024).fill(65);
     await Deno.writeFile(join(input, "big.bin"), big);
     await Deno.writeTextFile(join(input, "small.txt"), "fits");
-    const lines: string[] = [];
-    const reporter = new Reporter({
-      json: false,
-      quiet: false,
-      out: (l) => lines.push(l),
-      err: (l) => lines.push(l),
-      interactive: false,
-    });
-    const code = await scanCommand([
+    const { code, out: lines, err } = await captureScan([
       "--in",
       input,
       "--out",
@@ -48,8 +38,8 @@ Deno.test("a full destination disk: the file stays in the input, the reason says
       CA_FILE,
       "--poll-interval",
       "0.03",
-    ], { reporter });
-    assert.equal(code, 2, lines.join("\n"));
+    ]);
+    assert.equal(code, 2, [...lines, ...err].join("\n"));
     assert.deepEqual(await Deno.readFile(join(input, "big.bin")), big, "nothing lost");
     assert.equal(await Deno.readTextFile(join(out, "small.txt")), "fits");
     const left = await Array.fromAsync(Deno.readDir(out));
