@@ -194,3 +194,49 @@ Deno.test("te-scan trust and te-scan query through the CLI", async () => {
     await emulator.child.stderr.cancel();
   }
 });
+
+Deno.test("te-scan quota against a cloud-mode emulator, with the API key from a file", async () => {
+  await using dir = await tempDir();
+  const emulator = await startEmulatorProcess([
+    "--mode",
+    "cloud",
+    "--quota",
+    "25",
+    "--api-key",
+    "k-123",
+  ]);
+  try {
+    const keyFile = join(dir.path, "key.txt");
+    await Deno.writeTextFile(keyFile, "k-123\n");
+    const url = `https://127.0.0.1:${emulator.port}/tecloud/api/v1/file/`;
+    const quota = await run([
+      "quota",
+      "--url",
+      url,
+      "--ca-cert",
+      CA_FILE,
+      "--api-key-file",
+      keyFile,
+    ]);
+    assert.equal(quota.code, 0, quota.err);
+    assert.match(quota.out, /hour:\s+25 of 25 left/);
+    assert.ok(!quota.out.includes("k-123") && !quota.err.includes("k-123"), "key never echoed");
+    await Deno.writeTextFile(keyFile, "wrong\n");
+    const refused = await run([
+      "quota",
+      "--url",
+      url,
+      "--ca-cert",
+      CA_FILE,
+      "--api-key-file",
+      keyFile,
+    ]);
+    assert.equal(refused.code, 3);
+    assert.match(refused.err, /refused the API key \(HTTP 403\)/);
+  } finally {
+    emulator.child.kill("SIGTERM");
+    await emulator.child.status;
+    await emulator.rest.cancel();
+    await emulator.child.stderr.cancel();
+  }
+});
