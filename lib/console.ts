@@ -151,7 +151,9 @@ export class Reporter {
   /** A settled file. */
   file(record: FileRecord): void {
     if (this.#options.json) {
-      this.#out(JSON.stringify({ event: "file", ...record }));
+      // An early quarantine is not the file's last word: a "file" event follows.
+      const event = record.disposition === "early" ? "early" : "file";
+      this.#out(JSON.stringify({ event, ...record }));
       return;
     }
     if (this.#options.quiet && record.state !== "malicious" && record.state !== "error") return;
