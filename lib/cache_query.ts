@@ -11,7 +11,6 @@
  * ```ts
  * import { cacheQueryStage } from "./cache_query.ts";
  * import type { ApplianceSession } from "./session.ts";
-import { safely } from "./streams.ts";
  * declare const session: ApplianceSession;
  * const stage = cacheQueryStage(session, { flushMs: 50, dryRun: false });
  * ```
@@ -40,7 +39,6 @@ export interface CacheQueryOptions {
  * ```ts
  * import { cacheQueryStage } from "./cache_query.ts";
  * import type { ApplianceSession } from "./session.ts";
-import { safely } from "./streams.ts";
  * declare const session: ApplianceSession;
  * cacheQueryStage(session, { flushMs: 20, dryRun: true });
  * ```
@@ -61,8 +59,8 @@ export function cacheQueryStage(
       answers = await session.query(jobs.map((job) => job.file));
     } catch (error) {
       if (isFatal(error)) throw error;
-      const reason = `cache query failed: ${(error as Error).message}`;
-      for (const job of jobs) out.enqueue(session.settleError(job, reason));
+      // The poller asks again (and uploads what is unknown); a file is not failed for this.
+      for (const job of jobs) out.enqueue({ ...job, needsUpload: false });
       return;
     }
     await Promise.all(jobs.map(async (job) => {

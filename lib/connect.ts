@@ -18,6 +18,7 @@
 
 import { CloudClient, DEFAULT_API_PATH } from "./api/cloud_client.ts";
 import { HttpClient, type Trust } from "./api/http.ts";
+import { DEFAULT_RETRY } from "./api/retry.ts";
 import { UsageError } from "./cli/args.ts";
 import type { Reporter } from "./console.ts";
 import { reasonOf } from "./errors.ts";
@@ -33,6 +34,10 @@ export interface ConnectionArgs {
   apiKey?: string;
   /** Files in emulation at once: the connection pool is sized from it. */
   concurrency: number;
+  /** Tries per request for passing failures; default 6. */
+  retries?: number;
+  /** Time without progress before a request fails; default 60 s. */
+  requestTimeoutMs?: number;
 }
 
 /** A client ready to use; close `http` when done. */
@@ -146,10 +151,15 @@ export async function connect(
     throw new UsageError(`--url: not a URL: ${baseUrl}`);
   }
   if (base.protocol !== "https:") throw new UsageError(`--url must be https: ${baseUrl}`);
-  const http = new HttpClient(base.origin, { trust, maxSockets: args.concurrency + 2 });
+  const http = new HttpClient(base.origin, {
+    trust,
+    maxSockets: args.concurrency + 2,
+    timeoutMs: args.requestTimeoutMs,
+  });
   const client = new CloudClient(http, {
     apiKey,
     apiPath: base.pathname,
+    retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
     signal,
     onRetry: (what, error, attempt, delay) =>
       reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),

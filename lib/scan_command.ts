@@ -22,7 +22,7 @@ import { Reporter } from "./console.ts";
 import { DedupeIndex } from "./dedupe.ts";
 import { Disposer, type Folders } from "./dispose.ts";
 import { reasonOf } from "./errors.ts";
-import { isFatal } from "./fatal.ts";
+import { isConfigurationError } from "./fatal.ts";
 import { matchesAnyGlob } from "./glob.ts";
 import { runPipeline } from "./pipeline.ts";
 import { RunLog } from "./run_log.ts";
@@ -133,7 +133,7 @@ export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promis
   try {
     return await runScan(args, reporter, hooks.signal);
   } catch (error) {
-    if (error instanceof UsageError || isFatal(error)) {
+    if (error instanceof UsageError || isConfigurationError(error)) {
       reporter.error((error as Error).message);
       return Exit.USAGE;
     }
@@ -233,7 +233,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     ? Exit.UNRESOLVED
     : Exit.CLEAN;
   if (interrupted) exitCode = Exit.INTERRUPTED;
-  if (fatal) exitCode = isFatal(fatal) ? Exit.USAGE : Exit.UNRESOLVED;
+  if (fatal) exitCode = isConfigurationError(fatal) ? Exit.USAGE : Exit.UNRESOLVED;
   const seconds = (performance.now() - t0) / 1000;
   const summary = {
     version: VERSION,

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { ApplianceSession } from "./session.ts";
- * import type { CloudClient } from "./api/cloud_client.ts";
+ * import { type CloudClient, isTransient } from "./api/cloud_client.ts";
  * declare const client: CloudClient;
  * const session = new ApplianceSession(client, {
  *   features: ["te", "te_eb"],
@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { CloudClient } from "./api/cloud_client.ts";
+import { type CloudClient, isTransient } from "./api/cloud_client.ts";
 import type {
   Feature,
   ImageRef,
@@ -26,7 +26,10 @@ import type {
   RequestItem,
   ResponseItem,
 } from "./api/cloud_types.ts";
+import type { UploadSource } from "./api/multipart.ts";
 import type { Decision } from "./decide.ts";
+import { reasonOf } from "./errors.ts";
+import { ApplianceDownError } from "./fatal.ts";
 import { fetchReports } from "./reports.ts";
 import type { HashedFile, Job, Settled } from "./scan_types.ts";
 
@@ -37,6 +40,11 @@ export interface SessionOptions {
   images?: ImageRef[];
   /** Request objects per query request. */
   batchSize: number;
+  /**
+   * Requests in a row that may fail (each after its own retries) before the
+   * appliance is taken out of rotation; default 3.
+   */
+  maxConsecutiveFailures?: number;
 }
 
 /**
@@ -45,13 +53,49 @@ export interface SessionOptions {
  * @example
  * ```ts
  * import { ApplianceSession } from "./session.ts";
- * import type { CloudClient } from "./api/cloud_client.ts";
+ * import { type CloudClient, isTransient } from "./api/cloud_client.ts";
  * declare const client: CloudClient;
  * const session = new ApplianceSession(client, { features: ["te"], reports: [], batchSize: 50 });
  * ```
  */
 export class ApplianceSession {
+  #failuresInARow = 0;
+
   constructor(readonly client: CloudClient, readonly options: SessionOptions) {}
+
+  /**
+   * Runs one request and keeps count of passing failures in a row; past the
+   * limit the appliance is out of rotation and the run must stop.
+   */
+  async #guard<T>(request: () => Promise<T>): Promise<T> {
+    if (this.#failuresInARow >= (this.options.maxConsecutiveFailures ?? 3)) {
+      throw new ApplianceDownError(`appliance ${this.client.host} is out of rotation`);
+    }
+    try {
+      const result = await request();
+      this.#failuresInARow = 0;
+      return result;
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      if (++this.#failuresInARow >= (this.options.maxConsecutiveFailures ?? 3)) {
+        throw new ApplianceDownError(
+          `appliance ${this.client.host} failed ${this.#failuresInARow} requests in a row ` +
+            `(last: ${reasonOf(error)}); files not yet settled were left in place`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Uploads one file (see {@linkcode CloudClient.upload}). */
+  upload(file: HashedFile): Promise<ResponseItem> {
+    const source: UploadSource = {
+      path: file.path,
+      size: file.size,
+      name: file.relPath.split("/").pop() ?? "file",
+    };
+    return this.#guard(() => this.client.upload(source, this.requestFor(file, true)));
+  }
 
   /**
    * The request object for a file. sha1 is what appliances key on (te_api
@@ -80,7 +124,9 @@ export class ApplianceSession {
     const matched = new Map<HashedFile, ResponseItem | undefined>();
     for (let start = 0; start < files.length; start += this.options.batchSize) {
       const batch = files.slice(start, start + this.options.batchSize);
-      const { items } = await this.client.query(batch.map((file) => this.requestFor(file)));
+      const { items } = await this.#guard(() =>
+        this.client.query(batch.map((file) => this.requestFor(file)))
+      );
       const bySha1 = new Map<string, ResponseItem>();
       const byMd5 = new Map<string, ResponseItem>();
       for (const item of items) {

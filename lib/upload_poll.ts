@@ -12,7 +12,6 @@
  * ```ts
  * import { uploadPollStage } from "./upload_poll.ts";
  * import type { ApplianceSession } from "./session.ts";
-import { safely } from "./streams.ts";
  * declare const session: ApplianceSession;
  * const stage = uploadPollStage(session, {
  *   concurrency: 4,
@@ -28,6 +27,8 @@ import { describeStatus } from "./api/status.ts";
 import { backoffMs, DEFAULT_RETRY, sleep } from "./api/retry.ts";
 import { decide, type Decision } from "./decide.ts";
 import { isFatal } from "./fatal.ts";
+import { reasonOf } from "./errors.ts";
+import { isTransient } from "./api/cloud_client.ts";
 import type { Job, PipelineItem } from "./scan_types.ts";
 import type { ApplianceSession } from "./session.ts";
 import { safely } from "./streams.ts";
@@ -67,7 +68,6 @@ interface Tracked {
  * ```ts
  * import { uploadPollStage } from "./upload_poll.ts";
  * import type { ApplianceSession } from "./session.ts";
-import { safely } from "./streams.ts";
  * declare const session: ApplianceSession;
  * uploadPollStage(session, { concurrency: 2, pollIntervalMs: 100, timeoutMs: 10_000 });
  * ```
@@ -153,14 +153,18 @@ export function uploadPollStage(
     const { file } = t.job;
     let item: ResponseItem;
     try {
-      item = await session.client.upload(
-        { path: file.path, size: file.size, name: file.relPath.split("/").pop() ?? "file" },
-        session.requestFor(file, true),
-      );
+      item = await session.upload(file);
     } catch (error) {
       t.uploading = false;
       if (isFatal(error)) return fail(error);
-      settle(t, session.settleError(t.job, `upload failed: ${(error as Error).message}`));
+      const reason = `upload failed: ${reasonOf(error)}`;
+      if (isTransient(error) && t.uploads < uploadAttempts) {
+        // The poller asks again; an answer of NOT_FOUND brings the next upload.
+        options.onWarning?.(`${file.relPath}: ${reason}; will try again`);
+        schedule(t);
+        return;
+      }
+      settle(t, session.settleError(t.job, reason));
       return;
     }
     t.uploading = false;

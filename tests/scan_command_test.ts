@@ -453,3 +453,47 @@ Deno.test("--dry-run hashes and asks the cache only", async () => {
     assert.ok(run.out.filter((l) => /dry run: not in the appliance's cache/.test(l)).length === 2);
   });
 });
+
+Deno.test("an appliance that stops answering stops the run: exit 2, files left in place", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a.txt": "one", "sub/b.txt": "two" });
+  const emulator = await startEmulator({ port: 0 });
+  const port = emulator.port;
+  await emulator.close();
+  const run = await captureScan([...sortFlags(f), ...fastFlags(port), "--retries", "1"]);
+  assert.equal(run.code, 2, run.err.join("\n"));
+  assert.ok(
+    run.err.some((l) => /failed 3 requests in a row .*left in place/.test(l)),
+    run.err.join("\n"),
+  );
+  assert.deepEqual(await listFiles(f.input), ["a.txt", "sub/b.txt"]);
+  assert.deepEqual(await listFiles(f.error), [], "nothing was failed for the appliance's state");
+  const summary = JSON.parse(await Deno.readTextFile(join(f.rep, "summary.json")));
+  assert.match(summary.error, /in a row/);
+});
+
+Deno.test("a failed upload is tried again instead of failing the file", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a.txt": "upload me" });
+  await withEmulator({}, async (emulator) => {
+    await injectFaults(emulator.url, [
+      { kind: "http503", path: "upload" },
+      { kind: "reset", path: "upload" },
+    ]);
+    // A reset can leave a kept-alive connection silent: the request timeout ends the wait.
+    const run = await captureScan([
+      ...sortFlags(f),
+      ...fastFlags(emulator.port),
+      "--retries",
+      "1",
+      "--request-timeout",
+      "0.5",
+    ]);
+    assert.equal(run.code, 0, [...run.out, ...run.err].join("\n"));
+    assert.deepEqual(await listFiles(f.out), ["a.txt"]);
+    assert.equal(emulator.stats().uploads, 1, "the third upload got through");
+    assert.equal(run.err.filter((l) => /upload failed: .*will try again/.test(l)).length, 2);
+  });
+});

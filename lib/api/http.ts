@@ -138,6 +138,37 @@ async function* collect(
   }
 }
 
+/**
+ * Passes chunks on, failing when none arrives for `idleMs`: a server that
+ * sends its headers and then stalls (or a connection left open after a
+ * broken answer) must not hang a scan. `onStall` tears the connection down.
+ */
+async function* idleLimited(
+  source: AsyncIterable<Uint8Array>,
+  idleMs: number,
+  onStall: () => void,
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        onStall();
+        reject(new NetworkError(`${what}: answer stalled (no data for ${idleMs / 1000} s)`));
+      }, idleMs);
+    });
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await Promise.race([iterator.next(), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
 async function concat(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return concatBytes(await Array.fromAsync(source));
 }
@@ -207,9 +238,15 @@ export class HttpClient {
       : this.#viaNode(method, url, options);
   }
 
-  #answer(status: number, headers: Headers, body: AsyncIterable<Uint8Array>): HttpAnswer {
+  #answer(
+    status: number,
+    headers: Headers,
+    source: AsyncIterable<Uint8Array>,
+    onStall: () => void,
+  ): HttpAnswer {
     const limit = this.#options.maxBodyBytes;
     const host = this.host;
+    const body = idleLimited(source, this.#options.timeoutMs, onStall, host);
     let consumed = false;
     const take = async () => {
       if (consumed) throw new Error("answer body already read");
@@ -265,11 +302,22 @@ export class HttpClient {
           if (value === undefined) continue;
           for (const v of Array.isArray(value) ? value : [value]) answerHeaders.append(key, v);
         }
-        resolve(this.#answer(response.statusCode ?? 0, answerHeaders, response));
+        resolve(
+          this.#answer(response.statusCode ?? 0, answerHeaders, response, () => request.destroy()),
+        );
       });
-      request.setTimeout(timeoutMs, () => {
-        request.destroy(new NetworkError(`no answer within ${Math.round(timeoutMs / 1000)} s`));
-      });
+      // Our own watchdog: Deno's node:http does not apply setTimeout to a kept-alive socket,
+      // and a server that never answers on one would hang the scan. Upload progress feeds it.
+      let watchdog: ReturnType<typeof setTimeout> | undefined;
+      const feed = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          request.destroy(new NetworkError(`no answer within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+      };
+      feed();
+      request.once("response", () => clearTimeout(watchdog));
+      request.once("close", () => clearTimeout(watchdog));
       if (trust.kind === "pin") {
         request.on("socket", (socket) => {
           socket.once("secureConnect", () => {
@@ -286,16 +334,18 @@ export class HttpClient {
           });
         });
       }
-      options.signal?.addEventListener("abort", () => request.destroy(options.signal?.reason), {
-        once: true,
-      });
+      // The run's signal outlives every request: remove the listener when the request ends,
+      // or each one stays reachable for the whole run.
+      const onAbort = () => request.destroy(options.signal?.reason);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      request.once("close", () => options.signal?.removeEventListener("abort", onAbort));
       request.on("error", fail);
       if (!body) {
         request.end();
       } else if (body instanceof Uint8Array) {
         request.end(body);
       } else {
-        this.#pump(request, body).catch((error) => request.destroy(error));
+        this.#pump(request, body, feed).catch((error) => request.destroy(error));
       }
     });
   }
@@ -303,9 +353,11 @@ export class HttpClient {
   async #pump(
     request: ReturnType<typeof https.request>,
     body: { length: number; chunks: () => AsyncIterable<Uint8Array> },
+    progress: () => void,
   ): Promise<void> {
     let sent = 0;
     for await (const chunk of body.chunks()) {
+      progress();
       sent += chunk.byteLength;
       if (sent > body.length) break;
       if (!request.write(chunk)) {
@@ -337,12 +389,29 @@ export class HttpClient {
     client: Deno.HttpClient,
   ): Promise<HttpAnswer> {
     const host = this.host;
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const idleMs = this.#options.timeoutMs;
+    // An idle watchdog, not a total deadline: a large upload on a slow link is not stalled.
+    const watchdog = new AbortController();
+    let timer = setTimeout(() => watchdog.abort(), idleMs);
+    const touch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => watchdog.abort(), idleMs);
+    };
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, watchdog.signal])
+      : watchdog.signal;
     const body = options.body;
     let init: BodyInit | undefined;
     if (body instanceof Uint8Array) init = body as Uint8Array<ArrayBuffer>;
-    else if (body) init = ReadableStream.from(body.chunks());
+    else if (body) {
+      const chunks = body.chunks();
+      init = ReadableStream.from((async function* () {
+        for await (const chunk of chunks) {
+          touch();
+          yield chunk;
+        }
+      })());
+    }
     try {
       const response = await fetch(url, {
         method,
@@ -351,9 +420,14 @@ export class HttpClient {
         client,
         signal,
       });
+      clearTimeout(timer);
       const stream = response.body ?? ReadableStream.from([]);
-      return this.#answer(response.status, response.headers, stream);
+      return this.#answer(response.status, response.headers, stream, () => watchdog.abort());
     } catch (error) {
+      clearTimeout(timer);
+      if (watchdog.signal.aborted) {
+        throw new NetworkError(`${host}: no answer within ${Math.round(idleMs / 1000)} s`);
+      }
       throw classify(error, host);
     }
   }

@@ -61,7 +61,8 @@ export function multipartUpload(
   async function* chunks(): AsyncGenerator<Uint8Array> {
     yield head;
     using handle = await Deno.open(file.path, { read: true });
-    const buffer = new Uint8Array(CHUNK);
+    // Small files get a small buffer: with -n 64 uploads, 1 MiB each adds up.
+    const buffer = new Uint8Array(Math.min(CHUNK, Math.max(4096, file.size + 1)));
     let sent = 0;
     for (;;) {
       const n = await handle.read(buffer);

@@ -52,6 +52,10 @@ export interface ScanArgs {
   json: boolean;
   quiet: boolean;
   batchSize: number;
+  /** Tries per request for passing failures, the first included. */
+  retries: number;
+  /** Time without progress before a request is given up (and retried). */
+  requestTimeoutMs: number;
   help: boolean;
   version: boolean;
   /** Arguments after the options (hashes, for `te-scan query`). */
@@ -106,6 +110,8 @@ const OPTIONS = {
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   "batch-size": { type: "string" },
+  retries: { type: "string" },
+  "request-timeout": { type: "string" },
   config: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -297,6 +303,8 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     json: flag("json") ?? false,
     quiet: flag("quiet") ?? false,
     batchSize: parseNumber(str("batch-size") ?? "100", "--batch-size", 1, true),
+    retries: parseNumber(str("retries") ?? "6", "--retries", 1, true),
+    requestTimeoutMs: parseNumber(str("request-timeout") ?? "60", "--request-timeout", 0.1) * 1000,
     help: flag("help") ?? false,
     version: flag("version") ?? false,
     positionals: parsed.positionals,
@@ -323,6 +331,7 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     throw new UsageError("give at most one of --ca-cert, --pin and --insecure");
   }
   if (args.batchSize > 500) throw new UsageError("--batch-size: at most 500 items per query");
+  if (args.retries > 20) throw new UsageError("--retries: at most 20");
   return args;
 }
 
@@ -367,6 +376,10 @@ Emulation:
   --poll-interval SEC   first wait between polls, backing off to 4x (default 5)
   --timeout SEC         per-file deadline for a final verdict (default 900)
   --batch-size N        hashes per query request (default 100, at most 500)
+  --retries N           tries per request on network errors, HTTP 5xx, 1009/1011 (default 6,
+                        with jittered back-off); after 3 requests fail in a row the run stops
+                        and files not yet settled stay in place
+  --request-timeout SEC a request with no progress for this long fails and is retried (default 60)
 
 Selection:
   --no-recursive        top folder only (default: recursive)

@@ -6,7 +6,7 @@ import {
   contentDispositionName,
   HttpStatusError,
 } from "../../lib/api/cloud_client.ts";
-import { AnswerTooLargeError, HttpClient, TlsError } from "../../lib/api/http.ts";
+import { AnswerTooLargeError, HttpClient, NetworkError, TlsError } from "../../lib/api/http.ts";
 import { ProtocolError } from "../../lib/api/validate.ts";
 import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "../../lib/emulator/default_tls.ts";
 import { CA_FILE, tempDir } from "../helpers.ts";
@@ -194,4 +194,36 @@ Deno.test("a certificate signed by another CA is refused with a TLS error", asyn
     http.close();
     await server.shutdown();
   }
+});
+
+Deno.test("an answer that stalls after its headers fails after the idle timeout", async () => {
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: DEFAULT_CERT_PEM,
+    key: DEFAULT_KEY_PEM,
+    onListen() {},
+  }, () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"response": ['));
+        },
+      }),
+    ));
+  const http = new HttpClient(`https://127.0.0.1:${server.addr.port}`, {
+    trust: { kind: "ca", caPem: [await Deno.readTextFile(CA_FILE)] },
+    timeoutMs: 200,
+  });
+  try {
+    const client = new CloudClient(http, { retry: { attempts: 1, baseMs: 1, maxMs: 1 } });
+    await assert.rejects(client.query([]), (error) => {
+      assert.ok(error instanceof NetworkError, String(error));
+      assert.match(error.message, /answer stalled \(no data for 0\.2 s\)|aborted/);
+      return true;
+    });
+  } finally {
+    http.close();
+  }
+  await server.shutdown();
 });
