@@ -30,6 +30,8 @@ export interface CacheQueryOptions {
   flushMs: number;
   /** Hash and query only: unknown files are reported, not uploaded. */
   dryRun: boolean;
+  /** Query requests out at once; default 4. */
+  maxInFlight?: number;
 }
 
 /**
@@ -49,7 +51,8 @@ export function cacheQueryStage(
 ): TransformStream<PipelineItem, PipelineItem> {
   let batch: Job[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let sending: Promise<void> = Promise.resolve();
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = options.maxInFlight ?? 4;
   let failure: { error: unknown } | undefined;
   let out: TransformStreamDefaultController<PipelineItem>;
 
@@ -97,18 +100,21 @@ export function cacheQueryStage(
     }));
   }
 
-  function flush(): Promise<void> {
+  /** Sends the pending batch; resolves once fewer than `maxInFlight` queries are out. */
+  async function flush(): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
-    if (!batch.length) return sending;
-    const jobs = batch;
-    batch = [];
-    // Batches go out one after another, so answers keep coming in order of arrival.
-    sending = sending.then(() => send(jobs)).catch((error) => {
-      failure ??= { error };
-      safely(() => out.error(error));
-    });
-    return sending;
+    if (batch.length) {
+      const jobs = batch;
+      batch = [];
+      const sending: Promise<void> = send(jobs).catch((error) => {
+        failure ??= { error };
+        safely(() => out.error(error));
+      }).finally(() => inFlight.delete(sending));
+      inFlight.add(sending);
+    }
+    // A few queries in flight keep hashing busy while the appliance answers.
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
   }
 
   return new TransformStream<PipelineItem, PipelineItem>({
@@ -125,11 +131,12 @@ export function cacheQueryStage(
       if (batch.length >= session.options.batchSize) {
         await flush();
       } else if (timer === undefined) {
-        timer = setTimeout(flush, options.flushMs);
+        timer = setTimeout(() => void flush(), options.flushMs);
       }
     },
     async flush() {
       await flush();
+      await Promise.all(inFlight);
       if (failure) throw failure.error;
     },
   });

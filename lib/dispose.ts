@@ -236,6 +236,7 @@ export class Disposer {
         record.responseFile = await writeFileNoClobber(
           `${base}.response.json`,
           JSON.stringify(outcome.response, null, 2) + "\n",
+          { durable: false },
         );
       }
       if (state === "malicious" && outcome.reports?.length) {
@@ -288,6 +289,7 @@ export class Disposer {
       const path = await writeFileNoClobber(
         `${base}.report.${REPORT_EXTENSION[report.format]}`,
         report.bytes,
+        { durable: false },
       );
       record.reportFiles.push(path);
       if (report.format !== "summary") continue;
@@ -306,15 +308,51 @@ export class Disposer {
 }
 
 /**
- * The sink stage over a {@linkcode Disposer}.
+ * The sink stage over a {@linkcode Disposer}. Up to `concurrency` files are
+ * settled at once, so one file's disk latency does not hold up the next;
+ * items about the same content (an early quarantine, then the final verdict)
+ * are handled in the order they came.
  *
  * @example
  * ```ts
  * import { Disposer, disposeSink } from "./dispose.ts";
  * declare const disposer: Disposer;
- * const sink: WritableStream = disposeSink(disposer);
+ * const sink: WritableStream = disposeSink(disposer, 8);
  * ```
  */
-export function disposeSink(disposer: Disposer): WritableStream<PipelineItem> {
-  return new WritableStream({ write: (item) => disposer.handle(item) });
+export function disposeSink(disposer: Disposer, concurrency = 8): WritableStream<PipelineItem> {
+  const running = new Set<Promise<void>>();
+  const lastOfContent = new Map<string, Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  const throwIfFailed = () => {
+    if (failure) throw failure.error;
+  };
+  return new WritableStream({
+    async write(item) {
+      throwIfFailed();
+      const key = item.kind !== "job" && isHashed(item.file) ? item.file.sha1 : undefined;
+      const before = key ? lastOfContent.get(key) : undefined;
+      const task: Promise<void> = (before ?? Promise.resolve())
+        .then(() => disposer.handle(item))
+        .catch((error) => {
+          failure ??= { error };
+        })
+        .finally(() => {
+          running.delete(task);
+          if (key && lastOfContent.get(key) === task) lastOfContent.delete(key);
+        });
+      running.add(task);
+      if (key) lastOfContent.set(key, task);
+      while (running.size >= concurrency) await Promise.race(running);
+      throwIfFailed();
+    },
+    async close() {
+      await Promise.all(running);
+      throwIfFailed();
+    },
+    async abort() {
+      // Let the files being moved finish moving: never leave one half-placed.
+      await Promise.all(running);
+    },
+  });
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseResponseBody, type ResponseItem } from "../lib/api/cloud_types.ts";
 import { decide } from "../lib/decide.ts";
 import { DedupeIndex } from "../lib/dedupe.ts";
-import { Disposer, type FileRecord } from "../lib/dispose.ts";
+import { Disposer, disposeSink, type FileRecord } from "../lib/dispose.ts";
 import { RunLog } from "../lib/run_log.ts";
 import type { HashedFile, Outcome } from "../lib/scan_types.ts";
 import { tarGz } from "../lib/tar.ts";
@@ -167,4 +167,27 @@ Deno.test("a failed move leaves the file in place and reports why", async () => 
   assert.equal(records[0].state, "error");
   assert.equal(records[0].disposition, "left");
   assert.match(records[0].reason ?? "", /cannot move/);
+});
+
+Deno.test("the concurrent sink keeps an early quarantine before its final verdict", async () => {
+  await using dir = await tempDir();
+  const { records, log, disposer } = await setUp(dir.path);
+  const items = [];
+  for (let i = 0; i < 30; i++) {
+    const file = await inputFile(dir.path, `f${i}.exe`, `content ${i}`);
+    items.push({ kind: "early" as const, file, response: { status: { code: 1006 } } });
+    items.push({
+      kind: "settled" as const,
+      file,
+      outcome: { state: "malicious" as const, verdict: "malicious" as const },
+    });
+  }
+  await ReadableStream.from(items).pipeTo(disposeSink(disposer, 8));
+  await log.close();
+  for (let i = 0; i < 30; i++) {
+    const mine = records.filter((r) => r.relPath === `f${i}.exe`);
+    assert.deepEqual(mine.map((r) => r.disposition), ["early", "moved"], `f${i}.exe`);
+    assert.equal(mine[1].destination, join(dir.path, "jail", `f${i}.exe`));
+  }
+  assert.equal(disposer.counts.malicious, 30);
 });
