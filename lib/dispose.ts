@@ -227,7 +227,9 @@ export class Disposer {
     };
     if (isHashed(file)) {
       record.sha1 = file.sha1;
-      record.md5 = file.md5;
+      // Without AV the md5 was not computed; the appliance's answer carries it.
+      const md5 = file.md5 ?? outcome.response?.md5;
+      if (md5) record.md5 = md5;
     }
     if (duplicateOf) record.duplicateOf = duplicateOf;
     const base = join(reportsDir, file.relPath);

@@ -1,6 +1,10 @@
 /**
- * MD5 and SHA-1 of a file in one read pass: the appliance's cache is keyed by
- * either, and reading a big file twice would double the cost of the scan.
+ * SHA-1 (and MD5 when asked) of a file in one read pass of 1 MiB reads.
+ *
+ * Appliances key Threat Emulation on SHA-1, and echo MD5 and SHA-256 in every
+ * answer. MD5 is only needed for Anti-Virus lookups and the cloud service; it
+ * is also the slowest of the two (about 470 MiB/s here, against 1 GiB/s for
+ * SHA-1 and 550 MiB/s for coreutils `sha1sum`), so it is computed only then.
  *
  * @example
  * ```ts
@@ -16,10 +20,10 @@ import type { PipelineItem } from "./scan_types.ts";
 import { mapConcurrent } from "./streams.ts";
 import type { WalkItem } from "./walk.ts";
 
-/** Both digests of a file, in lowercase hex, and the number of bytes hashed. */
+/** A file's digests, in lowercase hex, and the number of bytes hashed. */
 export interface FileDigests {
-  /** MD5, 32 hex digits. */
-  md5: string;
+  /** MD5, 32 hex digits; only when asked for. */
+  md5?: string;
   /** SHA-1, 40 hex digits. */
   sha1: string;
   /** Bytes hashed, which is also the file's size while it was read. */
@@ -35,6 +39,8 @@ export interface HashExpectations {
   expectedSize?: number;
   /** Modification time (ms since the epoch) the file must still have. */
   expectedMtimeMs?: number;
+  /** Compute MD5 too (default true). */
+  md5?: boolean;
 }
 
 /**
@@ -113,7 +119,7 @@ export async function hashFile(
   using file = await openForHashing(path);
   try {
     const before = await file.stat();
-    const md5 = createHash("md5");
+    const md5 = options.md5 === false ? undefined : createHash("md5");
     const sha1 = createHash("sha1");
     // Small files get a small buffer: zeroing 1 MiB per file would dominate a tree of small files.
     const buffer = new Uint8Array(Math.min(READ_SIZE, Math.max(4096, before.size + 1)));
@@ -122,7 +128,7 @@ export async function hashFile(
       const count = await file.read(buffer);
       if (count === null) break;
       const chunk = buffer.subarray(0, count);
-      md5.update(chunk);
+      md5?.update(chunk);
       sha1.update(chunk);
       bytesRead += count;
     }
@@ -133,7 +139,9 @@ export async function hashFile(
       (options.expectedSize === undefined || options.expectedSize === after.size) &&
       (options.expectedMtimeMs === undefined || options.expectedMtimeMs === mtimeMsOf(after));
     if (!unchanged) throw new FileChangedError(`changed while being hashed: ${path}`);
-    return { md5: md5.digest("hex"), sha1: sha1.digest("hex"), size: bytesRead };
+    const digests: FileDigests = { sha1: sha1.digest("hex"), size: bytesRead };
+    if (md5) digests.md5 = md5.digest("hex");
+    return digests;
   } catch (error) {
     if (error instanceof FileChangedError) throw error;
     throw new Error(`cannot read: ${path}: ${reasonOf(error)}`);
@@ -154,7 +162,10 @@ export async function hashFile(
  * const items = walk({ root: "/drop" }).pipeThrough(hashStage(4));
  * ```
  */
-export function hashStage(concurrency: number): TransformStream<WalkItem, PipelineItem> {
+export function hashStage(
+  concurrency: number,
+  options: { md5?: boolean } = {},
+): TransformStream<WalkItem, PipelineItem> {
   return mapConcurrent(async (item: WalkItem): Promise<PipelineItem> => {
     if (item.kind === "skipped") {
       return {
@@ -169,6 +180,7 @@ export function hashStage(concurrency: number): TransformStream<WalkItem, Pipeli
       const digests = await hashFile(item.path, {
         expectedSize: item.size,
         expectedMtimeMs: item.mtimeMs,
+        md5: options.md5,
       });
       return { kind: "job", file: { ...file, ...digests }, startedAt, needsUpload: false };
     } catch (error) {

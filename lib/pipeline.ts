@@ -41,6 +41,8 @@ export interface PipelineConfig {
   dryRun: boolean;
   /** Files hashed at once; default 4. */
   hashConcurrency?: number;
+  /** Compute MD5 as well as SHA-1 (AV and the cloud need it). */
+  md5?: boolean;
   /** How long a partial cache-query batch waits; default 50 ms. */
   flushMs?: number;
   /** Aborting stops the run: settled files stay settled, the others stay in place. */
@@ -62,7 +64,7 @@ export async function runPipeline(config: PipelineConfig): Promise<{ interrupted
   const dedupe: DedupeIndex = config.disposer.options.dedupe ?? new DedupeIndex();
   try {
     await walk(config.walk)
-      .pipeThrough(hashStage(config.hashConcurrency ?? 4))
+      .pipeThrough(hashStage(config.hashConcurrency ?? 4, { md5: config.md5 }))
       .pipeThrough(dedupeStage(dedupe))
       .pipeThrough(cacheQueryStage(config.session, {
         flushMs: config.flushMs ?? 50,

@@ -218,6 +218,8 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
       pollIntervalMs: args.pollIntervalMs,
       timeoutMs: args.timeoutMs,
       dryRun: args.dryRun,
+      // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
+      md5: args.features.includes("av") || args.url !== undefined,
       signal,
       onWarning: (message) => reporter.warn(message),
     }));

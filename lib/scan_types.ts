@@ -31,8 +31,9 @@ export interface ScanFile {
 
 /** A file with its digests. */
 export interface HashedFile extends ScanFile {
-  md5: string;
   sha1: string;
+  /** Only when the features need it (AV, the cloud); see lib/hash.ts. */
+  md5?: string;
 }
 
 /** The final state of an input file. */

@@ -99,11 +99,12 @@ export class ApplianceSession {
 
   /**
    * The request object for a file. sha1 is what appliances key on (te_api
-   * queries by sha1); md5 is added because AV looks files up by md5 only.
+   * queries by sha1); md5, when computed, because AV looks files up by md5 only.
    */
   requestFor(file: HashedFile, withName = false): RequestItem {
     const { features, reports, images } = this.options;
-    const item: RequestItem = { sha1: file.sha1, md5: file.md5, features: [...features] };
+    const item: RequestItem = { sha1: file.sha1, features: [...features] };
+    if (file.md5) item.md5 = file.md5;
     if (withName) {
       item.file_name = file.relPath.split("/").pop();
       const dot = item.file_name!.lastIndexOf(".");
@@ -136,7 +137,8 @@ export class ApplianceSession {
       for (const [i, file] of batch.entries()) {
         // Servers that echo no digest are matched by position when the counts agree.
         const positional = items.length === batch.length ? items[i] : undefined;
-        matched.set(file, bySha1.get(file.sha1) ?? byMd5.get(file.md5) ?? positional);
+        const byDigest = bySha1.get(file.sha1) ?? (file.md5 ? byMd5.get(file.md5) : undefined);
+        matched.set(file, byDigest ?? positional);
       }
     }
     return matched;

@@ -497,3 +497,31 @@ Deno.test("a failed upload is tried again instead of failing the file", async ()
     assert.equal(run.err.filter((l) => /upload failed: .*will try again/.test(l)).length, 2);
   });
 });
+
+Deno.test("md5 is computed for AV (which looks files up by md5 only); the log has it either way", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "ok.txt": "fine", "eicar.com": eicarText() });
+  await withEmulator({}, async (emulator) => {
+    const run = await captureScan([
+      ...sortFlags(f),
+      ...fastFlags(emulator.port),
+      "--features",
+      "te,av",
+    ]);
+    assert.equal(run.code, 1, run.err.join("\n"));
+    const [eicar] = (await readLog(f.rep)).filter((e) => e.file === "eicar.com");
+    const response = JSON.parse(await Deno.readTextFile(join(f.rep, "eicar.com.response.json")));
+    assert.equal(response.av.status.code, 1001, "AV found the file by md5");
+    assert.equal(response.av.malware_info.signature_name, "EICAR-Test-File");
+    assert.match(String(eicar.md5), /^[0-9a-f]{32}$/);
+  });
+  await using dir2 = await tempDir();
+  const g = scanFolders(dir2.path);
+  await writeTree(g.input, { "ok.txt": "fine" });
+  await withEmulator({}, async (emulator) => {
+    assert.equal((await captureScan([...sortFlags(g), ...fastFlags(emulator.port)])).code, 0);
+    const [ok] = (await readLog(g.rep)).filter((e) => e.file === "ok.txt");
+    assert.match(String(ok.md5), /^[0-9a-f]{32}$/, "taken from the appliance's answer");
+  });
+});
