@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write
+#!/usr/bin/env -S deno run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write
 /**
  * te-scan: scan directory trees with Check Point Threat Emulation and sort
  * every file into benign, quarantine or error folders.

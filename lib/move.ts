@@ -201,13 +201,18 @@ async function writeNewFile(temp: string, data: Uint8Array): Promise<void> {
 /** Writes `data` at `candidate` if that name is free (exclusive create). */
 async function writeIfFree(candidate: string, data: Uint8Array): Promise<boolean> {
   try {
-    await Deno.writeFile(candidate, data, { createNew: true });
+    // Blocking for small files: an async write is a thread-pool hand-off per file.
+    if (data.byteLength <= SMALL_WRITE) Deno.writeFileSync(candidate, data, { createNew: true });
+    else await Deno.writeFile(candidate, data, { createNew: true });
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return false;
     throw error;
   }
 }
+
+/** Writes up to this size are blocking (see writeIfFree). */
+const SMALL_WRITE = 1 << 20;
 
 /**
  * Fills a hidden partial file beside `dest` with `fill`, then links it at the
@@ -328,8 +333,15 @@ export async function writeFileNoClobber(
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
     if (options.durable === false) {
-      await ensureParentFolder(dest);
-      return await placeAtFreeName(dest, (candidate) => writeIfFree(candidate, bytes));
+      const place = (candidate: string) => writeIfFree(candidate, bytes);
+      try {
+        // Optimistic: the folder usually exists already, and a mkdir per file is not free.
+        return await placeAtFreeName(dest, place);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        await ensureParentFolder(dest);
+        return await placeAtFreeName(dest, place);
+      }
     }
     return await publishNewFile(dest, (temp) => writeNewFile(temp, bytes));
   } catch (error) {

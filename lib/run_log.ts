@@ -30,7 +30,6 @@ export type LogEvent = { event: string } & Record<string, unknown>;
 export class RunLog {
   readonly #file: Deno.FsFile;
   readonly #encoder = new TextEncoder();
-  #chain: Promise<void> = Promise.resolve();
 
   private constructor(file: Deno.FsFile, readonly path: string) {
     this.#file = file;
@@ -42,21 +41,22 @@ export class RunLog {
     return new RunLog(file, path);
   }
 
-  /** Appends one event; writes are serialised so lines never interleave. */
-  write(event: LogEvent): Promise<void> {
+  /**
+   * Appends one event. The write is blocking: a line is a few hundred bytes,
+   * lines can never interleave, and an async write per event would be a
+   * thread-pool hand-off per file.
+   */
+  // deno-lint-ignore require-await -- async so that a failed write is a rejection, as callers expect
+  async write(event: LogEvent): Promise<void> {
     const line = this.#encoder.encode(
       JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n",
     );
-    this.#chain = this.#chain.then(async () => {
-      let offset = 0;
-      while (offset < line.length) offset += await this.#file.write(line.subarray(offset));
-    });
-    return this.#chain;
+    let offset = 0;
+    while (offset < line.length) offset += this.#file.writeSync(line.subarray(offset));
   }
 
-  /** Waits for pending writes and closes the file. */
-  async close(): Promise<void> {
-    await this.#chain.catch(() => {});
+  /** Closes the file. */
+  close(): void {
     this.#file.close();
   }
 }

@@ -252,7 +252,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     exit_code: exitCode,
   };
   await log.write({ event: "end", ...summary });
-  await log.close();
+  log.close();
   const summaryPath = join(reportsDir, "summary.json");
   const temp = `${summaryPath}.${crypto.randomUUID()}.tmp`;
   await Deno.writeTextFile(temp, JSON.stringify(summary, null, 2) + "\n");

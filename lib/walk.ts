@@ -190,7 +190,8 @@ async function* walkItems(options: WalkOptions): AsyncGenerator<WalkItem> {
 
     let info: Deno.FileInfo;
     try {
-      info = await Deno.lstat(path);
+      // Blocking: an lstat is microseconds, an async one a thread-pool hand-off per entry.
+      info = Deno.lstatSync(path);
     } catch (error) {
       if (!wanted(relPath)) continue;
       yield skipped(

@@ -97,7 +97,7 @@ Deno.test("contract: sample answers and their variants send files to the right f
   assert.equal(disposer.counts.malicious, 2);
   assert.equal(disposer.counts.error, 3);
   assert.equal(records.length, 8);
-  await log.close();
+  log.close();
   assert.ok(folders.benign);
 });
 
@@ -115,7 +115,7 @@ Deno.test("reports: decoded archive written and extracted beside the response", 
       reports: [{ format: "summary", id: "r1", bytes: archive }],
     },
   });
-  await log.close();
+  log.close();
   assert.deepEqual(await Deno.readFile(join(reportsDir, "a", "evil.exe.report.tar.gz")), archive);
   assert.equal(
     await Deno.readTextFile(join(reportsDir, "a", "evil.exe_report", "report.html")),
@@ -142,7 +142,7 @@ Deno.test("copies share the outcome; an early verdict later overruled moves the 
     file: first,
     outcome: { state: "benign", verdict: "benign", early: true },
   });
-  await log.close();
+  log.close();
   assert.ok((await Deno.stat(join(dir.path, "out", "a.doc"))).isFile);
   assert.ok((await Deno.stat(join(dir.path, "out", "b", "a.doc"))).isFile);
   await assert.rejects(Deno.stat(join(dir.path, "jail", "a.doc")), Deno.errors.NotFound);
@@ -162,7 +162,7 @@ Deno.test("a failed move leaves the file in place and reports why", async () => 
   // A file where the destination folder should be: the move cannot happen.
   await Deno.writeTextFile(join(dir.path, "out"), "in the way");
   await disposer.handle({ kind: "settled", file, outcome: { state: "benign", verdict: "benign" } });
-  await log.close();
+  log.close();
   assert.ok((await Deno.stat(file.path)).isFile, "still in the input");
   assert.equal(records[0].state, "error");
   assert.equal(records[0].disposition, "left");
@@ -183,7 +183,7 @@ Deno.test("the concurrent sink keeps an early quarantine before its final verdic
     });
   }
   await ReadableStream.from(items).pipeTo(disposeSink(disposer, 8));
-  await log.close();
+  log.close();
   for (let i = 0; i < 30; i++) {
     const mine = records.filter((r) => r.relPath === `f${i}.exe`);
     assert.deepEqual(mine.map((r) => r.disposition), ["early", "moved"], `f${i}.exe`);
