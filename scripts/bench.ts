@@ -447,11 +447,24 @@ async function benchCacheHit(
   );
   const removeS = await removeTimed(learnRep);
 
-  progress("second run: every file is a cache hit (timed)");
-  const before = emulator.stats();
-  const run = await timedScan(tmp, scanArgs(input, emulator, join(tmp, "tree-rep-2")));
-  const delta = statsDelta(before, emulator.stats());
-  expectClean(run, "cache-hit run");
+  // This VM's disk timing varies from run to run: take the median of three timed runs.
+  const runs: ScanRun[] = [];
+  let delta = statsDelta(emulator.stats(), emulator.stats());
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    progress(`cache-hit run ${attempt} of 3: every file is a cache hit (timed)`);
+    const before = emulator.stats();
+    const rep = join(tmp, `tree-rep-${attempt + 1}`);
+    const timed = await timedScan(tmp, scanArgs(input, emulator, rep));
+    delta = statsDelta(before, emulator.stats());
+    expectClean(timed, "cache-hit run");
+    runs.push(timed);
+    await removeTimed(rep);
+  }
+  const run = [...runs].sort((a, b) => a.wallS - b.wallS)[1];
+  notes.push(
+    `Cache-hit runs (10,000 files): ${runs.map((r) => `${fmt(r.wallS, 2)} s`).join(", ")}; ` +
+      "the table shows the median.",
+  );
   if (delta.uploads) notes.push(`The cache-hit run uploaded ${delta.uploads} files.`);
   const rate = SMALL_TREE_FILES / run.wallS;
   const perThousand = delta.http / (SMALL_TREE_FILES / 1000);
@@ -584,6 +597,17 @@ export async function runBench(): Promise<BenchRow[]> {
   const notes: string[] = [];
   try {
     const host = await machine();
+    const damon = await runText("sh", [
+      "-c",
+      "cat /sys/kernel/mm/damon/admin/kdamonds/0/state 2>/dev/null || echo off",
+    ]).catch(() => "unknown");
+    if (damon.trim() === "on") {
+      notes.push(
+        "This machine runs DAMON proactive reclaim (kdamond): the page cache is kept small, so " +
+          "file-heavy rows (the cache-hit tree above all) vary two- to threefold between runs " +
+          "of the same code; 10,000-file cache-hit runs measured 2.1 to 8.9 s on the same day.",
+      );
+    }
     await step("hashing", rows, () => benchHashing(tmp, rows, notes));
     const emulator = await startEmulator({ port: 0, emulationMs: 10, earlyMs: 0 });
     try {
