@@ -23,6 +23,17 @@ interface Seen {
   bodyBytes: number;
 }
 
+/** An HTTPS server with the emulator's certificate on a free loopback port. */
+function serveTls(handler: (request: Request) => Response | Promise<Response>) {
+  return Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: DEFAULT_CERT_PEM,
+    key: DEFAULT_KEY_PEM,
+    onListen() {},
+  }, handler);
+}
+
 /** A real HTTPS server answering with `answer(request, n)` and recording what it saw. */
 async function withServer(
   answer: (request: Request, n: number) => Response | Promise<Response>,
@@ -30,13 +41,7 @@ async function withServer(
   options: { apiKey?: string; maxBodyBytes?: number } = {},
 ): Promise<void> {
   const seen: Seen[] = [];
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: DEFAULT_CERT_PEM,
-    key: DEFAULT_KEY_PEM,
-    onListen() {},
-  }, async (request) => {
+  const server = serveTls(async (request) => {
     // A client that gives up mid-body (the file-changed test) leaves nothing to read.
     const bytes = await request.arrayBuffer().then((b) => b.byteLength, () => -1);
     const url = new URL(request.url);
@@ -173,13 +178,7 @@ Deno.test("downloads keep the Content-Disposition name", async () => {
 });
 
 Deno.test("a certificate signed by another CA is refused with a TLS error", async () => {
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: DEFAULT_CERT_PEM,
-    key: DEFAULT_KEY_PEM,
-    onListen() {},
-  }, () => new Response("{}"));
+  const server = serveTls(() => new Response("{}"));
   // The leaf itself is no CA: trusting it as one must fail.
   const http = new HttpClient(`https://127.0.0.1:${server.addr.port}`, {
     trust: { kind: "ca", caPem: [DEFAULT_CERT_PEM] },
@@ -197,20 +196,15 @@ Deno.test("a certificate signed by another CA is refused with a TLS error", asyn
 });
 
 Deno.test("an answer that stalls after its headers fails after the idle timeout", async () => {
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: DEFAULT_CERT_PEM,
-    key: DEFAULT_KEY_PEM,
-    onListen() {},
-  }, () =>
+  const server = serveTls(() =>
     new Response(
       new ReadableStream({
         start(controller) {
           controller.enqueue(new TextEncoder().encode('{"response": ['));
         },
       }),
-    ));
+    )
+  );
   const http = new HttpClient(`https://127.0.0.1:${server.addr.port}`, {
     trust: { kind: "ca", caPem: [await Deno.readTextFile(CA_FILE)] },
     timeoutMs: 200,

@@ -46,10 +46,24 @@ async function* readAll(reader: ReadableStreamDefaultReader<string>): AsyncGener
   }
 }
 
+/** `te-scan emulator` as a process; disposing of it stops it with SIGTERM. */
 async function startEmulatorProcess(extra: string[] = []) {
   const child = teScan(["emulator", "--host", "127.0.0.1", "--port", "0", ...extra]).spawn();
   const { line, rest } = await waitForLine(child.stdout, /listening on/);
-  return { child, line, rest, port: Number(/:(\d+)$/.exec(line)![1]) };
+  return {
+    child,
+    line,
+    rest,
+    port: Number(/:(\d+)$/.exec(line)![1]),
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await rest.cancel();
+      await child.stderr.cancel();
+    },
+  };
 }
 
 Deno.test("te-scan emulator prints its listening line and stops cleanly on SIGTERM", async () => {
@@ -80,34 +94,27 @@ Deno.test("a scan through the CLI against the emulator process exits 1 on malwar
   await Deno.mkdir(join(input, "a"), { recursive: true });
   await Deno.writeTextFile(join(input, "a", "ok.txt"), "fine");
   await Deno.writeTextFile(join(input, "a", "bad.docm"), "TE-EMULATOR-MALICIOUS");
-  const emulator = await startEmulatorProcess(["--emulation-ms", "50", "--early-ms", "10"]);
-  try {
-    const scan = await run([
-      "-in",
-      input,
-      "-ip",
-      `127.0.0.1:${emulator.port}`,
-      "-out",
-      join(dir.path, "ok"),
-      "-jail",
-      join(dir.path, "q"),
-      "-rep",
-      join(dir.path, "rep"),
-      "--ca-cert",
-      CA_FILE,
-      "--poll-interval",
-      "0.05",
-    ]);
-    assert.equal(scan.code, 1, scan.err);
-    assert.match(scan.out, /MALICIOUS\s+a\/bad\.docm -> .*\/q\/a\/bad\.docm/);
-    assert.match(scan.out, /BENIGN\s+a\/ok\.txt -> .*\/ok\/a\/ok\.txt/);
-    assert.ok((await Deno.stat(join(dir.path, "q", "a", "bad.docm"))).isFile);
-  } finally {
-    emulator.child.kill("SIGTERM");
-    await emulator.child.status;
-    await emulator.rest.cancel();
-    await emulator.child.stderr.cancel();
-  }
+  await using emulator = await startEmulatorProcess(["--emulation-ms", "50", "--early-ms", "10"]);
+  const scan = await run([
+    "-in",
+    input,
+    "-ip",
+    `127.0.0.1:${emulator.port}`,
+    "-out",
+    join(dir.path, "ok"),
+    "-jail",
+    join(dir.path, "q"),
+    "-rep",
+    join(dir.path, "rep"),
+    "--ca-cert",
+    CA_FILE,
+    "--poll-interval",
+    "0.05",
+  ]);
+  assert.equal(scan.code, 1, scan.err);
+  assert.match(scan.out, /MALICIOUS\s+a\/bad\.docm -> .*\/q\/a\/bad\.docm/);
+  assert.match(scan.out, /BENIGN\s+a\/ok\.txt -> .*\/ok\/a\/ok\.txt/);
+  assert.ok((await Deno.stat(join(dir.path, "q", "a", "bad.docm"))).isFile);
 });
 
 Deno.test("SIGINT during a scan exits 130 and leaves unsettled files in place", async () => {
@@ -115,41 +122,34 @@ Deno.test("SIGINT during a scan exits 130 and leaves unsettled files in place", 
   const input = join(dir.path, "in");
   await Deno.mkdir(input);
   await Deno.writeTextFile(join(input, "slow.pdf"), "takes a minute to emulate");
-  const emulator = await startEmulatorProcess(["--emulation-ms", "60000"]);
-  try {
-    const child = teScan([
-      "--in",
-      input,
-      "--ip",
-      `127.0.0.1:${emulator.port}`,
-      "--out",
-      join(dir.path, "ok"),
-      "--rep",
-      join(dir.path, "rep"),
-      "--ca-cert",
-      CA_FILE,
-      "--poll-interval",
-      "0.05",
-      "--json",
-    ]).spawn();
-    // Wait until the scan has started (its first JSON event), then interrupt it.
-    const { rest } = await waitForLine(child.stdout, /"event":"start"/);
-    child.kill("SIGINT");
-    const [status, stdout, stderr] = await Promise.all([
-      child.status,
-      Array.fromAsync({ [Symbol.asyncIterator]: () => readAll(rest) }),
-      new Response(child.stderr).text(),
-    ]);
-    assert.equal(status.code, 130, `stdout: ${stdout.join("")}\nstderr: ${stderr}`);
-    assert.ok((await Deno.stat(join(input, "slow.pdf"))).isFile, "file left in place");
-    const summary = JSON.parse(await Deno.readTextFile(join(dir.path, "rep", "summary.json")));
-    assert.equal(summary.interrupted, true);
-  } finally {
-    emulator.child.kill("SIGTERM");
-    await emulator.child.status;
-    await emulator.rest.cancel();
-    await emulator.child.stderr.cancel();
-  }
+  await using emulator = await startEmulatorProcess(["--emulation-ms", "60000"]);
+  const child = teScan([
+    "--in",
+    input,
+    "--ip",
+    `127.0.0.1:${emulator.port}`,
+    "--out",
+    join(dir.path, "ok"),
+    "--rep",
+    join(dir.path, "rep"),
+    "--ca-cert",
+    CA_FILE,
+    "--poll-interval",
+    "0.05",
+    "--json",
+  ]).spawn();
+  // Wait until the scan has started (its first JSON event), then interrupt it.
+  const { rest } = await waitForLine(child.stdout, /"event":"start"/);
+  child.kill("SIGINT");
+  const [status, stdout, stderr] = await Promise.all([
+    child.status,
+    Array.fromAsync({ [Symbol.asyncIterator]: () => readAll(rest) }),
+    new Response(child.stderr).text(),
+  ]);
+  assert.equal(status.code, 130, `stdout: ${stdout.join("")}\nstderr: ${stderr}`);
+  assert.ok((await Deno.stat(join(input, "slow.pdf"))).isFile, "file left in place");
+  const summary = JSON.parse(await Deno.readTextFile(join(dir.path, "rep", "summary.json")));
+  assert.equal(summary.interrupted, true);
 });
 
 Deno.test("te-scan demo sorts its sample tree with no network beyond loopback", async () => {
@@ -165,39 +165,32 @@ Deno.test("te-scan demo sorts its sample tree with no network beyond loopback", 
 
 Deno.test("te-scan trust and te-scan query through the CLI", async () => {
   await using dir = await tempDir();
-  const emulator = await startEmulatorProcess();
-  try {
-    const saved = join(dir.path, "appliance.pem");
-    const trust = await run(["trust", `127.0.0.1:${emulator.port}`, "--save", saved]);
-    assert.equal(trust.code, 0, trust.err);
-    const fingerprint = /SHA-256\s+([0-9A-F:]{95})/.exec(trust.out)?.[1];
-    assert.ok(fingerprint, trust.out);
-    assert.match(await Deno.readTextFile(saved), /^-----BEGIN CERTIFICATE-----/);
-    const again = await run(["trust", `127.0.0.1:${emulator.port}`, "--save", saved]);
-    assert.equal(again.code, 3, "an existing file is never overwritten");
+  await using emulator = await startEmulatorProcess();
+  const saved = join(dir.path, "appliance.pem");
+  const trust = await run(["trust", `127.0.0.1:${emulator.port}`, "--save", saved]);
+  assert.equal(trust.code, 0, trust.err);
+  const fingerprint = /SHA-256\s+([0-9A-F:]{95})/.exec(trust.out)?.[1];
+  assert.ok(fingerprint, trust.out);
+  assert.match(await Deno.readTextFile(saved), /^-----BEGIN CERTIFICATE-----/);
+  const again = await run(["trust", `127.0.0.1:${emulator.port}`, "--save", saved]);
+  assert.equal(again.code, 3, "an existing file is never overwritten");
 
-    const unknown = "0".repeat(40);
-    const query = await run([
-      "query",
-      unknown,
-      "--ip",
-      `127.0.0.1:${emulator.port}`,
-      "--pin",
-      fingerprint,
-    ]);
-    assert.equal(query.code, 2, query.err);
-    assert.match(query.out, new RegExp(`${unknown}\\s+no verdict\\s+\\(1004 NOT_FOUND`));
-  } finally {
-    emulator.child.kill("SIGTERM");
-    await emulator.child.status;
-    await emulator.rest.cancel();
-    await emulator.child.stderr.cancel();
-  }
+  const unknown = "0".repeat(40);
+  const query = await run([
+    "query",
+    unknown,
+    "--ip",
+    `127.0.0.1:${emulator.port}`,
+    "--pin",
+    fingerprint,
+  ]);
+  assert.equal(query.code, 2, query.err);
+  assert.match(query.out, new RegExp(`${unknown}\\s+no verdict\\s+\\(1004 NOT_FOUND`));
 });
 
 Deno.test("te-scan quota against a cloud-mode emulator, with the API key from a file", async () => {
   await using dir = await tempDir();
-  const emulator = await startEmulatorProcess([
+  await using emulator = await startEmulatorProcess([
     "--mode",
     "cloud",
     "--quota",
@@ -205,38 +198,31 @@ Deno.test("te-scan quota against a cloud-mode emulator, with the API key from a 
     "--api-key",
     "k-123",
   ]);
-  try {
-    const keyFile = join(dir.path, "key.txt");
-    await Deno.writeTextFile(keyFile, "k-123\n");
-    const url = `https://127.0.0.1:${emulator.port}/tecloud/api/v1/file/`;
-    const quota = await run([
-      "quota",
-      "--url",
-      url,
-      "--ca-cert",
-      CA_FILE,
-      "--api-key-file",
-      keyFile,
-    ]);
-    assert.equal(quota.code, 0, quota.err);
-    assert.match(quota.out, /hour:\s+25 of 25 left/);
-    assert.ok(!quota.out.includes("k-123") && !quota.err.includes("k-123"), "key never echoed");
-    await Deno.writeTextFile(keyFile, "wrong\n");
-    const refused = await run([
-      "quota",
-      "--url",
-      url,
-      "--ca-cert",
-      CA_FILE,
-      "--api-key-file",
-      keyFile,
-    ]);
-    assert.equal(refused.code, 3);
-    assert.match(refused.err, /refused the API key \(HTTP 403\)/);
-  } finally {
-    emulator.child.kill("SIGTERM");
-    await emulator.child.status;
-    await emulator.rest.cancel();
-    await emulator.child.stderr.cancel();
-  }
+  const keyFile = join(dir.path, "key.txt");
+  await Deno.writeTextFile(keyFile, "k-123\n");
+  const url = `https://127.0.0.1:${emulator.port}/tecloud/api/v1/file/`;
+  const quota = await run([
+    "quota",
+    "--url",
+    url,
+    "--ca-cert",
+    CA_FILE,
+    "--api-key-file",
+    keyFile,
+  ]);
+  assert.equal(quota.code, 0, quota.err);
+  assert.match(quota.out, /hour:\s+25 of 25 left/);
+  assert.ok(!quota.out.includes("k-123") && !quota.err.includes("k-123"), "key never echoed");
+  await Deno.writeTextFile(keyFile, "wrong\n");
+  const refused = await run([
+    "quota",
+    "--url",
+    url,
+    "--ca-cert",
+    CA_FILE,
+    "--api-key-file",
+    keyFile,
+  ]);
+  assert.equal(refused.code, 3);
+  assert.match(refused.err, /refused the API key \(HTTP 403\)/);
 });
