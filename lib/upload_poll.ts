@@ -141,8 +141,11 @@ export function uploadPollStage(
         options.onWarning?.(
           `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; uploading again`,
         );
-        await sleep(backoffMs(t.uploads - 1, DEFAULT_RETRY));
-        await upload(t);
+        // Not awaited: the poller goes on with the other files while this one uploads.
+        t.uploading = true;
+        sleep(backoffMs(Math.max(0, t.uploads - 1), DEFAULT_RETRY))
+          .then(() => upload(t))
+          .catch(fail);
         return;
     }
   }
