@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import { ApplianceSession } from "./session.ts";
- * import { type CloudClient, isTransient } from "./api/cloud_client.ts";
+ * import type { CloudClient } from "./api/cloud_client.ts";
  * declare const client: CloudClient;
  * const session = new ApplianceSession(client, {
  *   features: ["te", "te_eb"],
@@ -18,6 +18,7 @@
  * @module
  */
 
+import { basename, extname } from "node:path";
 import { type CloudClient, isTransient } from "./api/cloud_client.ts";
 import type {
   Feature,
@@ -53,7 +54,7 @@ export interface SessionOptions {
  * @example
  * ```ts
  * import { ApplianceSession } from "./session.ts";
- * import { type CloudClient, isTransient } from "./api/cloud_client.ts";
+ * import type { CloudClient } from "./api/cloud_client.ts";
  * declare const client: CloudClient;
  * const session = new ApplianceSession(client, { features: ["te"], reports: [], batchSize: 50 });
  * ```
@@ -68,7 +69,8 @@ export class ApplianceSession {
    * limit the appliance is out of rotation and the run must stop.
    */
   async #guard<T>(request: () => Promise<T>): Promise<T> {
-    if (this.#failuresInARow >= (this.options.maxConsecutiveFailures ?? 3)) {
+    const limit = this.options.maxConsecutiveFailures ?? 3;
+    if (this.#failuresInARow >= limit) {
       throw new ApplianceDownError(`appliance ${this.client.host} is out of rotation`);
     }
     try {
@@ -77,7 +79,7 @@ export class ApplianceSession {
       return result;
     } catch (error) {
       if (!isTransient(error)) throw error;
-      if (++this.#failuresInARow >= (this.options.maxConsecutiveFailures ?? 3)) {
+      if (++this.#failuresInARow >= limit) {
         throw new ApplianceDownError(
           `appliance ${this.client.host} failed ${this.#failuresInARow} requests in a row ` +
             `(last: ${reasonOf(error)}); files not yet settled were left in place`,
@@ -89,12 +91,9 @@ export class ApplianceSession {
 
   /** Uploads one file (see {@linkcode CloudClient.upload}). */
   upload(file: HashedFile): Promise<ResponseItem> {
-    const source: UploadSource = {
-      path: file.path,
-      size: file.size,
-      name: file.relPath.split("/").pop() ?? "file",
-    };
-    return this.#guard(() => this.client.upload(source, this.requestFor(file, true)));
+    const request = this.requestFor(file, true);
+    const source: UploadSource = { path: file.path, size: file.size, name: basename(file.relPath) };
+    return this.#guard(() => this.client.upload(source, request));
   }
 
   /**
@@ -106,9 +105,10 @@ export class ApplianceSession {
     const item: RequestItem = { sha1: file.sha1, features: [...features] };
     if (file.md5) item.md5 = file.md5;
     if (withName) {
-      item.file_name = file.relPath.split("/").pop();
-      const dot = item.file_name!.lastIndexOf(".");
-      if (dot > 0) item.file_type = item.file_name!.slice(dot + 1).toLowerCase();
+      const name = basename(file.relPath);
+      item.file_name = name;
+      const extension = extname(name);
+      if (extension) item.file_type = extension.slice(1).toLowerCase();
     }
     if (features.includes("te")) {
       item.te = { reports: [...reports] };
