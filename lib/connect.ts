@@ -52,6 +52,24 @@ export interface Connection {
 export const DEFAULT_PORT = 18194;
 
 /**
+ * Splits `HOST[:PORT]` (IPv6 in brackets) with the appliance default port.
+ *
+ * @example
+ * ```ts
+ * import { splitHostPort } from "./connect.ts";
+ * splitHostPort("10.1.1.5"); // { host: "10.1.1.5", port: 18194 }
+ * splitHostPort("[::1]:443"); // { host: "::1", port: 443 }
+ * ```
+ */
+export function splitHostPort(text: string): { host: string; port: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1], port: Number(bracketed[2] ?? DEFAULT_PORT) };
+  const plain = /^([^:]+)(?::(\d+))?$/.exec(text);
+  if (plain) return { host: plain[1], port: Number(plain[2] ?? DEFAULT_PORT) };
+  return { host: text, port: DEFAULT_PORT };
+}
+
+/**
  * The API base URL for `--ip HOST[:PORT]` (IPv6 in brackets).
  *
  * @example
@@ -62,18 +80,13 @@ export const DEFAULT_PORT = 18194;
  * ```
  */
 export function applianceUrl(hostPort: string): string {
-  const text = hostPort.trim();
-  const hasPort = /^\[.*\]:\d+$/.test(text) || /^[^:\[\]]+:\d+$/.test(text);
-  const withPort = hasPort
-    ? text
-    : `${text.includes(":") && !text.startsWith("[") ? `[${text}]` : text}:${DEFAULT_PORT}`;
-  let url: URL;
+  const { host, port } = splitHostPort(hostPort.trim());
   try {
-    url = new URL(`https://${withPort}${DEFAULT_API_PATH}`);
+    return new URL(`https://${host.includes(":") ? `[${host}]` : host}:${port}${DEFAULT_API_PATH}`)
+      .href;
   } catch {
     throw new UsageError(`--ip: not a host or host:port: ${JSON.stringify(hostPort)}`);
   }
-  return url.href;
 }
 
 async function readSecretFile(path: string, what: string): Promise<string> {

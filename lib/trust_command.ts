@@ -15,7 +15,7 @@
 import { X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import { parseArgs } from "node:util";
-import { DEFAULT_PORT } from "./connect.ts";
+import { splitHostPort } from "./connect.ts";
 import { reasonOf } from "./errors.ts";
 import { Exit } from "./scan_command.ts";
 
@@ -37,24 +37,6 @@ export interface PresentedCertificate {
 function toPem(der: Uint8Array): string {
   const lines = der.toBase64().match(/.{1,64}/g) ?? [];
   return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
-}
-
-/**
- * Splits `HOST[:PORT]` (IPv6 in brackets) with the appliance default port.
- *
- * @example
- * ```ts
- * import { splitHostPort } from "./trust_command.ts";
- * splitHostPort("10.1.1.5"); // { host: "10.1.1.5", port: 18194 }
- * splitHostPort("[::1]:443"); // { host: "::1", port: 443 }
- * ```
- */
-export function splitHostPort(text: string): { host: string; port: number } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed) return { host: bracketed[1], port: Number(bracketed[2] ?? DEFAULT_PORT) };
-  const plain = /^([^:]+)(?::(\d+))?$/.exec(text);
-  if (plain) return { host: plain[1], port: Number(plain[2] ?? DEFAULT_PORT) };
-  return { host: text, port: DEFAULT_PORT };
 }
 
 /**

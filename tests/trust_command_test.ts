@@ -3,7 +3,8 @@ import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { DEFAULT_CERT_PEM } from "../lib/emulator/default_tls.ts";
 import { startEmulator } from "../lib/emulator/server.ts";
-import { fetchCertificate, splitHostPort } from "../lib/trust_command.ts";
+import { splitHostPort } from "../lib/connect.ts";
+import { fetchCertificate } from "../lib/trust_command.ts";
 import { captureScan, tempDir } from "./helpers.ts";
 
 Deno.test("trust: the fetched fingerprint is the emulator's, and --pin with it scans", async () => {
