@@ -139,6 +139,20 @@ async function* collect(
 }
 
 /**
+ * A timer that fires `onIdle` once nothing has restarted it for `ms`: the
+ * request-phase watchdog of both transports, fed by upload progress.
+ */
+function idleTimer(ms: number, onIdle: () => void): { restart(): void; stop(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const restart = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onIdle, ms);
+  };
+  restart();
+  return { restart, stop: () => clearTimeout(timer) };
+}
+
+/**
  * Passes chunks on, failing when none arrives for `idleMs`: a server that
  * sends its headers and then stalls (or a connection left open after a
  * broken answer) must not hang a scan. `onStall` tears the connection down.
@@ -308,16 +322,11 @@ export class HttpClient {
       });
       // Our own watchdog: Deno's node:http does not apply setTimeout to a kept-alive socket,
       // and a server that never answers on one would hang the scan. Upload progress feeds it.
-      let watchdog: ReturnType<typeof setTimeout> | undefined;
-      const feed = () => {
-        clearTimeout(watchdog);
-        watchdog = setTimeout(() => {
-          request.destroy(new NetworkError(`no answer within ${timeoutMs / 1000} s`));
-        }, timeoutMs);
-      };
-      feed();
-      request.once("response", () => clearTimeout(watchdog));
-      request.once("close", () => clearTimeout(watchdog));
+      const watchdog = idleTimer(timeoutMs, () => {
+        request.destroy(new NetworkError(`no answer within ${timeoutMs / 1000} s`));
+      });
+      request.once("response", watchdog.stop);
+      request.once("close", watchdog.stop);
       if (trust.kind === "pin") {
         request.on("socket", (socket) => {
           socket.once("secureConnect", () => {
@@ -345,7 +354,7 @@ export class HttpClient {
       } else if (body instanceof Uint8Array) {
         request.end(body);
       } else {
-        this.#pump(request, body, feed).catch((error) => request.destroy(error));
+        this.#pump(request, body, watchdog.restart).catch((error) => request.destroy(error));
       }
     });
   }
@@ -391,15 +400,11 @@ export class HttpClient {
     const host = this.host;
     const idleMs = this.#options.timeoutMs;
     // An idle watchdog, not a total deadline: a large upload on a slow link is not stalled.
-    const watchdog = new AbortController();
-    let timer = setTimeout(() => watchdog.abort(), idleMs);
-    const touch = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => watchdog.abort(), idleMs);
-    };
+    const stalled = new AbortController();
+    const watchdog = idleTimer(idleMs, () => stalled.abort());
     const signal = options.signal
-      ? AbortSignal.any([options.signal, watchdog.signal])
-      : watchdog.signal;
+      ? AbortSignal.any([options.signal, stalled.signal])
+      : stalled.signal;
     const body = options.body;
     let init: BodyInit | undefined;
     if (body instanceof Uint8Array) init = body as Uint8Array<ArrayBuffer>;
@@ -407,7 +412,7 @@ export class HttpClient {
       const chunks = body.chunks();
       init = ReadableStream.from((async function* () {
         for await (const chunk of chunks) {
-          touch();
+          watchdog.restart();
           yield chunk;
         }
       })());
@@ -420,12 +425,12 @@ export class HttpClient {
         client,
         signal,
       });
-      clearTimeout(timer);
+      watchdog.stop();
       const stream = response.body ?? ReadableStream.from([]);
-      return this.#answer(response.status, response.headers, stream, () => watchdog.abort());
+      return this.#answer(response.status, response.headers, stream, () => stalled.abort());
     } catch (error) {
-      clearTimeout(timer);
-      if (watchdog.signal.aborted) {
+      watchdog.stop();
+      if (stalled.signal.aborted) {
         throw new NetworkError(`${host}: no answer within ${Math.round(idleMs / 1000)} s`);
       }
       throw classify(error, host);
