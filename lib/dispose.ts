@@ -158,13 +158,13 @@ export class Disposer {
     const files = [item.file, ...this.options.dedupe.copies(item.file.sha1)];
     for (const file of files) {
       if (!jail || this.options.copy) {
-        await this.options.log.write({ event: "early", file: file.relPath, sha1: file.sha1 });
+        this.options.log.write({ event: "early", file: file.relPath, sha1: file.sha1 });
         continue;
       }
       try {
         const placed = await moveNoClobber(file.path, join(jail, file.relPath));
         this.#early.set(file.path, placed);
-        await this.options.log.write({
+        this.options.log.write({
           event: "early",
           file: file.relPath,
           sha1: file.sha1,
@@ -181,7 +181,7 @@ export class Disposer {
           reason: "te_eb early verdict; final verdict and report follow",
         });
       } catch (error) {
-        await this.options.log.write({
+        this.options.log.write({
           event: "early",
           file: file.relPath,
           sha1: file.sha1,
@@ -276,7 +276,7 @@ export class Disposer {
     this.counts[record.state]++;
     if (outcome.uploaded) this.counts.uploaded++;
     this.counts.bytes += file.size;
-    await log.write({ event: "file", file: record.relPath, path: file.path, ...record });
+    log.write({ event: "file", file: record.relPath, path: file.path, ...record });
     this.options.onFile?.(record);
   }
 

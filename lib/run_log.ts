@@ -7,7 +7,7 @@
  * ```ts
  * import { RunLog } from "./run_log.ts";
  * const log = await RunLog.open("/tmp/te-reports/te-scan.log.jsonl");
- * await log.write({ event: "start", input: "/drop" });
+ * log.write({ event: "start", input: "/drop" });
  * log.close();
  * ```
  * @module
@@ -23,7 +23,7 @@ export type LogEvent = { event: string } & Record<string, unknown>;
  * ```ts
  * import { RunLog } from "./run_log.ts";
  * const log = await RunLog.open("/tmp/x.jsonl");
- * await log.write({ event: "file", file: "a.pdf", state: "benign" });
+ * log.write({ event: "file", file: "a.pdf", state: "benign" });
  * log.close();
  * ```
  */
@@ -46,8 +46,7 @@ export class RunLog {
    * lines can never interleave, and an async write per event would be a
    * thread-pool hand-off per file.
    */
-  // deno-lint-ignore require-await -- async so that a failed write is a rejection, as callers expect
-  async write(event: LogEvent): Promise<void> {
+  write(event: LogEvent): void {
     const line = this.#encoder.encode(
       JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n",
     );

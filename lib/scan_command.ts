@@ -194,7 +194,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     dry_run: args.dryRun,
     copy: args.copy,
   };
-  await log.write(started);
+  log.write(started);
   reporter.event(started);
   reporter.track(disposer.counts);
   let interrupted = false;
@@ -251,7 +251,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     error: fatal ? reasonOf(fatal) : undefined,
     exit_code: exitCode,
   };
-  await log.write({ event: "end", ...summary });
+  log.write({ event: "end", ...summary });
   log.close();
   const summaryPath = join(reportsDir, "summary.json");
   const temp = `${summaryPath}.${crypto.randomUUID()}.tmp`;
