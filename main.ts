@@ -13,11 +13,11 @@
  * @module
  */
 
-import { demoCommand } from "./lib/demo.ts";
-import { emulatorCommand } from "./lib/emulator/cli.ts";
-import { queryCommand, quotaCommand } from "./lib/lookup_command.ts";
-import { scanCommand } from "./lib/scan_command.ts";
-import { trustCommand } from "./lib/trust_command.ts";
+import { demoCommand } from "./lib/cli/demo.ts";
+import { emulatorCommand } from "./lib/cli/emulator.ts";
+import { queryCommand, quotaCommand } from "./lib/cli/lookup.ts";
+import { scanCommand } from "./lib/cli/scan.ts";
+import { trustCommand } from "./lib/cli/trust.ts";
 import { SCAN_HELP } from "./lib/cli/args.ts";
 
 const SUBCOMMANDS: Record<string, (args: string[], signal: AbortSignal) => Promise<number>> = {

@@ -25,7 +25,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type EmulatorStats, type RunningEmulator, startEmulator } from "../lib/emulator/server.ts";
-import { hashFile } from "../lib/hash.ts";
+import { hashFile } from "../lib/pipeline/hash.ts";
 
 /** One line of the table. */
 export interface BenchRow {

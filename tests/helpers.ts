@@ -54,8 +54,8 @@ export interface CapturedRun {
 
 /** Runs the scan command in-process with its console captured. */
 export async function captureScan(argv: string[], signal?: AbortSignal): Promise<CapturedRun> {
-  const { Reporter } = await import("../lib/console.ts");
-  const { scanCommand } = await import("../lib/scan_command.ts");
+  const { Reporter } = await import("../lib/cli/console.ts");
+  const { scanCommand } = await import("../lib/cli/scan.ts");
   const out: string[] = [];
   const err: string[] = [];
   const reporter = new Reporter({

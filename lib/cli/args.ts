@@ -14,7 +14,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Feature, FEATURES, REPORT_FORMATS, type ReportFormat } from "../api/cloud_types.ts";
+import {
+  type Feature,
+  FEATURES,
+  REPORT_FORMATS,
+  type ReportFormat,
+} from "../transport/cloud_types.ts";
 
 /** A command line that cannot be run: exit 3, nothing scanned. */
 export class UsageError extends Error {

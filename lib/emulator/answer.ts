@@ -30,8 +30,8 @@ import {
   type RequestItem,
   type ResponseItem,
   type Status,
-} from "../api/cloud_types.ts";
-import { Code, statusInfo } from "../api/status.ts";
+} from "../transport/cloud_types.ts";
+import { Code, statusInfo } from "../transport/status.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { DigestQuery, Sample, SampleStore } from "./samples.ts";
 import {

@@ -18,9 +18,9 @@
  * @module
  */
 
-import { parseRequestBody, type ResponseItem } from "../api/cloud_types.ts";
-import { Code } from "../api/status.ts";
-import { parseJsonText, ProtocolError } from "../api/validate.ts";
+import { parseRequestBody, type ResponseItem } from "../transport/cloud_types.ts";
+import { Code } from "../transport/status.ts";
+import { parseJsonText, ProtocolError } from "../transport/validate.ts";
 import { buildAnswer, errorAnswer } from "./answer.ts";
 import type { EmulatorContext } from "./context.ts";
 import { setCookieValue, teCookieOf } from "./cookie.ts";

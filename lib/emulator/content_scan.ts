@@ -20,7 +20,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import { eicarBytes } from "../eicar.ts";
+import { eicarBytes } from "./eicar.ts";
 
 /**
  * A marker found in the content:

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { Code } from "../api/status.ts";
+import { Code } from "../transport/status.ts";
 import { spellVerdict } from "./answer.ts";
 import { simplePdf, utf8, xmlReport } from "./documents.ts";
 import { apiError, attachment } from "./http.ts";

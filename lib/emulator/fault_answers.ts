@@ -17,7 +17,7 @@
  * @module
  */
 
-import { Code } from "../api/status.ts";
+import { Code } from "../transport/status.ts";
 import type { Fault } from "./faults.ts";
 import { apiError } from "./http.ts";
 

@@ -24,7 +24,7 @@ import {
   optionalString,
   ProtocolError,
   requiredString,
-} from "../api/validate.ts";
+} from "../transport/validate.ts";
 
 /**
  * What a fault does:

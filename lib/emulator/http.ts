@@ -11,9 +11,9 @@
  * @module
  */
 
-import { parseJsonText, ProtocolError } from "../api/validate.ts";
+import { parseJsonText, ProtocolError } from "../transport/validate.ts";
 import { statusFor } from "./answer.ts";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../fs/bytes.ts";
 
 /**
  * A JSON response.

@@ -16,8 +16,8 @@
  * @module
  */
 
-import type { RequestItem, ResponseItem } from "../api/cloud_types.ts";
-import { Code } from "../api/status.ts";
+import type { RequestItem, ResponseItem } from "../transport/cloud_types.ts";
+import { Code } from "../transport/status.ts";
 import { buildAnswer, errorAnswer, teStage } from "./answer.ts";
 import type { ContentFacts } from "./content_scan.ts";
 import type { EmulatorContext } from "./context.ts";

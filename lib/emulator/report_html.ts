@@ -23,7 +23,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { ImageRef } from "../api/cloud_types.ts";
+import type { ImageRef } from "../transport/cloud_types.ts";
 import { escapeMarkup as e } from "./documents.ts";
 import { seededRandom } from "./rng.ts";
 

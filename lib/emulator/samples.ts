@@ -21,7 +21,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { ImageRef } from "../api/cloud_types.ts";
+import type { ImageRef } from "../transport/cloud_types.ts";
 
 /**
  * What emulation of a sample concludes.

@@ -30,12 +30,12 @@ import {
   type ScrubOptions,
   type ScrubResult,
   scrubResultInfo,
-} from "../api/tpapi_types.ts";
+} from "../transport/tpapi_types.ts";
 import { BytePattern } from "./content_scan.ts";
 import { simplePdf } from "./documents.ts";
 import { fileTypeOf } from "./samples.ts";
 import { cleanedName } from "./sections.ts";
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "../fs/bytes.ts";
 
 const ENCODER = new TextEncoder();
 const ACTIVE = new BytePattern(ENCODER.encode("TE-EMULATOR-ACTIVE-CONTENT"));

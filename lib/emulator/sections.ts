@@ -21,8 +21,8 @@ import type {
   ImageResult,
   TeEbResult,
   TeResult,
-} from "../api/cloud_types.ts";
-import { Code, statusObject } from "../api/status.ts";
+} from "../transport/cloud_types.ts";
+import { Code, statusObject } from "../transport/status.ts";
 
 /**
  * Where a feature stands for one sample at one moment:

@@ -18,8 +18,8 @@
  * @module
  */
 
-import { Code } from "../api/status.ts";
-import { ProtocolError } from "../api/validate.ts";
+import { Code } from "../transport/status.ts";
+import { ProtocolError } from "../transport/validate.ts";
 import { statusFor } from "./answer.ts";
 import { cloudAuthorized } from "./auth.ts";
 import { badRequest, handleDownload, handleQuery, handleQuota, handleUpload } from "./cloud.ts";

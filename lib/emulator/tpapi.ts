@@ -22,14 +22,14 @@
  * @module
  */
 
-import { parseRequestItem, type RequestItem } from "../api/cloud_types.ts";
-import { Code } from "../api/status.ts";
+import { parseRequestItem, type RequestItem } from "../transport/cloud_types.ts";
+import { Code } from "../transport/status.ts";
 import {
   parseTpapiRequest,
   TPAPI_PROTOCOL_VERSION,
   type TpapiResponseItem,
-} from "../api/tpapi_types.ts";
-import { expectObject, ProtocolError } from "../api/validate.ts";
+} from "../transport/tpapi_types.ts";
+import { expectObject, ProtocolError } from "../transport/validate.ts";
 import { buildAnswer, errorAnswer } from "./answer.ts";
 import { keysEqual } from "./auth.ts";
 import { badRequest } from "./cloud.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseQuotaBody, parseResponseBody } from "../../lib/api/cloud_types.ts";
+import { parseQuotaBody, parseResponseBody } from "../../lib/transport/cloud_types.ts";
 import { cloudAuthorized, keysEqual } from "../../lib/emulator/auth.ts";
 import { withEmulator } from "./helpers.ts";
 

@@ -14,8 +14,8 @@
  * @module
  */
 
-import { parseResponseBody, type ResponseItem } from "../../lib/api/cloud_types.ts";
-import { parseTpapiResponseBody, type TpapiResponseItem } from "../../lib/api/tpapi_types.ts";
+import { parseResponseBody, type ResponseItem } from "../../lib/transport/cloud_types.ts";
+import { parseTpapiResponseBody, type TpapiResponseItem } from "../../lib/transport/tpapi_types.ts";
 import {
   type EmulatorOptions,
   type RunningEmulator,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, type Hash } from "node:crypto";
-import { parseResponseBody } from "../../lib/api/cloud_types.ts";
+import { parseResponseBody } from "../../lib/transport/cloud_types.ts";
 import { startEmulator } from "../../lib/emulator/server.ts";
 import { CA_PEM } from "./helpers.ts";
 

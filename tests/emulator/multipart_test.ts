@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { eicarBytes } from "../../lib/eicar.ts";
+import { eicarBytes } from "../../lib/emulator/eicar.ts";
 import type { Marker } from "../../lib/emulator/content_scan.ts";
 import {
   boundaryFromContentType,

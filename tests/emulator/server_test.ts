@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { parseResponseBody } from "../../lib/api/cloud_types.ts";
-import { eicarText } from "../../lib/eicar.ts";
+import { parseResponseBody } from "../../lib/transport/cloud_types.ts";
+import { eicarText } from "../../lib/emulator/eicar.ts";
 import { startEmulator } from "../../lib/emulator/server.ts";
 import { CA_PEM, marked, withEmulator } from "./helpers.ts";
 

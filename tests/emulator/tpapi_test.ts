@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { scrubResultInfo } from "../../lib/api/tpapi_types.ts";
+import { scrubResultInfo } from "../../lib/transport/tpapi_types.ts";
 import { marked, withEmulator } from "./helpers.ts";
 
 const ENCODER = new TextEncoder();

@@ -1,7 +1,7 @@
 // FIFOs need `mkfifo` (Deno has no API to make one), hence --allow-run here.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { walk } from "../../lib/walk.ts";
+import { walk } from "../../lib/pipeline/walk.ts";
 import { tempDir } from "../helpers.ts";
 
 async function mkfifo(path: string): Promise<void> {

@@ -1,0 +1,174 @@
+/**
+ * `te-scan query HASH...` (look hashes up without the files) and
+ * `te-scan quota` (the cloud API key's quota), over the same verified
+ * connection as a scan.
+ *
+ * @example
+ * ```ts
+ * import { queryCommand } from "./lookup.ts";
+ * await queryCommand(["--ip", "10.1.1.5", "--ca-cert", "appliance.pem", "3395856ce81f2b7382dee72602f798b642f14140"]);
+ * ```
+ * @module
+ */
+
+import type { RequestItem } from "../transport/cloud_types.ts";
+import { describeStatus } from "../transport/status.ts";
+import { parseScanArgs, type ScanArgs, UsageError } from "./args.ts";
+import { connect } from "./connect.ts";
+import { Reporter } from "./console.ts";
+import { decide } from "../pipeline/decide.ts";
+import { isFatal } from "../transport/fatal.ts";
+import { Exit } from "./scan.ts";
+
+const DIGEST_KEYS: Record<number, "md5" | "sha1" | "sha256"> = {
+  32: "md5",
+  40: "sha1",
+  64: "sha256",
+};
+
+/**
+ * The request object for a hash, by its length (md5, sha1 or sha256).
+ *
+ * @example
+ * ```ts
+ * import { requestForHash } from "./lookup.ts";
+ * requestForHash("d41d8cd98f00b204e9800998ecf8427e", ["te"]);
+ * // { md5: "d41d8cd98f00b204e9800998ecf8427e", features: ["te"], te: { reports: [] } }
+ * ```
+ */
+export function requestForHash(hash: string, features: string[]): RequestItem {
+  const digest = hash.trim().toLowerCase();
+  const key = DIGEST_KEYS[digest.length];
+  if (!key || !/^[0-9a-f]+$/.test(digest)) {
+    throw new UsageError(`not an md5, sha1 or sha256 hash: ${JSON.stringify(hash)}`);
+  }
+  return { [key]: digest, features: [...features], te: { reports: [] } };
+}
+
+async function withConnection(
+  argv: string[],
+  task: (
+    args: ScanArgs,
+    reporter: Reporter,
+    client: Awaited<ReturnType<typeof connect>>,
+  ) => Promise<number>,
+  help: string,
+): Promise<number> {
+  let args: ScanArgs;
+  try {
+    args = parseScanArgs(argv, "lookup");
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`te-scan: ${error.message}`);
+    return Exit.USAGE;
+  }
+  if (args.help) {
+    console.log(help);
+    return Exit.CLEAN;
+  }
+  const reporter = new Reporter({ json: args.json, quiet: args.quiet });
+  let connection;
+  try {
+    connection = await connect(args, reporter);
+    return await task(args, reporter, connection);
+  } catch (error) {
+    if (error instanceof UsageError || isFatal(error)) {
+      reporter.error((error as Error).message);
+      return Exit.USAGE;
+    }
+    reporter.error((error as Error).message);
+    return Exit.UNRESOLVED;
+  } finally {
+    connection?.http.close();
+  }
+}
+
+/**
+ * `te-scan query`: prints one line (or JSON object) per hash; exits like a
+ * scan (1 when any is malicious, 2 when any is unknown or failed).
+ *
+ * @example
+ * ```ts
+ * import { queryCommand } from "./lookup.ts";
+ * const code = await queryCommand(["--help"]);
+ * ```
+ */
+export function queryCommand(argv: string[]): Promise<number> {
+  return withConnection(argv, async (args, reporter, { client }) => {
+    if (!args.positionals.length) throw new UsageError("give at least one hash to look up");
+    const requests = args.positionals.map((hash) => requestForHash(hash, args.features));
+    let malicious = 0;
+    let unresolved = 0;
+    for (let start = 0; start < requests.length; start += args.batchSize) {
+      const batch = requests.slice(start, start + args.batchSize);
+      const { items } = await client.query(batch);
+      for (const [i, request] of batch.entries()) {
+        const hash = request.md5 ?? request.sha1 ?? request.sha256 ?? "";
+        const item = items.find((it) =>
+          it.md5 === hash || it.sha1 === hash || it.sha256 === hash
+        ) ??
+          (items.length === batch.length ? items[i] : undefined);
+        if (!item) {
+          unresolved++;
+          reporter.event({ event: "query", hash, error: "no answer for this hash" });
+          if (!args.json) console.log(`${hash}  no answer`);
+          continue;
+        }
+        const decision = decide(item, "cache");
+        const verdict = decision.kind === "final" ? decision.state : undefined;
+        if (verdict === "malicious") malicious++;
+        if (!verdict) unresolved++;
+        reporter.event({ event: "query", hash, verdict, response: item });
+        if (!args.json) {
+          const status = describeStatus(item.te?.status ?? item.status);
+          console.log(`${hash}  ${verdict ?? "no verdict"}  (${status})`);
+        }
+      }
+    }
+    return malicious ? Exit.MALICIOUS : unresolved ? Exit.UNRESOLVED : Exit.CLEAN;
+  }, QUERY_HELP);
+}
+
+/**
+ * `te-scan quota`: prints the API key's remaining quota (cloud only).
+ *
+ * @example
+ * ```ts
+ * import { quotaCommand } from "./lookup.ts";
+ * const code = await quotaCommand(["--help"]);
+ * ```
+ */
+export function quotaCommand(argv: string[]): Promise<number> {
+  return withConnection(argv, async (args, reporter, { client }) => {
+    const quota = await client.quota();
+    reporter.event({ event: "quota", ...quota });
+    if (!args.json) {
+      console.log(
+        `hour:  ${quota.remain_quota_hour ?? "?"} of ${quota.assigned_quota_hour ?? "?"} left`,
+      );
+      console.log(
+        `month: ${quota.remain_quota_month ?? "?"} of ${quota.assigned_quota_month ?? "?"} left`,
+      );
+    }
+    return Exit.CLEAN;
+  }, QUOTA_HELP);
+}
+
+const CONNECTION_HELP = `  --ip HOST[:PORT] | --url BASE    the appliance or cloud endpoint
+  --ca-cert FILE | --pin SHA256 | --insecure
+  --api-key-file FILE              API key (cloud)
+  --json                           JSON output`;
+
+const QUERY_HELP = `Usage: te-scan query HASH... (--ip HOST[:PORT] | --url BASE) [options]
+
+Looks md5, sha1 or sha256 hashes up in the appliance's cache; nothing is uploaded.
+Exit codes: 0 all benign, 1 any malicious, 2 any unknown or failed, 3 usage.
+
+${CONNECTION_HELP}
+  --features LIST                  te,te_eb,av (default te,te_eb)`;
+
+const QUOTA_HELP = `Usage: te-scan quota --url BASE --api-key-file FILE [options]
+
+Shows the API key's hourly and monthly quota (Check Point cloud only).
+
+${CONNECTION_HELP}`;

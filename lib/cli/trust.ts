@@ -1,0 +1,178 @@
+/**
+ * `te-scan trust HOST[:PORT]`: fetches an appliance's certificate, shows
+ * who it names and its SHA-256 fingerprint, and saves it on request, so the
+ * operator can check it once (against the appliance console) and then scan
+ * with `--pin` or `--ca-cert` instead of turning verification off.
+ *
+ * @example
+ * ```ts
+ * import { trustCommand } from "./trust.ts";
+ * await trustCommand(["10.1.1.5", "--save", "appliance.pem"]);
+ * ```
+ * @module
+ */
+
+import { X509Certificate } from "node:crypto";
+import tls from "node:tls";
+import { parseArgs } from "node:util";
+import { splitHostPort } from "./connect.ts";
+import { reasonOf } from "../fs/errors.ts";
+import { Exit } from "./scan.ts";
+
+/** What an appliance presented. */
+export interface PresentedCertificate {
+  pem: string;
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  subjectAltName?: string;
+  selfSigned: boolean;
+  /** Upper-case hex with colons, as browsers and the appliance console show it. */
+  sha256: string;
+  /** Whether the certificate names the host it was fetched from. */
+  namesHost: boolean;
+}
+
+function toPem(der: Uint8Array): string {
+  const lines = der.toBase64().match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
+}
+
+/**
+ * Connects without verifying and returns the certificate the host presents.
+ *
+ * @example
+ * ```ts
+ * import { fetchCertificate } from "./trust.ts";
+ * const cert = await fetchCertificate("127.0.0.1", 18194);
+ * console.log(cert.sha256);
+ * ```
+ */
+export function fetchCertificate(
+  host: string,
+  port: number,
+  timeoutMs = 15_000,
+): Promise<PresentedCertificate> {
+  return new Promise((resolve, reject) => {
+    // Any `ca` keeps node:tls off the system store (which needs --allow-sys); nothing is sent.
+    const socket = tls.connect({
+      host,
+      port,
+      ca: [],
+      rejectUnauthorized: false,
+      servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+    });
+    socket.setTimeout(
+      timeoutMs,
+      () => socket.destroy(new Error(`no TLS answer within ${timeoutMs / 1000} s`)),
+    );
+    socket.once(
+      "error",
+      (error) => reject(new Error(`cannot reach ${host}:${port}: ${reasonOf(error)}`)),
+    );
+    socket.once("secureConnect", () => {
+      try {
+        const raw = socket.getPeerCertificate(true).raw;
+        if (!raw?.length) throw new Error(`${host}:${port} presented no certificate`);
+        const x509 = new X509Certificate(raw);
+        const namesHost = /^[\d.]+$|:/.test(host)
+          ? x509.checkIP(host) !== undefined
+          : x509.checkHost(host) !== undefined;
+        resolve({
+          pem: toPem(new Uint8Array(raw)),
+          subject: x509.subject.replace(/\n/g, ", "),
+          issuer: x509.issuer.replace(/\n/g, ", "),
+          validFrom: x509.validFrom,
+          validTo: x509.validTo,
+          subjectAltName: x509.subjectAltName,
+          selfSigned: x509.subject === x509.issuer,
+          sha256: x509.fingerprint256,
+          namesHost,
+        });
+      } catch (error) {
+        reject(error);
+      } finally {
+        socket.destroy();
+      }
+    });
+  });
+}
+
+const HELP = `Usage: te-scan trust HOST[:PORT] [--save FILE] [--json]
+
+Shows the certificate an appliance presents (default port 18194) with its SHA-256
+fingerprint. Compare the fingerprint with the appliance's console, then scan with
+  --pin SHA256        (works for any certificate), or
+  --ca-cert FILE      (a self-signed certificate that names the host you scan by).
+--save FILE writes the certificate as PEM (an existing file is never overwritten).`;
+
+/**
+ * Runs `te-scan trust`.
+ *
+ * @example
+ * ```ts
+ * import { trustCommand } from "./trust.ts";
+ * const code = await trustCommand(["--help"]);
+ * ```
+ */
+export async function trustCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        save: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    console.error(`te-scan trust: ${reasonOf(error)}`);
+    return Exit.USAGE;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return Exit.CLEAN;
+  }
+  if (positionals.length !== 1) {
+    console.error("te-scan trust: give one HOST[:PORT]");
+    return Exit.USAGE;
+  }
+  const { host, port } = splitHostPort(positionals[0]);
+  let cert: PresentedCertificate;
+  try {
+    cert = await fetchCertificate(host, port);
+  } catch (error) {
+    console.error(`te-scan trust: ${reasonOf(error)}`);
+    return Exit.UNRESOLVED;
+  }
+  if (values.save) {
+    try {
+      await Deno.writeTextFile(values.save, cert.pem, { createNew: true });
+    } catch (error) {
+      console.error(`te-scan trust: cannot save ${values.save}: ${reasonOf(error)}`);
+      return Exit.USAGE;
+    }
+  }
+  if (values.json) {
+    console.log(JSON.stringify({ event: "certificate", host, port, saved: values.save, ...cert }));
+    return Exit.CLEAN;
+  }
+  console.log(`${host}:${port} presents:`);
+  console.log(`  subject   ${cert.subject}`);
+  console.log(`  issuer    ${cert.issuer}${cert.selfSigned ? " (self-signed)" : ""}`);
+  console.log(`  valid     ${cert.validFrom} to ${cert.validTo}`);
+  if (cert.subjectAltName) console.log(`  names     ${cert.subjectAltName}`);
+  console.log(`  SHA-256   ${cert.sha256}`);
+  if (values.save) console.log(`  saved to  ${values.save}`);
+  console.log("\nCheck the fingerprint against the appliance, then scan with:");
+  console.log(`  --pin ${cert.sha256}`);
+  if (values.save && cert.selfSigned && cert.namesHost) {
+    console.log(`  or --ca-cert ${values.save}`);
+  }
+  return Exit.CLEAN;
+}

@@ -1,0 +1,215 @@
+/**
+ * SHA-1 (and MD5 when asked) of a file in one read pass of 1 MiB reads.
+ *
+ * Appliances key Threat Emulation on SHA-1, and echo MD5 and SHA-256 in every
+ * answer. MD5 is only needed for Anti-Virus lookups and the cloud service; it
+ * is also the slowest of the two (about 470 MiB/s here, against 1 GiB/s for
+ * SHA-1 and 550 MiB/s for coreutils `sha1sum`), so it is computed only then.
+ *
+ * @example
+ * ```ts
+ * import { hashFile } from "./hash.ts";
+ * const { md5, sha1, size } = await hashFile("/drop/a/b.docx");
+ * ```
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { reasonOf } from "../fs/errors.ts";
+import type { PipelineItem } from "./types.ts";
+import { mapConcurrent } from "./streams.ts";
+import type { WalkItem } from "./walk.ts";
+
+/** A file's digests, in lowercase hex, and the number of bytes hashed. */
+export interface FileDigests {
+  /** MD5, 32 hex digits; only when asked for. */
+  md5?: string;
+  /** SHA-1, 40 hex digits. */
+  sha1: string;
+  /** Bytes hashed, which is also the file's size while it was read. */
+  size: number;
+}
+
+/**
+ * What the caller saw of the file before (usually the walk's `lstat`), so that
+ * a change between the walk and the hashing is caught too.
+ */
+export interface HashExpectations {
+  /** Size in bytes the file must still have. */
+  expectedSize?: number;
+  /** Modification time (ms since the epoch) the file must still have. */
+  expectedMtimeMs?: number;
+  /** Compute MD5 too (default true). */
+  md5?: boolean;
+}
+
+/**
+ * The file was written to (or replaced) while it was hashed, so the digests
+ * describe no version of it that will be scanned; hash it again later.
+ *
+ * @example
+ * ```ts
+ * import { FileChangedError, hashFile } from "./hash.ts";
+ * try {
+ *   await hashFile("/drop/growing.log");
+ * } catch (error) {
+ *   if (error instanceof FileChangedError) console.warn(error.message);
+ * }
+ * ```
+ */
+export class FileChangedError extends Error {
+  override name = "FileChangedError";
+}
+
+/**
+ * The file was gone when hashing started (deleted or moved after the walk saw it).
+ *
+ * @example
+ * ```ts
+ * import { FileVanishedError, hashFile } from "./hash.ts";
+ * try {
+ *   await hashFile("/drop/deleted-meanwhile.docx");
+ * } catch (error) {
+ *   if (error instanceof FileVanishedError) console.warn(error.message);
+ * }
+ * ```
+ */
+export class FileVanishedError extends Error {
+  override name = "FileVanishedError";
+}
+
+// 1 MiB reads run at ~1.1 GiB/s; FsFile.readable's 64 KiB chunks at less than half that.
+const READ_SIZE = 1 << 20;
+
+function openError(path: string, error: unknown): Error {
+  return error instanceof Deno.errors.NotFound
+    ? new FileVanishedError(`vanished before hashing: ${path}`)
+    : new Error(`cannot read: ${path}: ${reasonOf(error)}`);
+}
+
+async function openForHashing(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { read: true });
+  } catch (error) {
+    throw openError(path, error);
+  }
+}
+
+function openForHashingSync(path: string): Deno.FsFile {
+  try {
+    return Deno.openSync(path, { read: true });
+  } catch (error) {
+    throw openError(path, error);
+  }
+}
+
+/** Files up to this size are read with blocking calls (see hashFile). */
+const SYNC_READ_LIMIT = 256 * 1024;
+
+function mtimeMsOf(info: Deno.FileInfo): number | undefined {
+  return info.mtime?.getTime();
+}
+
+/**
+ * Hashes a file with MD5 and SHA-1 in a single pass of 1 MiB reads.
+ *
+ * Throws `FileChangedError` when the file's size or modification time moved
+ * during the read, when the bytes read differ from its size, or when it no
+ * longer matches `expectedSize`/`expectedMtimeMs`; `FileVanishedError` when it
+ * does not exist; and an `Error` reading `cannot read: <path>: <reason>` for
+ * anything else. Every message is one line naming the file.
+ *
+ * @example
+ * ```ts
+ * import { hashFile } from "./hash.ts";
+ * const digests = await hashFile("/drop/a.pdf", { expectedSize: 1234 });
+ * console.log(digests.sha1, digests.md5, digests.size);
+ * ```
+ */
+export async function hashFile(
+  path: string,
+  options: HashExpectations = {},
+): Promise<FileDigests> {
+  // Small files are read with blocking calls: each is microseconds, while every async
+  // file operation is a hand-off to Deno's thread pool, which dominates a tree of small files.
+  const small = options.expectedSize !== undefined && options.expectedSize <= SYNC_READ_LIMIT;
+  using file = small ? openForHashingSync(path) : await openForHashing(path);
+  try {
+    const before = small ? file.statSync() : await file.stat();
+    const md5 = options.md5 === false ? undefined : createHash("md5");
+    const sha1 = createHash("sha1");
+    // Small files get a small buffer: zeroing 1 MiB per file would dominate a tree of small files.
+    const buffer = new Uint8Array(Math.min(READ_SIZE, Math.max(4096, before.size + 1)));
+    let bytesRead = 0;
+    for (;;) {
+      const count = small ? file.readSync(buffer) : await file.read(buffer);
+      if (count === null) break;
+      const chunk = buffer.subarray(0, count);
+      md5?.update(chunk);
+      sha1.update(chunk);
+      bytesRead += count;
+    }
+    const after = small ? file.statSync() : await file.stat();
+    const unchanged = before.size === after.size &&
+      mtimeMsOf(before) === mtimeMsOf(after) &&
+      bytesRead === after.size &&
+      (options.expectedSize === undefined || options.expectedSize === after.size) &&
+      (options.expectedMtimeMs === undefined || options.expectedMtimeMs === mtimeMsOf(after));
+    if (!unchanged) throw new FileChangedError(`changed while being hashed: ${path}`);
+    const digests: FileDigests = { sha1: sha1.digest("hex"), size: bytesRead };
+    if (md5) digests.md5 = md5.digest("hex");
+    return digests;
+  } catch (error) {
+    if (error instanceof FileChangedError) throw error;
+    throw new Error(`cannot read: ${path}: ${reasonOf(error)}`);
+  }
+}
+
+/**
+ * The hash stage: walk items in, pipeline items out. Files are hashed
+ * `concurrency` at a time (a pool of readers beats serial reads on a cold
+ * disk, deno-notes §2). Skipped walk items and files that vanish or change
+ * while being hashed are settled here and passed on to the sink; a file
+ * still being written is left where it is.
+ *
+ * @example
+ * ```ts
+ * import { hashStage } from "./hash.ts";
+ * import { walk } from "./walk.ts";
+ * const items = walk({ root: "/drop" }).pipeThrough(hashStage(4));
+ * ```
+ */
+export function hashStage(
+  concurrency: number,
+  options: { md5?: boolean } = {},
+): TransformStream<WalkItem, PipelineItem> {
+  return mapConcurrent(async (item: WalkItem): Promise<PipelineItem> => {
+    if (item.kind === "skipped") {
+      return {
+        kind: "settled",
+        file: { path: item.path, relPath: item.relPath, size: 0, mtimeMs: 0 },
+        outcome: { state: "skipped", reason: item.reason, keepInPlace: true },
+      };
+    }
+    const file = { path: item.path, relPath: item.relPath, size: item.size, mtimeMs: item.mtimeMs };
+    const startedAt = performance.now();
+    try {
+      const digests = await hashFile(item.path, {
+        expectedSize: item.size,
+        expectedMtimeMs: item.mtimeMs,
+        md5: options.md5,
+      });
+      return { kind: "job", file: { ...file, ...digests }, startedAt, needsUpload: false };
+    } catch (error) {
+      const changed = error instanceof FileChangedError;
+      const reason = changed
+        ? "changed while being hashed (still being written?); left in place for the next run"
+        : reasonOf(error);
+      return {
+        kind: "settled",
+        file,
+        outcome: { state: "error", reason, keepInPlace: true },
+      };
+    }
+  }, concurrency);
+}

@@ -1,0 +1,87 @@
+/**
+ * Fetching the emulation reports an answer names, and decoding the summary
+ * report (base64 text of a `.tar.gz` on appliances, sometimes raw gzip).
+ *
+ * A report that cannot be fetched never changes where the file goes: the
+ * verdict stands and the failure is noted.
+ *
+ * @example
+ * ```ts
+ * import { decodeSummaryReport } from "./reports.ts";
+ * const gz = decodeSummaryReport(new TextEncoder().encode("H4sIAAAAAAAAAwMAAAAAAAAAAAA="));
+ * gz[0] === 0x1f && gz[1] === 0x8b; // true
+ * ```
+ * @module
+ */
+
+import type { CloudClient } from "../transport/cloud_client.ts";
+import { type ReportFormat, reportIds, type ResponseItem } from "../transport/cloud_types.ts";
+import type { DownloadedReport } from "./types.ts";
+
+/** A summary report that is neither gzip nor base64 of gzip. */
+export class ReportFormatError extends Error {
+  override name = "ReportFormatError";
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Turns a downloaded summary report into `.tar.gz` bytes: appliances send
+ * base64 text, some servers the archive itself.
+ *
+ * @example
+ * ```ts
+ * import { decodeSummaryReport } from "./reports.ts";
+ * decodeSummaryReport(new Uint8Array([0x1f, 0x8b, 8, 0])).length; // 4 (already gzip)
+ * ```
+ */
+export function decodeSummaryReport(body: Uint8Array): Uint8Array {
+  if (isGzip(body)) return body;
+  const text = new TextDecoder().decode(body).replace(/\s+/g, "");
+  let decoded: Uint8Array;
+  try {
+    decoded = Uint8Array.fromBase64(text);
+  } catch {
+    throw new ReportFormatError("summary report is neither gzip nor base64 text");
+  }
+  if (!isGzip(decoded)) throw new ReportFormatError("summary report is base64 but not gzip");
+  return decoded;
+}
+
+/**
+ * Downloads every report the answer names in the wanted formats. Failures
+ * are returned, not thrown.
+ *
+ * @example
+ * ```ts
+ * import { fetchReports } from "./reports.ts";
+ * import type { CloudClient } from "../transport/cloud_client.ts";
+ * import type { ResponseItem } from "../transport/cloud_types.ts";
+ * declare const client: CloudClient;
+ * declare const answer: ResponseItem;
+ * const { reports, errors } = await fetchReports(client, answer, ["summary"]);
+ * ```
+ */
+export async function fetchReports(
+  client: CloudClient,
+  item: ResponseItem,
+  formats: readonly ReportFormat[],
+): Promise<{ reports: DownloadedReport[]; errors: string[] }> {
+  const reports: DownloadedReport[] = [];
+  const errors: string[] = [];
+  for (const ref of reportIds(item)) {
+    if (!formats.includes(ref.format)) continue;
+    try {
+      const download = await client.download(ref.id);
+      const bytes = ref.format === "summary" || ref.format === "full_report"
+        ? decodeSummaryReport(download.bytes)
+        : download.bytes;
+      reports.push({ format: ref.format, id: ref.id, fileName: download.fileName, bytes });
+    } catch (error) {
+      errors.push(`${ref.format} report ${ref.id}: ${(error as Error).message}`);
+    }
+  }
+  return { reports, errors };
+}

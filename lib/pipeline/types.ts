@@ -1,0 +1,113 @@
+/**
+ * What flows between the pipeline's stages.
+ *
+ * Every stage passes on what it does not handle, so a file settled early
+ * (skipped by the walk, failed to hash, found in the cache) travels on to
+ * the dispose sink like every other.
+ *
+ * @example
+ * ```ts
+ * import type { PipelineItem } from "./types.ts";
+ * const item: PipelineItem = {
+ *   kind: "settled",
+ *   file: { path: "/in/a", relPath: "a", size: 1, mtimeMs: 0 },
+ *   outcome: { state: "skipped", reason: "FIFO" },
+ * };
+ * ```
+ * @module
+ */
+
+import type { ReportFormat, ResponseItem, Verdict } from "../transport/cloud_types.ts";
+
+/** A file found by the walk. */
+export interface ScanFile {
+  /** Absolute path. */
+  path: string;
+  /** POSIX path relative to the input folder; kept in every destination. */
+  relPath: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** A file with its digests. */
+export interface HashedFile extends ScanFile {
+  sha1: string;
+  /** Only when the features need it (AV, the cloud); see lib/hash.ts. */
+  md5?: string;
+}
+
+/** The final state of an input file. */
+export type FinalState = "benign" | "malicious" | "error" | "skipped";
+
+/** A downloaded report, ready to be written. */
+export interface DownloadedReport {
+  format: ReportFormat;
+  id: string;
+  fileName?: string;
+  bytes: Uint8Array;
+}
+
+/** How a file was settled. */
+export interface Outcome {
+  state: FinalState;
+  /** Why, for `error` and `skipped`; a note for the others. */
+  reason?: string;
+  /** The verdict as the appliance gave it, normalised. */
+  verdict?: Verdict;
+  /** The final API answer. */
+  response?: ResponseItem;
+  /** Reports downloaded for a malicious file. */
+  reports?: DownloadedReport[];
+  /** Problems fetching reports; the verdict stands. */
+  reportErrors?: string[];
+  /** Whether this run uploaded the content (false: the appliance already had it). */
+  uploaded?: boolean;
+  /** Whether a te_eb early verdict quarantined the file before the final answer. */
+  early?: boolean;
+  /** Milliseconds from the file entering the pipeline to its outcome. */
+  elapsedMs?: number;
+  /** Leave the file where it is whatever its state (it is still being written, or gone). */
+  keepInPlace?: boolean;
+}
+
+/** A file on its way: hashed, not settled yet. */
+export interface Job {
+  kind: "job";
+  file: HashedFile;
+  /** When it entered the pipeline (performance.now()). */
+  startedAt: number;
+  /** Whether the appliance needs the content (the cache did not know it). */
+  needsUpload: boolean;
+  /** A te_eb early malicious verdict was already passed on for this file. */
+  earlySent?: boolean;
+}
+
+/** A file settled, for the dispose sink. */
+export interface Settled {
+  kind: "settled";
+  file: ScanFile | HashedFile;
+  outcome: Outcome;
+}
+
+/** A te_eb early malicious verdict: quarantine now, the final answer follows. */
+export interface EarlyVerdict {
+  kind: "early";
+  file: HashedFile;
+  response: ResponseItem;
+}
+
+/** Anything travelling through the pipeline. */
+export type PipelineItem = Job | Settled | EarlyVerdict;
+
+/**
+ * Whether a scan file carries digests.
+ *
+ * @example
+ * ```ts
+ * import { isHashed } from "./types.ts";
+ * isHashed({ path: "/a", relPath: "a", size: 0, mtimeMs: 0 }); // false
+ * ```
+ */
+export function isHashed(file: ScanFile | HashedFile): file is HashedFile {
+  return "sha1" in file && typeof file.sha1 === "string";
+}

@@ -1,0 +1,445 @@
+/**
+ * HTTPS for talking to appliances: verified TLS with a pinned CA or
+ * certificate fingerprint, keep-alive, timeouts, bounded answers, and
+ * streamed request bodies that carry a `Content-Length`.
+ *
+ * Built on `node:https` rather than `fetch` because (see deno-notes §3, §4)
+ * `fetch` rejects the self-signed `CA:TRUE` certificates appliances ship,
+ * has no per-client way to pin, and drops `Content-Length` on streamed
+ * bodies. With `trust: {kind: "system"}` (no CA given, e.g. the public
+ * cloud) it uses `fetch`, whose built-in root store needs no permission.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from "./http.ts";
+ * const ca = await Deno.readTextFile("tests/fixtures/tls/ca.pem");
+ * const http = new HttpClient("https://127.0.0.1:18194", { trust: { kind: "ca", caPem: [ca] } });
+ * const answer = await http.request("POST", "/tecloud/api/v1/file/query", {
+ *   body: new TextEncoder().encode('{"request":[]}'),
+ * });
+ * console.log(answer.status, await answer.text());
+ * http.close();
+ * ```
+ * @module
+ */
+
+import https from "node:https";
+import type { IncomingMessage } from "node:http";
+import type { TLSSocket } from "node:tls";
+import { concatBytes } from "../fs/bytes.ts";
+
+/** How the appliance's certificate is checked. */
+export type Trust =
+  | { kind: "ca"; caPem: string[] }
+  | { kind: "pin"; sha256: string }
+  | { kind: "insecure" }
+  | { kind: "system" };
+
+/** Options of an {@linkcode HttpClient}. */
+export interface HttpClientOptions {
+  trust: Trust;
+  /** Idle time without progress before a request fails; default 60 s. */
+  timeoutMs?: number;
+  /** Parallel connections to the host; default 8. */
+  maxSockets?: number;
+  /** Largest answer body read into memory; default 64 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** A request body: bytes, or a stream of known length (sent with Content-Length). */
+export type RequestBody =
+  | Uint8Array
+  | { length: number; chunks: () => AsyncIterable<Uint8Array> };
+
+/** Per-request options. */
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  signal?: AbortSignal;
+}
+
+/** An answer with its body not read yet. */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  /** The body as text (bounded by `maxBodyBytes`). */
+  text(): Promise<string>;
+  /** The body as bytes (bounded by `maxBodyBytes`). */
+  bytes(): Promise<Uint8Array>;
+  /** Drops the body without reading it. */
+  discard(): Promise<void>;
+}
+
+/**
+ * A failure to get any answer: connection refused or reset, DNS, timeout,
+ * truncated answer. Worth retrying.
+ */
+export class NetworkError extends Error {
+  override name = "NetworkError";
+}
+
+/** The appliance's certificate was refused. Not worth retrying. */
+export class TlsError extends Error {
+  override name = "TlsError";
+}
+
+/** An answer body larger than the client accepts (a hostile or broken server). */
+export class AnswerTooLargeError extends Error {
+  override name = "AnswerTooLargeError";
+}
+
+const TLS_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_UNTRUSTED",
+]);
+
+function normaliseFingerprint(text: string): string {
+  return text.replace(/[^0-9a-f]/gi, "").toLowerCase();
+}
+
+/**
+ * Turns a low-level error into a one-line {@linkcode NetworkError} or
+ * {@linkcode TlsError} naming the host.
+ */
+function classify(error: unknown, host: string): Error {
+  if (error instanceof TlsError || error instanceof NetworkError) return error;
+  if (error instanceof AnswerTooLargeError) return error;
+  const err = error as { code?: string; message?: string; name?: string };
+  const message = err.message ?? String(error);
+  if (
+    (err.code && TLS_CODES.has(err.code)) ||
+    /certificate|self[- ]signed|UnknownIssuer/i.test(message)
+  ) {
+    return new TlsError(
+      `TLS: the certificate of ${host} is not trusted (${message}); ` +
+        `pass --ca-cert FILE or --pin SHA256 (see: te-scan trust ${host})`,
+    );
+  }
+  return new NetworkError(`${host}: ${message}`);
+}
+
+async function* collect(
+  source: AsyncIterable<Uint8Array>,
+  limit: number,
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.byteLength;
+    if (total > limit) {
+      throw new AnswerTooLargeError(`${what}: answer larger than ${limit} bytes`);
+    }
+    yield chunk;
+  }
+}
+
+/**
+ * A timer that fires `onIdle` once nothing has restarted it for `ms`: the
+ * request-phase watchdog of both transports, fed by upload progress.
+ */
+function idleTimer(ms: number, onIdle: () => void): { restart(): void; stop(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const restart = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onIdle, ms);
+  };
+  restart();
+  return { restart, stop: () => clearTimeout(timer) };
+}
+
+/**
+ * Passes chunks on, failing when none arrives for `idleMs`: a server that
+ * sends its headers and then stalls (or a connection left open after a
+ * broken answer) must not hang a scan. `onStall` tears the connection down.
+ */
+async function* idleLimited(
+  source: AsyncIterable<Uint8Array>,
+  idleMs: number,
+  onStall: () => void,
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        onStall();
+        reject(new NetworkError(`${what}: answer stalled (no data for ${idleMs / 1000} s)`));
+      }, idleMs);
+    });
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await Promise.race([iterator.next(), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+async function concat(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  return concatBytes(await Array.fromAsync(source));
+}
+
+/**
+ * An HTTPS client bound to one base URL.
+ *
+ * @example
+ * ```ts
+ * import { HttpClient } from "./http.ts";
+ * const http = new HttpClient("https://10.1.1.5:18194", { trust: { kind: "pin", sha256: "ab:cd:…" } });
+ * http.close();
+ * ```
+ */
+export class HttpClient {
+  readonly base: URL;
+  readonly #options: Required<HttpClientOptions>;
+  readonly #agent?: https.Agent;
+  readonly #fetchClient?: Deno.HttpClient;
+
+  constructor(baseUrl: string, options: HttpClientOptions) {
+    this.base = new URL(baseUrl);
+    if (this.base.protocol !== "https:") {
+      throw new TypeError(`appliance URL must be https: ${baseUrl}`);
+    }
+    this.#options = {
+      timeoutMs: 60_000,
+      maxSockets: 8,
+      maxBodyBytes: 64 * 1024 * 1024,
+      ...options,
+    };
+    const trust = options.trust;
+    if (trust.kind === "system") {
+      this.#fetchClient = Deno.createHttpClient({ http2: false });
+      return;
+    }
+    // Giving node:https any `ca` keeps it off the system store, which would need --allow-sys.
+    this.#agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: this.#options.maxSockets,
+      ca: trust.kind === "ca" ? trust.caPem : [],
+      rejectUnauthorized: trust.kind === "ca",
+    });
+  }
+
+  /** The host (and port) for messages. */
+  get host(): string {
+    return this.base.host;
+  }
+
+  /**
+   * Sends one request to `path` (resolved against the base URL).
+   *
+   * @example
+   * ```ts
+   * import { HttpClient } from "./http.ts";
+   * const http = new HttpClient("https://127.0.0.1:18194", { trust: { kind: "insecure" } });
+   * const answer = await http.request("GET", "/__emulator/stats");
+   * console.log(JSON.parse(await answer.text()));
+   * http.close();
+   * ```
+   */
+  request(method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {
+    const url = new URL(path, this.base);
+    return this.#fetchClient
+      ? this.#viaFetch(method, url, options, this.#fetchClient)
+      : this.#viaNode(method, url, options);
+  }
+
+  #answer(
+    status: number,
+    headers: Headers,
+    source: AsyncIterable<Uint8Array>,
+    onStall: () => void,
+  ): HttpAnswer {
+    const limit = this.#options.maxBodyBytes;
+    const host = this.host;
+    const body = idleLimited(source, this.#options.timeoutMs, onStall, host);
+    let consumed = false;
+    const take = async () => {
+      if (consumed) throw new Error("answer body already read");
+      consumed = true;
+      try {
+        return await concat(collect(body, limit, host));
+      } catch (error) {
+        throw classify(error, host);
+      }
+    };
+    return {
+      status,
+      headers,
+      bytes: take,
+      text: async () => new TextDecoder().decode(await take()),
+      discard: async () => {
+        if (consumed) return;
+        consumed = true;
+        try {
+          for await (const _ of body) { /* drain so the connection can be reused */ }
+        } catch { /* the answer is being thrown away anyway */ }
+      },
+    };
+  }
+
+  #viaNode(method: string, url: URL, options: RequestOptions): Promise<HttpAnswer> {
+    const { trust, timeoutMs } = this.#options;
+    const host = this.host;
+    const headers: Record<string, string | number> = { ...options.headers };
+    const body = options.body;
+    if (body) {
+      headers["content-length"] = body instanceof Uint8Array ? body.byteLength : body.length;
+    }
+    return new Promise<HttpAnswer>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(classify(error, host));
+      };
+      const request = https.request({
+        method,
+        host: url.hostname.replace(/^\[|\]$/g, ""),
+        port: url.port || 443,
+        path: url.pathname + url.search,
+        headers,
+        agent: this.#agent,
+        servername: /^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname,
+      }, (response: IncomingMessage) => {
+        settled = true;
+        const answerHeaders = new Headers();
+        for (const [key, value] of Object.entries(response.headers)) {
+          if (value === undefined) continue;
+          for (const v of Array.isArray(value) ? value : [value]) answerHeaders.append(key, v);
+        }
+        resolve(
+          this.#answer(response.statusCode ?? 0, answerHeaders, response, () => request.destroy()),
+        );
+      });
+      // Our own watchdog: Deno's node:http does not apply setTimeout to a kept-alive socket,
+      // and a server that never answers on one would hang the scan. Upload progress feeds it.
+      const watchdog = idleTimer(timeoutMs, () => {
+        request.destroy(new NetworkError(`no answer within ${timeoutMs / 1000} s`));
+      });
+      request.once("response", watchdog.stop);
+      request.once("close", watchdog.stop);
+      if (trust.kind === "pin") {
+        request.on("socket", (socket) => {
+          socket.once("secureConnect", () => {
+            const got = normaliseFingerprint(
+              (socket as TLSSocket).getPeerCertificate().fingerprint256,
+            );
+            if (got !== normaliseFingerprint(trust.sha256)) {
+              socket.destroy(
+                new TlsError(
+                  `TLS: the certificate of ${host} has SHA-256 ${got}, not the pinned one`,
+                ),
+              );
+            }
+          });
+        });
+      }
+      // The run's signal outlives every request: remove the listener when the request ends,
+      // or each one stays reachable for the whole run.
+      const onAbort = () => request.destroy(options.signal?.reason);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      request.once("close", () => options.signal?.removeEventListener("abort", onAbort));
+      request.on("error", fail);
+      if (!body) {
+        request.end();
+      } else if (body instanceof Uint8Array) {
+        request.end(body);
+      } else {
+        this.#pump(request, body, watchdog.restart).catch((error) => request.destroy(error));
+      }
+    });
+  }
+
+  async #pump(
+    request: ReturnType<typeof https.request>,
+    body: { length: number; chunks: () => AsyncIterable<Uint8Array> },
+    progress: () => void,
+  ): Promise<void> {
+    let sent = 0;
+    for await (const chunk of body.chunks()) {
+      progress();
+      sent += chunk.byteLength;
+      if (sent > body.length) break;
+      if (!request.write(chunk)) {
+        await new Promise<void>((resolve, reject) => {
+          const onDrain = () => {
+            request.off("error", onError);
+            resolve();
+          };
+          const onError = (error: Error) => {
+            request.off("drain", onDrain);
+            reject(error);
+          };
+          request.once("drain", onDrain);
+          request.once("error", onError);
+        });
+      }
+      if (request.destroyed) return;
+    }
+    if (sent !== body.length) {
+      throw new NetworkError(`body length changed while sending (${sent} of ${body.length} bytes)`);
+    }
+    request.end();
+  }
+
+  async #viaFetch(
+    method: string,
+    url: URL,
+    options: RequestOptions,
+    client: Deno.HttpClient,
+  ): Promise<HttpAnswer> {
+    const host = this.host;
+    const idleMs = this.#options.timeoutMs;
+    // An idle watchdog, not a total deadline: a large upload on a slow link is not stalled.
+    const stalled = new AbortController();
+    const watchdog = idleTimer(idleMs, () => stalled.abort());
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, stalled.signal])
+      : stalled.signal;
+    const body = options.body;
+    let init: BodyInit | undefined;
+    if (body instanceof Uint8Array) init = body as Uint8Array<ArrayBuffer>;
+    else if (body) {
+      const chunks = body.chunks();
+      init = ReadableStream.from((async function* () {
+        for await (const chunk of chunks) {
+          watchdog.restart();
+          yield chunk;
+        }
+      })());
+    }
+    try {
+      const response = await fetch(url, {
+        method,
+        headers: options.headers,
+        body: init,
+        client,
+        signal,
+      });
+      watchdog.stop();
+      const stream = response.body ?? ReadableStream.from([]);
+      return this.#answer(response.status, response.headers, stream, () => stalled.abort());
+    } catch (error) {
+      watchdog.stop();
+      if (stalled.signal.aborted) {
+        throw new NetworkError(`${host}: no answer within ${Math.round(idleMs / 1000)} s`);
+      }
+      throw classify(error, host);
+    }
+  }
+
+  /** Closes idle connections. */
+  close(): void {
+    this.#agent?.destroy();
+    this.#fetchClient?.close();
+  }
+}

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { runEmulatorCli } from "../../lib/cli/emulator.ts";
+import { CA_PEM } from "../emulator/helpers.ts";
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  let stop = () => {};
+  const stopped = new Promise<void>((resolve) => stop = resolve);
+  return {
+    out,
+    err,
+    stop,
+    io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), stopped },
+  };
+}
+
+Deno.test("the CLI prints one listening line, serves, and exits 0 when stopped", async () => {
+  const t = io();
+  const run = runEmulatorCli(
+    ["--port", "0", "--mode", "cloud", "--emulation-ms", "0", "--api-key", "k", "--quota", "5"],
+    t.io,
+  );
+  const deadline = performance.now() + 5000;
+  while (t.out.length === 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.equal(t.out.length, 1);
+  const match = /^te-scan emulator listening on (https:\/\/127\.0\.0\.1:(\d+))$/.exec(t.out[0]);
+  assert.ok(match, t.out[0]);
+  assert.notEqual(match[2], "0", "the real port is printed");
+  const client = Deno.createHttpClient({ caCerts: [CA_PEM] });
+  try {
+    const quota = await fetch(`${match[1]}/tecloud/api/v1/file/quota`, {
+      headers: { authorization: "k" },
+      client,
+    });
+    assert.equal(quota.status, 200, "cloud mode, key and quota flags took effect");
+    assert.equal((await quota.json()).response[0].remain_quota_hour, 5);
+  } finally {
+    client.close();
+  }
+  t.stop();
+  assert.equal(await run, 0);
+  assert.deepEqual(t.err, []);
+  assert.equal(t.out.length, 1, "nothing else on stdout");
+});
+
+Deno.test("the CLI rejects bad flags and values with one line and exit 3", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--bogus"], /Unknown option '--bogus'/],
+    [["--port", "70000"], /--port must be an integer from 0 to 65535, got "70000"/],
+    [["--emulation-ms", "fast"], /--emulation-ms must be an integer/],
+    [["--fail-rate", "1.5"], /--fail-rate must be a number from 0 to 1/],
+    [["--fail-rate", "-0.1"], /--fail-rate/],
+    [["--mode", "sandbox"], /--mode must be appliance or cloud/],
+    [["--verdict-case", "title"], /--verdict-case must be upper or lower/],
+    [["--report-style", "fancy"], /--report-style must be/],
+    [["--cert", "/nonexistent.pem"], /--cert and --key go together/],
+    [["--cert", "/nonexistent.pem", "--key", "/nonexistent.key"], /cannot read --cert/],
+    [["--quota", "3"], /quota applies to cloud mode only/],
+    [["--api-key", ""], /--api-key must not be empty/],
+    [["extra"], /Unexpected argument 'extra'/],
+    [["--port"], /argument missing/],
+  ];
+  for (const [args, expected] of cases) {
+    const t = io();
+    assert.equal(await runEmulatorCli(args, t.io), 3, args.join(" "));
+    assert.equal(t.err.length, 1, args.join(" "));
+    assert.match(t.err[0], expected);
+    assert.ok(!t.err[0].includes("\n"), "one line");
+    assert.deepEqual(t.out, []);
+  }
+});
+
+Deno.test("the CLI exits 3 when it cannot listen", async () => {
+  const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const t = io();
+    const code = await runEmulatorCli(["--port", String(blocker.addr.port)], t.io);
+    assert.equal(code, 3);
+    assert.match(t.err[0], /^te-scan emulator: cannot start: /);
+  } finally {
+    blocker.close();
+  }
+});
+
+Deno.test("--help prints the usage and exits 0", async () => {
+  const t = io();
+  assert.equal(await runEmulatorCli(["--help"], t.io), 0);
+  assert.match(t.out.join("\n"), /--emulation-ms N/);
+});

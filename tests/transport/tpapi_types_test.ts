@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import {
+  parseTpapiRequest,
+  parseTpapiResponseBody,
+  scrubResultInfo,
+} from "../../lib/transport/tpapi_types.ts";
+import { ProtocolError } from "../../lib/transport/validate.ts";
+
+// The gateway guide's own examples (shared/seeds/tpapi-gateway-guide.txt).
+const GUIDE_QUERY_ANSWER = {
+  response: [{
+    protocol_version: "1.1",
+    src_ip: "10.0.0.1",
+    te: {
+      features: ["te"],
+      file_type: "pdf",
+      md5: "49f68a5c8493ec2c0bf489821c21fc3b",
+      sha1: "c22b5f9178342609428d6f51b2c5af4c0bde6a42",
+      status: { code: 1001, label: "FOUND", message: "We have found your request" },
+      te: {
+        combined_verdict: "Benign",
+        confidence: 0,
+        images: [{
+          id: "5e5de275-a103-4f67-b55b-47532918fa59",
+          report: { additional_emulation_data: { dropped_data: "" }, verdict: "Benign" },
+          revision: 1,
+          status: "found",
+        }],
+        score: -2147483648,
+        severity: 0,
+        status: { code: 1001, label: "FOUND", message: "We have found your request" },
+      },
+    },
+  }],
+};
+
+const GUIDE_SCRUB_ANSWER = {
+  response: [{
+    protocol_version: "1.1",
+    src_ip: "10.0.0.1",
+    scrub: {
+      file_enc_data: "",
+      input_real_extension: "pdf",
+      message: "Skipped",
+      output_file_name: "",
+      protection_type: "Content Removal",
+      risk: 0,
+      scrub_method: "Clean Document",
+      scrub_result: 4,
+      scrub_time: "0.483",
+      scrubbed_content: "",
+    },
+  }],
+};
+
+Deno.test("the gateway guide's answers parse", () => {
+  const [query] = parseTpapiResponseBody(GUIDE_QUERY_ANSWER);
+  assert.equal(query.te?.te?.combined_verdict, "Benign");
+  const [scrub] = parseTpapiResponseBody(GUIDE_SCRUB_ANSWER);
+  assert.equal(scrub.scrub?.scrub_result, 4);
+  assert.equal(scrubResultInfo(scrub.scrub!.scrub_result).outcome, "unchanged");
+});
+
+Deno.test("scrub codes the guide does not name are 'unknown code N', never a crash", () => {
+  assert.equal(scrubResultInfo(0).outcome, "cleaned");
+  assert.equal(scrubResultInfo(7).message, "Password protected");
+  assert.equal(scrubResultInfo(17).message, "Larger than next hop size limit");
+  assert.deepEqual(scrubResultInfo(99), {
+    code: 99,
+    message: "unknown code 99",
+    outcome: "failed",
+  });
+});
+
+Deno.test("TPAPI requests: query needs a digest, upload needs te_options or scrub_options", () => {
+  const common = { protocol_version: "1.1", api_key: "k" };
+  const query = parseTpapiRequest(
+    { ...common, request_name: "QueryFile", sha1: "", md5: "AA" },
+    "r",
+  );
+  assert.equal(query.request_name, "QueryFile");
+  assert.throws(
+    () => parseTpapiRequest({ ...common, request_name: "QueryFile" }, "r"),
+    /needs md5, sha1 or sha256/,
+  );
+  const upload = parseTpapiRequest({
+    ...common,
+    request_name: "UploadFile",
+    file_enc_data: "aGk=",
+    file_orig_name: "hi.txt",
+    scrub_options: { scrub_method: 2 },
+  }, "r");
+  assert.equal(upload.request_name === "UploadFile" && upload.scrub_options?.scrub_method, 2);
+  assert.throws(
+    () => parseTpapiRequest({ ...common, request_name: "UploadFile", file_enc_data: "aGk=" }, "r"),
+    /te_options or scrub_options/,
+  );
+  assert.throws(
+    () =>
+      parseTpapiRequest({
+        ...common,
+        request_name: "UploadFile",
+        file_enc_data: "",
+        scrub_options: { scrub_method: 0 },
+      }, "r"),
+    /profile_name: required/,
+  );
+  assert.throws(
+    () => parseTpapiRequest({ ...common, request_name: "DeleteFile" }, "r"),
+    (error) => error instanceof ProtocolError && /request_name/.test(error.message),
+  );
+});
+
+Deno.test("a hostile gateway answer is rejected with the path", () => {
+  assert.throws(
+    () => parseTpapiResponseBody({ response: [{ scrub: { scrub_result: "0" } }] }),
+    /scrub\.scrub_result/,
+  );
+  assert.throws(() => parseTpapiResponseBody({ response: [{ te: { status: 5 } }] }), /te\.status/);
+});
