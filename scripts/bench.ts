@@ -24,7 +24,7 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type EmulatorStats, type RunningEmulator, startEmulator } from "../lib/emulator/server.ts";
+import { type EmulatorStats, type RunningEmulator, startEmulator } from "../lib/emulator/mod.ts";
 import { hashFile } from "../lib/pipeline/hash.ts";
 
 /** One line of the table. */

@@ -14,9 +14,7 @@
 
 import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { eicarText } from "../emulator/eicar.ts";
-import { DEFAULT_CA_PEM } from "../emulator/default_tls.ts";
-import { startEmulator } from "../emulator/server.ts";
+import { DEFAULT_CA_PEM, eicarText, startEmulator } from "../emulator/mod.ts";
 import { Exit, scanCommand } from "./scan.ts";
 
 /** The sample tree: relative path → content. */

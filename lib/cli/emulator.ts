@@ -15,7 +15,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type EmulatorOptions, startEmulator } from "../emulator/server.ts";
+import { type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
 
 /** Exit code of a usage or configuration error (the project's convention). */
 const USAGE_ERROR = 3;

@@ -110,25 +110,3 @@ export async function truncate(res: Response): Promise<Response> {
     headers,
   });
 }
-
-/**
- * Waits `ms`, or less if `signal` aborts (the server is closing).
- *
- * @example
- * ```ts
- * import { sleep } from "./fault_answers.ts";
- * await sleep(1, new AbortController().signal);
- * ```
- */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
-}

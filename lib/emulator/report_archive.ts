@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type TarEntry, tarGz } from "../fs/tar.ts";
+import { type TarEntry, tarGz } from "./tar_writer.ts";
 import { utf8 } from "./documents.ts";
 import { REPORT_CSS, type ReportInfo, summaryHtml } from "./report_html.ts";
 

@@ -24,7 +24,8 @@ import { statusFor } from "./answer.ts";
 import { cloudAuthorized } from "./auth.ts";
 import { badRequest, handleDownload, handleQuery, handleQuota, handleUpload } from "./cloud.ts";
 import { type EmulatorContext, newContext } from "./context.ts";
-import { DeliberateReset, faultResponse, sleep, truncate } from "./fault_answers.ts";
+import { sleep } from "../transport/retry.ts";
+import { DeliberateReset, faultResponse, truncate } from "./fault_answers.ts";
 import { type ApiRoute, parseFaults, randomFault } from "./faults.ts";
 import {
   apiError,
@@ -153,7 +154,10 @@ async function serve(ctx: EmulatorContext, req: Request): Promise<Response> {
       await discardBody(req);
       return replaced;
     }
-    if (fault.kind === "delay") await sleep(fault.delayMs ?? 0, ctx.closing);
+    if (fault.kind === "delay") {
+      // A closing server cuts the delay short and answers at once.
+      await sleep(fault.delayMs ?? 0, ctx.closing).catch(() => {});
+    }
     if (fault.kind === "code" && (route === "download" || route === "quota")) {
       // No request objects to mark: the body is just the status, as a
       // service answers a request it could not serve.

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { eicarText } from "../../lib/emulator/eicar.ts";
-import { type EmulatorOptions, startEmulator } from "../../lib/emulator/server.ts";
+import { eicarText, type EmulatorOptions, startEmulator } from "../../lib/emulator/mod.ts";
 import { CA_FILE, captureScan, scanFolders, sortFlags, tempDir } from "../helpers.ts";
 
 const REPORT = "Quarterly report: revenue grew.\n".repeat(20);

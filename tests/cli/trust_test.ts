@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
-import { DEFAULT_CERT_PEM } from "../../lib/emulator/default_tls.ts";
-import { startEmulator } from "../../lib/emulator/server.ts";
+import { DEFAULT_CERT_PEM, startEmulator } from "../../lib/emulator/mod.ts";
 import { splitHostPort } from "../../lib/cli/connect.ts";
 import { fetchCertificate } from "../../lib/cli/trust.ts";
 import { captureScan, tempDir } from "../helpers.ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { extractTarGz, tar, type TarEntry, TarExtractError, tarGz } from "../../lib/fs/tar.ts";
+import { extractTarGz, TarExtractError } from "../../lib/fs/tar.ts";
+import { tar, type TarEntry, tarGz } from "../../lib/emulator/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -6,7 +6,7 @@ import { DedupeIndex } from "../../lib/pipeline/dedupe.ts";
 import { Disposer, disposeSink, type FileRecord } from "../../lib/pipeline/dispose.ts";
 import { RunLog } from "../../lib/fs/run_log.ts";
 import type { HashedFile, Outcome } from "../../lib/pipeline/types.ts";
-import { tarGz } from "../../lib/fs/tar.ts";
+import { tarGz } from "../../lib/emulator/mod.ts";
 import { readFixture, tempDir } from "../helpers.ts";
 
 async function setUp(root: string) {

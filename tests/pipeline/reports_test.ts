@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeSummaryReport, ReportFormatError } from "../../lib/pipeline/reports.ts";
-import { tarGz } from "../../lib/fs/tar.ts";
+import { tarGz } from "../../lib/emulator/mod.ts";
 
 Deno.test("summary reports: base64 text of a tar.gz, with line breaks, or the archive itself", async () => {
   const archive = await tarGz([{ name: "report.html", data: "<html></html>" }]);

@@ -2,7 +2,7 @@
 // (as root, which CI is), hence --allow-run here.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startEmulator } from "../../lib/emulator/server.ts";
+import { startEmulator } from "../../lib/emulator/mod.ts";
 import { CA_FILE, captureScan, tempDir } from "../helpers.ts";
 
 async function sh(command: string, args: string[]): Promise<boolean> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { startEmulator } from "../../lib/emulator/server.ts";
+import { startEmulator } from "../../lib/emulator/mod.ts";
 import { CA_FILE } from "../helpers.ts";
 
 const CLIENT = fileURLToPath(new URL("./te_client.py", import.meta.url));

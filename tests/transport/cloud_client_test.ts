@@ -13,7 +13,7 @@ import {
   TlsError,
 } from "../../lib/transport/http.ts";
 import { ProtocolError } from "../../lib/transport/validate.ts";
-import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "../../lib/emulator/default_tls.ts";
+import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "../../lib/emulator/mod.ts";
 import { CA_FILE, tempDir } from "../helpers.ts";
 
 const FAST_RETRY = { attempts: 3, baseMs: 1, maxMs: 5 };
