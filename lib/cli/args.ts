@@ -61,6 +61,8 @@ export interface ScanArgs {
   retries: number;
   /** Time without progress before a request is given up (and retried). */
   requestTimeoutMs: number;
+  /** How long an appliance may keep failing before it leaves the rotation. */
+  graceMs: number;
   help: boolean;
   version: boolean;
   /** Arguments after the options (hashes, for `te-scan query`). */
@@ -117,6 +119,7 @@ const OPTIONS = {
   "batch-size": { type: "string" },
   retries: { type: "string" },
   "request-timeout": { type: "string" },
+  grace: { type: "string" },
   config: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -310,6 +313,7 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     batchSize: parseNumber(str("batch-size") ?? "100", "--batch-size", 1, true),
     retries: parseNumber(str("retries") ?? "6", "--retries", 1, true),
     requestTimeoutMs: parseNumber(str("request-timeout") ?? "60", "--request-timeout", 0.1) * 1000,
+    graceMs: parseNumber(str("grace") ?? "120", "--grace", 0) * 1000,
     help: flag("help") ?? false,
     version: flag("version") ?? false,
     positionals: parsed.positionals,
@@ -382,8 +386,9 @@ Emulation:
   --timeout SEC         per-file deadline for a final verdict (default 900)
   --batch-size N        hashes per query request (default 100, at most 500)
   --retries N           tries per request on network errors, HTTP 5xx, 1009/1011 (default 6,
-                        with jittered back-off); after 3 requests fail in a row the run stops
-                        and files not yet settled stay in place
+                        with jittered back-off)
+  --grace SEC           an appliance failing for this long leaves the rotation; with none left
+                        the run stops and files not yet settled stay in place (default 120)
   --request-timeout SEC a request with no progress for this long fails and is retried (default 60)
 
 Selection:

@@ -7,17 +7,20 @@
  * ```ts
  * import { connect } from "./connect.ts";
  * import { Reporter } from "./console.ts";
- * const { client, http } = await connect(
+ * const { client } = await connect(
  *   { appliances: ["10.1.1.5"], insecure: false, caCert: "appliance.pem", concurrency: 4 },
  *   new Reporter({ json: false, quiet: false }),
  * );
- * http.close();
+ * client.close();
  * ```
  * @module
  */
 
 import { CloudClient, DEFAULT_API_PATH } from "../transport/cloud_client.ts";
+import { CloudTransport } from "../transport/cloud.ts";
+import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, type Trust } from "../transport/http.ts";
+import { Rotation } from "../transport/rotation.ts";
 import { DEFAULT_RETRY } from "../transport/retry.ts";
 import { UsageError } from "./args.ts";
 import type { Reporter } from "./console.ts";
@@ -40,12 +43,23 @@ export interface ConnectionArgs {
   requestTimeoutMs?: number;
 }
 
-/** A client ready to use; close `http` when done. */
+/** What every file is asked for (a subset of the scan's settings). */
+export interface AskArgs {
+  features: Feature[];
+  reports: ReportFormat[];
+  images: string[];
+  batchSize: number;
+  /** How long a target may keep failing before it leaves the rotation. */
+  graceMs: number;
+}
+
+/** A client ready to use; close it when done. */
 export interface Connection {
-  http: HttpClient;
   client: CloudClient;
   /** `https://host:port`, for messages and logs. */
   origin: string;
+  /** Whether the target is the cloud (`--url`) rather than an appliance. */
+  cloud: boolean;
 }
 
 /** The default appliance port of the cloud-format API. */
@@ -133,12 +147,12 @@ async function trustFrom(args: ConnectionArgs): Promise<Trust> {
  * ```ts
  * import { connect } from "./connect.ts";
  * import { Reporter } from "./console.ts";
- * const { client, http } = await connect(
+ * const { client } = await connect(
  *   { appliances: [], url: "https://te-api.checkpoint.com/tecloud/api/v1/file/", insecure: false,
  *     apiKeyFile: "key.txt", concurrency: 4 },
  *   new Reporter({ json: false, quiet: false }),
  * );
- * http.close();
+ * client.close();
  * ```
  */
 export async function connect(
@@ -177,5 +191,40 @@ export async function connect(
     onRetry: (what, error, attempt, delay) =>
       reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
   });
-  return { http, client, origin: base.origin };
+  return { client, origin: base.origin, cloud: args.url !== undefined };
+}
+
+/**
+ * Builds the rotation of targets the settings name, each a cloud-format
+ * transport asking for the run's features and reports.
+ *
+ * @example Connect a scan to the appliances of its settings
+ * ```ts ignore
+ * import { connectRotation } from "./connect.ts";
+ * import { parseScanArgs } from "./args.ts";
+ * import { Reporter } from "./console.ts";
+ * const args = parseScanArgs(["--in", "/drop", "--ip", "10.1.1.5", "--ca-cert", "a.pem"]);
+ * const { rotation } = await connectRotation(args, new Reporter({ json: false, quiet: false }));
+ * rotation.close();
+ * ```
+ */
+export async function connectRotation(
+  args: ConnectionArgs & AskArgs,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<{ rotation: Rotation; origin: string }> {
+  const { client, origin, cloud } = await connect(args, reporter, signal);
+  const transport = new CloudTransport(client, {
+    features: args.features,
+    reports: args.reports,
+    images: args.images.map((id) => ({ id, revision: 1 })),
+    batchSize: args.batchSize,
+    // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
+    md5: args.features.includes("av") || cloud,
+  });
+  const rotation = new Rotation([transport], {
+    graceMs: args.graceMs,
+    onWarning: (message) => reporter.warn(message),
+  });
+  return { rotation, origin };
 }

@@ -18,6 +18,7 @@ import { connect } from "./connect.ts";
 import { Reporter } from "./console.ts";
 import { decide } from "../pipeline/decide.ts";
 import { isFatal } from "../transport/fatal.ts";
+import { matchAnswers } from "../transport/match.ts";
 import { Exit } from "./scan.ts";
 
 const DIGEST_KEYS: Record<number, "md5" | "sha1" | "sha256"> = {
@@ -79,7 +80,7 @@ async function withConnection(
     reporter.error((error as Error).message);
     return Exit.UNRESOLVED;
   } finally {
-    connection?.http.close();
+    connection?.client.close();
   }
 }
 
@@ -102,16 +103,14 @@ export function queryCommand(argv: string[]): Promise<number> {
     for (let start = 0; start < requests.length; start += args.batchSize) {
       const batch = requests.slice(start, start + args.batchSize);
       const { items } = await client.query(batch);
+      const answers = matchAnswers(batch, items);
       for (const [i, request] of batch.entries()) {
         const hash = request.md5 ?? request.sha1 ?? request.sha256 ?? "";
-        const item = items.find((it) =>
-          it.md5 === hash || it.sha1 === hash || it.sha256 === hash
-        ) ??
-          (items.length === batch.length ? items[i] : undefined);
+        const item = answers[i].item;
         if (!item) {
           unresolved++;
-          reporter.event({ event: "query", hash, error: "no answer for this hash" });
-          if (!args.json) console.log(`${hash}  no answer`);
+          reporter.event({ event: "query", hash, error: answers[i].missing });
+          if (!args.json) console.log(`${hash}  no answer (${answers[i].missing})`);
           continue;
         }
         const decision = decide(item, "cache");

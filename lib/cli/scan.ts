@@ -17,16 +17,14 @@
 
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseScanArgs, SCAN_HELP, type ScanArgs, UsageError } from "./args.ts";
-import { connect } from "./connect.ts";
+import { connectRotation } from "./connect.ts";
 import { Reporter } from "./console.ts";
-import { DedupeIndex } from "../pipeline/dedupe.ts";
 import { Disposer, type Folders } from "../pipeline/dispose.ts";
 import { reasonOf } from "../fs/errors.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
 import { matchesAnyGlob } from "../pipeline/glob.ts";
 import { runPipeline } from "../pipeline/mod.ts";
 import { RunLog } from "../fs/run_log.ts";
-import { ApplianceSession } from "../transport/appliance.ts";
 import { VERSION } from "./version.ts";
 
 /** Exit codes of a scan. */
@@ -164,21 +162,13 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     }
   }
 
-  const { http, client, origin } = await connect(args, reporter, signal);
-  const session = new ApplianceSession(client, {
-    features: args.features,
-    reports: args.reports,
-    images: args.images.map((id) => ({ id, revision: 1 })),
-    batchSize: args.batchSize,
-  });
+  const { rotation, origin } = await connectRotation(args, reporter, signal);
   const log = await RunLog.open(join(reportsDir, "te-scan.log.jsonl"));
-  const dedupe = new DedupeIndex();
   const disposer = new Disposer({
     reportsDir,
     // A dry run settles nothing on disk but the response files and the log.
     folders: args.dryRun ? {} : folders,
     copy: args.copy,
-    dedupe,
     log,
     onFile: (record) => reporter.file(record),
   });
@@ -212,21 +202,20 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
           (f): f is string => !!f,
         ),
       },
-      session,
+      rotation,
       disposer,
+      reports: args.reports,
       concurrency: args.concurrency,
       pollIntervalMs: args.pollIntervalMs,
       timeoutMs: args.timeoutMs,
       dryRun: args.dryRun,
-      // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
-      md5: args.features.includes("av") || args.url !== undefined,
       signal,
       onWarning: (message) => reporter.warn(message),
     }));
   } catch (error) {
     fatal = error as Error;
   } finally {
-    http.close();
+    rotation.close();
   }
   const counts = disposer.counts;
   let exitCode: number = counts.malicious > 0

@@ -5,139 +5,133 @@
  * Files the cache settles (FOUND, or a permanent error) go on settled; files
  * it does not know go on to be uploaded; files it is still emulating (a run
  * that was interrupted, a copy uploaded by someone else) go on to be polled
- * without a second upload.
+ * without a second upload. With several appliances, a file unknown to the
+ * first is asked of the next, and so on: only the misses cost more requests.
  *
- * @example
- * ```ts
- * import { cacheQueryStage } from "./cache_query.ts";
- * import type { ApplianceSession } from "../transport/appliance.ts";
- * declare const session: ApplianceSession;
- * const stage = cacheQueryStage(session, { flushMs: 50, dryRun: false });
- * ```
  * @module
  */
 
+import type { Rotation } from "../transport/rotation.ts";
+import type { Transport } from "../transport/transport.ts";
 import { isFatal } from "../transport/fatal.ts";
-import { decide } from "./decide.ts";
-import type { Job, PipelineItem } from "./types.ts";
-import type { ApplianceSession } from "../transport/appliance.ts";
+import { AnswerApplier } from "./apply.ts";
+import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
-import { describeStatus } from "../transport/status.ts";
+import { TaskPool } from "./task_pool.ts";
+import type { Job, PipelineItem } from "./types.ts";
+import type { ReportFormat } from "../transport/cloud_types.ts";
 
 /** Options of the cache-query stage. */
 export interface CacheQueryOptions {
+  rotation: Rotation;
+  /** Report formats to fetch for a file the cache already knows is malicious. */
+  reports: readonly ReportFormat[];
   /** How long a partial batch waits for more files before it is sent. */
   flushMs: number;
   /** Hash and query only: unknown files are reported, not uploaded. */
   dryRun: boolean;
   /** Query requests out at once; default 4. */
   maxInFlight?: number;
+  progress?: RunProgress;
+  signal?: AbortSignal;
+}
+
+/**
+ * Asks each target in rotation, in turn, about the jobs not settled by the
+ * ones before; returns what is left to upload or poll.
+ */
+async function askTargets(
+  jobs: Job[],
+  options: CacheQueryOptions,
+  applier: AnswerApplier,
+  emit: (item: PipelineItem) => void,
+): Promise<void> {
+  let unknown = jobs;
+  const pending: Job[] = [];
+  for (const target of options.rotation.active) {
+    if (!unknown.length) break;
+    const asked = unknown;
+    unknown = [];
+    let answers;
+    try {
+      answers = await options.rotation.call(target, (t) => t.query(asked.map((job) => job.file)));
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      // The poller asks again (and uploads what is unknown); no file fails for this.
+      pending.push(...asked.map((job) => ({ ...job, via: target })));
+      continue;
+    }
+    await Promise.all(asked.map(async (job, i) => {
+      const answer = answers[i];
+      const asTarget: Job = { ...job, via: target };
+      if (!answer.item) return void pending.push(asTarget);
+      const step = await applier.apply(asTarget, answer.item, "cache");
+      if (step.kind === "upload") unknown.push(job);
+      else if (step.kind !== "settled") pending.push(asTarget);
+    }));
+  }
+  for (const job of pending) emit(job);
+  // Unknown everywhere: the poller uploads it to the least-loaded target.
+  for (const job of unknown) emit({ ...job, needsUpload: true, via: undefined });
 }
 
 /**
  * The stage.
  *
- * @example
- * ```ts
+ * @example Build the stage for a run
+ * ```ts ignore
  * import { cacheQueryStage } from "./cache_query.ts";
- * import type { ApplianceSession } from "../transport/appliance.ts";
- * declare const session: ApplianceSession;
- * cacheQueryStage(session, { flushMs: 20, dryRun: true });
+ * import type { Rotation } from "../transport/rotation.ts";
+ * declare const rotation: Rotation;
+ * const stage = cacheQueryStage({ rotation, reports: ["summary"], flushMs: 50, dryRun: false });
  * ```
  */
 export function cacheQueryStage(
-  session: ApplianceSession,
   options: CacheQueryOptions,
 ): TransformStream<PipelineItem, PipelineItem> {
   let batch: Job[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const inFlight = new Set<Promise<void>>();
-  const maxInFlight = options.maxInFlight ?? 4;
-  let failure: { error: unknown } | undefined;
-  let out: TransformStreamDefaultController<PipelineItem>;
+  let pool: TaskPool;
+  let emit: (item: PipelineItem) => void;
+  let applier: AnswerApplier;
+  const batchSize = Math.min(...options.rotation.all.map((t: Transport) => t.batchSize));
+  const progress = options.progress;
 
-  async function send(jobs: Job[]): Promise<void> {
-    let answers;
-    try {
-      answers = await session.query(jobs.map((job) => job.file));
-    } catch (error) {
-      if (isFatal(error)) throw error;
-      // The poller asks again (and uploads what is unknown); a file is not failed for this.
-      for (const job of jobs) out.enqueue({ ...job, needsUpload: false });
-      return;
-    }
-    await Promise.all(jobs.map(async (job) => {
-      const item = answers.get(job.file);
-      if (!item) {
-        // No answer for this file: let the poller ask again (and upload if unknown).
-        out.enqueue({ ...job, needsUpload: false });
-        return;
-      }
-      const decision = decide(item, "cache");
-      if (decision.kind === "final") {
-        out.enqueue(await session.settleFinal(job, item, decision, false));
-      } else if (decision.kind === "error") {
-        out.enqueue(session.settleError(job, decision.reason, item));
-      } else if (options.dryRun) {
-        const status = decision.kind === "upload"
-          ? "not in the appliance's cache"
-          : `appliance answered ${describeStatus(item.status)}`;
-        out.enqueue({
-          kind: "settled",
-          file: job.file,
-          outcome: { state: "skipped", reason: `dry run: ${status}`, response: item },
-        });
-      } else {
-        if (decision.kind === "early-malicious") {
-          out.enqueue({ kind: "early", file: job.file, response: item });
-        }
-        out.enqueue({
-          ...job,
-          needsUpload: decision.kind === "upload",
-          earlySent: decision.kind === "early-malicious",
-        });
-      }
-    }));
-  }
-
-  /** Sends the pending batch; resolves once fewer than `maxInFlight` queries are out. */
+  /** Sends the pending batch; resolves once a query slot is free for the next one. */
   async function flush(): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
-    if (batch.length) {
-      const jobs = batch;
-      batch = [];
-      const sending: Promise<void> = send(jobs).catch((error) => {
-        failure ??= { error };
-        safely(() => out.error(error));
-      }).finally(() => inFlight.delete(sending));
-      inFlight.add(sending);
-    }
-    // A few queries in flight keep hashing busy while the appliance answers.
-    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    if (!batch.length) return;
+    const jobs = batch;
+    batch = [];
+    await pool.run(async () => {
+      try {
+        await askTargets(jobs, options, applier, emit);
+      } finally {
+        if (progress) progress.querying -= jobs.length;
+      }
+    });
   }
 
   return new TransformStream<PipelineItem, PipelineItem>({
     start(controller) {
-      out = controller;
+      emit = (item) => safely(() => controller.enqueue(item));
+      applier = new AnswerApplier({ reports: options.reports, dryRun: options.dryRun, emit });
+      pool = new TaskPool(options.maxInFlight ?? 4, {
+        signal: options.signal,
+        onFailure: (error) => controller.error(error),
+      });
     },
     async transform(item, controller) {
-      if (failure) throw failure.error;
-      if (item.kind !== "job") {
-        controller.enqueue(item);
-        return;
-      }
+      if (item.kind !== "job") return controller.enqueue(item);
       batch.push(item);
-      if (batch.length >= session.options.batchSize) {
-        await flush();
-      } else if (timer === undefined) {
-        timer = setTimeout(() => void flush(), options.flushMs);
-      }
+      if (progress) progress.querying++;
+      if (batch.length >= batchSize) await flush();
+      else timer ??= setTimeout(() => void flush().catch(() => {}), options.flushMs);
     },
     async flush() {
       await flush();
-      await Promise.all(inFlight);
-      if (failure) throw failure.error;
+      await pool.drain();
     },
   });
 }

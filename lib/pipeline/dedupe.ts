@@ -1,81 +1,98 @@
 /**
- * The dedupe stage: identical content is emulated once per run.
+ * Identical content is emulated once per run. The pipeline owns one
+ * {@linkcode Dedupe}: its `hold` stage, before the cache query, lets the
+ * first file of each content go on and holds the copies that arrive while
+ * it is in flight; its `release` stage, after upload and poll, gives every
+ * held copy the first one's answer as its own settled item (and its own
+ * early quarantine), so the dispose sink sees one item per input file.
  *
- * The first file with a given sha1 goes on; copies that arrive while it is
- * in flight wait in the {@linkcode DedupeIndex} and the dispose sink gives
- * them the first one's outcome. Only in-flight groups are kept, so memory
- * follows the files in emulation, not the size of the tree; a copy found
- * after its twin settled is answered by the appliance's cache.
+ * Only contents in flight are kept, so memory follows the files in
+ * emulation, not the size of the tree; a copy found after its twin settled
+ * is answered by the appliance's cache.
  *
- * @example
- * ```ts
- * import { DedupeIndex, dedupeStage } from "./dedupe.ts";
- * const index = new DedupeIndex();
- * const stage = dedupeStage(index); // pipe jobs through it
- * ```
  * @module
  */
 
 import type { HashedFile, PipelineItem } from "./types.ts";
+import { isHashed } from "./types.ts";
 
 /**
- * Groups of files with the same content, keyed by sha1.
+ * The pair of stages and the groups between them.
  *
- * @example
+ * @example A copy waits for its twin and gets its outcome
  * ```ts
- * import { DedupeIndex } from "./dedupe.ts";
- * const index = new DedupeIndex();
- * const a = { path: "/in/a", relPath: "a", size: 1, mtimeMs: 0, md5: "m", sha1: "s" };
- * index.claim(a); // true: a is emulated
- * index.claim({ ...a, path: "/in/b", relPath: "b" }); // false: b waits for a
- * index.release("s").length; // 1
+ * import { Dedupe } from "./dedupe.ts";
+ * import type { HashedFile, PipelineItem } from "./types.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const file = (relPath: string): HashedFile =>
+ *   ({ path: `/in/${relPath}`, relPath, size: 1, mtimeMs: 0, sha1: "s1" });
+ * const dedupe = new Dedupe();
+ * const held = await Array.fromAsync(
+ *   ReadableStream.from<PipelineItem>([
+ *     { kind: "job", file: file("a"), startedAt: 0, needsUpload: false },
+ *     { kind: "job", file: file("copy"), startedAt: 0, needsUpload: false },
+ *   ]).pipeThrough(dedupe.hold()),
+ * );
+ * assert.equal(held.length, 1);
+ * const released = await Array.fromAsync(
+ *   ReadableStream.from<PipelineItem>([
+ *     { kind: "settled", file: file("a"), outcome: { state: "benign" } },
+ *   ]).pipeThrough(dedupe.release()),
+ * );
+ * assert.deepEqual(released.map((i) => i.file.relPath), ["a", "copy"]);
+ * assert.equal(released[1].kind === "settled" && released[1].duplicateOf, "a");
+ * assert.equal(dedupe.size, 0);
  * ```
  */
-export class DedupeIndex {
-  readonly #groups = new Map<string, HashedFile[]>();
+export class Dedupe {
+  /** sha1 → the first file of that content and the copies waiting on it. */
+  readonly #groups = new Map<string, { first: string; copies: HashedFile[] }>();
 
-  /** True when `file` is the first of its content (it goes on); false when it waits. */
-  claim(file: HashedFile): boolean {
-    const copies = this.#groups.get(file.sha1);
-    if (copies) {
-      copies.push(file);
-      return false;
-    }
-    this.#groups.set(file.sha1, []);
-    return true;
-  }
-
-  /** The copies waiting on `sha1`, without releasing them. */
-  copies(sha1: string): readonly HashedFile[] {
-    return this.#groups.get(sha1) ?? [];
-  }
-
-  /** Ends the group: returns the waiting copies, which now share the outcome. */
-  release(sha1: string): HashedFile[] {
-    const copies = this.#groups.get(sha1) ?? [];
-    this.#groups.delete(sha1);
-    return copies;
-  }
-
-  /** Number of contents in flight. */
+  /** Contents in flight. */
   get size(): number {
     return this.#groups.size;
   }
-}
 
-/**
- * The stage: passes on the first file of each content, holds the copies.
- *
- * @example
- * ```ts
- * import { DedupeIndex, dedupeStage } from "./dedupe.ts";
- * const stage = dedupeStage(new DedupeIndex());
- * ```
- */
-export function dedupeStage(index: DedupeIndex): TransformStream<PipelineItem, PipelineItem> {
-  return new TransformStream({
-    transform(item, controller) {
-      if (item.kind !== "job" || index.claim(item.file)) controller.enqueue(item);
-    },
-  });
+  /** True when `file` is the first of its content (it goes on); false when it waits. */
+  claim(file: HashedFile): boolean {
+    const group = this.#groups.get(file.sha1);
+    if (group) {
+      group.copies.push(file);
+      return false;
+    }
+    this.#groups.set(file.sha1, { first: file.path, copies: [] });
+    return true;
+  }
+
+  /** Passes on the first file of each content and holds its copies. */
+  hold(): TransformStream<PipelineItem, PipelineItem> {
+    return new TransformStream({
+      transform: (item, controller) => {
+        if (item.kind !== "job" || this.claim(item.file)) controller.enqueue(item);
+      },
+    });
+  }
+
+  /** After the first file's answer, passes on one item per held copy as well. */
+  release(): TransformStream<PipelineItem, PipelineItem> {
+    return new TransformStream({
+      transform: (item, controller) => {
+        controller.enqueue(item);
+        if (item.kind === "job" || !isHashed(item.file)) return;
+        const group = this.#groups.get(item.file.sha1);
+        if (!group || group.first !== item.file.path) return;
+        const duplicateOf = item.file.relPath;
+        if (item.kind === "early") {
+          for (const copy of group.copies) controller.enqueue({ ...item, file: copy });
+          return;
+        }
+        this.#groups.delete(item.file.sha1);
+        for (const copy of group.copies) {
+          const outcome = { ...item.outcome, uploaded: false };
+          controller.enqueue({ kind: "settled", file: copy, outcome, duplicateOf });
+        }
+      },
+    });
+  }
 }

@@ -11,13 +11,11 @@
  * @example
  * ```ts
  * import { Disposer, disposeSink } from "./dispose.ts";
- * import { DedupeIndex } from "./dedupe.ts";
  * import { RunLog } from "../fs/run_log.ts";
  * const disposer = new Disposer({
  *   reportsDir: "/tmp/rep",
  *   folders: { benign: "/tmp/out", malicious: "/tmp/jail", error: "/tmp/err" },
  *   copy: false,
- *   dedupe: new DedupeIndex(),
  *   log: await RunLog.open("/tmp/rep/te-scan.log.jsonl"),
  * });
  * const sink = disposeSink(disposer);
@@ -26,7 +24,6 @@
  */
 
 import { dirname, join } from "node:path";
-import type { DedupeIndex } from "./dedupe.ts";
 import { reasonOf } from "../fs/errors.ts";
 import { copyNoClobber, moveNoClobber, numberedName, writeFileNoClobber } from "../fs/move.ts";
 import type { RunLog } from "../fs/run_log.ts";
@@ -41,6 +38,7 @@ import type {
 } from "./types.ts";
 import { isHashed } from "./types.ts";
 import { extractTarGz } from "../fs/tar.ts";
+import { TaskPool } from "./task_pool.ts";
 
 /** Where each state's files go; a missing folder leaves those files in place. */
 export interface Folders {
@@ -55,7 +53,6 @@ export interface DisposeOptions {
   folders: Folders;
   /** Copy instead of move: the input stays untouched. */
   copy: boolean;
-  dedupe: DedupeIndex;
   log: RunLog;
   /** Told about every file, for the console. */
   onFile?: (record: FileRecord) => void;
@@ -155,8 +152,7 @@ export class Disposer {
 
   async #earlyVerdict(item: EarlyVerdict): Promise<void> {
     const jail = this.options.folders.malicious;
-    const files = [item.file, ...this.options.dedupe.copies(item.file.sha1)];
-    for (const file of files) {
+    for (const file of [item.file]) {
       if (!jail || this.options.copy) {
         this.options.log.write({ event: "early", file: file.relPath, sha1: file.sha1 });
         continue;
@@ -192,12 +188,8 @@ export class Disposer {
   }
 
   async #settled(item: Settled): Promise<void> {
-    const copies = isHashed(item.file) ? this.options.dedupe.release(item.file.sha1) : [];
-    await this.#one(item.file, item.outcome);
-    for (const copy of copies) {
-      this.counts.duplicates++;
-      await this.#one(copy, { ...item.outcome, uploaded: false }, item.file.relPath);
-    }
+    if (item.duplicateOf !== undefined) this.counts.duplicates++;
+    await this.#one(item.file, item.outcome, item.duplicateOf);
   }
 
   async #one(file: ScanFile, outcome: Outcome, duplicateOf?: string): Promise<void> {
@@ -312,49 +304,38 @@ export class Disposer {
 /**
  * The sink stage over a {@linkcode Disposer}. Up to `concurrency` files are
  * settled at once, so one file's disk latency does not hold up the next;
- * items about the same content (an early quarantine, then the final verdict)
+ * items about the same file (an early quarantine, then the final verdict)
  * are handled in the order they came.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Disposer, disposeSink } from "./dispose.ts";
  * declare const disposer: Disposer;
  * const sink: WritableStream = disposeSink(disposer, 8);
  * ```
  */
 export function disposeSink(disposer: Disposer, concurrency = 8): WritableStream<PipelineItem> {
-  const running = new Set<Promise<void>>();
-  const lastOfContent = new Map<string, Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  const throwIfFailed = () => {
-    if (failure) throw failure.error;
-  };
+  const pool = new TaskPool(concurrency);
+  const lastOfFile = new Map<string, Promise<void>>();
   return new WritableStream({
     async write(item) {
-      throwIfFailed();
-      const key = item.kind !== "job" && isHashed(item.file) ? item.file.sha1 : undefined;
-      const before = key ? lastOfContent.get(key) : undefined;
-      const task: Promise<void> = (before ?? Promise.resolve())
-        .then(() => disposer.handle(item))
-        .catch((error) => {
-          failure ??= { error };
-        })
-        .finally(() => {
-          running.delete(task);
-          if (key && lastOfContent.get(key) === task) lastOfContent.delete(key);
-        });
-      running.add(task);
-      if (key) lastOfContent.set(key, task);
-      while (running.size >= concurrency) await Promise.race(running);
-      throwIfFailed();
+      const key = item.file.path;
+      const before = lastOfFile.get(key);
+      let done!: () => void;
+      const tail = new Promise<void>((resolve) => (done = resolve));
+      lastOfFile.set(key, tail);
+      await pool.run(async () => {
+        try {
+          await before;
+          await disposer.handle(item);
+        } finally {
+          if (lastOfFile.get(key) === tail) lastOfFile.delete(key);
+          done();
+        }
+      });
     },
-    async close() {
-      await Promise.all(running);
-      throwIfFailed();
-    },
-    async abort() {
-      // Let the files being moved finish moving: never leave one half-placed.
-      await Promise.all(running);
-    },
+    close: () => pool.drain(),
+    // Let the files being moved finish moving: never leave one half-placed.
+    abort: () => pool.drain().catch(() => {}),
   });
 }

@@ -16,6 +16,7 @@
 
 import { createHash } from "node:crypto";
 import { reasonOf } from "../fs/errors.ts";
+import type { RunProgress } from "./progress.ts";
 import type { PipelineItem } from "./types.ts";
 import { mapConcurrent } from "./streams.ts";
 import type { WalkItem } from "./walk.ts";
@@ -181,9 +182,25 @@ export async function hashFile(
  */
 export function hashStage(
   concurrency: number,
-  options: { md5?: boolean } = {},
+  options: { md5?: boolean; progress?: RunProgress; signal?: AbortSignal } = {},
 ): TransformStream<WalkItem, PipelineItem> {
-  return mapConcurrent(async (item: WalkItem): Promise<PipelineItem> => {
+  const progress = options.progress;
+  return mapConcurrent(
+    async (item: WalkItem): Promise<PipelineItem> => {
+      if (progress) progress.hashing++;
+      try {
+        return await hashItem(item, options.md5);
+      } finally {
+        if (progress) progress.hashing--;
+      }
+    },
+    concurrency,
+    options.signal,
+  );
+}
+
+async function hashItem(item: WalkItem, md5?: boolean): Promise<PipelineItem> {
+  {
     if (item.kind === "skipped") {
       return {
         kind: "settled",
@@ -197,7 +214,7 @@ export function hashStage(
       const digests = await hashFile(item.path, {
         expectedSize: item.size,
         expectedMtimeMs: item.mtimeMs,
-        md5: options.md5,
+        md5,
       });
       return { kind: "job", file: { ...file, ...digests }, startedAt, needsUpload: false };
     } catch (error) {
@@ -211,5 +228,5 @@ export function hashStage(
         outcome: { state: "error", reason, keepInPlace: true },
       };
     }
-  }, concurrency);
+  }
 }

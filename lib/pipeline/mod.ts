@@ -2,84 +2,102 @@
  * The scan pipeline, one Web Streams chain:
  * walk → hash → dedupe → cache query → upload and poll → dispose.
  *
- * @example
- * ```ts
- * import { runPipeline } from "./mod.ts";
- * import type { ApplianceSession } from "../transport/appliance.ts";
- * import type { Disposer } from "./dispose.ts";
- * declare const session: ApplianceSession;
- * declare const disposer: Disposer;
- * const { interrupted } = await runPipeline({
- *   walk: { root: "/drop" },
- *   session,
- *   disposer,
- *   concurrency: 4,
- *   pollIntervalMs: 5_000,
- *   timeoutMs: 900_000,
- *   dryRun: false,
- * });
- * ```
+ * The pipeline owns what its stages share: the dedupe groups (held before
+ * the cache query, released after the poller), the live progress gauges,
+ * and the run's abort signal.
+ *
  * @module
  */
 
+import type { ReportFormat } from "../transport/cloud_types.ts";
+import type { Rotation } from "../transport/rotation.ts";
 import { cacheQueryStage } from "./cache_query.ts";
-import { DedupeIndex, dedupeStage } from "./dedupe.ts";
+import { Dedupe } from "./dedupe.ts";
 import { type Disposer, disposeSink } from "./dispose.ts";
 import { hashStage } from "./hash.ts";
-import type { ApplianceSession } from "../transport/appliance.ts";
+import { RunProgress } from "./progress.ts";
 import { uploadPollStage } from "./upload_poll.ts";
-import { walk, type WalkOptions } from "./walk.ts";
+import { walk, type WalkItem, type WalkOptions } from "./walk.ts";
 
 /** Everything a run needs. */
 export interface PipelineConfig {
   walk: WalkOptions;
-  session: ApplianceSession;
+  /** The targets files are asked about and uploaded to. */
+  rotation: Rotation;
   disposer: Disposer;
+  /** Report formats to fetch for a malicious file. */
+  reports: readonly ReportFormat[];
   concurrency: number;
   pollIntervalMs: number;
   timeoutMs: number;
   dryRun: boolean;
   /** Files hashed at once; default 4. */
   hashConcurrency?: number;
-  /** Compute MD5 as well as SHA-1 (AV and the cloud need it). */
-  md5?: boolean;
   /** How long a partial cache-query batch waits; default 50 ms. */
   flushMs?: number;
+  /** The gauges the progress line reads; a fresh set when not given. */
+  progress?: RunProgress;
   /** Aborting stops the run: settled files stay settled, the others stay in place. */
   signal?: AbortSignal;
   onWarning?: (message: string) => void;
 }
 
+/** Counts what the walk finds, and says when it is done (the total is then known). */
+function counted(progress: RunProgress): TransformStream<WalkItem, WalkItem> {
+  return new TransformStream({
+    transform(item, controller) {
+      progress.found++;
+      controller.enqueue(item);
+    },
+    flush() {
+      progress.walkDone = true;
+    },
+  });
+}
+
 /**
  * Runs the pipeline to the end or until `signal` aborts.
  *
- * @example
- * ```ts
+ * @example Run a scan against a rotation of targets
+ * ```ts ignore
  * import { runPipeline, type PipelineConfig } from "./mod.ts";
  * declare const config: PipelineConfig;
- * await runPipeline(config);
+ * const { interrupted } = await runPipeline(config);
  * ```
  */
 export async function runPipeline(config: PipelineConfig): Promise<{ interrupted: boolean }> {
-  const dedupe: DedupeIndex = config.disposer.options.dedupe ?? new DedupeIndex();
+  const dedupe = new Dedupe();
+  const progress = config.progress ?? new RunProgress();
+  const { rotation, signal } = config;
+  const md5 = rotation.all.some((target) => target.needsMd5);
   try {
     await walk(config.walk)
-      .pipeThrough(hashStage(config.hashConcurrency ?? 4, { md5: config.md5 }))
-      .pipeThrough(dedupeStage(dedupe))
-      .pipeThrough(cacheQueryStage(config.session, {
+      .pipeThrough(counted(progress))
+      .pipeThrough(hashStage(config.hashConcurrency ?? 4, { md5, progress, signal }))
+      .pipeThrough(dedupe.hold())
+      .pipeThrough(cacheQueryStage({
+        rotation,
+        reports: config.reports,
         flushMs: config.flushMs ?? 50,
         dryRun: config.dryRun,
+        progress,
+        signal,
       }))
-      .pipeThrough(uploadPollStage(config.session, {
+      .pipeThrough(uploadPollStage({
+        rotation,
+        reports: config.reports,
         concurrency: config.concurrency,
         pollIntervalMs: config.pollIntervalMs,
         timeoutMs: config.timeoutMs,
         onWarning: config.onWarning,
+        progress,
+        signal,
       }))
-      .pipeTo(disposeSink(config.disposer), { signal: config.signal });
+      .pipeThrough(dedupe.release())
+      .pipeTo(disposeSink(config.disposer), { signal });
     return { interrupted: false };
   } catch (error) {
-    if (config.signal?.aborted) return { interrupted: true };
+    if (signal?.aborted) return { interrupted: true };
     throw error;
   }
 }

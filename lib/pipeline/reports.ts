@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { CloudClient } from "../transport/cloud_client.ts";
+import type { Transport } from "../transport/transport.ts";
 import { type ReportFormat, reportIds, type ResponseItem } from "../transport/cloud_types.ts";
 import type { DownloadedReport } from "./types.ts";
 
@@ -57,15 +57,15 @@ export function decodeSummaryReport(body: Uint8Array): Uint8Array {
  * @example
  * ```ts
  * import { fetchReports } from "./reports.ts";
- * import type { CloudClient } from "../transport/cloud_client.ts";
+ * import type { Transport } from "../transport/transport.ts";
  * import type { ResponseItem } from "../transport/cloud_types.ts";
- * declare const client: CloudClient;
+ * declare const client: Transport;
  * declare const answer: ResponseItem;
  * const { reports, errors } = await fetchReports(client, answer, ["summary"]);
  * ```
  */
 export async function fetchReports(
-  client: CloudClient,
+  target: Pick<Transport, "download">,
   item: ResponseItem,
   formats: readonly ReportFormat[],
 ): Promise<{ reports: DownloadedReport[]; errors: string[] }> {
@@ -74,7 +74,7 @@ export async function fetchReports(
   for (const ref of reportIds(item)) {
     if (!formats.includes(ref.format)) continue;
     try {
-      const download = await client.download(ref.id);
+      const download = await target.download(ref.id);
       const bytes = ref.format === "summary" || ref.format === "full_report"
         ? decodeSummaryReport(download.bytes)
         : download.bytes;

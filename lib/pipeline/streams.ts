@@ -1,25 +1,26 @@
 /**
  * Stream helpers the pipeline stages share.
  *
- * @example
- * ```ts
- * import { mapConcurrent } from "./streams.ts";
- * const doubled = ReadableStream.from([1, 2, 3]).pipeThrough(mapConcurrent(async (n) => n * 2, 2));
- * console.log(await Array.fromAsync(doubled)); // [2, 4, 6] in some order
- * ```
  * @module
  */
+
+import { TaskPool } from "./task_pool.ts";
 
 /**
  * Runs a stream-controller call that throws once the pipeline was stopped
  * (an interrupted run cancels the readable side while work is in flight);
  * the result of that work is no longer wanted then.
  *
- * @example
+ * @example Enqueue into a stream that was already cancelled
  * ```ts
  * import { safely } from "./streams.ts";
- * declare const controller: TransformStreamDefaultController<number>;
- * safely(() => controller.enqueue(1));
+ * import assert from "node:assert/strict";
+ *
+ * let controller!: ReadableStreamDefaultController<number>;
+ * const stream = new ReadableStream<number>({ start: (c) => void (controller = c) });
+ * await stream.cancel();
+ * assert.throws(() => controller.enqueue(1), TypeError);
+ * assert.doesNotThrow(() => safely(() => controller.enqueue(1)));
  * ```
  */
 export function safely(call: () => void): void {
@@ -35,35 +36,32 @@ export function safely(call: () => void): void {
  * passes results on as they finish (order not kept). Backpressure holds:
  * no more than `concurrency` chunks are taken from upstream at a time.
  *
- * @example
+ * @example Double numbers two at a time
  * ```ts
  * import { mapConcurrent } from "./streams.ts";
- * const sizes = ReadableStream.from(["/etc/hostname"])
- *   .pipeThrough(mapConcurrent(async (p) => (await Deno.stat(p)).size, 4));
+ * import assert from "node:assert/strict";
+ *
+ * const doubled = ReadableStream.from([1, 2, 3])
+ *   .pipeThrough(mapConcurrent(async (n: number) => n * 2, 2));
+ * assert.deepEqual((await Array.fromAsync(doubled)).sort(), [2, 4, 6]);
  * ```
  */
 export function mapConcurrent<I, O>(
   fn: (chunk: I) => Promise<O>,
   concurrency: number,
+  signal?: AbortSignal,
 ): TransformStream<I, O> {
-  const running = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
+  let pool: TaskPool;
   return new TransformStream<I, O>({
+    start(controller) {
+      pool = new TaskPool(concurrency, { signal, onFailure: (error) => controller.error(error) });
+    },
     async transform(chunk, controller) {
-      if (failure) throw failure.error;
-      const task: Promise<void> = fn(chunk).then(
-        (value) => safely(() => controller.enqueue(value)),
-        (error) => {
-          failure ??= { error };
-          safely(() => controller.error(error));
-        },
-      ).finally(() => running.delete(task));
-      running.add(task);
-      if (running.size >= concurrency) await Promise.race(running);
+      await pool.run(async () => {
+        const value = await fn(chunk);
+        safely(() => controller.enqueue(value));
+      });
     },
-    async flush() {
-      await Promise.all(running);
-      if (failure) throw failure.error;
-    },
+    flush: () => pool.drain(),
   });
 }

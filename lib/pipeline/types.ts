@@ -18,6 +18,7 @@
  */
 
 import type { ReportFormat, ResponseItem, Verdict } from "../transport/cloud_types.ts";
+import type { Transport } from "../transport/transport.ts";
 
 /** A file found by the walk. */
 export interface ScanFile {
@@ -64,6 +65,8 @@ export interface Outcome {
   uploaded?: boolean;
   /** Whether a te_eb early verdict quarantined the file before the final answer. */
   early?: boolean;
+  /** The appliance that answered (its label). */
+  via?: string;
   /** Milliseconds from the file entering the pipeline to its outcome. */
   elapsedMs?: number;
   /** Leave the file where it is whatever its state (it is still being written, or gone). */
@@ -78,6 +81,10 @@ export interface Job {
   startedAt: number;
   /** Whether the appliance needs the content (the cache did not know it). */
   needsUpload: boolean;
+  /** The target that has the content (it answered PENDING, or the file was uploaded to it). */
+  via?: Transport;
+  /** This run uploaded the content. */
+  uploaded?: boolean;
   /** A te_eb early malicious verdict was already passed on for this file. */
   earlySent?: boolean;
 }
@@ -87,6 +94,8 @@ export interface Settled {
   kind: "settled";
   file: ScanFile | HashedFile;
   outcome: Outcome;
+  /** The file whose content this one shares (emulated once for both). */
+  duplicateOf?: string;
 }
 
 /** A te_eb early malicious verdict: quarantine now, the final answer follows. */

@@ -1,50 +1,56 @@
 /**
  * The upload-and-poll stage: at most `concurrency` files in emulation at
  * once; uploads stream from disk; ONE poller re-queries every pending file
- * in batches, with back-off, instead of a loop per file.
+ * in batches (one request per target per round), with back-off, instead of
+ * a loop per file.
  *
  * A te_eb early malicious verdict is passed on at once (the sink
  * quarantines the file) while polling goes on for the final verdict and
  * report. Passing failures are retried; permanent ones and the per-file
- * deadline settle the file as an error with the reason.
+ * deadline settle the file as an error with the reason. An emulation slot
+ * is held from a file's admission until it settles, and a freed slot takes
+ * the next file at once, without waiting for the next poll round.
  *
- * @example
- * ```ts
- * import { uploadPollStage } from "./upload_poll.ts";
- * import type { ApplianceSession } from "../transport/appliance.ts";
- * declare const session: ApplianceSession;
- * const stage = uploadPollStage(session, {
- *   concurrency: 4,
- *   pollIntervalMs: 5_000,
- *   timeoutMs: 600_000,
- * });
- * ```
  * @module
  */
 
-import type { ResponseItem } from "../transport/cloud_types.ts";
-import { describeStatus } from "../transport/status.ts";
-import { backoffMs, DEFAULT_RETRY, sleep } from "../transport/retry.ts";
-import { decide, type Decision } from "./decide.ts";
-import { isFatal } from "../transport/fatal.ts";
+import { basename } from "node:path";
 import { reasonOf } from "../fs/errors.ts";
 import { isTransient } from "../transport/cloud_client.ts";
-import type { Job, PipelineItem } from "./types.ts";
-import type { ApplianceSession } from "../transport/appliance.ts";
+import { ForeignAnswerError } from "../transport/cloud.ts";
+import type { ResponseItem } from "../transport/cloud_types.ts";
+import { isFatal } from "../transport/fatal.ts";
+import { backoffMs, DEFAULT_RETRY, sleep } from "../transport/retry.ts";
+import type { Rotation } from "../transport/rotation.ts";
+import { describeStatus } from "../transport/status.ts";
+import type { MatchedAnswer, Transport } from "../transport/transport.ts";
+import { AnswerApplier, type NextStep } from "./apply.ts";
+import type { Phase } from "./decide.ts";
+import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
+import { TaskPool } from "./task_pool.ts";
+import type { Job, PipelineItem } from "./types.ts";
+import type { ReportFormat } from "../transport/cloud_types.ts";
 
-/** Options of the upload-and-poll stage. */
+/** Options of the {@linkcode Poller} and its stage. */
 export interface UploadPollOptions {
+  rotation: Rotation;
+  /** Report formats to fetch for a malicious file. */
+  reports: readonly ReportFormat[];
   /** Files in emulation at once (`-n`). */
   concurrency: number;
   /** Time between polls of a file at first; it backs off to 4× this. */
   pollIntervalMs: number;
   /** Per-file deadline from its admission to a final verdict. */
   timeoutMs: number;
-  /** Upload tries for passing failures (in-body 1009/1011, lost files). */
+  /** Upload tries for passing failures (in-body 1009/1011, lost files); default 3. */
   uploadAttempts?: number;
+  /** Polls in a row without an answer about a file before it is given up; default 5. */
+  missLimit?: number;
   /** Told about passing problems, for the log. */
   onWarning?: (message: string) => void;
+  progress?: RunProgress;
+  signal?: AbortSignal;
 }
 
 interface Tracked {
@@ -53,252 +59,329 @@ interface Tracked {
   nextPollAt: number;
   polls: number;
   uploads: number;
-  uploaded: boolean;
-  /** The file is being uploaded; the poller leaves it alone. */
+  /** The file is being uploaded (or waits to be): the poller leaves it alone. */
   uploading: boolean;
   lastStatus?: string;
   lastItem?: ResponseItem;
   misses: number;
+  lastMiss?: string;
+  /** Ends the file's emulation slot. */
+  release: (error?: unknown) => void;
 }
 
 /**
- * The stage.
+ * Tracks files from admission to a final answer: uploads them, polls them
+ * in batches, applies every answer, and gives each file's slot back when it
+ * settles.
  *
- * @example
- * ```ts
- * import { uploadPollStage } from "./upload_poll.ts";
- * import type { ApplianceSession } from "../transport/appliance.ts";
- * declare const session: ApplianceSession;
- * uploadPollStage(session, { concurrency: 2, pollIntervalMs: 100, timeoutMs: 10_000 });
+ * @example Poll a file the appliance already has until it is final
+ * ```ts ignore
+ * import { Poller } from "./upload_poll.ts";
+ * declare const poller: Poller;
+ * declare const job: import("./types.ts").Job;
+ * const loop = poller.run();
+ * await poller.track(job); // resolves when the file has settled
+ * poller.finish();
+ * await loop;
  * ```
  */
-export function uploadPollStage(
-  session: ApplianceSession,
-  options: UploadPollOptions,
-): TransformStream<PipelineItem, PipelineItem> {
-  const tracked = new Map<string, Tracked>();
-  const uploadAttempts = options.uploadAttempts ?? 3;
-  const maxIntervalMs = options.pollIntervalMs * 4;
-  let out: TransformStreamDefaultController<PipelineItem>;
-  let failure: { error: unknown } | undefined;
-  let slotFreed: () => void = () => {};
-  let wakePoller: () => void = () => {};
-  let poller: Promise<void> | undefined;
-  let upstreamDone = false;
+export class Poller {
+  readonly #tracked = new Map<string, Tracked>();
+  readonly #options: UploadPollOptions;
+  readonly #applier: AnswerApplier;
+  #finished = false;
+  #failure?: { error: unknown };
+  #wake?: () => void;
+  /** A wake-up that came while the loop was busy: the next sleep returns at once. */
+  #wokenEarly = false;
 
-  function throwIfFailed(): void {
-    if (failure) throw failure.error;
+  constructor(options: UploadPollOptions, emit: (item: PipelineItem) => void) {
+    this.#options = options;
+    this.#applier = new AnswerApplier({ reports: options.reports, emit });
   }
 
-  function fail(error: unknown): void {
-    failure ??= { error };
-    safely(() => out.error(error));
-    slotFreed();
-    wakePoller();
+  /** Files tracked now. */
+  get size(): number {
+    return this.#tracked.size;
   }
 
-  function settle(t: Tracked, item: PipelineItem): void {
-    tracked.delete(t.job.file.sha1);
-    safely(() => out.enqueue(item));
-    slotFreed();
-    wakePoller();
-  }
-
-  function schedule(t: Tracked): void {
-    const interval = Math.min(maxIntervalMs, options.pollIntervalMs * 1.5 ** Math.min(t.polls, 4));
-    t.nextPollAt = performance.now() + interval;
-    wakePoller();
-  }
-
-  async function apply(t: Tracked, item: ResponseItem, decision: Decision, phase: string) {
-    t.lastItem = item;
-    t.lastStatus = describeStatus(item.te?.status ?? item.status);
-    switch (decision.kind) {
-      case "final":
-        tracked.delete(t.job.file.sha1); // no more polls while the reports download
-        settle(t, await session.settleFinal(t.job, item, decision, t.uploaded));
-        return;
-      case "error":
-        settle(t, session.settleError(t.job, decision.reason, item, t.uploaded));
-        return;
-      case "early-malicious":
-        if (!t.job.earlySent) {
-          t.job.earlySent = true;
-          safely(() => out.enqueue({ kind: "early", file: t.job.file, response: item }));
-        }
-        schedule(t);
-        return;
-      case "wait":
-        schedule(t);
-        return;
-      case "upload":
-      case "retry":
-        if (t.uploads >= uploadAttempts) {
-          const why = decision.kind === "retry" ? decision.reason : "appliance lost the file";
-          settle(t, session.settleError(t.job, `${why} (after ${t.uploads} uploads)`, item, true));
-          return;
-        }
-        options.onWarning?.(
-          `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; uploading again`,
-        );
-        // Not awaited: the poller goes on with the other files while this one uploads.
-        t.uploading = true;
-        sleep(backoffMs(Math.max(0, t.uploads - 1), DEFAULT_RETRY))
-          .then(() => upload(t))
-          .catch(fail);
-        return;
-    }
-  }
-
-  async function upload(t: Tracked): Promise<void> {
-    t.uploading = true;
-    t.uploads++;
-    const { file } = t.job;
-    let item: ResponseItem;
-    try {
-      item = await session.upload(file);
-    } catch (error) {
-      t.uploading = false;
-      if (isFatal(error)) return fail(error);
-      const reason = `upload failed: ${reasonOf(error)}`;
-      if (isTransient(error) && t.uploads < uploadAttempts) {
-        // The poller asks again; an answer of NOT_FOUND brings the next upload.
-        options.onWarning?.(`${file.relPath}: ${reason}; will try again`);
-        schedule(t);
-        return;
-      }
-      settle(t, session.settleError(t.job, reason));
-      return;
-    }
-    t.uploading = false;
-    t.uploaded = true;
-    t.polls = 0;
-    await apply(t, item, decide(item, "upload"), "upload");
-  }
-
-  async function pollDue(): Promise<void> {
+  /**
+   * Admits a job: uploads it (or, when a target already has it, polls it).
+   * Resolves when the file has settled; rejects when the run fails.
+   */
+  track(job: Job): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure.error);
     const now = performance.now();
+    return new Promise<void>((resolve, reject) => {
+      const t: Tracked = {
+        job,
+        deadline: now + this.#options.timeoutMs,
+        nextPollAt: now,
+        polls: 0,
+        uploads: 0,
+        uploading: job.needsUpload,
+        misses: 0,
+        release: (error) => error === undefined ? resolve() : reject(error),
+      };
+      this.#tracked.set(job.file.sha1, t);
+      if (job.via) this.#options.rotation.load(job.via, 1);
+      if (this.#options.progress) this.#options.progress.emulating++;
+      if (job.needsUpload) this.#startUpload(t, 0);
+      this.#wakeUp();
+    });
+  }
+
+  /** No more files will be admitted: `run` ends once the last one settles. */
+  finish(): void {
+    this.#finished = true;
+    this.#wakeUp();
+  }
+
+  /** The poll loop. Rejects on an error that stops the run, or on abort. */
+  async run(): Promise<void> {
+    const signal = this.#options.signal;
+    const onAbort = () => this.#fail(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    try {
+      while (!this.#failure && !(this.#finished && this.#tracked.size === 0)) {
+        const due = this.#collectDue(performance.now());
+        if (due.length) await this.#pollRound(due).catch((error) => this.#fail(error));
+        else await this.#sleepUntil(this.#nextWakeAt());
+      }
+      if (this.#failure) throw this.#failure.error;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Settles deadline-passed files; returns those due for a poll (near-due ones ride along). */
+  #collectDue(now: number): Tracked[] {
     const due: Tracked[] = [];
-    for (const t of tracked.values()) {
+    const rideAlongMs = this.#options.pollIntervalMs / 2;
+    for (const t of this.#tracked.values()) {
       if (t.uploading) continue;
       if (now >= t.deadline) {
         const last = t.lastStatus ? ` (last answer: ${t.lastStatus})` : "";
-        const seconds = Math.round(options.timeoutMs / 1000);
-        settle(
-          t,
-          session.settleError(
-            t.job,
-            `no final verdict within ${seconds} s${last}`,
-            t.lastItem,
-            t.uploaded,
-          ),
-        );
-        continue;
-      }
-      // Files due within half an interval ride along: one request instead of two.
-      if (t.nextPollAt <= now + options.pollIntervalMs / 2) due.push(t);
+        const seconds = Math.round(this.#options.timeoutMs / 1000);
+        this.#settleError(t, `no final verdict within ${seconds} s${last}`);
+      } else if (t.nextPollAt <= now + rideAlongMs) due.push(t);
     }
-    if (!due.length) return;
+    return due;
+  }
+
+  #nextWakeAt(): number {
+    let next = Infinity;
+    for (const t of this.#tracked.values()) {
+      if (!t.uploading) next = Math.min(next, t.nextPollAt, t.deadline);
+    }
+    return next;
+  }
+
+  /** Waits until `at` (performance.now() time), a wake-up or an abort; leaves no timer behind. */
+  #sleepUntil(at: number): Promise<void> {
+    if (this.#wokenEarly) {
+      this.#wokenEarly = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = at === Infinity
+        ? undefined
+        : setTimeout(() => done(), Math.max(0, at - performance.now()));
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = done;
+    });
+  }
+
+  #wakeUp(): void {
+    if (this.#wake) this.#wake();
+    else this.#wokenEarly = true;
+  }
+
+  /** One poll round: one batched query per target for the files due. */
+  async #pollRound(due: Tracked[]): Promise<void> {
     for (const t of due) t.polls++;
-    let answers;
+    const byTarget = new Map<Transport, Tracked[]>();
+    for (const t of due) {
+      const target = t.job.via!;
+      byTarget.set(target, [...(byTarget.get(target) ?? []), t]);
+    }
+    await Promise.all([...byTarget].map(([target, files]) => this.#pollTarget(target, files)));
+  }
+
+  async #pollTarget(target: Transport, files: Tracked[]): Promise<void> {
+    let answers: MatchedAnswer[];
     try {
-      answers = await session.query(due.map((t) => t.job.file));
+      answers = await this.#options.rotation.call(
+        target,
+        (t) => t.query(files.map((f) => f.job.file)),
+      );
     } catch (error) {
-      if (isFatal(error)) return fail(error);
-      options.onWarning?.(`poll failed, will try again: ${(error as Error).message}`);
-      for (const t of due) schedule(t);
+      if (isFatal(error)) throw error;
+      this.#options.onWarning?.(`poll failed, will try again: ${reasonOf(error)}`);
+      for (const t of files) this.#schedule(t);
       return;
     }
-    await Promise.all(due.map(async (t) => {
-      if (!tracked.has(t.job.file.sha1)) return;
-      const item = answers.get(t.job.file);
-      if (!item) {
-        if (++t.misses >= 5) {
-          settle(
-            t,
-            session.settleError(
-              t.job,
-              "appliance gave no answer for this file",
-              undefined,
-              t.uploaded,
-            ),
-          );
-        } else schedule(t);
-        return;
-      }
-      await apply(t, item, decide(item, "poll"), "poll");
-    }));
+    await Promise.all(files.map((t, i) => this.#onPollAnswer(t, answers[i])));
   }
 
-  async function runPoller(): Promise<void> {
-    while (!failure && (tracked.size > 0 || !upstreamDone)) {
-      const now = performance.now();
-      let next = Infinity;
-      for (const t of tracked.values()) {
-        if (!t.uploading) next = Math.min(next, t.nextPollAt, t.deadline);
-      }
-      const wait = Math.max(0, Math.min(next - now, options.pollIntervalMs * 4));
-      if (next === Infinity || wait > 0) {
-        await new Promise<void>((resolve) => {
-          wakePoller = resolve;
-          if (next !== Infinity || upstreamDone) setTimeout(resolve, wait || 0);
-          if (next === Infinity && upstreamDone && tracked.size === 0) resolve();
-        });
-        wakePoller = () => {};
-        if (performance.now() < next - 1 && next !== Infinity) continue;
-      }
-      try {
-        await pollDue();
-      } catch (error) {
-        fail(error);
-      }
+  async #onPollAnswer(t: Tracked, answer: MatchedAnswer): Promise<void> {
+    if (!this.#tracked.has(t.job.file.sha1)) return;
+    if (answer.item) return await this.#apply(t, answer.item, "poll");
+    t.lastMiss = answer.missing;
+    if (++t.misses >= (this.#options.missLimit ?? 5)) {
+      this.#settleError(t, `appliance gave no answer about this file (${t.lastMiss})`);
+    } else this.#schedule(t);
+  }
+
+  async #apply(t: Tracked, item: ResponseItem, phase: Phase): Promise<void> {
+    t.lastItem = item;
+    t.misses = 0;
+    t.lastStatus = describeStatus(item.te?.status ?? item.status);
+    const step = await this.#applier.apply(t.job, item, phase);
+    this.#next(t, step, phase);
+  }
+
+  #next(t: Tracked, step: NextStep, phase: Phase): void {
+    if (step.kind === "settled") return this.#untrack(t);
+    if (step.kind === "wait") return this.#schedule(t);
+    const attempts = this.#options.uploadAttempts ?? 3;
+    if (t.uploads >= attempts) {
+      const why = step.kind === "retry" ? step.reason : "appliance lost the file";
+      return this.#settleError(t, `${why} (after ${t.uploads} uploads)`);
     }
+    this.#options.onWarning?.(
+      `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; uploading again`,
+    );
+    this.#startUpload(t, backoffMs(Math.max(0, t.uploads - 1), DEFAULT_RETRY));
   }
 
-  function admit(job: Job): void {
-    const now = performance.now();
-    const t: Tracked = {
-      job,
-      deadline: now + options.timeoutMs,
-      nextPollAt: now + options.pollIntervalMs,
-      polls: 0,
-      uploads: 0,
-      uploaded: false,
-      uploading: false,
-      misses: 0,
+  /** Uploads in the background: the poller goes on with the other files meanwhile. */
+  #startUpload(t: Tracked, delayMs: number): void {
+    t.uploading = true;
+    const run = async () => {
+      if (delayMs) await sleep(delayMs, this.#options.signal);
+      await this.#upload(t);
     };
-    tracked.set(job.file.sha1, t);
-    if (job.needsUpload) {
-      upload(t).catch(fail);
-    } else {
-      // Known to the appliance but not final (resumed run): poll without uploading.
-      t.nextPollAt = now;
-      wakePoller();
-    }
-    poller ??= runPoller();
+    run().catch((error) => this.#fail(error));
   }
 
+  async #upload(t: Tracked): Promise<void> {
+    const { rotation } = this.#options;
+    if (!t.job.via) {
+      t.job.via = rotation.pick();
+      rotation.load(t.job.via, 1);
+    }
+    t.uploads++;
+    this.#gaugeUploading(1);
+    let answer;
+    try {
+      const file = { ...t.job.file, name: basename(t.job.file.relPath) };
+      answer = await rotation.call(t.job.via, (target) => target.upload(file));
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      return this.#uploadFailed(t, error);
+    } finally {
+      this.#gaugeUploading(-1);
+      t.uploading = false;
+    }
+    t.job.uploaded = true;
+    t.polls = 0;
+    await this.#apply(t, answer.item, "upload");
+  }
+
+  /** Moves one file between the progress line's "uploading" and "in emulation". */
+  #gaugeUploading(delta: 1 | -1): void {
+    const progress = this.#options.progress;
+    if (!progress) return;
+    progress.uploading += delta;
+    progress.emulating -= delta;
+  }
+
+  #uploadFailed(t: Tracked, error: unknown): void {
+    const reason = `upload failed: ${reasonOf(error)}`;
+    const retryable = isTransient(error) || error instanceof ForeignAnswerError;
+    if (retryable && t.uploads < (this.#options.uploadAttempts ?? 3)) {
+      // The poller asks again; an answer of NOT_FOUND brings the next upload.
+      this.#options.onWarning?.(`${t.job.file.relPath}: ${reason}; will try again`);
+      return this.#schedule(t);
+    }
+    this.#settleError(t, reason);
+  }
+
+  #schedule(t: Tracked): void {
+    const base = this.#options.pollIntervalMs;
+    t.nextPollAt = performance.now() + Math.min(base * 4, base * 1.5 ** Math.min(t.polls, 4));
+    this.#wakeUp();
+  }
+
+  #settleError(t: Tracked, reason: string): void {
+    this.#applier.settleError(t.job, reason, t.lastItem);
+    this.#untrack(t);
+  }
+
+  #untrack(t: Tracked): void {
+    if (!this.#tracked.delete(t.job.file.sha1)) return;
+    if (t.job.via) this.#options.rotation.load(t.job.via, -1);
+    if (this.#options.progress) this.#options.progress.emulating--;
+    t.release();
+    this.#wakeUp();
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= { error };
+    for (const t of this.#tracked.values()) t.release(this.#failure.error);
+    this.#tracked.clear();
+    this.#wakeUp();
+  }
+}
+
+/**
+ * The stage over a {@linkcode Poller}: jobs take an emulation slot from a
+ * {@linkcode TaskPool} of `concurrency` and hold it until they settle.
+ *
+ * @example Build the stage for a run
+ * ```ts ignore
+ * import { uploadPollStage } from "./upload_poll.ts";
+ * import type { Rotation } from "../transport/rotation.ts";
+ * declare const rotation: Rotation;
+ * const stage = uploadPollStage({
+ *   rotation,
+ *   reports: ["summary"],
+ *   concurrency: 4,
+ *   pollIntervalMs: 5_000,
+ *   timeoutMs: 600_000,
+ * });
+ * ```
+ */
+export function uploadPollStage(
+  options: UploadPollOptions,
+): TransformStream<PipelineItem, PipelineItem> {
+  let poller: Poller;
+  let slots: TaskPool;
+  let loop: Promise<void>;
   return new TransformStream<PipelineItem, PipelineItem>({
     start(controller) {
-      out = controller;
+      poller = new Poller(options, (item) => safely(() => controller.enqueue(item)));
+      slots = new TaskPool(options.concurrency, {
+        signal: options.signal,
+        onFailure: (error) => controller.error(error),
+      });
+      loop = poller.run();
+      loop.catch((error) => safely(() => controller.error(error)));
     },
     async transform(item, controller) {
-      if (failure) throw failure.error;
-      if (item.kind !== "job") {
-        controller.enqueue(item);
-        return;
-      }
-      while (tracked.size >= options.concurrency && !failure) {
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-      }
-      throwIfFailed();
-      admit(item);
+      if (item.kind !== "job") return controller.enqueue(item);
+      await slots.run(() => poller.track(item));
     },
     async flush() {
-      upstreamDone = true;
-      wakePoller();
-      await poller;
-      if (failure) throw failure.error;
+      poller.finish();
+      await loop;
+      await slots.drain();
     },
   });
 }

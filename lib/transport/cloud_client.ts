@@ -31,6 +31,7 @@ import {
 import { type HttpAnswer, HttpClient, NetworkError, type RequestBody } from "./http.ts";
 import { multipartUpload, type UploadSource } from "./multipart.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
+import type { Download } from "./transport.ts";
 import { parseJsonText, ProtocolError } from "./validate.ts";
 
 /** The API path on appliances and the cloud. */
@@ -80,13 +81,6 @@ export interface CloudClientOptions {
   /** Told about each retry, for the log. */
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void;
   signal?: AbortSignal;
-}
-
-/** A downloaded report or cleaned file. */
-export interface Download {
-  /** From `Content-Disposition`, when the server gave one. */
-  fileName?: string;
-  bytes: Uint8Array;
 }
 
 /**
@@ -184,10 +178,11 @@ export class CloudClient {
     return answer;
   }
 
-  #retry<T>(what: string, task: () => Promise<T>): Promise<T> {
+  #retry<T>(what: string, task: () => Promise<T>, once = false): Promise<T> {
+    const policy = this.#options.retry ?? DEFAULT_RETRY;
     return withRetry(
       task,
-      this.#options.retry ?? DEFAULT_RETRY,
+      once ? { ...policy, attempts: 1 } : policy,
       isTransient,
       (error, attempt, delay) => this.#options.onRetry?.(what, error, attempt, delay),
       this.#options.signal,
@@ -205,12 +200,12 @@ export class CloudClient {
    * const { items } = await client.query([{ sha1: "…", features: ["te"] }]);
    * ```
    */
-  query(items: RequestItem[]): Promise<ResponseBody> {
+  query(items: RequestItem[], options: { retry?: boolean } = {}): Promise<ResponseBody> {
     const body = new TextEncoder().encode(JSON.stringify({ request: items }));
     return this.#retry("query", async () => {
       const answer = await this.#send("query", "POST", "query", body, "application/json");
       return parseResponseBody(parseJsonText(await answer.text(), "query answer"), "query answer");
-    });
+    }, options.retry === false);
   }
 
   /**
@@ -258,6 +253,11 @@ export class CloudClient {
       const bytes = await answer.bytes();
       return fileName ? { fileName, bytes } : { bytes };
     });
+  }
+
+  /** Closes idle connections. */
+  close(): void {
+    this.#http.close();
   }
 
   /**

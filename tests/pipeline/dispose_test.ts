@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseResponseBody, type ResponseItem } from "../../lib/transport/cloud_types.ts";
 import { decide } from "../../lib/pipeline/decide.ts";
-import { DedupeIndex } from "../../lib/pipeline/dedupe.ts";
+import { Dedupe } from "../../lib/pipeline/dedupe.ts";
 import { Disposer, disposeSink, type FileRecord } from "../../lib/pipeline/dispose.ts";
 import { RunLog } from "../../lib/fs/run_log.ts";
-import type { HashedFile, Outcome } from "../../lib/pipeline/types.ts";
+import type { HashedFile, Outcome, PipelineItem } from "../../lib/pipeline/types.ts";
 import { tarGz } from "../../lib/emulator/mod.ts";
 import { readFixture, tempDir } from "../helpers.ts";
 
@@ -19,16 +19,14 @@ async function setUp(root: string) {
   await Deno.mkdir(reportsDir, { recursive: true });
   const records: FileRecord[] = [];
   const log = await RunLog.open(join(reportsDir, "te-scan.log.jsonl"));
-  const dedupe = new DedupeIndex();
   const disposer = new Disposer({
     reportsDir,
     folders,
     copy: false,
-    dedupe,
     log,
     onFile: (r) => records.push(r),
   });
-  return { folders, reportsDir, records, log, disposer, dedupe };
+  return { folders, reportsDir, records, log, disposer };
 }
 
 async function inputFile(root: string, rel: string, content = "x"): Promise<HashedFile> {
@@ -125,34 +123,42 @@ Deno.test("reports: decoded archive written and extracted beside the response", 
 
 Deno.test("copies share the outcome; an early verdict later overruled moves the file again", async () => {
   await using dir = await tempDir();
-  const { records, log, disposer, dedupe } = await setUp(dir.path);
+  const { records, log, disposer } = await setUp(dir.path);
   const first = await inputFile(dir.path, "a.doc", "same");
   const copy = {
     ...(await inputFile(dir.path, "b/a.doc", "same")),
     sha1: first.sha1,
     md5: first.md5,
   };
-  assert.equal(dedupe.claim(first), true);
-  assert.equal(dedupe.claim(copy), false);
-  await disposer.handle({ kind: "early", file: first, response: { status: { code: 1006 } } });
-  assert.ok((await Deno.stat(join(dir.path, "jail", "a.doc"))).isFile, "quarantined at once");
-  assert.ok((await Deno.stat(join(dir.path, "jail", "b", "a.doc"))).isFile, "the copy too");
-  await disposer.handle({
-    kind: "settled",
-    file: first,
-    outcome: { state: "benign", verdict: "benign", early: true },
-  });
+  const dedupe = new Dedupe();
+  const jobs = [first, copy].map((file) => ({
+    kind: "job" as const,
+    file,
+    startedAt: 0,
+    needsUpload: false,
+  }));
+  await ReadableStream.from(jobs).pipeThrough(dedupe.hold()).pipeTo(new WritableStream());
+  const answers = ReadableStream.from<PipelineItem>([
+    { kind: "early", file: first, response: { status: { code: 1006 } } },
+    { kind: "settled", file: first, outcome: { state: "benign", verdict: "benign", early: true } },
+  ]);
+  await answers.pipeThrough(dedupe.release()).pipeTo(disposeSink(disposer, 4));
   log.close();
+  for (const rel of ["a.doc", "b/a.doc"]) {
+    const mine = records.filter((r) => r.relPath === rel).map((r) => r.disposition);
+    assert.deepEqual(mine, ["early", "moved"], `${rel}: quarantined first, then moved on`);
+  }
   assert.ok((await Deno.stat(join(dir.path, "out", "a.doc"))).isFile);
   assert.ok((await Deno.stat(join(dir.path, "out", "b", "a.doc"))).isFile);
   await assert.rejects(Deno.stat(join(dir.path, "jail", "a.doc")), Deno.errors.NotFound);
-  const finals = records.filter((r) => r.disposition !== "early");
-  assert.deepEqual(finals.map((r) => r.state), ["benign", "benign"]);
+  const final = (rel: string) =>
+    records.find((r) => r.relPath === rel && r.disposition !== "early")!;
+  assert.deepEqual([final("a.doc").state, final("b/a.doc").state], ["benign", "benign"]);
   assert.match(
-    finals[0].reason ?? "",
+    final("a.doc").reason ?? "",
     /final verdict benign overrides the early malicious verdict/,
   );
-  assert.equal(finals[1].duplicateOf, "a.doc");
+  assert.equal(final("b/a.doc").duplicateOf, "a.doc");
 });
 
 Deno.test("a failed move leaves the file in place and reports why", async () => {

@@ -1,70 +1,8 @@
 // Drives the CLI as a user does: a subprocess with exactly the three permissions.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CA_FILE, ROOT, tempDir } from "../helpers.ts";
-
-const MAIN = join(ROOT, "main.ts");
-const PERMISSIONS = ["--no-prompt", "--allow-net", "--allow-read", "--allow-write"];
-
-function teScan(args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  });
-}
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const result = await teScan(args).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: result.code, out: decode(result.stdout), err: decode(result.stderr) };
-}
-
-/** Reads stdout until a line matching `pattern` appears. */
-async function waitForLine(
-  stream: ReadableStream<Uint8Array>,
-  pattern: RegExp,
-): Promise<{ line: string; rest: ReadableStreamDefaultReader<string> }> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`stream ended before ${pattern}: ${buffer}`);
-    buffer += value;
-    const line = buffer.split("\n").find((l) => pattern.test(l));
-    if (line) return { line, rest: reader };
-  }
-}
-
-async function* readAll(reader: ReadableStreamDefaultReader<string>): AsyncGenerator<string> {
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    yield value;
-  }
-}
-
-/** `te-scan emulator` as a process; disposing of it stops it with SIGTERM. */
-async function startEmulatorProcess(extra: string[] = []) {
-  const child = teScan(["emulator", "--host", "127.0.0.1", "--port", "0", ...extra]).spawn();
-  const { line, rest } = await waitForLine(child.stdout, /listening on/);
-  return {
-    child,
-    line,
-    rest,
-    port: Number(/:(\d+)$/.exec(line)![1]),
-    async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-      await rest.cancel();
-      await child.stderr.cancel();
-    },
-  };
-}
+import { CA_FILE, tempDir } from "../helpers.ts";
+import { readAll, run, startEmulatorProcess, teScan, waitForLine } from "./cli.ts";
 
 Deno.test("te-scan emulator prints its listening line and stops cleanly on SIGTERM", async () => {
   const { child, line, rest } = await startEmulatorProcess();

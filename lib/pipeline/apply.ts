@@ -1,0 +1,140 @@
+/**
+ * The one place an answer is applied to a file. The cache-query stage and
+ * the poller both hand every answer here; it settles the file (a final
+ * verdict with its reports, or a permanent error), passes a te_eb early
+ * malicious verdict on once, and tells the stage what is left to do:
+ * wait, upload, or retry.
+ *
+ * @module
+ */
+
+import type { ReportFormat, ResponseItem } from "../transport/cloud_types.ts";
+import { describeStatus } from "../transport/status.ts";
+import { decide, type Phase } from "./decide.ts";
+import { fetchReports } from "./reports.ts";
+import type { Job, Outcome, PipelineItem, Settled } from "./types.ts";
+
+/** What a stage still has to do for a file after an answer. */
+export type NextStep =
+  | { kind: "settled" }
+  | { kind: "wait" }
+  | { kind: "upload" }
+  | { kind: "retry"; reason: string };
+
+/** Options of an {@linkcode AnswerApplier}. */
+export interface ApplyOptions {
+  /** The report formats to download for a malicious file. */
+  reports: readonly ReportFormat[];
+  /** Hash and ask only: an answer that is not final settles the file as skipped. */
+  dryRun?: boolean;
+  /** Passes a settled file or an early verdict downstream. */
+  emit: (item: PipelineItem) => void;
+}
+
+/**
+ * Applies answers for one stage.
+ *
+ * @example A final benign answer settles the file
+ * ```ts
+ * import { AnswerApplier } from "./apply.ts";
+ * import type { Job, PipelineItem } from "./types.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emitted: PipelineItem[] = [];
+ * const applier = new AnswerApplier({ reports: [], emit: (item) => emitted.push(item) });
+ * const job: Job = {
+ *   kind: "job",
+ *   file: { path: "/in/a", relPath: "a", size: 1, mtimeMs: 0, sha1: "aa" },
+ *   startedAt: 0,
+ *   needsUpload: false,
+ * };
+ * const found = { code: 1001, label: "FOUND" };
+ * const step = await applier.apply(job, {
+ *   status: found,
+ *   sha1: "aa",
+ *   te: { status: found, combined_verdict: "Benign" },
+ * }, "cache");
+ * assert.equal(step.kind, "settled");
+ * assert.equal(emitted[0].kind === "settled" && emitted[0].outcome.state, "benign");
+ * ```
+ */
+export class AnswerApplier {
+  readonly #options: ApplyOptions;
+
+  constructor(options: ApplyOptions) {
+    this.#options = options;
+  }
+
+  /** Applies `item`, the answer about `job`'s file from `phase`. */
+  async apply(job: Job, item: ResponseItem, phase: Phase): Promise<NextStep> {
+    const decision = decide(item, phase);
+    switch (decision.kind) {
+      case "final":
+        this.#options.emit(await this.#final(job, item, decision.state, decision.verdict));
+        return { kind: "settled" };
+      case "error":
+        this.settleError(job, decision.reason, item);
+        return { kind: "settled" };
+      case "early-malicious":
+        if (this.#options.dryRun) return this.#dryRun(job, item, "early malicious verdict");
+        if (!job.earlySent) {
+          job.earlySent = true;
+          this.#options.emit({ kind: "early", file: job.file, response: item });
+        }
+        return { kind: "wait" };
+      case "wait":
+        if (this.#options.dryRun) {
+          return this.#dryRun(job, item, `appliance answered ${describeStatus(item.status)}`);
+        }
+        return { kind: "wait" };
+      case "upload":
+        if (this.#options.dryRun) return this.#dryRun(job, item, "not in the appliance's cache");
+        return { kind: "upload" };
+      case "retry":
+        return { kind: "retry", reason: decision.reason };
+    }
+  }
+
+  /** Settles `job` as an error with `reason` (and the last answer, if any). */
+  settleError(job: Job, reason: string, item?: ResponseItem): void {
+    this.#options.emit({
+      kind: "settled",
+      file: job.file,
+      outcome: { ...this.#common(job), state: "error", reason, response: item },
+    });
+  }
+
+  #dryRun(job: Job, item: ResponseItem, status: string): NextStep {
+    this.#options.emit({
+      kind: "settled",
+      file: job.file,
+      outcome: { state: "skipped", reason: `dry run: ${status}`, response: item },
+    });
+    return { kind: "settled" };
+  }
+
+  async #final(
+    job: Job,
+    item: ResponseItem,
+    state: "benign" | "malicious",
+    verdict: Outcome["verdict"],
+  ): Promise<Settled> {
+    const outcome: Outcome = { ...this.#common(job), state, verdict, response: item };
+    const formats = this.#options.reports;
+    if (state === "malicious" && formats.length && job.via) {
+      const { reports, errors } = await fetchReports(job.via, item, formats);
+      outcome.reports = reports;
+      if (errors.length) outcome.reportErrors = errors;
+    }
+    return { kind: "settled", file: job.file, outcome };
+  }
+
+  #common(job: Job): Pick<Outcome, "uploaded" | "early" | "elapsedMs" | "via"> {
+    return {
+      uploaded: job.uploaded ?? false,
+      early: job.earlySent,
+      elapsedMs: Math.round(performance.now() - job.startedAt),
+      via: job.via?.label,
+    };
+  }
+}

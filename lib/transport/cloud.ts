@@ -1,0 +1,143 @@
+/**
+ * The {@linkcode Transport} for the cloud-format API: TE appliances
+ * (`--ip HOST`, port 18194) and the Check Point cloud (`--url`). It builds
+ * the request object each file is asked with, batches queries, and matches
+ * every answer to its file by digest before the pipeline sees it.
+ *
+ * @module
+ */
+
+import { basename, extname } from "node:path";
+import type { CloudClient } from "./cloud_client.ts";
+import type { Feature, ImageRef, ReportFormat, RequestItem } from "./cloud_types.ts";
+import { matchAnswers } from "./match.ts";
+import { ProtocolError } from "./validate.ts";
+import type {
+  Download,
+  FileDigests,
+  MatchedAnswer,
+  Transport,
+  UploadAnswer,
+  UploadFile,
+} from "./transport.ts";
+
+/** What every file is asked for. */
+export interface AskOptions {
+  features: Feature[];
+  reports: ReportFormat[];
+  images?: ImageRef[];
+  /** Request objects per query request. */
+  batchSize: number;
+  /** Hash with MD5 too: AV looks files up by md5 only, and the cloud answers FOUND for md5. */
+  md5: boolean;
+}
+
+/** An upload answered with an item about other content: it is not this file's answer. */
+export class ForeignAnswerError extends Error {
+  override name = "ForeignAnswerError";
+}
+
+/** A hash no file has: the preflight asks for it, and any API answers NOT_FOUND. */
+const NO_SUCH_SHA1 = "0".repeat(40);
+
+/**
+ * A cloud-format target.
+ *
+ * @example Ask an emulator about a hash it has never seen
+ * ```ts
+ * import { CloudClient } from "./cloud_client.ts";
+ * import { CloudTransport } from "./cloud.ts";
+ * import { HttpClient } from "./http.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+ * const target = new CloudTransport(new CloudClient(http), {
+ *   features: ["te"],
+ *   reports: ["summary"],
+ *   batchSize: 100,
+ *   md5: false,
+ * });
+ * await target.preflight();
+ * const [answer] = await target.query([{ sha1: "1".repeat(40) }]);
+ * assert.equal(answer.item?.status.label, "NOT_FOUND");
+ * target.close();
+ * await emulator.close();
+ * ```
+ */
+export class CloudTransport implements Transport {
+  constructor(readonly client: CloudClient, readonly options: AskOptions) {}
+
+  get label(): string {
+    return this.client.host;
+  }
+
+  get batchSize(): number {
+    return this.options.batchSize;
+  }
+
+  get needsMd5(): boolean {
+    return this.options.md5;
+  }
+
+  /**
+   * The request object for a file. sha1 is what appliances key on (te_api
+   * queries by sha1); md5, when computed, because AV looks files up by md5.
+   */
+  requestFor(file: FileDigests, name?: string): RequestItem {
+    const { features, reports, images } = this.options;
+    const item: RequestItem = { features: [...features] };
+    if (file.sha1) item.sha1 = file.sha1;
+    if (file.md5) item.md5 = file.md5;
+    if (file.sha256) item.sha256 = file.sha256;
+    if (name !== undefined) {
+      item.file_name = name;
+      const extension = extname(name);
+      if (extension) item.file_type = extension.slice(1).toLowerCase();
+    }
+    if (features.includes("te")) {
+      item.te = { reports: [...reports] };
+      if (images?.length) item.te.images = images;
+    }
+    return item;
+  }
+
+  async query(files: readonly FileDigests[]): Promise<MatchedAnswer[]> {
+    const answers: MatchedAnswer[] = [];
+    for (let start = 0; start < files.length; start += this.batchSize) {
+      const batch = files.slice(start, start + this.batchSize);
+      const { items } = await this.client.query(batch.map((file) => this.requestFor(file)));
+      answers.push(...matchAnswers(batch, items));
+    }
+    return answers;
+  }
+
+  async upload(file: UploadFile): Promise<UploadAnswer> {
+    const name = basename(file.name);
+    const item = await this.client.upload(
+      { path: file.path, size: file.size, name },
+      this.requestFor(file, name),
+    );
+    const [matched] = matchAnswers([file], [item]);
+    if (!matched.item) throw new ForeignAnswerError(`upload answer: ${matched.missing}`);
+    return { item: matched.item };
+  }
+
+  download(id: string): Promise<Download> {
+    return this.client.download(id);
+  }
+
+  async preflight(): Promise<void> {
+    const { items } = await this.client.query([this.requestFor({ sha1: NO_SUCH_SHA1 })], {
+      retry: false,
+    });
+    if (items.length !== 1) {
+      throw new ProtocolError(`preflight: expected one answer item, got ${items.length}`);
+    }
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

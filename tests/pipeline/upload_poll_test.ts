@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { Poller, uploadPollStage } from "../../lib/pipeline/upload_poll.ts";
+import type { Job, PipelineItem, Settled } from "../../lib/pipeline/types.ts";
+import { Rotation } from "../../lib/transport/rotation.ts";
+import { benign, FakeTransport, pending } from "./fake_transport.ts";
+
+function job(sha1: string, target?: FakeTransport): Job {
+  return {
+    kind: "job",
+    file: { path: `/in/${sha1}`, relPath: sha1, size: 1, mtimeMs: 0, sha1 },
+    startedAt: 0,
+    needsUpload: target === undefined,
+    via: target,
+  };
+}
+
+function poller(target: FakeTransport, options: { intervalMs?: number; timeoutMs?: number } = {}) {
+  const settled: Settled[] = [];
+  const controller = new AbortController();
+  const rotation = new Rotation([target], { graceMs: 60_000 });
+  const instance = new Poller({
+    rotation,
+    reports: [],
+    concurrency: 64,
+    pollIntervalMs: options.intervalMs ?? 10,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    signal: controller.signal,
+  }, (item: PipelineItem) => {
+    if (item.kind === "settled") settled.push(item);
+  });
+  return { poller: instance, settled, controller, rotation };
+}
+
+Deno.test("a poll round for N pending files is one query for all of them", async () => {
+  const target = new FakeTransport(4);
+  const shas = Array.from({ length: 10 }, (_, i) => `s${i}`);
+  for (const sha1 of shas) target.queryScript.set(sha1, [pending(sha1), benign(sha1)]);
+  const { poller: p, settled, rotation } = poller(target);
+  const loop = p.run();
+  const tracked = shas.map((sha1) => p.track(job(sha1, target)));
+  p.finish();
+  await Promise.all(tracked);
+  await loop;
+  assert.deepEqual(target.calls, [`query ${shas.join(",")}`, `query ${shas.join(",")}`]);
+  assert.equal(settled.length, 10);
+  assert.ok(settled.every((s) => s.outcome.state === "benign"));
+  assert.equal(p.size, 0, "settled files are forgotten");
+  assert.equal(rotation.pick(), target);
+});
+
+Deno.test("a file that hits its deadline settles as an error with the last answer", async () => {
+  const target = new FakeTransport();
+  target.queryScript.set("slow", [pending("slow")]);
+  const { poller: p, settled } = poller(target, { intervalMs: 60_000, timeoutMs: 50 });
+  const loop = p.run();
+  const done = p.track(job("slow", target));
+  p.finish();
+  await done;
+  await loop;
+  assert.equal(settled.length, 1);
+  assert.equal(settled[0].outcome.state, "error");
+  assert.match(settled[0].outcome.reason ?? "", /no final verdict within 0 s .*1003 PENDING/);
+});
+
+Deno.test("an abort wakes the sleeping poller at once: the loop ends and every slot is released", async () => {
+  const target = new FakeTransport();
+  target.queryScript.set("long", [pending("long")]);
+  const { poller: p, controller } = poller(target, { intervalMs: 60_000 });
+  const loop = p.run();
+  const tracked = p.track(job("long", target));
+  // Let the first round happen: the poller then sleeps on a 60 s timer.
+  while (!target.calls.length) await new Promise((resolve) => setTimeout(resolve, 1));
+  controller.abort(new Error("interrupted"));
+  await assert.rejects(loop, /interrupted/);
+  await assert.rejects(tracked, /interrupted/);
+});
+
+Deno.test("a freed slot starts the next upload before the next poll round", async () => {
+  const target = new FakeTransport();
+  // c keeps the poll rounds going; a is found at its first poll; b waits for a slot.
+  target.queryScript.set("c", [pending("c"), pending("c"), benign("c")]);
+  target.queryScript.set("a", [benign("a")]);
+  target.uploadAnswers.set("b", benign("b"));
+  const rotation = new Rotation([target], { graceMs: 60_000 });
+  const stage = uploadPollStage({
+    rotation,
+    reports: [],
+    concurrency: 2,
+    pollIntervalMs: 1_000,
+    timeoutMs: 600_000,
+  });
+  const items = ReadableStream.from<PipelineItem>([job("c", target), job("a"), job("b")]);
+  const out = await Array.fromAsync(items.pipeThrough(stage));
+  assert.deepEqual(out.map((i) => `${i.kind} ${i.file.relPath}`).sort(), [
+    "settled a",
+    "settled b",
+    "settled c",
+  ]);
+  const foundA = target.calls.findIndex((call) => /^query .*\ba\b/.test(call));
+  assert.equal(target.calls[foundA + 1], "upload b", target.calls.join("; "));
+  assert.ok(target.calls[foundA].includes("c"), "a was found in a round that also asked about c");
+  assert.equal(rotation.pick(), target);
+});
