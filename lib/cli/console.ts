@@ -14,6 +14,7 @@
  */
 
 import type { DisposeCounts, FileRecord } from "../pipeline/dispose.ts";
+import { formatSize } from "../fs/size.ts";
 
 /** How to talk. */
 export interface ReporterOptions {
@@ -53,26 +54,6 @@ const COLOR: Record<string, string> = {
   error: "\x1b[33m",
   skipped: "\x1b[2m",
 };
-
-/**
- * Formats a byte count for people.
- *
- * @example
- * ```ts
- * import { formatBytes } from "./console.ts";
- * formatBytes(1536); // "1.5 KiB"
- * ```
- */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /**
  * The console side of a run.
@@ -202,7 +183,7 @@ export class Reporter {
       ["skipped", String(c.skipped)],
       ["uploaded", String(c.uploaded)],
       ["same content", String(c.duplicates)],
-      ["scanned", formatBytes(c.bytes)],
+      ["scanned", formatSize(c.bytes)],
       ["time", `${summary.seconds.toFixed(1)} s`],
       ...summary.lines,
     ];

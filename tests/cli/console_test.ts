@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { formatBytes, Reporter } from "../../lib/cli/console.ts";
+import { Reporter } from "../../lib/cli/console.ts";
+import { formatSize } from "../../lib/fs/size.ts";
 import type { FileRecord } from "../../lib/pipeline/dispose.ts";
 
 const benign: FileRecord = {
@@ -91,6 +92,6 @@ Deno.test("the closing table lists counts and where the log is", () => {
   assert.match(table, /malicious\s+1/);
   assert.match(table, /scanned\s+1\.5 KiB/);
   assert.match(table, /log\s+\/rep\/te-scan\.log\.jsonl/);
-  assert.equal(formatBytes(512), "512 B");
-  assert.equal(formatBytes(3 * 1024 ** 3), "3.0 GiB");
+  assert.equal(formatSize(512), "512 B");
+  assert.equal(formatSize(3 * 1024 ** 3), "3.0 GiB");
 });
