@@ -14,7 +14,11 @@
  * - a closed pipe (`te-scan … | head`) ends that stream's output quietly
  *   instead of failing the scan.
  *
- * Sinks, terminal detection and width are injectable, for tests.
+ * It is the only module in lib/ that writes to stdout or stderr: deno
+ * lint's no-console rule keeps `console` out of lib/ (this module needs no
+ * exception: it writes with `writeSync`), and a test keeps `Deno.stdout`
+ * and `Deno.stderr` in here. Sinks, terminal detection and width are
+ * injectable, for tests.
  *
  * @example A terminal that collects what it prints
  * ```ts
@@ -228,7 +232,7 @@ let processTerminalInstance: Terminal | undefined;
  * The terminal of this process (stdout and stderr), made on first use and
  * shared by every command, so there is one owner of the screen.
  *
- * @example
+ * @example One terminal per process
  * ```ts
  * import { processTerminal } from "./terminal.ts";
  * import assert from "node:assert/strict";
