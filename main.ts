@@ -19,36 +19,42 @@ import { queryCommand, quotaCommand } from "./lib/cli/lookup.ts";
 import { scanCommand } from "./lib/cli/scan.ts";
 import { trustCommand } from "./lib/cli/trust.ts";
 import { SCAN_HELP } from "./lib/cli/args.ts";
+import { processTerminal, type Terminal } from "./lib/cli/terminal.ts";
 
-const SUBCOMMANDS: Record<string, (args: string[], signal: AbortSignal) => Promise<number>> = {
-  scan: (args, signal) => scanCommand(args, { signal }),
-  emulator: (args) => emulatorCommand(args),
-  demo: (args, signal) => demoCommand(args, signal),
-  trust: (args) => trustCommand(args),
-  query: (args) => queryCommand(args),
-  quota: (args) => quotaCommand(args),
-  help: () => {
-    console.log(SCAN_HELP);
+type Subcommand = (args: string[], signal: AbortSignal, terminal: Terminal) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  scan: (args, signal, terminal) => scanCommand(args, { signal, terminal }),
+  emulator: (args, _signal, terminal) => emulatorCommand(args, terminal),
+  demo: (args, signal, terminal) => demoCommand(args, signal, terminal),
+  trust: (args, _signal, terminal) => trustCommand(args, terminal),
+  query: (args, _signal, terminal) => queryCommand(args, terminal),
+  quota: (args, _signal, terminal) => quotaCommand(args, terminal),
+  help: (_args, _signal, terminal) => {
+    terminal.out(SCAN_HELP);
     return Promise.resolve(0);
   },
 };
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], terminal: Terminal): Promise<number> {
   const [first, ...rest] = argv;
   const command = first !== undefined ? SUBCOMMANDS[first] : undefined;
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = () => {
     // First signal: stop cleanly (settled files stay settled, the rest stay in place).
-    if (++interrupts > 1) Deno.exit(130);
+    if (++interrupts > 1) {
+      terminal.stop(); // take the live line off the screen before leaving
+      Deno.exit(130);
+    }
     controller.abort(new Error("interrupted"));
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
     return command
-      ? await command(rest, controller.signal)
-      : await scanCommand(argv, { signal: controller.signal });
+      ? await command(rest, controller.signal, terminal)
+      : await scanCommand(argv, { signal: controller.signal, terminal });
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
@@ -56,10 +62,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  const terminal = processTerminal();
   try {
-    Deno.exitCode = await main(Deno.args);
+    Deno.exitCode = await main(Deno.args, terminal);
   } catch (error) {
-    console.error(`te-scan: internal error: ${error instanceof Error ? error.stack : error}`);
+    terminal.stop();
+    terminal.err(`te-scan: internal error: ${error instanceof Error ? error.stack : error}`);
     Deno.exitCode = 70;
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import { fileURLToPath as fromFileUrl } from "node:url";
+import type { Terminal } from "../lib/cli/terminal.ts";
 
 /** `../shared/fixtures/checkpoint/` beside the project. */
 export const CHECKPOINT_FIXTURES = fromFileUrl(
@@ -52,21 +53,42 @@ export interface CapturedRun {
   err: string[];
 }
 
+/** A terminal that keeps what it writes; neither stream is a terminal unless told. */
+export interface CapturedTerminal {
+  terminal: Terminal;
+  /** Exactly what was written to each stream, write by write. */
+  writes: { out: string[]; err: string[] };
+  /** What was written to a stream, as lines (without their newlines). */
+  lines(stream: "out" | "err"): string[];
+}
+
+/** Makes a {@linkcode CapturedTerminal} without colour, 80 columns wide unless told. */
+export async function captureTerminal(
+  isTerminal = { out: false, err: false },
+  columns = 80,
+): Promise<CapturedTerminal> {
+  const { Terminal: TerminalClass } = await import("../lib/cli/terminal.ts");
+  const writes = { out: [] as string[], err: [] as string[] };
+  const terminal = new TerminalClass({
+    out: (text) => writes.out.push(text),
+    err: (text) => writes.err.push(text),
+    isTerminal,
+    columns: () => columns,
+    color: false,
+  });
+  const lines = (stream: "out" | "err") => {
+    const text = writes[stream].join("");
+    return text === "" ? [] : text.replace(/\n$/, "").split("\n");
+  };
+  return { terminal, writes, lines };
+}
+
 /** Runs the scan command in-process with its console captured. */
 export async function captureScan(argv: string[], signal?: AbortSignal): Promise<CapturedRun> {
-  const { Reporter } = await import("../lib/cli/console.ts");
   const { scanCommand } = await import("../lib/cli/scan.ts");
-  const out: string[] = [];
-  const err: string[] = [];
-  const reporter = new Reporter({
-    json: false,
-    quiet: false,
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    interactive: false,
-  });
-  const code = await scanCommand(argv, { reporter, signal });
-  return { code, out, err };
+  const { terminal, lines } = await captureTerminal();
+  const code = await scanCommand(argv, { terminal, signal });
+  return { code, out: lines("out"), err: lines("err") };
 }
 
 /** The folders of a scan test, under `root`. */

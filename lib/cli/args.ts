@@ -20,6 +20,7 @@ import {
   REPORT_FORMATS,
   type ReportFormat,
 } from "../transport/cloud_types.ts";
+import { parseSize } from "../fs/size.ts";
 
 /** A command line that cannot be run: exit 3, nothing scanned. */
 export class UsageError extends Error {
@@ -158,22 +159,13 @@ export function rewriteAliases(argv: string[]): string[] {
   return out;
 }
 
-/**
- * Parses a size: bytes, or with a unit K/M/G/T (powers of 1024; `KB`, `KiB`
- * and `k` all mean 1024).
- *
- * @example
- * ```ts
- * import { parseSize } from "./args.ts";
- * parseSize("10M"); // 10485760
- * parseSize("1.5GiB"); // 1610612736
- * ```
- */
-export function parseSize(text: string, option = "--max-size"): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
-  if (!match) throw new UsageError(`${option}: not a size: ${JSON.stringify(text)} (try 10M, 2G)`);
-  const power = " kmgt".indexOf(match[2].toLowerCase() || " ");
-  return Math.floor(Number(match[1]) * 1024 ** power);
+function parseSizeOption(text: string, option: string): number {
+  try {
+    return parseSize(text);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`${option}: ${error.message}`);
+    throw error;
+  }
 }
 
 function parseNumber(text: string, option: string, min: number, integer = false): number {
@@ -305,7 +297,9 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     followSymlinks: flag("follow-symlinks") ?? false,
     include: list("include"),
     exclude: list("exclude"),
-    maxSize: str("max-size") === undefined ? undefined : parseSize(str("max-size")!),
+    maxSize: str("max-size") === undefined
+      ? undefined
+      : parseSizeOption(str("max-size")!, "--max-size"),
     copy: flag("copy") ?? false,
     dryRun: flag("dry-run") ?? false,
     json: flag("json") ?? false,

@@ -1,213 +1,174 @@
 /**
- * What the user sees: one line per file on stdout (or one JSON object per
- * event with `--json`), warnings on stderr, a live progress line on a
- * terminal that degrades to a plain line every 10 s when stderr is a file
- * or a pipe, and the closing table.
+ * The console side of a run: turns run events into what the user sees.
+ * Each settled file gets a line on stdout (or, with `--json`, one JSON
+ * object per event, warnings included), warnings and errors go to stderr,
+ * a live progress line shows while the run goes on, and a closing table
+ * ends it, naming the malicious and unresolved files so they are not lost
+ * in the scroll-back.
  *
- * @example
+ * The Reporter holds the run's console state (the progress sources, the
+ * first files of each kind for the closing table); the strings come from
+ * the pure functions in render.ts and are written by the one Terminal.
+ *
+ * @example A run's lines, captured
  * ```ts
  * import { Reporter } from "./console.ts";
- * const reporter = new Reporter({ json: false, quiet: false });
- * reporter.warn("appliance slow to answer");
+ * import { Terminal } from "./terminal.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const out: string[] = [];
+ * const terminal = new Terminal({ out: (t) => out.push(t), err: () => {}, isTerminal: { out: false, err: false } });
+ * const reporter = new Reporter({ json: false, quiet: false, terminal });
+ * reporter.file({ relPath: "a/ok.txt", state: "benign", size: 3, disposition: "moved", destination: "/out/a/ok.txt" });
+ * assert.deepEqual(out, ["BENIGN     a/ok.txt -> /out/a/ok.txt\n"]);
  * ```
  * @module
  */
 
 import type { DisposeCounts, FileRecord } from "../pipeline/dispose.ts";
+import type { RunProgress } from "../pipeline/progress.ts";
+import {
+  escapeControl,
+  LISTED_FILES,
+  type ListedFiles,
+  renderClosingTable,
+  renderError,
+  renderFileLine,
+  renderProgress,
+  renderWarning,
+} from "./render.ts";
+import { processTerminal, type Terminal } from "./terminal.ts";
 
-/** How to talk. */
+/** How to talk, and to which terminal. */
 export interface ReporterOptions {
+  /** One JSON object per event on stdout; no progress, no table. */
   json: boolean;
+  /** Only malicious and unresolved files get a line; no progress. */
   quiet: boolean;
-  /** Where lines go; default stdout/stderr. For tests and the demo. */
-  out?: (line: string) => void;
-  err?: (line: string) => void;
-  /** Whether stderr is a terminal (live progress); default: asks Deno. */
-  interactive?: boolean;
+  /** Where to write; default the process's terminal. Tests pass their own. */
+  terminal?: Terminal;
 }
 
-const encoder = new TextEncoder();
-
-function writeLine(stream: typeof Deno.stdout | typeof Deno.stderr, line: string): void {
-  try {
-    const bytes = encoder.encode(line + "\n");
-    let offset = 0;
-    while (offset < bytes.length) offset += stream.writeSync(bytes.subarray(offset));
-  } catch (error) {
-    // A closed pipe (`te-scan … | head`) must not fail the scan.
-    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-  }
+/** What the caller knows at the end of a run, for the closing table. */
+export interface RunTotals {
+  counts: DisposeCounts;
+  seconds: number;
+  logPath: string;
+  summaryPath: string;
 }
 
-function useColor(): boolean {
-  try {
-    return !Deno.noColor && Deno.stdout.isTerminal();
-  } catch {
-    return false;
-  }
-}
+/** The first files of one kind and how many there were: memory stays bounded. */
+class FirstFiles implements ListedFiles {
+  readonly shown: FileRecord[] = [];
+  total = 0;
 
-const COLOR: Record<string, string> = {
-  benign: "\x1b[32m",
-  malicious: "\x1b[1;31m",
-  error: "\x1b[33m",
-  skipped: "\x1b[2m",
-};
-
-/**
- * Formats a byte count for people.
- *
- * @example
- * ```ts
- * import { formatBytes } from "./console.ts";
- * formatBytes(1536); // "1.5 KiB"
- * ```
- */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
+  add(record: FileRecord): void {
+    this.total++;
+    if (this.shown.length < LISTED_FILES) this.shown.push(record);
   }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /**
- * The console side of a run.
+ * Run events in, console out.
  *
- * @example
+ * @example --json: one object per event, warnings too
  * ```ts
  * import { Reporter } from "./console.ts";
- * const lines: string[] = [];
- * const reporter = new Reporter({ json: true, quiet: false, out: (l) => lines.push(l) });
+ * import { Terminal } from "./terminal.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const out: string[] = [];
+ * const terminal = new Terminal({ out: (t) => out.push(t), err: () => {}, isTerminal: { out: false, err: false } });
+ * const reporter = new Reporter({ json: true, quiet: false, terminal });
  * reporter.event({ event: "start" });
+ * reporter.warn("slow appliance");
+ * assert.deepEqual(out, ['{"event":"start"}\n', '{"event":"warning","message":"slow appliance"}\n']);
  * ```
  */
 export class Reporter {
-  readonly #options: ReporterOptions;
-  readonly #out: (line: string) => void;
-  readonly #err: (line: string) => void;
-  readonly #interactive: boolean;
-  readonly #color: boolean;
-  readonly #started = performance.now();
-  #counts?: DisposeCounts;
-  #lastProgress = performance.now();
-  #progressShown = false;
-  #timer?: ReturnType<typeof setInterval>;
+  /** Where everything is written. */
+  readonly terminal: Terminal;
+  readonly #json: boolean;
+  readonly #quiet: boolean;
+  readonly #malicious = new FirstFiles();
+  readonly #unresolved = new FirstFiles();
+  #live?: Disposable;
 
   constructor(options: ReporterOptions) {
-    this.#options = options;
-    this.#out = options.out ?? ((line) => writeLine(Deno.stdout, line));
-    this.#err = options.err ?? ((line) => writeLine(Deno.stderr, line));
-    let interactive = options.interactive;
-    if (interactive === undefined) {
-      try {
-        interactive = Deno.stderr.isTerminal();
-      } catch {
-        interactive = false;
-      }
-    }
-    this.#interactive = interactive && !options.json;
-    this.#color = !options.out && useColor() && !options.json;
+    this.#json = options.json;
+    this.#quiet = options.quiet;
+    this.terminal = options.terminal ?? processTerminal();
   }
 
-  #clearProgress(): void {
-    if (this.#progressShown && this.#interactive) {
-      try {
-        Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
-      } catch { /* the terminal went away */ }
-      this.#progressShown = false;
-    }
-  }
-
-  /** Starts showing progress from these live counts. */
-  track(counts: DisposeCounts): void {
-    this.#counts = counts;
-    if (this.#options.json || this.#options.quiet) return;
-    this.#timer = setInterval(() => this.#progress(), this.#interactive ? 250 : 10_000);
-  }
-
-  #progress(): void {
-    const c = this.#counts;
-    if (!c) return;
-    const done = c.benign + c.malicious + c.error + c.skipped;
-    const seconds = (performance.now() - this.#started) / 1000;
-    const rate = seconds > 0 ? Math.round(done / seconds) : 0;
-    const text = `${done} files · ${c.benign} benign · ${c.malicious} malicious · ` +
-      `${c.error} errors · ${c.skipped} skipped · ${rate} files/s`;
-    if (this.#interactive) {
-      try {
-        Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${text}`));
-        this.#progressShown = true;
-      } catch { /* the terminal went away */ }
-    } else if (performance.now() - this.#lastProgress >= 9_000) {
-      this.#err(`progress: ${text}`);
-    }
-    this.#lastProgress = performance.now();
-  }
-
-  /** A settled file. */
+  /** A settled file (or an early quarantine, whose final record follows). */
   file(record: FileRecord): void {
-    if (this.#options.json) {
+    if (record.disposition !== "early") {
+      if (record.state === "malicious") this.#malicious.add(record);
+      if (record.state === "error") this.#unresolved.add(record);
+    }
+    if (this.#json) {
       // An early quarantine is not the file's last word: a "file" event follows.
       const event = record.disposition === "early" ? "early" : "file";
-      this.#out(JSON.stringify({ event, ...record }));
+      this.terminal.out(JSON.stringify({ event, ...record }));
       return;
     }
-    if (this.#options.quiet && record.state !== "malicious" && record.state !== "error") return;
-    this.#clearProgress();
-    const label = record.disposition === "early" ? "MALICIOUS*" : record.state.toUpperCase();
-    const padded = label.padEnd(10);
-    const shown = this.#color ? `${COLOR[record.state] ?? ""}${padded}\x1b[0m` : padded;
-    const where = record.destination ? ` -> ${record.destination}` : "";
-    const why = record.reason ? `  (${record.reason})` : "";
-    const report = record.reportDir ? `  report: ${record.reportDir}` : "";
-    const dup = record.duplicateOf ? `  same content as ${record.duplicateOf}` : "";
-    this.#out(`${shown} ${record.relPath}${where}${report}${dup}${why}`);
+    if (this.#quiet && record.state !== "malicious" && record.state !== "error") return;
+    this.terminal.out(renderFileLine(record, this.terminal.color.out));
   }
 
   /** A JSON event (only in --json mode). */
   event(event: Record<string, unknown>): void {
-    if (this.#options.json) this.#out(JSON.stringify(event));
+    if (this.#json) this.terminal.out(JSON.stringify(event));
+  }
+
+  /**
+   * A result of a command: with --json its event, otherwise its lines
+   * (control characters escaped: they may carry text from the appliance).
+   */
+  result(event: Record<string, unknown>, ...lines: string[]): void {
+    if (this.#json) this.terminal.out(JSON.stringify(event));
+    else this.terminal.out(lines.map(escapeControl).join("\n"));
   }
 
   /** A passing problem: the run goes on. */
   warn(message: string): void {
-    this.#clearProgress();
-    if (this.#options.json) this.#out(JSON.stringify({ event: "warning", message }));
-    else this.#err(`te-scan: warning: ${message}`);
+    if (this.#json) this.terminal.out(JSON.stringify({ event: "warning", message }));
+    else this.terminal.err(renderWarning(message));
   }
 
-  /** A one-line error. */
+  /** A one-line error (with --json, also as an event on stdout). */
   error(message: string): void {
-    this.#clearProgress();
-    if (this.#options.json) this.#out(JSON.stringify({ event: "error", message }));
-    this.#err(`te-scan: ${message}`);
+    if (this.#json) this.terminal.out(JSON.stringify({ event: "error", message }));
+    this.terminal.err(renderError(message));
+  }
+
+  /**
+   * Shows progress from these live sources until {@linkcode finish}: a live
+   * line on a terminal, a plain line every 10 s otherwise, nothing with
+   * --json or --quiet.
+   */
+  track(counts: DisposeCounts, progress: RunProgress): void {
+    if (this.#json || this.#quiet) return;
+    const started = performance.now();
+    const color = this.terminal.color.err;
+    this.#live = this.terminal.live((width) => {
+      const seconds = (performance.now() - started) / 1000;
+      return width === undefined
+        ? `progress: ${renderProgress(counts, progress, seconds, Infinity)}`
+        : renderProgress(counts, progress, seconds, width, color);
+    });
   }
 
   /** Stops progress and prints the closing table. */
-  finish(summary: { counts: DisposeCounts; seconds: number; lines: [string, string][] }): void {
-    clearInterval(this.#timer);
-    this.#clearProgress();
-    if (this.#options.json) return;
-    const c = summary.counts;
-    const total = c.benign + c.malicious + c.error + c.skipped;
-    const rows: [string, string][] = [
-      ["files", String(total)],
-      ["benign", String(c.benign)],
-      ["malicious", String(c.malicious)],
-      ["errors", String(c.error)],
-      ["skipped", String(c.skipped)],
-      ["uploaded", String(c.uploaded)],
-      ["same content", String(c.duplicates)],
-      ["scanned", formatBytes(c.bytes)],
-      ["time", `${summary.seconds.toFixed(1)} s`],
-      ...summary.lines,
-    ];
-    const width = Math.max(...rows.map(([key]) => key.length));
-    this.#out("");
-    for (const [key, value] of rows) this.#out(`  ${key.padEnd(width)}  ${value}`);
+  finish(totals: RunTotals): void {
+    this.#live?.[Symbol.dispose]();
+    this.#live = undefined;
+    if (this.#json) return;
+    const table = renderClosingTable({
+      ...totals,
+      malicious: this.#malicious,
+      unresolved: this.#unresolved,
+    });
+    this.terminal.out(table.join("\n"));
   }
 }

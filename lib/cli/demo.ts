@@ -16,6 +16,7 @@ import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CA_PEM, eicarText, startEmulator } from "../emulator/mod.ts";
 import { Exit, scanCommand } from "./scan.ts";
+import { processTerminal, type Terminal } from "./terminal.ts";
 
 /** The sample tree: relative path → content. */
 export function demoTree(): Record<string, string> {
@@ -52,6 +53,20 @@ async function listTree(root: string): Promise<string[]> {
   return out;
 }
 
+async function whereEverythingWent(root: string): Promise<string> {
+  const lines = ["", "Where everything went:"];
+  for (const folder of ["benign", "quarantine", "error", "drop"]) {
+    const files = await listTree(join(root, folder));
+    lines.push(`  ${folder}/${folder === "drop" ? " (left in the input)" : ""}`);
+    lines.push(...(files.length ? files.map((file) => `    ${file}`) : ["    (empty)"]));
+  }
+  const reports = (await listTree(join(root, "reports"))).filter((f) => !f.includes("_report/"));
+  lines.push(`  reports/ (responses, reports, log, summary)`);
+  lines.push(...reports.map((file) => `    ${file}`));
+  lines.push("", `Everything is in ${root}; delete it when done.`);
+  return lines.join("\n");
+}
+
 /**
  * Runs the demo; returns 0 when the scan sorted the sample tree.
  *
@@ -61,7 +76,11 @@ async function listTree(root: string): Promise<string[]> {
  * const code = await demoCommand([]);
  * ```
  */
-export async function demoCommand(argv: string[], signal?: AbortSignal): Promise<number> {
+export async function demoCommand(
+  argv: string[],
+  signal?: AbortSignal,
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -70,11 +89,11 @@ export async function demoCommand(argv: string[], signal?: AbortSignal): Promise
       strict: true,
     }));
   } catch (error) {
-    console.error(`te-scan demo: ${(error as Error).message.split("\n")[0]}`);
+    terminal.err(`te-scan demo: ${(error as Error).message.split("\n")[0]}`);
     return Exit.USAGE;
   }
   if (values.help) {
-    console.log(
+    terminal.out(
       "Usage: te-scan demo [--dir DIR]\n\n" +
         "Scans a sample tree against a built-in emulator on loopback and shows where every\n" +
         "file went. --dir picks the folder to build it in (default: a new temporary folder).",
@@ -96,8 +115,9 @@ export async function demoCommand(argv: string[], signal?: AbortSignal): Promise
     port: 0,
     emulationMs: 1500,
     earlyMs: 300,
+    log: (line) => terminal.err(line),
   });
-  console.log(`te-scan demo: emulator on ${emulator.url}; sample tree in ${input}\n`);
+  terminal.out(`te-scan demo: emulator on ${emulator.url}; sample tree in ${input}\n`);
   let code: number;
   try {
     code = await scanCommand([
@@ -119,23 +139,13 @@ export async function demoCommand(argv: string[], signal?: AbortSignal): Promise
       "0.25",
       "--timeout",
       "60",
-    ], { signal });
+    ], { signal, terminal });
   } finally {
     await emulator.close();
   }
-  console.log("\nWhere everything went:");
-  for (const folder of ["benign", "quarantine", "error", "drop"]) {
-    const files = await listTree(join(root, folder));
-    console.log(`  ${folder}/${folder === "drop" ? " (left in the input)" : ""}`);
-    for (const file of files) console.log(`    ${file}`);
-    if (!files.length) console.log("    (empty)");
-  }
-  const reports = (await listTree(join(root, "reports"))).filter((f) => !f.includes("_report/"));
-  console.log(`  reports/ (responses, reports, log, summary)`);
-  for (const file of reports) console.log(`    ${file}`);
-  console.log(`\nEverything is in ${root}; delete it when done.`);
+  terminal.out(await whereEverythingWent(root));
   if (code === Exit.MALICIOUS) {
-    console.log("A real scan of this tree exits 1 (malicious files found); the demo exits 0.");
+    terminal.out("A real scan of this tree exits 1 (malicious files found); the demo exits 0.");
     return Exit.CLEAN;
   }
   return code;

@@ -16,6 +16,7 @@
 
 import { parseArgs } from "node:util";
 import { type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
+import { processTerminal, type Terminal } from "./terminal.ts";
 
 /** Exit code of a usage or configuration error (the project's convention). */
 const USAGE_ERROR = 3;
@@ -182,8 +183,8 @@ async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | 
  * ```ts
  * import { runEmulatorCli } from "./emulator.ts";
  * const code = await runEmulatorCli(["--bogus"], {
- *   out: console.log,
- *   err: console.error,
+ *   out: () => {},
+ *   err: () => {},
  *   stopped: Promise.resolve(),
  * });
  * code; // 3
@@ -204,7 +205,7 @@ export async function runEmulatorCli(args: string[], io: CliIo): Promise<number>
   }
   let emulator;
   try {
-    emulator = await startEmulator(options);
+    emulator = await startEmulator({ ...options, log: (line) => io.err(line) });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     io.err(
@@ -229,15 +230,18 @@ export async function runEmulatorCli(args: string[], io: CliIo): Promise<number>
  * const code = await emulatorCommand(["--mode", "cloud", "--port", "0"]);
  * ```
  */
-export async function emulatorCommand(args: string[]): Promise<number> {
+export async function emulatorCommand(
+  args: string[],
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   const signals = ["SIGINT", "SIGTERM"] as const;
   let onSignal = () => {};
   const stopped = new Promise<void>((resolve) => onSignal = resolve);
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   try {
     return await runEmulatorCli(args, {
-      out: (line) => console.log(line),
-      err: (line) => console.error(line),
+      out: (line) => terminal.out(line),
+      err: (line) => terminal.err(line),
       stopped,
     });
   } finally {

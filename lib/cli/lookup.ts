@@ -16,6 +16,8 @@ import { describeStatus } from "../transport/status.ts";
 import { parseScanArgs, type ScanArgs, UsageError } from "./args.ts";
 import { connect } from "./connect.ts";
 import { Reporter } from "./console.ts";
+import { renderError } from "./render.ts";
+import { processTerminal, type Terminal } from "./terminal.ts";
 import { decide } from "../pipeline/decide.ts";
 import { isFatal } from "../transport/fatal.ts";
 import { matchAnswers } from "../transport/match.ts";
@@ -48,6 +50,7 @@ export function requestForHash(hash: string, features: string[]): RequestItem {
 
 async function withConnection(
   argv: string[],
+  terminal: Terminal,
   task: (
     args: ScanArgs,
     reporter: Reporter,
@@ -60,14 +63,14 @@ async function withConnection(
     args = parseScanArgs(argv, "lookup");
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`te-scan: ${error.message}`);
+    terminal.err(renderError(error.message));
     return Exit.USAGE;
   }
   if (args.help) {
-    console.log(help);
+    terminal.out(help);
     return Exit.CLEAN;
   }
-  const reporter = new Reporter({ json: args.json, quiet: args.quiet });
+  const reporter = new Reporter({ json: args.json, quiet: args.quiet, terminal });
   let connection;
   try {
     connection = await connect(args, reporter);
@@ -94,8 +97,11 @@ async function withConnection(
  * const code = await queryCommand(["--help"]);
  * ```
  */
-export function queryCommand(argv: string[]): Promise<number> {
-  return withConnection(argv, async (args, reporter, { client }) => {
+export function queryCommand(
+  argv: string[],
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
+  return withConnection(argv, terminal, async (args, reporter, { client }) => {
     if (!args.positionals.length) throw new UsageError("give at least one hash to look up");
     const requests = args.positionals.map((hash) => requestForHash(hash, args.features));
     let malicious = 0;
@@ -109,19 +115,17 @@ export function queryCommand(argv: string[]): Promise<number> {
         const item = answers[i].item;
         if (!item) {
           unresolved++;
-          reporter.event({ event: "query", hash, error: answers[i].missing });
-          if (!args.json) console.log(`${hash}  no answer (${answers[i].missing})`);
+          const event = { event: "query", hash, error: answers[i].missing };
+          reporter.result(event, `${hash}  no answer (${answers[i].missing})`);
           continue;
         }
         const decision = decide(item, "cache");
         const verdict = decision.kind === "final" ? decision.state : undefined;
         if (verdict === "malicious") malicious++;
         if (!verdict) unresolved++;
-        reporter.event({ event: "query", hash, verdict, response: item });
-        if (!args.json) {
-          const status = describeStatus(item.te?.status ?? item.status);
-          console.log(`${hash}  ${verdict ?? "no verdict"}  (${status})`);
-        }
+        const status = describeStatus(item.te?.status ?? item.status);
+        const event = { event: "query", hash, verdict, response: item };
+        reporter.result(event, `${hash}  ${verdict ?? "no verdict"}  (${status})`);
       }
     }
     return malicious ? Exit.MALICIOUS : unresolved ? Exit.UNRESOLVED : Exit.CLEAN;
@@ -137,18 +141,17 @@ export function queryCommand(argv: string[]): Promise<number> {
  * const code = await quotaCommand(["--help"]);
  * ```
  */
-export function quotaCommand(argv: string[]): Promise<number> {
-  return withConnection(argv, async (args, reporter, { client }) => {
+export function quotaCommand(
+  argv: string[],
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
+  return withConnection(argv, terminal, async (_args, reporter, { client }) => {
     const quota = await client.quota();
-    reporter.event({ event: "quota", ...quota });
-    if (!args.json) {
-      console.log(
-        `hour:  ${quota.remain_quota_hour ?? "?"} of ${quota.assigned_quota_hour ?? "?"} left`,
-      );
-      console.log(
-        `month: ${quota.remain_quota_month ?? "?"} of ${quota.assigned_quota_month ?? "?"} left`,
-      );
-    }
+    reporter.result(
+      { event: "quota", ...quota },
+      `hour:  ${quota.remain_quota_hour ?? "?"} of ${quota.assigned_quota_hour ?? "?"} left`,
+      `month: ${quota.remain_quota_month ?? "?"} of ${quota.assigned_quota_month ?? "?"} left`,
+    );
     return Exit.CLEAN;
   }, QUOTA_HELP);
 }

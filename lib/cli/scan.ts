@@ -19,11 +19,14 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseScanArgs, SCAN_HELP, type ScanArgs, UsageError } from "./args.ts";
 import { connectRotation } from "./connect.ts";
 import { Reporter } from "./console.ts";
+import { renderError } from "./render.ts";
+import { processTerminal, type Terminal } from "./terminal.ts";
 import { Disposer, type Folders } from "../pipeline/dispose.ts";
 import { reasonOf } from "../fs/errors.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
 import { matchesAnyGlob } from "../pipeline/glob.ts";
 import { runPipeline } from "../pipeline/mod.ts";
+import { RunProgress } from "../pipeline/progress.ts";
 import { RunLog } from "../fs/run_log.ts";
 import { VERSION } from "./version.ts";
 
@@ -97,7 +100,10 @@ export async function checkLayout(
 
 /** Options that only tests and the demo set. */
 export interface ScanHooks {
+  /** Where the run's events go; default a Reporter on `terminal`. */
   reporter?: Reporter;
+  /** Where everything is written; default the reporter's, else the process's terminal. */
+  terminal?: Terminal;
   signal?: AbortSignal;
 }
 
@@ -111,23 +117,25 @@ export interface ScanHooks {
  * ```
  */
 export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promise<number> {
+  const terminal = hooks.terminal ?? hooks.reporter?.terminal ?? processTerminal();
   let args: ScanArgs;
   try {
     args = parseScanArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`te-scan: ${error.message}\nTry: te-scan --help`);
+    terminal.err(`${renderError(error.message)}\nTry: te-scan --help`);
     return Exit.USAGE;
   }
   if (args.help) {
-    console.log(SCAN_HELP);
+    terminal.out(SCAN_HELP);
     return Exit.CLEAN;
   }
   if (args.version) {
-    console.log(`te-scan ${VERSION}`);
+    terminal.out(`te-scan ${VERSION}`);
     return Exit.CLEAN;
   }
-  const reporter = hooks.reporter ?? new Reporter({ json: args.json, quiet: args.quiet });
+  const reporter = hooks.reporter ??
+    new Reporter({ json: args.json, quiet: args.quiet, terminal });
   try {
     return await runScan(args, reporter, hooks.signal);
   } catch (error) {
@@ -186,7 +194,9 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
   };
   log.write(started);
   reporter.event(started);
-  reporter.track(disposer.counts);
+  // The pipeline's stages keep these gauges; the progress line reads them.
+  const progress = new RunProgress();
+  reporter.track(disposer.counts, progress);
   let interrupted = false;
   let fatal: Error | undefined;
   try {
@@ -209,6 +219,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
       pollIntervalMs: args.pollIntervalMs,
       timeoutMs: args.timeoutMs,
       dryRun: args.dryRun,
+      progress,
       signal,
       onWarning: (message) => reporter.warn(message),
     }));
@@ -249,10 +260,6 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
   reporter.event({ event: "summary", ...summary });
   if (fatal) reporter.error(reasonOf(fatal));
   if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");
-  reporter.finish({
-    counts,
-    seconds,
-    lines: [["log", log.path], ["summary", summaryPath]],
-  });
+  reporter.finish({ counts, seconds, logPath: log.path, summaryPath });
   return exitCode;
 }

@@ -18,6 +18,8 @@ import { parseArgs } from "node:util";
 import { splitHostPort } from "./connect.ts";
 import { reasonOf } from "../fs/errors.ts";
 import { Exit } from "./scan.ts";
+import { escapeControl } from "./render.ts";
+import { processTerminal, type Terminal } from "./terminal.ts";
 
 /** What an appliance presented. */
 export interface PresentedCertificate {
@@ -99,6 +101,51 @@ export function fetchCertificate(
   });
 }
 
+/**
+ * What `te-scan trust` prints about a certificate, and how to use it. The
+ * certificate's texts come from the host, so control characters are shown
+ * as escapes.
+ *
+ * @example A saved self-signed certificate that names its host
+ * ```ts
+ * import { describeCertificate } from "./trust.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines = describeCertificate("127.0.0.1", 18194, {
+ *   pem: "",
+ *   subject: "CN=appliance",
+ *   issuer: "CN=appliance",
+ *   validFrom: "Jan 1 00:00:00 2026 GMT",
+ *   validTo: "Jan 1 00:00:00 2036 GMT",
+ *   selfSigned: true,
+ *   sha256: "AB:CD",
+ *   namesHost: true,
+ * }, "appliance.pem");
+ * assert.equal(lines[0], "127.0.0.1:18194 presents:");
+ * assert.equal(lines.at(-1), "  or --ca-cert appliance.pem");
+ * ```
+ */
+export function describeCertificate(
+  host: string,
+  port: number,
+  cert: PresentedCertificate,
+  saved?: string,
+): string[] {
+  const lines = [
+    `${host}:${port} presents:`,
+    `  subject   ${cert.subject}`,
+    `  issuer    ${cert.issuer}${cert.selfSigned ? " (self-signed)" : ""}`,
+    `  valid     ${cert.validFrom} to ${cert.validTo}`,
+  ];
+  if (cert.subjectAltName) lines.push(`  names     ${cert.subjectAltName}`);
+  lines.push(`  SHA-256   ${cert.sha256}`);
+  if (saved) lines.push(`  saved to  ${saved}`);
+  lines.push("", "Check the fingerprint against the appliance, then scan with:");
+  lines.push(`  --pin ${cert.sha256}`);
+  if (saved && cert.selfSigned && cert.namesHost) lines.push(`  or --ca-cert ${saved}`);
+  return lines.map(escapeControl);
+}
+
 const HELP = `Usage: te-scan trust HOST[:PORT] [--save FILE] [--json]
 
 Shows the certificate an appliance presents (default port 18194) with its SHA-256
@@ -116,7 +163,14 @@ fingerprint. Compare the fingerprint with the appliance's console, then scan wit
  * const code = await trustCommand(["--help"]);
  * ```
  */
-export async function trustCommand(argv: string[]): Promise<number> {
+export async function trustCommand(
+  argv: string[],
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
+  const fail = (message: string, code: number) => {
+    terminal.err(`te-scan trust: ${escapeControl(message)}`);
+    return code;
+  };
   let parsed;
   try {
     parsed = parseArgs({
@@ -130,49 +184,32 @@ export async function trustCommand(argv: string[]): Promise<number> {
       strict: true,
     });
   } catch (error) {
-    console.error(`te-scan trust: ${reasonOf(error)}`);
-    return Exit.USAGE;
+    return fail(reasonOf(error), Exit.USAGE);
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    console.log(HELP);
+    terminal.out(HELP);
     return Exit.CLEAN;
   }
-  if (positionals.length !== 1) {
-    console.error("te-scan trust: give one HOST[:PORT]");
-    return Exit.USAGE;
-  }
+  if (positionals.length !== 1) return fail("give one HOST[:PORT]", Exit.USAGE);
   const { host, port } = splitHostPort(positionals[0]);
   let cert: PresentedCertificate;
   try {
     cert = await fetchCertificate(host, port);
   } catch (error) {
-    console.error(`te-scan trust: ${reasonOf(error)}`);
-    return Exit.UNRESOLVED;
+    return fail(reasonOf(error), Exit.UNRESOLVED);
   }
   if (values.save) {
     try {
       await Deno.writeTextFile(values.save, cert.pem, { createNew: true });
     } catch (error) {
-      console.error(`te-scan trust: cannot save ${values.save}: ${reasonOf(error)}`);
-      return Exit.USAGE;
+      return fail(`cannot save ${values.save}: ${reasonOf(error)}`, Exit.USAGE);
     }
   }
   if (values.json) {
-    console.log(JSON.stringify({ event: "certificate", host, port, saved: values.save, ...cert }));
+    terminal.out(JSON.stringify({ event: "certificate", host, port, saved: values.save, ...cert }));
     return Exit.CLEAN;
   }
-  console.log(`${host}:${port} presents:`);
-  console.log(`  subject   ${cert.subject}`);
-  console.log(`  issuer    ${cert.issuer}${cert.selfSigned ? " (self-signed)" : ""}`);
-  console.log(`  valid     ${cert.validFrom} to ${cert.validTo}`);
-  if (cert.subjectAltName) console.log(`  names     ${cert.subjectAltName}`);
-  console.log(`  SHA-256   ${cert.sha256}`);
-  if (values.save) console.log(`  saved to  ${values.save}`);
-  console.log("\nCheck the fingerprint against the appliance, then scan with:");
-  console.log(`  --pin ${cert.sha256}`);
-  if (values.save && cert.selfSigned && cert.namesHost) {
-    console.log(`  or --ca-cert ${values.save}`);
-  }
+  terminal.out(describeCertificate(host, port, cert, values.save).join("\n"));
   return Exit.CLEAN;
 }

@@ -58,8 +58,14 @@ export interface EmulatorOptions {
   benignEarly?: "found" | "pending";
   /** Uploading an already emulated file answers FOUND at once; default true. */
   knownUploadAnswersFound?: boolean;
-  /** Log one line per request to stderr; default false. */
+  /** Log one line per request; default false. */
   verbose?: boolean;
+  /**
+   * Where the emulator's own lines go: internal errors, and with `verbose`
+   * one line per request. Default: nowhere (a failing request still gets
+   * its 500 answer). `te-scan emulator` and the demo send them to stderr.
+   */
+  log?: (line: string) => void;
 }
 
 /**
@@ -91,6 +97,7 @@ export interface ResolvedOptions {
   benignEarly: "found" | "pending";
   knownUploadAnswersFound: boolean;
   verbose: boolean;
+  log: (line: string) => void;
 }
 
 /**
@@ -180,5 +187,6 @@ export function resolveOptions(options: Partial<EmulatorOptions> = {}): Resolved
     benignEarly: options.benignEarly ?? "found",
     knownUploadAnswersFound: options.knownUploadAnswersFound ?? true,
     verbose: options.verbose ?? false,
+    log: options.log ?? (() => {}),
   };
 }

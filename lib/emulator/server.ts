@@ -169,9 +169,9 @@ async function serve(ctx: EmulatorContext, req: Request): Promise<Response> {
   return fault?.kind === "truncate" ? await truncate(res) : res;
 }
 
-function logError(error: unknown): void {
+function logError(log: (line: string) => void, error: unknown): void {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(`te-scan emulator: error: ${text.replace(/\s+/g, " ")}`);
+  log(`te-scan emulator: error: ${text.replace(/\s+/g, " ")}`);
 }
 
 function displayHost(host: string): string {
@@ -205,13 +205,13 @@ export function startEmulator(options: Partial<EmulatorOptions> = {}): Promise<R
     try {
       res = await serve(ctx, req);
     } catch (error) {
-      logError(error);
+      logError(resolved.log, error);
       await discardBody(req);
       res = apiError(500, Code.INTERNAL_ERROR, "internal emulator error");
     }
     if (resolved.verbose) {
       const ms = (performance.now() - started).toFixed(1);
-      console.error(`${req.method} ${new URL(req.url).pathname} ${res.status} ${ms} ms`);
+      resolved.log(`${req.method} ${new URL(req.url).pathname} ${res.status} ${ms} ms`);
     }
     return res;
   };
@@ -223,7 +223,7 @@ export function startEmulator(options: Partial<EmulatorOptions> = {}): Promise<R
         cert: resolved.cert,
         key: resolved.key,
         onError(error) {
-          if (!(error instanceof DeliberateReset)) logError(error);
+          if (!(error instanceof DeliberateReset)) logError(resolved.log, error);
           return apiError(500, Code.INTERNAL_ERROR, "internal emulator error");
         },
         onListen({ port }) {

@@ -24,6 +24,7 @@
 import { join, resolve } from "node:path";
 import { matchesAnyGlob } from "./glob.ts";
 import { reasonOf } from "../fs/errors.ts";
+import { formatSize } from "../fs/size.ts";
 
 /** What to walk and which entries to leave out. */
 export interface WalkOptions {
@@ -68,18 +69,6 @@ interface Frame {
 
 /** A folder's listing, or the reason it could not be read. */
 type Listing = { names: string[] } | { failure: unknown };
-
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-
-function formatSize(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
-}
 
 function tooBigReason(size: number, maxSize: number): string {
   let shown = formatSize(size);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseScanArgs, parseSize, rewriteAliases, UsageError } from "../../lib/cli/args.ts";
+import { parseScanArgs, rewriteAliases, UsageError } from "../../lib/cli/args.ts";
+import { parseSize } from "../../lib/fs/size.ts";
 import { tempDir } from "../helpers.ts";
 
 Deno.test("te_api's own command line parses unchanged", () => {
