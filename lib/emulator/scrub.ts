@@ -31,17 +31,16 @@ import {
   type ScrubResult,
   scrubResultInfo,
 } from "../transport/tpapi_types.ts";
-import { BytePattern } from "./content_scan.ts";
+import { BytePattern, markerBytes } from "./content_scan.ts";
 import { simplePdf } from "./documents.ts";
 import { fileTypeOf } from "./samples.ts";
 import { cleanedName } from "./sections.ts";
 import { concatBytes } from "../fs/bytes.ts";
 
-const ENCODER = new TextEncoder();
-const ACTIVE = new BytePattern(ENCODER.encode("TE-EMULATOR-ACTIVE-CONTENT"));
-const ENCRYPTED = new BytePattern(ENCODER.encode("TE-EMULATOR-ENCRYPTED"));
-const UNSUPPORTED = new BytePattern(ENCODER.encode("TE-EMULATOR-UNSUPPORTED"));
-const REPLACEMENT = ENCODER.encode("[removed by te-scan emulator]");
+const ACTIVE = new BytePattern(markerBytes("active-content"));
+const ENCRYPTED = new BytePattern(markerBytes("encrypted"));
+const UNSUPPORTED = new BytePattern(markerBytes("unsupported"));
+const REPLACEMENT = new TextEncoder().encode("[removed by te-scan emulator]");
 
 /**
  * Input of {@link scrubFile}.
@@ -73,7 +72,7 @@ export interface ScrubInput {
  * @example
  * ```ts
  * import { replaceAll } from "./scrub.ts";
- * import { BytePattern } from "./content_scan.ts";
+ * import { BytePattern, markerBytes } from "./content_scan.ts";
  * const e = new TextEncoder();
  * const out = replaceAll(e.encode("aXbX"), new BytePattern(e.encode("X")), e.encode("--"));
  * new TextDecoder().decode(out);
