@@ -40,8 +40,11 @@ export interface EmulatorOptions {
   /** Fraction (0..1) of API requests answered 500/503 or with a dropped connection; default 0. */
   failRate: number;
   /**
-   * When set, the cloud format requires `Authorization: <key>` or
-   * `x-access-token: <key>`, and TPAPI requires `api_key` in each request object.
+   * When set, TPAPI requires it as `api_key` in each request object (a
+   * missing or wrong one is answered 1010 FORBIDDEN for that object); in
+   * cloud mode the cloud format also requires `Authorization: <key>` or
+   * `x-access-token: <key>`. In appliance mode the cloud format takes no key,
+   * as on a real appliance or gateway.
    */
   apiKey?: string;
   /** Verdict spelling; default `upper` (`Malicious`) in appliance mode, `lower` in cloud mode. */

@@ -123,8 +123,12 @@ async function serve(ctx: EmulatorContext, req: Request): Promise<Response> {
     res.headers.set("allow", METHODS[route].join(", "));
     return res;
   }
-  // The gateway authenticates inside each request object instead.
-  if (route !== "tpapi" && !cloudAuthorized(req.headers, options.apiKey)) {
+  // Only the cloud wants Authorization: an appliance's or a gateway's
+  // cloud-format routes (report downloads on 18194 above all) take no key,
+  // and TPAPI authenticates inside each request object instead.
+  if (
+    route !== "tpapi" && options.mode === "cloud" && !cloudAuthorized(req.headers, options.apiKey)
+  ) {
     stats.auth_failures++;
     await discardBody(req);
     return apiError(403, Code.FORBIDDEN, "missing or wrong API key (Authorization header)");

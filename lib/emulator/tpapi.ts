@@ -72,6 +72,24 @@ interface ItemContext {
   scrubCode?: number;
 }
 
+/**
+ * The message of the 1010 FORBIDDEN answer to a request object whose
+ * `api_key` is missing or wrong. It names the field, never a key.
+ *
+ * @example
+ * ```ts
+ * import { WRONG_KEY } from "./tpapi.ts";
+ * WRONG_KEY.includes("api_key"); // true
+ * ```
+ */
+export const WRONG_KEY = "The api_key is missing or is not this gateway's API key.";
+
+function apiKeyOf(raw: unknown): string {
+  if (typeof raw !== "object" || raw === null) return "";
+  const key = (raw as Record<string, unknown>).api_key;
+  return typeof key === "string" ? key : "";
+}
+
 function fail(base: TpapiResponseItem, request: RequestItem, code: number, message: string) {
   return { ...base, te: errorAnswer(request, code, message) };
 }
@@ -83,6 +101,11 @@ function answerItem(raw: unknown, path: string, input: ItemContext): TpapiRespon
     protocol_version: TPAPI_PROTOCOL_VERSION,
     src_ip: sourceIp(options.host),
   };
+  // The key is checked first: a request without it learns nothing else.
+  if (options.apiKey !== undefined && !keysEqual(apiKeyOf(raw), options.apiKey)) {
+    stats.auth_failures++;
+    return fail(base, {}, Code.FORBIDDEN, WRONG_KEY);
+  }
   let parsed;
   let te: RequestItem | undefined;
   try {
@@ -103,10 +126,6 @@ function answerItem(raw: unknown, path: string, input: ItemContext): TpapiRespon
     if (!(error instanceof ProtocolError)) throw error;
     stats.bad_requests++;
     return fail(base, {}, Code.BAD_REQUEST, error.message);
-  }
-  if (options.apiKey !== undefined && !keysEqual(parsed.api_key, options.apiKey)) {
-    stats.auth_failures++;
-    return fail(base, te ?? {}, Code.FORBIDDEN, "api_key is missing or wrong");
   }
   if (parsed.request_name === "QueryFile") {
     const request = te!;
