@@ -46,6 +46,9 @@ Options:
   --image-partial         te passes through PARTIALLY_FOUND half way
   --benign-early found|pending
                           te_eb of benign files once te is found (default found)
+  --known-upload found|uploaded
+                          re-uploading an emulated file answers FOUND at once
+                          (default) or UPLOAD_SUCCESS, on both transports
   --scrub-max-bytes N     largest file TPAPI Threat Extraction takes; larger ones
                           answer scrub result 17 (default 16777216)
   --verbose               log one line per request to stderr
@@ -147,6 +150,11 @@ function choice<T extends string>(flag: string, text: string | undefined, allowe
   return text as T;
 }
 
+function yesIf(flag: string, text: string | undefined, yes: string, no: string) {
+  const picked = choice(flag, text, [yes, no]);
+  return picked === undefined ? undefined : picked === yes;
+}
+
 async function readPem(flag: string, path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
@@ -180,6 +188,7 @@ async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | 
         "image-partial": { type: "boolean" },
         "benign-early": { type: "string" },
         "scrub-max-bytes": { type: "string" },
+        "known-upload": { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -209,6 +218,7 @@ async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | 
     ]),
     imagePartial: values["image-partial"],
     benignEarly: choice("benign-early", values["benign-early"], ["found", "pending"]),
+    knownUploadAnswersFound: yesIf("known-upload", values["known-upload"], "found", "uploaded"),
     scrubMaxBytes: integer(
       "scrub-max-bytes",
       values["scrub-max-bytes"],

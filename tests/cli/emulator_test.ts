@@ -132,9 +132,10 @@ Deno.test("--help names every counter and documents the TPAPI wrong-key answer",
   assert.ok(help.split("\n").every((l) => l.length <= 90), "lines fit a terminal");
 });
 
-Deno.test("--scrub-max-bytes sets the Threat Extraction size limit", async () => {
+Deno.test("--scrub-max-bytes and --known-upload take effect", async () => {
   const t = io();
-  const run = runEmulatorCli(["--port", "0", "--scrub-max-bytes", "4"], t.io);
+  const flags = ["--scrub-max-bytes", "4", "--known-upload", "uploaded", "--emulation-ms", "0"];
+  const run = runEmulatorCli(["--port", "0", ...flags], t.io);
   const deadline = performance.now() + 5000;
   while (t.out.length === 0 && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -142,20 +143,27 @@ Deno.test("--scrub-max-bytes sets the Threat Extraction size limit", async () =>
   const url = t.out[0].replace("te-scan emulator listening on ", "");
   const client = Deno.createHttpClient({ caCerts: [CA_PEM] });
   try {
-    const res = await fetch(`${url}/UserCheck/TPAPI`, {
-      method: "POST",
-      body: JSON.stringify({
-        request: {
-          protocol_version: "1.1",
-          api_key: "k",
-          request_name: "UploadFile",
-          file_enc_data: btoa("12345"),
-          scrub_options: { scrub_method: 2 },
-        },
-      }),
-      client,
-    });
-    assert.equal((await res.json()).response.scrub.scrub_result, 17);
+    const upload = async () => {
+      const res = await fetch(`${url}/UserCheck/TPAPI`, {
+        method: "POST",
+        body: JSON.stringify({
+          request: {
+            protocol_version: "1.1",
+            api_key: "k",
+            request_name: "UploadFile",
+            file_enc_data: btoa("12345"),
+            te_options: {},
+            scrub_options: { scrub_method: 2 },
+          },
+        }),
+        client,
+      });
+      return (await res.json()).response;
+    };
+    const first = await upload();
+    assert.equal(first.scrub.scrub_result, 17);
+    const again = await upload();
+    assert.equal(again.te.status.code, 1002, "emulated, but answered UPLOAD_SUCCESS");
   } finally {
     client.close();
   }
@@ -164,4 +172,7 @@ Deno.test("--scrub-max-bytes sets the Threat Extraction size limit", async () =>
   const bad = io();
   assert.equal(await runEmulatorCli(["--scrub-max-bytes", "16M"], bad.io), 3);
   assert.match(bad.err[0], /--scrub-max-bytes must be an integer/);
+  const badKnown = io();
+  assert.equal(await runEmulatorCli(["--known-upload", "maybe"], badKnown.io), 3);
+  assert.match(badKnown.err[0], /--known-upload must be found or uploaded/);
 });
