@@ -1,5 +1,4 @@
 #!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-run
-// deno-lint-ignore-file no-console -- a developer script: its report is meant for the console.
 /**
  * `deno task bench`: measures SPEC §8 (speed and scale) against the built-in
  * emulator, prints one markdown table and writes it, with the machine, the

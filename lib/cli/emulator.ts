@@ -33,10 +33,12 @@ Options:
                           built-in test certificate (trust tests/fixtures/tls/ca.pem)
   --mode appliance|cloud  answer like an appliance or like the cloud (default appliance)
   --emulation-ms N        upload to te FOUND, in ms (default 2000)
-  --early-ms N            upload to te_eb FOUND for malicious files (default 500)
+  --early-ms N            upload to te_eb FOUND Malicious, in ms (default 500)
   --fail-rate R           fraction 0..1 of API requests answered 500/503 or dropped
   --seed N                seed for --fail-rate, for repeatable runs
-  --api-key KEY           require Authorization: KEY (cloud format) and api_key (TPAPI)
+  --api-key KEY           the TPAPI key: each request object's api_key must be
+                          KEY; in cloud mode Authorization: KEY too (appliance
+                          mode: the cloud format takes no key, as on 18194)
   --verdict-case upper|lower
                           Malicious/Benign or malicious/benign (default by mode)
   --quota N               cloud mode: uploads allowed before 1005 NO_QUOTA
@@ -45,12 +47,69 @@ Options:
   --image-partial         te passes through PARTIALLY_FOUND half way
   --benign-early found|pending
                           te_eb of benign files once te is found (default found)
+  --known-upload found|uploaded
+                          re-uploading an emulated file answers FOUND at once
+                          (default) or UPLOAD_SUCCESS, on both transports
+  --scrub-max-bytes N     largest file TPAPI Threat Extraction takes; larger ones
+                          answer scrub result 17 (default 16777216)
   --verbose               log one line per request to stderr
   --help                  show this help
 
-Content with the EICAR test string or TE-EMULATOR-MALICIOUS is malicious;
-TE-EMULATOR-UNSUPPORTED answers 1007. GET /__emulator/stats shows counters;
-POST /__emulator/faults queues faults.
+Content markers (ASCII text anywhere in a file; build them at run time):
+  EICAR (the anti-virus test string)
+      te Malicious; te_eb Malicious after --early-ms; av FOUND with
+      signature "EICAR-Test-File"; scrub as for any other file
+  TE-EMULATOR-MALICIOUS
+      te Malicious; te_eb Malicious after --early-ms; av FOUND clean (no
+      signature: a zero-day only emulation sees); scrub as for any other file
+  TE-EMULATOR-EARLY-MALICIOUS
+      te_eb Malicious after --early-ms, then te Benign after --emulation-ms
+      (the final verdict wins); av FOUND clean; scrub as for any other file
+  TE-EMULATOR-UNSUPPORTED
+      te, te_eb and av 1007 FILE_TYPE_NOT_SUPPORTED; scrub 3 Unsupported
+  TE-EMULATOR-ACTIVE-CONTENT
+      te, te_eb and av as for any other file; scrub method 1 or 0: 0 OK with
+      a cleaned copy in which the marker is replaced (<name>.cleaned.<ext>)
+  TE-EMULATOR-ENCRYPTED
+      te, te_eb and av as for any other file; scrub 7 Password protected
+  any other file
+      te Benign; te_eb Benign once te is found (see --benign-early); av FOUND
+      clean; scrub method 1 or 0: 4 Skipped, method 2: 0 OK with a small PDF
+  Unknown hashes answer NOT_FOUND on every feature. A file over
+  --scrub-max-bytes answers scrub 17 whatever it holds.
+
+TPAPI (POST /UserCheck/TPAPI): one object or a batch, answered in order, each
+{protocol_version, src_ip, te: <cloud-format answer>, scrub}. A missing or
+wrong api_key is answered for that object, with HTTP 200, te.status (and
+te.te.status) 1010 FORBIDDEN and a message naming api_key; no key is echoed.
+A malformed object is answered 1008 BAD_REQUEST naming the field.
+
+Control routes:
+  GET  /__emulator/stats   the counters below, as JSON
+  POST /__emulator/faults  {"faults":[{"kind":K,"path":P,"times":N}]} queues
+                           faults; K: http500, http503, html, reset, garbage,
+                           truncate (the real answer cut in half), delay
+                           ("delayMs"), code ("code": any status for every
+                           object), scrub ("code": any scrub result, 17 or 99);
+                           P: query, upload, download, tpapi or any (default)
+  POST /__emulator/clock   {"advance_ms":N}: every sample N ms further on
+
+Counters:
+  http_requests           every request but the stats route itself
+  queries, query_items    cloud-format query requests, and objects in them
+  uploads, upload_bytes   cloud-format uploads with a file part, and file bytes
+  downloads               downloads answered 200
+  quota_requests          …/quota requests
+  tpapi_requests          TPAPI requests whose body was read
+  tpapi_items             request objects in them, served or refused
+  tpapi_queries           TPAPI requests with at least one served QueryFile
+  tpapi_query_items       served QueryFile objects
+  tpapi_uploads           served UploadFile objects
+  tpapi_upload_bytes      their decoded file bytes (not base64, not JSON)
+  scrubs                  Threat Extraction answers, forced codes included
+  bad_requests            requests answered 400/413, objects answered 1008
+  auth_failures           cloud-format requests answered 403, objects answered 1010
+  faults_injected         faults applied, queued or from --fail-rate
 `;
 
 /**
@@ -92,6 +151,11 @@ function choice<T extends string>(flag: string, text: string | undefined, allowe
   return text as T;
 }
 
+function yesIf(flag: string, text: string | undefined, yes: string, no: string) {
+  const picked = choice(flag, text, [yes, no]);
+  return picked === undefined ? undefined : picked === yes;
+}
+
 async function readPem(flag: string, path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
@@ -124,6 +188,8 @@ async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | 
         "report-style": { type: "string" },
         "image-partial": { type: "boolean" },
         "benign-early": { type: "string" },
+        "scrub-max-bytes": { type: "string" },
+        "known-upload": { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -153,6 +219,13 @@ async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | 
     ]),
     imagePartial: values["image-partial"],
     benignEarly: choice("benign-early", values["benign-early"], ["found", "pending"]),
+    knownUploadAnswersFound: yesIf("known-upload", values["known-upload"], "found", "uploaded"),
+    scrubMaxBytes: integer(
+      "scrub-max-bytes",
+      values["scrub-max-bytes"],
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     verbose: values.verbose,
   };
   const rate = values["fail-rate"];

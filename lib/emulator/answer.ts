@@ -267,8 +267,23 @@ export function teStage(
   return "pending";
 }
 
+/**
+ * Whether a sample's early verdict (te_eb) is Malicious: for malicious
+ * files and for early-malicious ones, whose final verdict is Benign.
+ *
+ * @example
+ * ```ts
+ * import { earlyMalicious } from "./answer.ts";
+ * earlyMalicious({ verdict: "early-malicious" }); // true
+ * earlyMalicious({ verdict: "benign" }); // false
+ * ```
+ */
+export function earlyMalicious(sample: Pick<Sample, "verdict">): boolean {
+  return sample.verdict === "malicious" || sample.verdict === "early-malicious";
+}
+
 function teEbStage(sample: Sample, now: number, te: Stage, settings: AnswerSettings): Stage {
-  if (sample.verdict === "malicious") {
+  if (earlyMalicious(sample)) {
     const early = Math.min(settings.earlyMs, settings.emulationMs);
     return now - sample.uploadedAt >= early ? "found" : "pending";
   }
@@ -367,14 +382,13 @@ export function buildAnswer(input: AnswerInput): ResponseItem {
       });
     } else if (feature === "te_eb") {
       const stage = fresh ? te : teEbStage(sample!, input.now, te, settings);
-      section = teEbSection(stage, verdict, malicious);
+      const early = sample !== undefined && earlyMalicious(sample);
+      section = teEbSection(stage, spellVerdict(early, settings.verdictCase), early);
     } else if (feature === "av") {
-      // The AV engine looks files up by md5 only.
+      // The AV engine looks files up by md5 only, and knows signatures only:
+      // the TE markers are "zero-days" that only emulation sees.
       const stage = fresh ? te : request.md5 ? "found" : "unknown";
-      section = avSection(
-        stage,
-        sample?.eicar ? "eicar" : malicious ? "malicious" : "clean",
-      );
+      section = avSection(stage, sample?.eicar ? "eicar" : "clean");
     } else {
       const method = request.extraction?.method ?? "pdf";
       section = extractionSection({

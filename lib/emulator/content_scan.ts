@@ -23,18 +23,85 @@ import { createHash, type Hash } from "node:crypto";
 import { eicarBytes } from "./eicar.ts";
 
 /**
- * A marker found in the content:
- * - `eicar`: the EICAR anti-virus test string;
- * - `malicious`: the ASCII text `TE-EMULATOR-MALICIOUS`;
- * - `unsupported`: the ASCII text `TE-EMULATOR-UNSUPPORTED`.
+ * A marker found in the content (see {@link CONTENT_MARKERS} for what each
+ * one makes the emulator answer).
  *
  * @example
  * ```ts
  * import type { Marker } from "./content_scan.ts";
- * const m: Marker = "eicar";
+ * const m: Marker = "early-malicious";
  * ```
  */
-export type Marker = "eicar" | "malicious" | "unsupported";
+export type Marker =
+  | "eicar"
+  | "malicious"
+  | "early-malicious"
+  | "unsupported"
+  | "active-content"
+  | "encrypted";
+
+/**
+ * One content marker: its id and the text that stands for it in help and
+ * documentation (the ASCII marker itself, or `EICAR` for the test string,
+ * which no file of the project spells out).
+ *
+ * @example
+ * ```ts
+ * import type { ContentMarker } from "./content_scan.ts";
+ * const m: ContentMarker = { marker: "malicious", name: "TE-EMULATOR-MALICIOUS" };
+ * ```
+ */
+export interface ContentMarker {
+  marker: Marker;
+  name: string;
+}
+
+const ASCII = new TextEncoder();
+
+const MARKER_BYTES: Readonly<Record<Marker, Uint8Array>> = {
+  // te, te_eb and av say Malicious; the AV signature is EICAR-Test-File.
+  eicar: eicarBytes(),
+  // te and te_eb say Malicious; AV has no signature for it (a "zero-day").
+  malicious: ASCII.encode("TE-EMULATOR-MALICIOUS"),
+  // te_eb says Malicious early, the final te verdict is Benign.
+  "early-malicious": ASCII.encode("TE-EMULATOR-EARLY-MALICIOUS"),
+  // Every feature answers 1007; Threat Extraction answers 3 Unsupported.
+  unsupported: ASCII.encode("TE-EMULATOR-UNSUPPORTED"),
+  // Threat Extraction (method 1 or 0) has something to remove.
+  "active-content": ASCII.encode("TE-EMULATOR-ACTIVE-CONTENT"),
+  // Threat Extraction answers 7 Password protected.
+  encrypted: ASCII.encode("TE-EMULATOR-ENCRYPTED"),
+};
+
+/**
+ * Every marker the scanner looks for, in the order help lists them. Tests
+ * check that `te-scan emulator --help` explains each one.
+ *
+ * @example
+ * ```ts
+ * import { CONTENT_MARKERS } from "./content_scan.ts";
+ * CONTENT_MARKERS.map((m) => m.name).includes("TE-EMULATOR-EARLY-MALICIOUS"); // true
+ * ```
+ */
+export const CONTENT_MARKERS: readonly ContentMarker[] = (
+  Object.keys(MARKER_BYTES) as Marker[]
+).map((marker) => ({
+  marker,
+  name: marker === "eicar" ? "EICAR" : new TextDecoder().decode(MARKER_BYTES[marker]),
+}));
+
+/**
+ * The bytes of a marker (a copy), for code that must find or replace it.
+ *
+ * @example
+ * ```ts
+ * import { markerBytes } from "./content_scan.ts";
+ * new TextDecoder().decode(markerBytes("encrypted")); // "TE-EMULATOR-ENCRYPTED"
+ * ```
+ */
+export function markerBytes(marker: Marker): Uint8Array {
+  return MARKER_BYTES[marker].slice();
+}
 
 /**
  * What the emulator learns from an uploaded file.
@@ -139,11 +206,9 @@ export class BytePattern {
   }
 }
 
-const MARKERS: ReadonlyArray<readonly [Marker, BytePattern]> = [
-  ["eicar", new BytePattern(eicarBytes())],
-  ["malicious", new BytePattern(new TextEncoder().encode("TE-EMULATOR-MALICIOUS"))],
-  ["unsupported", new BytePattern(new TextEncoder().encode("TE-EMULATOR-UNSUPPORTED"))],
-];
+const MARKERS: ReadonlyArray<readonly [Marker, BytePattern]> = CONTENT_MARKERS.map((
+  { marker },
+) => [marker, new BytePattern(MARKER_BYTES[marker])]);
 
 // A marker that straddles chunks starts at most this many bytes before the
 // new chunk, so this much of the past is all the search needs to remember.

@@ -59,12 +59,14 @@ export async function discardBody(req: Request): Promise<void> {
 }
 
 /**
- * A request body larger than the route accepts.
+ * A request body (or the part of it a route must hold) larger than the
+ * route accepts.
  *
  * @example
  * ```ts
  * import { BodyTooLarge } from "./http.ts";
  * new BodyTooLarge(16).message; // "request body over 16 bytes"
+ * new BodyTooLarge(16, "JSON outside file data").message; // "JSON outside file data over 16 bytes"
  * ```
  */
 export class BodyTooLarge extends Error {
@@ -75,8 +77,8 @@ export class BodyTooLarge extends Error {
    * throw new BodyTooLarge(1 << 20);
    * ```
    */
-  constructor(cap: number) {
-    super(`request body over ${cap} bytes`);
+  constructor(cap: number, what = "request body") {
+    super(`${what} over ${cap} bytes`);
     this.name = "BodyTooLarge";
   }
 }

@@ -21,7 +21,27 @@ import { Code } from "../transport/status.ts";
 import { buildAnswer, errorAnswer, teStage } from "./answer.ts";
 import type { ContentFacts } from "./content_scan.ts";
 import type { EmulatorContext } from "./context.ts";
-import { fileTypeOf, type Sample } from "./samples.ts";
+import { fileTypeOf, type Sample, type SampleVerdict } from "./samples.ts";
+
+/**
+ * The verdict the markers in a file decide; unsupported wins over the rest,
+ * then malicious (EICAR or TE-EMULATOR-MALICIOUS), then early-malicious.
+ *
+ * @example
+ * ```ts
+ * import { verdictOf } from "./intake.ts";
+ * import { scanBytes } from "./content_scan.ts";
+ * verdictOf(scanBytes(new TextEncoder().encode("TE-EMULATOR-EARLY-MALICIOUS")));
+ * // "early-malicious"
+ * ```
+ */
+export function verdictOf(facts: Pick<ContentFacts, "markers">): SampleVerdict {
+  const { markers } = facts;
+  if (markers.has("unsupported")) return "unsupported";
+  if (markers.has("eicar") || markers.has("malicious")) return "malicious";
+  if (markers.has("early-malicious")) return "early-malicious";
+  return "benign";
+}
 
 function mismatch(request: RequestItem, facts: ContentFacts): string | undefined {
   for (const key of ["md5", "sha1", "sha256"] as const) {
@@ -73,7 +93,8 @@ export function acceptUpload(
       store: samples,
     });
   }
-  const unsupported = facts.markers.has("unsupported");
+  const verdict = verdictOf(facts);
+  const unsupported = verdict === "unsupported";
   if (!unsupported && options.mode === "cloud" && ctx.quota.exhausted) {
     return errorAnswer(request, Code.NO_QUOTA, undefined, known);
   }
@@ -84,11 +105,7 @@ export function acceptUpload(
     size: facts.size,
     fileName: known.fileName,
     fileType: known.fileType,
-    verdict: unsupported
-      ? "unsupported"
-      : facts.markers.has("eicar") || facts.markers.has("malicious")
-      ? "malicious"
-      : "benign",
+    verdict,
     eicar: facts.markers.has("eicar"),
     uploadedAt: now,
     receivedAt: new Date().toISOString(),

@@ -14,6 +14,16 @@
  * assert.equal(emulator.stats().uploads, 0);
  * await emulator.close();
  * ```
+ *
+ * @example Every content marker, named as help names it
+ * ```ts
+ * import { CONTENT_MARKERS } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const names = CONTENT_MARKERS.map((m) => m.name);
+ * assert.ok(names.includes("EICAR"));
+ * assert.ok(names.includes("TE-EMULATOR-EARLY-MALICIOUS"));
+ * ```
  * @module
  */
 
@@ -21,4 +31,5 @@ export { type EmulatorOptions, type RunningEmulator, startEmulator } from "./ser
 export type { EmulatorStats } from "./stats.ts";
 export { DEFAULT_CA_PEM, DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "./default_tls.ts";
 export { eicarBytes, eicarText } from "./eicar.ts";
+export { CONTENT_MARKERS, type ContentMarker, type Marker } from "./content_scan.ts";
 export { tar, type TarEntry, type TarEntryType, tarGz } from "./tar_writer.ts";

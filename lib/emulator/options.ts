@@ -40,8 +40,11 @@ export interface EmulatorOptions {
   /** Fraction (0..1) of API requests answered 500/503 or with a dropped connection; default 0. */
   failRate: number;
   /**
-   * When set, the cloud format requires `Authorization: <key>` or
-   * `x-access-token: <key>`, and TPAPI requires `api_key` in each request object.
+   * When set, TPAPI requires it as `api_key` in each request object (a
+   * missing or wrong one is answered 1010 FORBIDDEN for that object); in
+   * cloud mode the cloud format also requires `Authorization: <key>` or
+   * `x-access-token: <key>`. In appliance mode the cloud format takes no key,
+   * as on a real appliance or gateway.
    */
   apiKey?: string;
   /** Verdict spelling; default `upper` (`Malicious`) in appliance mode, `lower` in cloud mode. */
@@ -58,6 +61,12 @@ export interface EmulatorOptions {
   benignEarly?: "found" | "pending";
   /** Uploading an already emulated file answers FOUND at once; default true. */
   knownUploadAnswersFound?: boolean;
+  /**
+   * Largest file TPAPI Threat Extraction takes, in bytes: larger ones answer
+   * scrub result 17 (larger than next hop size limit). It is also the most
+   * the emulator keeps of an uploaded file to clean it. Default 16 MiB.
+   */
+  scrubMaxBytes?: number;
   /** Log one line per request; default false. */
   verbose?: boolean;
   /**
@@ -96,6 +105,7 @@ export interface ResolvedOptions {
   imagePartial: boolean;
   benignEarly: "found" | "pending";
   knownUploadAnswersFound: boolean;
+  scrubMaxBytes: number;
   verbose: boolean;
   log: (line: string) => void;
 }
@@ -110,6 +120,18 @@ export interface ResolvedOptions {
  * ```
  */
 export const DEFAULT_PORT = 18194;
+
+/**
+ * Default of `scrubMaxBytes`: 16 MiB, about where gateway clients stop
+ * asking for Threat Extraction (te_api forks skip it above 15 MB).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SCRUB_MAX_BYTES } from "./options.ts";
+ * DEFAULT_SCRUB_MAX_BYTES; // 16777216
+ * ```
+ */
+export const DEFAULT_SCRUB_MAX_BYTES = 16 * 1024 * 1024;
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new RangeError(`emulator: ${message}`);
@@ -160,6 +182,12 @@ export function resolveOptions(options: Partial<EmulatorOptions> = {}): Resolved
     );
     check(mode === "cloud", "quota applies to cloud mode only (appliances have no quota)");
   }
+  if (options.scrubMaxBytes !== undefined) {
+    check(
+      Number.isSafeInteger(options.scrubMaxBytes) && options.scrubMaxBytes >= 0,
+      `scrubMaxBytes must be an integer >= 0, got ${options.scrubMaxBytes}`,
+    );
+  }
   if (options.seed !== undefined) {
     check(Number.isInteger(options.seed), `seed must be an integer, got ${options.seed}`);
   }
@@ -186,6 +214,7 @@ export function resolveOptions(options: Partial<EmulatorOptions> = {}): Resolved
     imagePartial: options.imagePartial ?? false,
     benignEarly: options.benignEarly ?? "found",
     knownUploadAnswersFound: options.knownUploadAnswersFound ?? true,
+    scrubMaxBytes: options.scrubMaxBytes ?? DEFAULT_SCRUB_MAX_BYTES,
     verbose: options.verbose ?? false,
     log: options.log ?? (() => {}),
   };

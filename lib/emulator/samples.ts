@@ -24,7 +24,9 @@ import { createHash } from "node:crypto";
 import type { ImageRef } from "../transport/cloud_types.ts";
 
 /**
- * What emulation of a sample concludes.
+ * What emulation of a sample concludes. `early-malicious` is a file whose
+ * early verdict (te_eb) is Malicious but whose final te verdict is Benign,
+ * so clients can test that the final verdict wins.
  *
  * @example
  * ```ts
@@ -32,7 +34,7 @@ import type { ImageRef } from "../transport/cloud_types.ts";
  * const v: SampleVerdict = "unsupported"; // answers 1007
  * ```
  */
-export type SampleVerdict = "malicious" | "benign" | "unsupported";
+export type SampleVerdict = "malicious" | "early-malicious" | "benign" | "unsupported";
 
 /**
  * One uploaded file. Only facts are kept, never the content: uploads may be GiBs.

@@ -1,25 +1,38 @@
 /**
  * Emulated Threat Extraction for the gateway's UploadFile `scrub_options`:
- * conversion to PDF, or removal of "active content", decided by ASCII markers
- * in the file so tests can steer every outcome:
- * - `TE-EMULATOR-ACTIVE-CONTENT`: there is something to remove; the cleaned
- *   copy has each marker replaced by `[removed by te-scan emulator]`;
+ * conversion to PDF, or removal of "active content", decided by the markers
+ * the content scanner found, so tests can steer every outcome:
+ * - `TE-EMULATOR-ACTIVE-CONTENT`: there is something to remove (methods 1
+ *   and 0); the cleaned copy has each marker replaced by
+ *   `[removed by te-scan emulator]`; without it, result 4 Skipped;
  * - `TE-EMULATOR-ENCRYPTED`: the file is password protected (result 7);
- * - `TE-EMULATOR-UNSUPPORTED`: the type is not supported (result 3).
+ * - `TE-EMULATOR-UNSUPPORTED`: the type is not supported (result 3);
+ * - a file over the size limit (`scrubMaxBytes`): result 17, as a gateway
+ *   refuses what it will not pass to the next hop. The limit is also what
+ *   bounds the copy the emulator keeps to clean.
  *
  * Field names and texts follow the gateway guide (sk137032).
  *
- * @example
+ * @example Clean a document with active content
  * ```ts
  * import { scrubFile } from "./scrub.ts";
+ * import { scanBytes } from "./content_scan.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("macro: TE-EMULATOR-ACTIVE-CONTENT");
  * const result = scrubFile({
- *   bytes: new TextEncoder().encode("macro: TE-EMULATOR-ACTIVE-CONTENT"),
+ *   facts: scanBytes(bytes),
+ *   bytes,
  *   fileName: "a.docm",
  *   options: { scrub_method: 1 },
+ *   maxBytes: 1024,
  * });
- * result.scrub_result; // 0
- * new TextDecoder().decode(Uint8Array.fromBase64(result.file_enc_data!));
- * // "macro: [removed by te-scan emulator]"
+ * assert.equal(result.scrub_result, 0);
+ * assert.equal(result.output_file_name, "a.cleaned.docm");
+ * assert.equal(
+ *   new TextDecoder().decode(Uint8Array.fromBase64(result.file_enc_data!)),
+ *   "macro: [removed by te-scan emulator]",
+ * );
  * ```
  * @module
  */
@@ -31,17 +44,14 @@ import {
   type ScrubResult,
   scrubResultInfo,
 } from "../transport/tpapi_types.ts";
-import { BytePattern } from "./content_scan.ts";
+import { BytePattern, type ContentFacts, markerBytes } from "./content_scan.ts";
 import { simplePdf } from "./documents.ts";
 import { fileTypeOf } from "./samples.ts";
 import { cleanedName } from "./sections.ts";
 import { concatBytes } from "../fs/bytes.ts";
 
-const ENCODER = new TextEncoder();
-const ACTIVE = new BytePattern(ENCODER.encode("TE-EMULATOR-ACTIVE-CONTENT"));
-const ENCRYPTED = new BytePattern(ENCODER.encode("TE-EMULATOR-ENCRYPTED"));
-const UNSUPPORTED = new BytePattern(ENCODER.encode("TE-EMULATOR-UNSUPPORTED"));
-const REPLACEMENT = ENCODER.encode("[removed by te-scan emulator]");
+const ACTIVE = new BytePattern(markerBytes("active-content"));
+const REPLACEMENT = new TextEncoder().encode("[removed by te-scan emulator]");
 
 /**
  * Input of {@link scrubFile}.
@@ -49,17 +59,25 @@ const REPLACEMENT = ENCODER.encode("[removed by te-scan emulator]");
  * @example
  * ```ts
  * import type { ScrubInput } from "./scrub.ts";
+ * import { scanBytes } from "./content_scan.ts";
  * const input: ScrubInput = {
+ *   facts: scanBytes(new Uint8Array()),
  *   bytes: new Uint8Array(),
  *   fileName: "a.pdf",
  *   options: { scrub_method: 2 },
+ *   maxBytes: 16 << 20,
  * };
  * ```
  */
 export interface ScrubInput {
-  bytes: Uint8Array;
+  /** What the content scanner found in the whole file. */
+  facts: Pick<ContentFacts, "size" | "markers">;
+  /** The whole file; null when it was over `maxBytes` and so not kept. */
+  bytes: Uint8Array | null;
   fileName: string;
   options: ScrubOptions;
+  /** Largest file Threat Extraction takes; larger ones answer 17. */
+  maxBytes: number;
   /** A result code forced by a fault (any number, known or not). */
   forcedCode?: number;
   /** Where the original is kept when `save_original_file_on_server` is set. */
@@ -73,7 +91,7 @@ export interface ScrubInput {
  * @example
  * ```ts
  * import { replaceAll } from "./scrub.ts";
- * import { BytePattern } from "./content_scan.ts";
+ * import { BytePattern, type ContentFacts, markerBytes } from "./content_scan.ts";
  * const e = new TextEncoder();
  * const out = replaceAll(e.encode("aXbX"), new BytePattern(e.encode("X")), e.encode("--"));
  * new TextDecoder().decode(out);
@@ -103,15 +121,23 @@ function baseName(fileName: string): string {
 /**
  * The `scrub` section of an UploadFile answer.
  *
- * @example
+ * @example Convert to PDF, and a file over the limit
  * ```ts
  * import { scrubFile } from "./scrub.ts";
- * scrubFile({ bytes: new Uint8Array(3), fileName: "hi.txt", options: { scrub_method: 2 } })
- *   .output_file_name; // "hi.cleaned.pdf"
+ * import { scanBytes } from "./content_scan.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new Uint8Array(3);
+ * const input = { facts: scanBytes(bytes), bytes, fileName: "hi.txt", maxBytes: 3 };
+ * const pdf = scrubFile({ ...input, options: { scrub_method: 2 } });
+ * assert.equal(pdf.output_file_name, "hi.cleaned.pdf");
+ * const big = scrubFile({ ...input, maxBytes: 2, options: { scrub_method: 2 } });
+ * assert.equal(big.scrub_result, 17);
+ * assert.equal(big.file_enc_data, "");
  * ```
  */
 export function scrubFile(input: ScrubInput): ScrubResult {
-  const { bytes, fileName, options } = input;
+  const { facts, bytes, fileName, options } = input;
   const toPdf = options.scrub_method === 2;
   const extension = fileTypeOf(fileName);
   const result = (
@@ -138,14 +164,17 @@ export function scrubFile(input: ScrubInput): ScrubResult {
   if (input.forcedCode !== undefined && input.forcedCode !== 0) {
     return result(input.forcedCode, `Result ${input.forcedCode} forced by an injected fault`);
   }
-  if (ENCRYPTED.indexIn(bytes) >= 0) return result(7, "The file is password protected");
-  if (UNSUPPORTED.indexIn(bytes) >= 0) {
+  if (bytes === null || facts.size > input.maxBytes) {
+    return result(17, `The file is larger than the ${input.maxBytes}-byte Threat Extraction limit`);
+  }
+  if (facts.markers.has("encrypted")) return result(7, "The file is password protected");
+  if (facts.markers.has("unsupported")) {
     return result(3, "The file type is not supported by Threat Extraction");
   }
   if (toPdf) {
     const pdf = simplePdf([
       `${fileName || "file"} converted to PDF by the te-scan emulator`,
-      `${bytes.length} bytes in the original.`,
+      `${facts.size} bytes in the original.`,
     ]);
     const label = extension ? extension.toUpperCase() : "The";
     return result(
@@ -155,7 +184,7 @@ export function scrubFile(input: ScrubInput): ScrubResult {
       `${baseName(fileName)}.cleaned.pdf`,
     );
   }
-  if (ACTIVE.indexIn(bytes) < 0) {
+  if (!facts.markers.has("active-content")) {
     return result(4, "The file doesn't include cleanable parts");
   }
   const cleaned = replaceAll(bytes, ACTIVE, REPLACEMENT);

@@ -1,8 +1,8 @@
 /**
  * The appliance emulator: one HTTPS port serving the cloud format
  * (`/tecloud/api/v1/file/…`, alias `/tecloud/gw/v1/file/…`), the gateway's
- * `POST /UserCheck/TPAPI`, and two control routes for tests:
- * `GET /__emulator/stats` and `POST /__emulator/faults`.
+ * `POST /UserCheck/TPAPI`, and the control routes of `control.ts` for tests
+ * (`/__emulator/stats`, `/__emulator/faults`, `/__emulator/clock`).
  *
  * @example
  * ```ts
@@ -19,22 +19,15 @@
  */
 
 import { Code } from "../transport/status.ts";
-import { ProtocolError } from "../transport/validate.ts";
 import { statusFor } from "./answer.ts";
 import { cloudAuthorized } from "./auth.ts";
-import { badRequest, handleDownload, handleQuery, handleQuota, handleUpload } from "./cloud.ts";
+import { handleDownload, handleQuery, handleQuota, handleUpload } from "./cloud.ts";
 import { type EmulatorContext, newContext } from "./context.ts";
 import { sleep } from "../transport/retry.ts";
 import { DeliberateReset, faultResponse, truncate } from "./fault_answers.ts";
-import { type ApiRoute, parseFaults, randomFault } from "./faults.ts";
-import {
-  apiError,
-  BodyTooLarge,
-  discardBody,
-  jsonResponse,
-  parseJsonBody,
-  readCapped,
-} from "./http.ts";
+import { type ApiRoute, randomFault } from "./faults.ts";
+import { apiError, discardBody, jsonResponse } from "./http.ts";
+import { CONTROL_PREFIX, handleControl } from "./control.ts";
 import { type EmulatorOptions, resolveOptions } from "./options.ts";
 import type { EmulatorStats } from "./stats.ts";
 import { handleTpapi } from "./tpapi.ts";
@@ -50,6 +43,7 @@ export type { EmulatorStats } from "./stats.ts";
  * import { type RunningEmulator, startEmulator } from "./server.ts";
  * const emulator: RunningEmulator = await startEmulator({ port: 0 });
  * console.log(emulator.url); // https://127.0.0.1:PORT
+ * emulator.advanceClock(60_000); // everything uploaded so far is now emulated
  * await emulator.close();
  * ```
  */
@@ -59,6 +53,11 @@ export interface RunningEmulator {
   port: number;
   /** A copy of the counters. */
   stats(): EmulatorStats;
+  /**
+   * Moves the emulator's clock forward by `ms` (as `POST /__emulator/clock`
+   * does): samples reach their early and final verdicts without waiting.
+   */
+  advanceClock(ms: number): void;
   /** Stops listening, ends injected delays, and waits for open requests. */
   close(): Promise<void>;
 }
@@ -83,23 +82,6 @@ const METHODS: Record<ApiRoute, readonly string[]> = {
   quota: ["GET", "POST"],
 };
 
-async function queueFaults(ctx: EmulatorContext, req: Request): Promise<Response> {
-  if (req.method !== "POST") {
-    await discardBody(req);
-    return apiError(405, Code.BAD_REQUEST, "use POST /__emulator/faults");
-  }
-  try {
-    const faults = parseFaults(parseJsonBody(await readCapped(req, 1 << 20), "faults request"));
-    ctx.faults.add(faults);
-    return jsonResponse({ queued: faults.length, pending: ctx.faults.pending() });
-  } catch (error) {
-    if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
-      return badRequest(ctx, error);
-    }
-    throw error;
-  }
-}
-
 function dispatch(
   ctx: EmulatorContext,
   route: ApiRoute,
@@ -123,12 +105,13 @@ function dispatch(
 async function serve(ctx: EmulatorContext, req: Request): Promise<Response> {
   const { stats, options } = ctx;
   const path = new URL(req.url).pathname;
-  if (path === "/__emulator/stats" && req.method === "GET") {
-    await discardBody(req);
-    return jsonResponse({ ...stats });
+  if (path.startsWith(CONTROL_PREFIX)) {
+    const name = path.slice(CONTROL_PREFIX.length);
+    // Reading the counters does not change them.
+    if (name !== "stats") stats.http_requests++;
+    return await handleControl(ctx, req, name);
   }
   stats.http_requests++;
-  if (path === "/__emulator/faults") return await queueFaults(ctx, req);
   const route = apiRoute(path);
   if (!route) {
     await discardBody(req);
@@ -140,8 +123,12 @@ async function serve(ctx: EmulatorContext, req: Request): Promise<Response> {
     res.headers.set("allow", METHODS[route].join(", "));
     return res;
   }
-  // The gateway authenticates inside each request object instead.
-  if (route !== "tpapi" && !cloudAuthorized(req.headers, options.apiKey)) {
+  // Only the cloud wants Authorization: an appliance's or a gateway's
+  // cloud-format routes (report downloads on 18194 above all) take no key,
+  // and TPAPI authenticates inside each request object instead.
+  if (
+    route !== "tpapi" && options.mode === "cloud" && !cloudAuthorized(req.headers, options.apiKey)
+  ) {
     stats.auth_failures++;
     await discardBody(req);
     return apiError(403, Code.FORBIDDEN, "missing or wrong API key (Authorization header)");
@@ -232,6 +219,7 @@ export function startEmulator(options: Partial<EmulatorOptions> = {}): Promise<R
             url: `https://${displayHost(resolved.host)}:${port}`,
             port,
             stats: () => ({ ...ctx.stats }),
+            advanceClock: (ms) => ctx.advance(ms),
             close() {
               closed ??= (async () => {
                 closing.abort();

@@ -13,8 +13,8 @@
 
 /**
  * The counters. Cloud-format traffic counts in `queries`/`query_items`/
- * `uploads`/`upload_bytes`; gateway (TPAPI) traffic in `tpapi_requests`/
- * `tpapi_items`, so a test can tell the transports apart.
+ * `uploads`/`upload_bytes`; gateway (TPAPI) traffic in the `tpapi_*`
+ * counters and `scrubs`, so a test can tell the transports apart.
  *
  * @example
  * ```ts
@@ -37,10 +37,20 @@ export interface EmulatorStats {
   downloads: number;
   /** Faults injected, from the queue or from the fail rate. */
   faults_injected: number;
-  /** `POST /UserCheck/TPAPI` requests. */
+  /** `POST /UserCheck/TPAPI` requests whose body was read. */
   tpapi_requests: number;
-  /** Request objects in those. */
+  /** Request objects in those, served or refused. */
   tpapi_items: number;
+  /** TPAPI requests that carried at least one served QueryFile object. */
+  tpapi_queries: number;
+  /** Served QueryFile objects: a batch of 500 in one request counts 1 query, 500 items. */
+  tpapi_query_items: number;
+  /** Served UploadFile objects (their file decoded whole). */
+  tpapi_uploads: number;
+  /** Decoded file bytes of those (not the base64 or the JSON). */
+  tpapi_upload_bytes: number;
+  /** Threat Extraction (`scrub`) answers given, forced result codes included. */
+  scrubs: number;
   /** Requests answered 400/413, plus request objects answered 1008. */
   bad_requests: number;
   /** Cloud-format requests answered 403, plus TPAPI objects answered 1010. */
@@ -69,6 +79,11 @@ export function newStats(): EmulatorStats {
     faults_injected: 0,
     tpapi_requests: 0,
     tpapi_items: 0,
+    tpapi_queries: 0,
+    tpapi_query_items: 0,
+    tpapi_uploads: 0,
+    tpapi_upload_bytes: 0,
+    scrubs: 0,
     bad_requests: 0,
     auth_failures: 0,
     quota_requests: 0,

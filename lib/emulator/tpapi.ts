@@ -1,15 +1,34 @@
 /**
- * The Security Gateway's `POST /UserCheck/TPAPI`: QueryFile and UploadFile
- * request objects, the file as base64 inside the JSON, Threat Extraction
- * through `scrub_options`. Each request object is answered on its own: a bad
- * one gets a 1008 (or 1010 for a wrong `api_key`) in its `te.status` while
- * the others are served.
+ * The Security Gateway's `POST /UserCheck/TPAPI` (sk137032, kept in
+ * `shared/seeds/tpapi-gateway-guide.txt`): QueryFile and UploadFile request
+ * objects, one or a batch, the file as base64 inside the JSON, Threat
+ * Extraction through `scrub_options`. The answer mirrors the request: an
+ * object for an object, an array of the same length and order for an array;
+ * each item is `{protocol_version, src_ip, te: <cloud-format answer>}`, plus
+ * `scrub` for an upload that asked for Threat Extraction.
  *
- * @example
+ * The body is read as a stream (`tpapi_body.ts`): an upload of any size
+ * costs constant memory, and `Content-Type` is not looked at.
+ *
+ * Each request object is answered on its own, always with HTTP 200 once the
+ * body is valid JSON of the right shape:
+ * - a missing or wrong `api_key` (when the emulator has `--api-key`) is
+ *   answered `te.status` 1010 FORBIDDEN with the message {@link WRONG_KEY}
+ *   (the inner `te.te.status` too), checked before anything else in the
+ *   object; no key is ever echoed. Real gateways' exact form is unknown;
+ *   this is the one documented for te-scan's clients to recognise;
+ * - a malformed object (unknown `request_name`, no digest, `scrub_method` 0
+ *   without `profile_name`, neither `te_options` nor `scrub_options`,
+ *   `file_enc_data` that is not base64, …) is answered 1008 BAD_REQUEST with
+ *   a message naming the field.
+ *
+ * @example Query a hash the gateway has never seen
  * ```ts
  * import { handleTpapi } from "./tpapi.ts";
  * import { newContext } from "./context.ts";
  * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
  * const ctx = newContext(resolveOptions({}));
  * const res = await handleTpapi(ctx, new Request("https://x/UserCheck/TPAPI", {
  *   method: "POST",
@@ -17,7 +36,7 @@
  *     protocol_version: "1.1", api_key: "k", request_name: "QueryFile", md5: "0".repeat(32),
  *   }] }),
  * }));
- * (await res.json()).response[0].te.status.code; // 1004
+ * assert.equal((await res.json()).response[0].te.status.code, 1004);
  * ```
  * @module
  */
@@ -26,29 +45,46 @@ import { parseRequestItem, type RequestItem } from "../transport/cloud_types.ts"
 import { Code } from "../transport/status.ts";
 import {
   parseTpapiRequest,
+  type ScrubResult,
   TPAPI_PROTOCOL_VERSION,
+  type TpapiRequest,
   type TpapiResponseItem,
 } from "../transport/tpapi_types.ts";
 import { expectObject, ProtocolError } from "../transport/validate.ts";
 import { buildAnswer, errorAnswer } from "./answer.ts";
 import { keysEqual } from "./auth.ts";
 import { badRequest } from "./cloud.ts";
-import { scanBytes } from "./content_scan.ts";
+import type { ContentFacts } from "./content_scan.ts";
 import type { EmulatorContext } from "./context.ts";
-import { BodyTooLarge, jsonResponse, parseJsonBody, readCapped } from "./http.ts";
-import { acceptUpload } from "./intake.ts";
+import type { Fault } from "./faults.ts";
+import { BodyTooLarge, jsonResponse } from "./http.ts";
+import { acceptUpload, verdictOf } from "./intake.ts";
 import { scrubFile } from "./scrub.ts";
+import { readTpapiBody, type TpapiObject } from "./tpapi_body.ts";
 
 /**
- * Largest TPAPI body accepted: the whole file travels in it as base64.
+ * Most JSON a TPAPI body may hold outside `file_enc_data` strings (those
+ * are streamed and not counted): a 500-object QueryFile batch is ~100 KiB.
  *
  * @example
  * ```ts
- * import { TPAPI_BODY_CAP } from "./tpapi.ts";
- * TPAPI_BODY_CAP; // 536870912
+ * import { TPAPI_JSON_CAP } from "./tpapi.ts";
+ * TPAPI_JSON_CAP; // 16777216
  * ```
  */
-export const TPAPI_BODY_CAP = 512 * 1024 * 1024;
+export const TPAPI_JSON_CAP = 16 * 1024 * 1024;
+
+/**
+ * The message of the 1010 FORBIDDEN answer to a request object whose
+ * `api_key` is missing or wrong. It names the field, never a key.
+ *
+ * @example
+ * ```ts
+ * import { WRONG_KEY } from "./tpapi.ts";
+ * WRONG_KEY.includes("api_key"); // true
+ * ```
+ */
+export const WRONG_KEY = "The api_key is missing or is not this gateway's API key.";
 
 /**
  * The address the gateway reports as `src_ip`: the one it listens on, or
@@ -66,100 +102,173 @@ export function sourceIp(host: string): string {
   return host;
 }
 
-interface ItemContext {
-  ctx: EmulatorContext;
-  forcedCode?: number;
-  scrubCode?: number;
-}
-
-function fail(base: TpapiResponseItem, request: RequestItem, code: number, message: string) {
-  return { ...base, te: errorAnswer(request, code, message) };
-}
-
-function answerItem(raw: unknown, path: string, input: ItemContext): TpapiResponseItem {
-  const { ctx, forcedCode } = input;
-  const { options, samples, stats } = ctx;
-  const base: TpapiResponseItem = {
-    protocol_version: TPAPI_PROTOCOL_VERSION,
-    src_ip: sourceIp(options.host),
+/** A request object checked as it was read, waiting for the whole body. */
+type Prepared =
+  | { kind: "refused"; item: TpapiResponseItem; reason: "auth" | "bad" }
+  | { kind: "query"; base: TpapiResponseItem; request: RequestItem }
+  | {
+    kind: "upload";
+    base: TpapiResponseItem;
+    te?: RequestItem;
+    facts: ContentFacts;
+    fileName: string;
+    scrub?: ScrubResult;
   };
-  let parsed;
-  let te: RequestItem | undefined;
-  try {
-    parsed = parseTpapiRequest(raw, path);
-    if (parsed.protocol_version !== TPAPI_PROTOCOL_VERSION) {
-      throw new ProtocolError(
-        `${path}.protocol_version: expected "${TPAPI_PROTOCOL_VERSION}", got ${
-          JSON.stringify(parsed.protocol_version)
-        }`,
-      );
+
+function apiKeyOf(raw: unknown): string {
+  if (typeof raw !== "object" || raw === null) return "";
+  const key = (raw as Record<string, unknown>).api_key;
+  return typeof key === "string" ? key : "";
+}
+
+/** Validates one object; the cloud-format part sits at the top of a QueryFile, in te_options of an UploadFile. */
+function parseObject(object: TpapiObject): { parsed: TpapiRequest; te?: RequestItem } {
+  const { path, value, file } = object;
+  const parsed = parseTpapiRequest(value, path);
+  if (parsed.protocol_version !== TPAPI_PROTOCOL_VERSION) {
+    const got = JSON.stringify(parsed.protocol_version);
+    throw new ProtocolError(
+      `${path}.protocol_version: expected "${TPAPI_PROTOCOL_VERSION}", got ${got}`,
+    );
+  }
+  const obj = expectObject(value, path);
+  if (parsed.request_name === "QueryFile") return { parsed, te: parseRequestItem(obj, path) };
+  if (!file) throw new ProtocolError(`${path}.file_enc_data: missing`);
+  if (file.error) {
+    throw new ProtocolError(`${path}.file_enc_data: not valid base64 (${file.error})`);
+  }
+  if (!obj.te_options) return { parsed };
+  return { parsed, te: parseRequestItem(obj.te_options, `${path}.te_options`) };
+}
+
+/** One TPAPI request: its objects are prepared as they are read, answered at the end. */
+class TpapiRun {
+  #ctx: EmulatorContext;
+  #forcedCode: number | undefined;
+  #base: TpapiResponseItem;
+  #scrubFault: Fault | undefined | null = null;
+  queried = false;
+
+  constructor(ctx: EmulatorContext, forcedCode: number | undefined) {
+    this.#ctx = ctx;
+    this.#forcedCode = forcedCode;
+    this.#base = {
+      protocol_version: TPAPI_PROTOCOL_VERSION,
+      src_ip: sourceIp(ctx.options.host),
+    };
+  }
+
+  /** One scrub fault per request, taken when the first object asks for Threat Extraction. */
+  #scrubCode(): number | undefined {
+    if (this.#scrubFault === null) {
+      this.#scrubFault = this.#ctx.faults.takeScrub();
+      if (this.#scrubFault) this.#ctx.stats.faults_injected++;
     }
-    const obj = expectObject(raw, path);
-    // The cloud-format fields sit at the top of a QueryFile and under
-    // te_options of an UploadFile.
-    if (parsed.request_name === "QueryFile") te = parseRequestItem(obj, path);
-    else if (obj.te_options) te = parseRequestItem(obj.te_options, `${path}.te_options`);
-  } catch (error) {
-    if (!(error instanceof ProtocolError)) throw error;
-    stats.bad_requests++;
-    return fail(base, {}, Code.BAD_REQUEST, error.message);
+    return this.#scrubFault?.code;
   }
-  if (options.apiKey !== undefined && !keysEqual(parsed.api_key, options.apiKey)) {
-    stats.auth_failures++;
-    return fail(base, te ?? {}, Code.FORBIDDEN, "api_key is missing or wrong");
+
+  prepare(object: TpapiObject): Prepared {
+    const { options } = this.#ctx;
+    const base = this.#base;
+    // The key first: an object without the right one learns nothing else.
+    if (options.apiKey !== undefined && !keysEqual(apiKeyOf(object.value), options.apiKey)) {
+      const item = { ...base, te: errorAnswer({}, Code.FORBIDDEN, WRONG_KEY) };
+      return { kind: "refused", item, reason: "auth" };
+    }
+    let checked;
+    try {
+      checked = parseObject(object);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      const item = { ...base, te: errorAnswer({}, Code.BAD_REQUEST, error.message) };
+      return { kind: "refused", item, reason: "bad" };
+    }
+    const { parsed, te } = checked;
+    if (parsed.request_name === "QueryFile") return { kind: "query", base, request: te! };
+    const { facts, bytes } = object.file!;
+    const fileName = te?.file_name || parsed.file_orig_name || "";
+    const prepared: Prepared = { kind: "upload", base, facts, fileName };
+    if (te) prepared.te = te;
+    if (parsed.scrub_options) {
+      prepared.scrub = scrubFile({
+        facts,
+        bytes,
+        fileName,
+        options: parsed.scrub_options,
+        maxBytes: options.scrubMaxBytes,
+        forcedCode: this.#scrubCode(),
+        originalUrl: `https://${base.src_ip}/UserCheck/file/${facts.sha1}`,
+        malicious: verdictOf(facts) === "malicious",
+      });
+    }
+    return prepared;
   }
-  if (parsed.request_name === "QueryFile") {
-    const request = te!;
-    const answer = forcedCode !== undefined ? errorAnswer(request, forcedCode) : buildAnswer({
-      request,
-      sample: samples.find(request),
-      view: "query",
-      now: ctx.now(),
-      settings: options,
-      store: samples,
-    });
-    return { ...base, te: answer };
+
+  finish(prepared: Prepared): TpapiResponseItem {
+    const ctx = this.#ctx;
+    const { stats, options, samples } = ctx;
+    const forced = this.#forcedCode;
+    if (prepared.kind === "refused") {
+      if (prepared.reason === "auth") stats.auth_failures++;
+      else stats.bad_requests++;
+      return prepared.item;
+    }
+    if (prepared.kind === "query") {
+      this.queried = true;
+      stats.tpapi_query_items++;
+      const { request } = prepared;
+      const te = forced !== undefined ? errorAnswer(request, forced) : buildAnswer({
+        request,
+        sample: samples.find(request),
+        view: "query",
+        now: ctx.now(),
+        settings: options,
+        store: samples,
+      });
+      return { ...prepared.base, te };
+    }
+    const { facts, fileName, te } = prepared;
+    stats.tpapi_uploads++;
+    stats.tpapi_upload_bytes += facts.size;
+    const out: TpapiResponseItem = { ...prepared.base };
+    if (prepared.scrub) {
+      stats.scrubs++;
+      out.scrub = prepared.scrub;
+    }
+    if (te) {
+      out.te = forced !== undefined
+        ? errorAnswer(te, forced, undefined, { ...facts, fileName })
+        : acceptUpload(ctx, facts, te, fileName);
+      if (out.te.status.code === Code.BAD_REQUEST) stats.bad_requests++;
+    }
+    return out;
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = Uint8Array.fromBase64(parsed.file_enc_data);
-  } catch {
-    stats.bad_requests++;
-    return fail(base, te ?? {}, Code.BAD_REQUEST, `${path}.file_enc_data: not valid base64`);
-  }
-  const facts = scanBytes(bytes);
-  const fileName = te?.file_name || parsed.file_orig_name || "";
-  const out: TpapiResponseItem = { ...base };
-  if (parsed.scrub_options) {
-    out.scrub = scrubFile({
-      bytes,
-      fileName,
-      options: parsed.scrub_options,
-      forcedCode: input.scrubCode,
-      originalUrl: `https://${base.src_ip}/UserCheck/file/${facts.sha1}`,
-      malicious: facts.markers.has("eicar") || facts.markers.has("malicious"),
-    });
-  }
-  if (te) {
-    out.te = forcedCode !== undefined
-      ? errorAnswer(te, forcedCode, undefined, { ...facts, fileName })
-      : acceptUpload(ctx, facts, te, fileName);
-  }
-  return out;
 }
 
 /**
- * `POST /UserCheck/TPAPI`: answers an object for an object request and an
- * array of the same length for an array. `forcedCode` (a fault) sets every
- * object's `te` statuses.
+ * `POST /UserCheck/TPAPI`. `forcedCode` (a fault) sets every object's `te`
+ * statuses. Samples are registered only once the whole body has been read:
+ * a body cut short changes nothing.
  *
- * @example
+ * @example A batch is answered in order
  * ```ts
  * import { handleTpapi } from "./tpapi.ts";
- * import type { EmulatorContext } from "./context.ts";
- * declare const ctx: EmulatorContext;
- * declare const req: Request;
- * const res = await handleTpapi(ctx, req);
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = newContext(resolveOptions({}));
+ * const query = (md5: string) => ({
+ *   protocol_version: "1.1", api_key: "k", request_name: "QueryFile", md5,
+ * });
+ * const res = await handleTpapi(ctx, new Request("https://x/UserCheck/TPAPI", {
+ *   method: "POST",
+ *   body: JSON.stringify({ request: [query("0".repeat(32)), query("")] }),
+ * }));
+ * const codes = (await res.json()).response.map((r: { te: { status: { code: number } } }) =>
+ *   r.te.status.code
+ * );
+ * assert.deepEqual(codes, [1004, 1008]);
  * ```
  */
 export async function handleTpapi(
@@ -167,34 +276,23 @@ export async function handleTpapi(
   req: Request,
   forcedCode?: number,
 ): Promise<Response> {
-  let list: unknown[];
+  if (!req.body) return badRequest(ctx, new ProtocolError("TPAPI request: no body"));
+  const run = new TpapiRun(ctx, forcedCode);
+  const prepared: Prepared[] = [];
   let wasArray: boolean;
   try {
-    const body = expectObject(
-      parseJsonBody(await readCapped(req, TPAPI_BODY_CAP), "TPAPI request"),
-      "TPAPI request",
-    );
-    const request = body.request;
-    if (typeof request !== "object" || request === null) {
-      throw new ProtocolError(`TPAPI request: "request" must be an object or an array`);
-    }
-    wasArray = Array.isArray(request);
-    list = wasArray ? request as unknown[] : [request];
+    const limits = { keepBytes: ctx.options.scrubMaxBytes, maxJsonBytes: TPAPI_JSON_CAP };
+    ({ wasArray } = await readTpapiBody(req.body, limits, (o) => prepared.push(run.prepare(o))));
   } catch (error) {
     if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
       return badRequest(ctx, error);
     }
-    throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return badRequest(ctx, new Error(`Cannot read the TPAPI request: ${reason}`));
   }
   ctx.stats.tpapi_requests++;
-  ctx.stats.tpapi_items += list.length;
-  const wantsScrub = list.some((raw) =>
-    typeof raw === "object" && raw !== null && "scrub_options" in raw
-  );
-  const scrubFault = wantsScrub ? ctx.faults.takeScrub() : undefined;
-  if (scrubFault) ctx.stats.faults_injected++;
-  const answers = list.map((raw, i) =>
-    answerItem(raw, `request[${i}]`, { ctx, forcedCode, scrubCode: scrubFault?.code })
-  );
+  ctx.stats.tpapi_items += prepared.length;
+  const answers = prepared.map((p) => run.finish(p));
+  if (run.queried) ctx.stats.tpapi_queries++;
   return jsonResponse({ response: wasArray ? answers : answers[0] });
 }

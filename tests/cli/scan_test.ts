@@ -360,7 +360,7 @@ Deno.test("configuration errors exit 3 with one line and touch nothing", async (
   await using dir = await tempDir();
   const f = scanFolders(dir.path);
   await writeTree(f.input, { "a.txt": "x" });
-  await withEmulator({ apiKey: "right-key" }, async (emulator) => {
+  await withEmulator({ mode: "cloud", apiKey: "right-key" }, async (emulator) => {
     const keyFile = join(dir.path, "key");
     await Deno.writeTextFile(keyFile, "wrong-key\n");
     const cases: [string[], RegExp][] = [

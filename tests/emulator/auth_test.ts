@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { parseQuotaBody, parseResponseBody } from "../../lib/transport/cloud_types.ts";
 import { cloudAuthorized, keysEqual } from "../../lib/emulator/auth.ts";
-import { withEmulator } from "./helpers.ts";
+import { WRONG_KEY } from "../../lib/emulator/tpapi.ts";
+import { marked, withEmulator } from "./helpers.ts";
 
 const MD5 = "0123456789abcdef0123456789abcdef";
 
@@ -80,5 +81,59 @@ Deno.test("appliance mode has no quota API", async () => {
   await withEmulator({}, async (h) => {
     const r = await h.fetch("/tecloud/api/v1/file/quota", { method: "POST" });
     assert.equal(r.status, 404);
+  });
+});
+
+Deno.test("appliance mode: the key guards TPAPI only; cloud-format routes take none", async () => {
+  const key = "gw-s3cret-key";
+  await withEmulator({ apiKey: key, emulationMs: 0 }, async (h) => {
+    const up = await h.uploadRaw(marked("MALICIOUS", "appliance-auth"), {
+      te: { reports: ["summary"] },
+    });
+    assert.equal(up.status, 200, "upload without Authorization");
+    const md5 = parseResponseBody(up.json, "upload").items[0].md5!;
+    const query = await h.queryRaw([{ md5, te: { reports: ["summary"] } }]);
+    assert.equal(query.status, 200, "query without Authorization");
+    const id = parseResponseBody(query.json, "query").items[0].te?.summary_report;
+    assert.ok(id);
+    const report = await h.download(id);
+    assert.equal(report.status, 200, "a report downloads with no key, as from a gateway's 18194");
+    const tpapi = (apiKey?: string) => ({
+      protocol_version: "1.1",
+      request_name: "QueryFile",
+      md5,
+      ...(apiKey === undefined ? {} : { api_key: apiKey }),
+    });
+    const { reply, items } = await h.tpapi([tpapi(key), tpapi("wrong-key"), tpapi(), tpapi(key)]);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(items.map((i) => i.te?.status.code), [1001, 1010, 1010, 1001]);
+    for (const refused of [items[1], items[2]]) {
+      assert.equal(refused.te?.status.label, "FORBIDDEN");
+      assert.equal(refused.te?.status.message, WRONG_KEY);
+      assert.equal(refused.te?.te?.status.code, 1010);
+      assert.equal(refused.protocol_version, "1.1");
+    }
+    assert.ok(!reply.text.includes(key) && !reply.text.includes("wrong-key"), "no key echoed");
+    const stats = await h.stats();
+    assert.equal(stats.auth_failures, 2);
+  });
+});
+
+Deno.test("a wrong api_key is refused before the request object is checked", async () => {
+  await withEmulator({ apiKey: "k" }, async (h) => {
+    const { items } = await h.tpapi([
+      { protocol_version: "9", api_key: "x", request_name: "Nonsense" },
+      { protocol_version: "9", api_key: "k", request_name: "Nonsense" },
+    ]);
+    assert.deepEqual(items.map((i) => i.te?.status.code), [1010, 1008]);
+  });
+});
+
+Deno.test("cloud mode: the key is required on the cloud format and in TPAPI", async () => {
+  await withEmulator({ mode: "cloud", apiKey: "k" }, async (h) => {
+    assert.equal((await h.queryRaw([{ md5: MD5 }])).status, 403);
+    const base = { protocol_version: "1.1", request_name: "QueryFile", md5: MD5 };
+    const { items } = await h.tpapi([{ ...base, api_key: "k" }, { ...base, api_key: "no" }]);
+    assert.deepEqual(items.map((i) => i.te?.status.code), [1004, 1010]);
   });
 });

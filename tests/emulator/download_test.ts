@@ -191,3 +191,56 @@ Deno.test("Content-Disposition file names are sanitised", async () => {
     );
   });
 });
+
+Deno.test("every download kind carries Content-Disposition: attachment; filename", async () => {
+  await withEmulator({ emulationMs: 0 }, async (h) => {
+    const te = { reports: ["summary", "pdf", "xml", "tar", "full_report"] };
+    const up = await h.upload(marked("MALICIOUS", "every-kind"), { file_name: "kinds.exe", te });
+    const item = await h.query({ md5: up.md5, te });
+    const report = item.te!.images![0].report!;
+    const ids: Record<string, string> = {
+      summary: item.te!.summary_report!,
+      pdf: report.pdf_report!,
+      xml: report.xml_report!,
+      tar: report.tar_report!,
+      full_report: report.full_report!,
+    };
+    for (const method of ["pdf", "clean"] as const) {
+      const request = { file_name: "deck.pptx", features: ["extraction"], extraction: { method } };
+      const cleaned = await h.upload(`kinds ${method}`, request);
+      const found = await h.query({ md5: cleaned.md5, ...request });
+      ids[`extracted (${method})`] = found.extraction!.extracted_file_download_id!;
+    }
+    const names = new Set<string>();
+    for (const [kind, id] of Object.entries(ids)) {
+      assert.ok(id, `${kind} has an id`);
+      const r = await h.download(id);
+      assert.equal(r.status, 200, kind);
+      const match = DISPOSITION.exec(r.headers.get("content-disposition") ?? "");
+      assert.ok(match, `${kind}: ${r.headers.get("content-disposition")}`);
+      names.add(match[1]);
+    }
+    assert.equal(names.size, 7, `a distinct file name per download: ${[...names]}`);
+  });
+});
+
+Deno.test("a truncate fault cuts a summary report download short, once", async () => {
+  await withEmulator({ emulationMs: 0 }, async (h) => {
+    const item = await foundMalicious(h, "truncated");
+    const id = item.te!.summary_report!;
+    await h.faults([{ kind: "truncate", path: "download" }]);
+    const cut = await h.download(id);
+    const whole = await h.download(id);
+    assert.equal(cut.status, 200);
+    assert.match(cut.headers.get("content-disposition") ?? "", DISPOSITION);
+    assert.equal(cut.bytes.length, Math.floor(whole.bytes.length / 2));
+    assert.ok(whole.text.startsWith(cut.text), "a prefix of the real report");
+    await assert.rejects(async () => {
+      await gunzip(Uint8Array.fromBase64(cut.text.slice(0, cut.text.length & ~3)));
+    }, "what arrived is not a whole archive");
+    const members = listTar(await gunzip(Uint8Array.fromBase64(whole.text)));
+    assert.ok(members.some((m) => m.name === "report.html"), "the retry gets it whole");
+    const stats = await h.stats();
+    assert.equal(stats.faults_injected, 1);
+  });
+});

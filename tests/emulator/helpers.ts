@@ -189,6 +189,12 @@ export class Harness {
     if (r.status !== 200) throw new Error(`faults answered ${r.status}: ${r.text}`);
   }
 
+  /** Moves the emulator's clock forward through the HTTP route. */
+  async advanceClock(ms: number): Promise<void> {
+    const r = await this.postJson("/__emulator/clock", { advance_ms: ms });
+    if (r.status !== 200) throw new Error(`clock answered ${r.status}: ${r.text}`);
+  }
+
   /** The counters, through the HTTP route (which does not count itself). */
   async stats(): Promise<EmulatorStats> {
     const r = await this.#raw("/__emulator/stats");
@@ -268,7 +274,7 @@ export function listTar(bytes: Uint8Array): TarMember[] {
 
 /** Bytes holding a test marker (assembled, so this file does not trip scanners). */
 export function marked(
-  marker: "MALICIOUS" | "UNSUPPORTED" | "ACTIVE-CONTENT" | "ENCRYPTED",
+  marker: "MALICIOUS" | "EARLY-MALICIOUS" | "UNSUPPORTED" | "ACTIVE-CONTENT" | "ENCRYPTED",
   unique: string,
 ): string {
   return `unique ${unique}\nTE-EMULATOR-${marker}\nend\n`;
