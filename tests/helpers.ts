@@ -5,7 +5,10 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { type EmulatorOptions, startEmulator } from "../lib/emulator/mod.ts";
 import type { Terminal } from "../lib/cli/terminal.ts";
 
 /** `../shared/fixtures/checkpoint/` beside the project. */
@@ -105,4 +108,82 @@ export function scanFolders(root: string) {
 /** `--in`, `--out`, `--jail`, `--error` and `--rep` for those folders. */
 export function sortFlags(f: ReturnType<typeof scanFolders>): string[] {
   return ["--in", f.input, "--out", f.out, "--jail", f.jail, "--error", f.error, "--rep", f.rep];
+}
+
+/** Writes a tree of text files under `root`. */
+export async function writeTree(root: string, tree: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(tree)) {
+    await Deno.mkdir(dirname(join(root, path)), { recursive: true });
+    await Deno.writeTextFile(join(root, path), content);
+  }
+}
+
+/** Every file under `root`, as sorted relative paths (none when it does not exist). */
+export async function listFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  async function visit(dir: string, prefix: string): Promise<void> {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dir));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory) await visit(join(dir, entry.name), rel);
+      else out.push(rel);
+    }
+  }
+  await visit(root, "");
+  return out.sort();
+}
+
+/** Runs `body` against a fresh in-process emulator on a free port (fast timings by default). */
+export async function withEmulator(
+  options: Partial<EmulatorOptions>,
+  body: (emulator: Awaited<ReturnType<typeof startEmulator>>) => Promise<void>,
+): Promise<void> {
+  const emulator = await startEmulator({ port: 0, emulationMs: 60, earlyMs: 10, ...options });
+  try {
+    await body(emulator);
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** The connection and timing flags of a fast scan against the emulator on `port`. */
+export function fastFlags(port: number): string[] {
+  return [
+    "--ca-cert",
+    CA_FILE,
+    "--poll-interval",
+    "0.03",
+    "--timeout",
+    "20",
+    "--ip",
+    `127.0.0.1:${port}`,
+  ];
+}
+
+/** Queues faults on a running emulator (`POST /__emulator/faults`). */
+export async function injectFaults(url: string, faults: unknown[]): Promise<void> {
+  const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(CA_FILE)] });
+  try {
+    const response = await fetch(`${url}/__emulator/faults`, {
+      method: "POST",
+      body: JSON.stringify({ faults }),
+      client,
+    });
+    await response.body?.cancel();
+    assert.equal(response.status, 200);
+  } finally {
+    client.close();
+  }
+}
+
+/** The run log's events. */
+export async function readLog(rep: string): Promise<Record<string, unknown>[]> {
+  const text = await Deno.readTextFile(join(rep, "te-scan.log.jsonl"));
+  return text.trim().split("\n").map((line) => JSON.parse(line));
 }

@@ -22,10 +22,8 @@ import {
 } from "../transport/cloud_types.ts";
 import { parseSize } from "../fs/size.ts";
 
-/** A command line that cannot be run: exit 3, nothing scanned. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+import { UsageError } from "./exit.ts";
+export { UsageError };
 
 /** The scan command's settings, validated. */
 export interface ScanArgs {

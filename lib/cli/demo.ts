@@ -15,7 +15,8 @@
 import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CA_PEM, eicarText, startEmulator } from "../emulator/mod.ts";
-import { Exit, scanCommand } from "./scan.ts";
+import { Exit } from "./exit.ts";
+import { scanCommand } from "./scan.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 
 /** The sample tree: relative path → content. */

@@ -17,9 +17,7 @@
 import { parseArgs } from "node:util";
 import { type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
-
-/** Exit code of a usage or configuration error (the project's convention). */
-const USAGE_ERROR = 3;
+import { Exit, UsageError } from "./exit.ts";
 
 const USAGE = `Usage: te-scan emulator [options]
 
@@ -132,8 +130,6 @@ export interface CliIo {
   /** Resolves when the emulator should shut down. */
   stopped: Promise<void>;
 }
-
-class UsageError extends Error {}
 
 function integer(flag: string, text: string | undefined, min: number, max: number) {
   if (text === undefined) return undefined;
@@ -270,7 +266,7 @@ export async function runEmulatorCli(args: string[], io: CliIo): Promise<number>
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(`te-scan emulator: ${error.message.replace(/\s+/g, " ")} (see --help)`);
-    return USAGE_ERROR;
+    return Exit.USAGE;
   }
   if (options === "help") {
     io.out(USAGE.trimEnd());
@@ -284,7 +280,7 @@ export async function runEmulatorCli(args: string[], io: CliIo): Promise<number>
     io.err(
       `te-scan emulator: cannot start: ${reason.replace(/^emulator: /, "").replace(/\s+/g, " ")}`,
     );
-    return USAGE_ERROR;
+    return Exit.USAGE;
   }
   io.out(`te-scan emulator listening on ${emulator.url}`);
   await io.stopped;

@@ -21,7 +21,7 @@ import { processTerminal, type Terminal } from "./terminal.ts";
 import { decide } from "../pipeline/decide.ts";
 import { isFatal } from "../transport/fatal.ts";
 import { matchAnswers } from "../transport/match.ts";
-import { Exit } from "./scan.ts";
+import { Exit } from "./exit.ts";
 
 const DIGEST_KEYS: Record<number, "md5" | "sha1" | "sha256"> = {
   32: "md5",

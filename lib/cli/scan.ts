@@ -15,88 +15,26 @@
  * @module
  */
 
-import { isAbsolute, join, relative, resolve } from "node:path";
-import { parseScanArgs, SCAN_HELP, type ScanArgs, UsageError } from "./args.ts";
+import { join, resolve } from "node:path";
+import { parseScanArgs, SCAN_HELP, type ScanArgs } from "./args.ts";
 import { connectRotation } from "./connect.ts";
 import { Reporter } from "./console.ts";
+import { Exit, UsageError } from "./exit.ts";
+import { checkLayout, type Layout } from "./layout.ts";
 import { renderError } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
-import { Disposer, type Folders } from "../pipeline/dispose.ts";
+import { Disposer } from "../pipeline/dispose.ts";
 import { reasonOf } from "../fs/errors.ts";
+import { replaceFile } from "../fs/move.ts";
+import { LockedError } from "../fs/lock.ts";
+import { StateDir } from "../fs/state_dir.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
-import { matchesAnyGlob } from "../pipeline/glob.ts";
+import type { Rotation } from "../transport/rotation.ts";
 import { runPipeline } from "../pipeline/mod.ts";
 import { RunProgress } from "../pipeline/progress.ts";
+import type { WalkItem } from "../pipeline/walk.ts";
 import { RunLog } from "../fs/run_log.ts";
 import { VERSION } from "./version.ts";
-
-/** Exit codes of a scan. */
-export const Exit = {
-  CLEAN: 0,
-  MALICIOUS: 1,
-  UNRESOLVED: 2,
-  USAGE: 3,
-  INTERRUPTED: 130,
-} as const;
-
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-}
-
-/**
- * Refuses layouts that could loop or lose data: a missing input, an output
- * folder that is the input or inside it (unless excluded from the walk), the
- * same folder for two verdicts.
- *
- * @example
- * ```ts
- * import { checkLayout } from "./scan.ts";
- * await checkLayout("/drop", { benign: "/drop/ok" }, "/rep", []); // throws UsageError
- * ```
- */
-export async function checkLayout(
-  input: string,
-  folders: Folders,
-  reportsDir: string,
-  exclude: string[],
-): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(input);
-  } catch (error) {
-    throw new UsageError(`input folder not found: ${input} (${reasonOf(error)})`);
-  }
-  if (!info.isDirectory) throw new UsageError(`input is not a folder: ${input}`);
-  const named: [string, string | undefined][] = [
-    ["--out", folders.benign],
-    ["--jail", folders.malicious],
-    ["--error", folders.error],
-    ["--rep", reportsDir],
-  ];
-  const seen = new Map<string, string>();
-  for (const [flag, folder] of named) {
-    if (!folder) continue;
-    if (folder === input) throw new UsageError(`${flag} is the input folder: ${folder}`);
-    if (isInside(input, folder)) {
-      throw new UsageError(`the input folder ${input} is inside ${flag} ${folder}`);
-    }
-    if (isInside(folder, input) && !matchesAnyGlob(relative(input, folder), exclude)) {
-      throw new UsageError(
-        `${flag} ${folder} is inside the input folder; move it out or add ` +
-          `--exclude '${relative(input, folder)}'`,
-      );
-    }
-    const other = seen.get(folder);
-    if (other && flag !== "--rep") {
-      throw new UsageError(`${other} and ${flag} are the same folder: ${folder}`);
-    }
-    seen.set(folder, flag);
-    if (await Deno.stat(folder).then((s) => !s.isDirectory, () => false)) {
-      throw new UsageError(`${flag} exists and is not a folder: ${folder}`);
-    }
-  }
-}
 
 /** Options that only tests and the demo set. */
 export interface ScanHooks {
@@ -147,21 +85,16 @@ export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promis
   }
 }
 
-async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
-  const input = resolve(args.input!);
-  const folders: Folders = {
+/** Resolves the folders, refuses layouts that could lose data, and creates the outputs. */
+async function prepareLayout(args: ScanArgs): Promise<Layout> {
+  const folders = {
     benign: args.benign && resolve(args.benign),
     malicious: args.quarantine && resolve(args.quarantine),
     error: args.error && resolve(args.error),
   };
   const reportsDir = resolve(args.reportsDir);
-  await checkLayout(input, folders, reportsDir, args.exclude);
-  try {
-    await Deno.mkdir(reportsDir, { recursive: true });
-  } catch (error) {
-    throw new UsageError(`cannot create --rep folder ${reportsDir}: ${reasonOf(error)}`);
-  }
-  for (const folder of [folders.benign, folders.malicious, folders.error]) {
+  const layout = await checkLayout(resolve(args.input!), folders, reportsDir, args.exclude);
+  for (const folder of [reportsDir, folders.benign, folders.malicious, folders.error]) {
     if (!folder) continue;
     try {
       await Deno.mkdir(folder, { recursive: true });
@@ -169,40 +102,86 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
       throw new UsageError(`cannot create folder ${folder}: ${reasonOf(error)}`);
     }
   }
+  return layout;
+}
 
+/** The files a killed run left in quarantine awaiting their final verdict, as walk items. */
+async function resumedFiles(state: StateDir, disposer: Disposer): Promise<WalkItem[]> {
+  const items: WalkItem[] = [];
+  for (const file of state.replay.awaiting) {
+    const info = await Deno.lstat(file.path);
+    disposer.resumeEarly(file.path, file.record);
+    const mtimeMs = info.mtime?.getTime() ?? 0;
+    const relPath = file.awaiting.relPath;
+    items.push({ kind: "file", path: file.path, relPath, size: info.size, mtimeMs });
+  }
+  return items;
+}
+
+async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
+  const layout = await prepareLayout(args);
   const { rotation, origin } = await connectRotation(args, reporter, signal);
-  const log = await RunLog.open(join(reportsDir, "te-scan.log.jsonl"));
+  let state: StateDir;
+  try {
+    state = await StateDir.open(layout.reportsDir, layout.inputFolder);
+  } catch (error) {
+    rotation.close();
+    if (error instanceof LockedError) throw new UsageError(error.message);
+    throw error;
+  }
+  await using _ = state;
+  const log = await RunLog.open(join(layout.reportsDir, "te-scan.log.jsonl"));
   const disposer = new Disposer({
-    reportsDir,
+    reportsDir: layout.reportsDir,
     // A dry run settles nothing on disk but the response files and the log.
-    folders: args.dryRun ? {} : folders,
+    folders: args.dryRun ? {} : layout.folders,
     copy: args.copy,
     log,
+    journal: state.journal,
+    tempDir: state.tempDir,
     onFile: (record) => reporter.file(record),
   });
-  const startedAt = new Date();
-  const t0 = performance.now();
   const started = {
     event: "start",
     version: VERSION,
-    input,
+    input: layout.input,
     appliance: origin,
-    folders,
-    reports_dir: reportsDir,
+    folders: layout.folders,
+    reports_dir: layout.reportsDir,
     dry_run: args.dryRun,
     copy: args.copy,
+    replayed: state.replay.finished + state.replay.notStarted + state.replay.awaiting.length,
   };
   log.write(started);
   reporter.event(started);
+  const outcome = await scanTree({ args, layout, rotation, disposer, reporter, signal, state });
+  return await summarize({ ...outcome, args, layout, origin, disposer, log, reporter, state });
+}
+
+interface TreeRun {
+  args: ScanArgs;
+  layout: Layout;
+  rotation: Rotation;
+  disposer: Disposer;
+  reporter: Reporter;
+  state: StateDir;
+  signal?: AbortSignal;
+}
+
+/** Runs the pipeline over the tree; says whether it was interrupted or stopped by an error. */
+async function scanTree(
+  run: TreeRun,
+): Promise<{ interrupted: boolean; fatal?: Error; t0: number }> {
+  const { args, layout, rotation, disposer, reporter, signal } = run;
+  const t0 = performance.now();
   // The pipeline's stages keep these gauges; the progress line reads them.
   const progress = new RunProgress();
   reporter.track(disposer.counts, progress);
-  let interrupted = false;
-  let fatal: Error | undefined;
+  const { folders, reportsDir } = layout;
   try {
-    ({ interrupted } = await runPipeline({
+    const { interrupted } = await runPipeline({
       walk: {
-        root: input,
+        root: layout.input,
         recursive: args.recursive,
         followSymlinks: args.followSymlinks,
         include: args.include,
@@ -212,6 +191,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
           (f): f is string => !!f,
         ),
       },
+      resume: await resumedFiles(run.state, disposer),
       rotation,
       disposer,
       reports: args.reports,
@@ -222,30 +202,51 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
       progress,
       signal,
       onWarning: (message) => reporter.warn(message),
-    }));
+    });
+    return { interrupted, t0 };
   } catch (error) {
-    fatal = error as Error;
+    return { interrupted: false, fatal: error as Error, t0 };
   } finally {
     rotation.close();
   }
+}
+
+interface RunEnd {
+  interrupted: boolean;
+  fatal?: Error;
+  t0: number;
+  args: ScanArgs;
+  layout: Layout;
+  origin: string;
+  disposer: Disposer;
+  log: RunLog;
+  reporter: Reporter;
+  state: StateDir;
+}
+
+function exitCodeOf(end: RunEnd): number {
+  const counts = end.disposer.counts;
+  if (end.fatal) return isConfigurationError(end.fatal) ? Exit.USAGE : Exit.UNRESOLVED;
+  if (end.interrupted) return Exit.INTERRUPTED;
+  if (counts.malicious > 0) return Exit.MALICIOUS;
+  return counts.error > 0 ? Exit.UNRESOLVED : Exit.CLEAN;
+}
+
+/** Writes the end of the log and `summary.json`, prints the closing table; returns the exit code. */
+async function summarize(end: RunEnd): Promise<number> {
+  const { layout, disposer, log, reporter, fatal, interrupted } = end;
+  const exitCode = exitCodeOf(end);
+  const seconds = (performance.now() - end.t0) / 1000;
   const counts = disposer.counts;
-  let exitCode: number = counts.malicious > 0
-    ? Exit.MALICIOUS
-    : counts.error > 0
-    ? Exit.UNRESOLVED
-    : Exit.CLEAN;
-  if (interrupted) exitCode = Exit.INTERRUPTED;
-  if (fatal) exitCode = isConfigurationError(fatal) ? Exit.USAGE : Exit.UNRESOLVED;
-  const seconds = (performance.now() - t0) / 1000;
   const summary = {
     version: VERSION,
-    started: startedAt.toISOString(),
+    started: new Date(Date.now() - seconds * 1000).toISOString(),
     finished: new Date().toISOString(),
     seconds: Math.round(seconds * 1000) / 1000,
-    input,
-    appliance: origin,
-    folders,
-    reports_dir: reportsDir,
+    input: layout.input,
+    appliance: end.origin,
+    folders: layout.folders,
+    reports_dir: layout.reportsDir,
     counts,
     interrupted,
     error: fatal ? reasonOf(fatal) : undefined,
@@ -253,10 +254,10 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
   };
   log.write({ event: "end", ...summary });
   log.close();
-  const summaryPath = join(reportsDir, "summary.json");
-  const temp = `${summaryPath}.${crypto.randomUUID()}.tmp`;
-  await Deno.writeTextFile(temp, JSON.stringify(summary, null, 2) + "\n");
-  await Deno.rename(temp, summaryPath);
+  const summaryPath = join(layout.reportsDir, "summary.json");
+  await replaceFile(summaryPath, JSON.stringify(summary, null, 2) + "\n", {
+    tempDir: end.state.tempDir,
+  });
   reporter.event({ event: "summary", ...summary });
   if (fatal) reporter.error(reasonOf(fatal));
   if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");

@@ -17,7 +17,7 @@ import tls from "node:tls";
 import { parseArgs } from "node:util";
 import { splitHostPort } from "./connect.ts";
 import { reasonOf } from "../fs/errors.ts";
-import { Exit } from "./scan.ts";
+import { Exit } from "./exit.ts";
 import { escapeControl } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 

@@ -1,25 +1,31 @@
 /**
- * Never-overwrite placement of files for the dispose stage: a name clash picks
- * the next numbered name (`b.docx`, `b.1.docx`, `b.2.docx`, ...), and a file is
- * never left in two places or in none.
+ * Never-overwrite, never-lose placement of files: a name clash picks the
+ * next numbered name (`b.docx`, `b.1.docx`, `b.2.docx`, ...), a file is never
+ * left in two places or in none, and a file appears under its final name
+ * only whole.
  *
- * `Deno.rename` would silently replace an existing destination, so placement
- * goes through `Deno.link`, which fails with `AlreadyExists` instead. Where a
- * hard link is impossible (another filesystem, or one without hard links) the
- * file is copied to a hidden partial name beside the destination, synced to
- * disk, and only then given its final name; the source goes last.
+ * `Deno.rename` would silently replace an existing destination, so a move is
+ * a hard link to a free name, then the removal of the source. Where a hard
+ * link is impossible (another filesystem) the file is copied to a hidden
+ * partial name beside the destination, synced, checked against the digest
+ * it was scanned with, linked to its final name, and only then is the
+ * source removed. With a {@linkcode Journal}, every move is recorded before
+ * its first irreversible step, so a run killed between two steps is
+ * finished by the next one (see `replay.ts`).
  *
- * @example
- * ```ts
- * import { moveNoClobber } from "./move.ts";
- * const placedAt = await moveNoClobber("/drop/a/b.docx", "/benign/a/b.docx");
- * // "/benign/a/b.docx", or "/benign/a/b.1.docx" if that name was taken
- * ```
+ * A move can be told the version of the file that was scanned: the source
+ * is checked against it just before the move and the placed file just
+ * after, and a file that changed in between is left where it was
+ * ({@linkcode FileChangedError}).
+ *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { basename, dirname, extname, join } from "node:path";
 import { reasonOf } from "./errors.ts";
+import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "./identity.ts";
+import type { AwaitingVerdict, Journal } from "./journal.ts";
 
 /** Prefix of the temporary names that cross-filesystem copies are written under. */
 export const PARTIAL_PREFIX = ".te-scan-partial-";
@@ -29,12 +35,35 @@ const MAX_NUMBERED_NAMES = 100_000;
 
 const COPY_CHUNK = 1 << 20;
 
+/** Writes up to this size are blocking (see writeFileNoClobber). */
+const SMALL_WRITE = 1 << 20;
+
 /**
  * `link(2)` errors meaning "no hard link possible here", not "something is wrong":
  * another filesystem, a filesystem without links, a link count at its limit, or
  * `fs.protected_hardlinks` refusing to link a file the user may read but not write.
  */
 const LINK_IMPOSSIBLE = new Set(["EXDEV", "EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EMLINK"]);
+
+/** How a move or copy is made. */
+export interface PlaceOptions {
+  /** Records the step before it happens, so a kill in between is finished next run. */
+  journal?: Journal;
+  /** The version that was scanned; a source that is not it is left where it is. */
+  expect?: FileIdentity;
+  /** Compare change times too (false once the run has moved the file already). */
+  strict?: boolean;
+  /** The SHA-1 the scanned bytes had; a copy whose bytes differ is discarded. */
+  sha1?: string;
+  /** The moved file awaits its final verdict: its journal record stays open. */
+  awaiting?: AwaitingVerdict;
+}
+
+/** Where a file went, and the journal record left open for it (early quarantine). */
+export interface Placement {
+  path: string;
+  openRecord?: number;
+}
 
 function errorCode(error: unknown): string | undefined {
   if (error instanceof Error && "code" in error && typeof error.code === "string") {
@@ -50,10 +79,12 @@ function errorCode(error: unknown): string | undefined {
  * @example
  * ```ts
  * import { numberedName } from "./move.ts";
- * numberedName("a/b.docx", 1); // "a/b.1.docx"
- * numberedName("a/README", 2); // "a/README.2"
- * numberedName(".bashrc", 1); // ".bashrc.1"
- * numberedName("x.tar.gz", 1); // "x.tar.1.gz"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(numberedName("a/b.docx", 1), "a/b.1.docx");
+ * assert.equal(numberedName("a/README", 2), "a/README.2");
+ * assert.equal(numberedName(".bashrc", 1), ".bashrc.1");
+ * assert.equal(numberedName("x.tar.gz", 1), "x.tar.1.gz");
  * ```
  */
 export function numberedName(path: string, n: number): string {
@@ -64,6 +95,17 @@ export function numberedName(path: string, n: number): string {
   const numbered = `${stem}.${n}${extension}`;
   const folder = dirname(path);
   return folder === "." ? numbered : join(folder, numbered);
+}
+
+/** Whether anything (a file, folder or dangling link) has this name. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }
 
 async function ensureParentFolder(path: string): Promise<void> {
@@ -88,6 +130,7 @@ async function placeAtFreeName(
 ): Promise<string> {
   for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
     const candidate = numberedName(dest, n);
+    if (await exists(candidate)) continue;
     if (await place(candidate)) return candidate;
   }
   throw new Error(`no free name after ${MAX_NUMBERED_NAMES} numbered names`);
@@ -114,17 +157,13 @@ async function linkOrRenameIfFree(temp: string, candidate: string): Promise<bool
   } catch (error) {
     if (!LINK_IMPOSSIBLE.has(errorCode(error) ?? "")) throw error;
   }
-  try {
-    await Deno.lstat(candidate);
-    return false;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+  if (await exists(candidate)) return false;
   await Deno.rename(temp, candidate);
   return true;
 }
 
-async function removeQuietly(path: string): Promise<void> {
+/** Removes a file that may already be gone. */
+export async function removeQuietly(path: string): Promise<void> {
   try {
     await Deno.remove(path);
   } catch {
@@ -164,187 +203,305 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** Copies `src` into the new file `temp` with the source's mode and times, synced to disk. */
-async function copyToNewFile(src: string, temp: string): Promise<void> {
+/** The source's identity now, checked against the scanned version. */
+async function checkSource(src: string, options: PlaceOptions): Promise<FileIdentity> {
+  const now = identityOf(await Deno.lstat(src));
+  if (options.expect && !sameVersion(options.expect, now, options.strict ?? true)) {
+    throw new FileChangedError("changed while being scanned");
+  }
+  return now;
+}
+
+/**
+ * Copies `src` into the new file `temp` with the source's mode and times,
+ * synced to disk; the bytes copied must be the scanned version (`sha1`).
+ */
+async function copyToNewFile(src: string, temp: string, options: PlaceOptions): Promise<void> {
   // Checked before opening: opening a FIFO for reading would block until a writer came.
   const seen = await Deno.stat(src);
   if (!seen.isFile) throw new Error("not a regular file");
   using input = await Deno.open(src, { read: true });
   const before = await input.stat();
   using output = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
-  const buffer = new Uint8Array(COPY_CHUNK);
+  const buffer = new Uint8Array(Math.min(COPY_CHUNK, Math.max(4096, before.size + 1)));
+  const hash = options.sha1 ? createHash("sha1") : undefined;
   let copied = 0;
   for (;;) {
     const count = await input.read(buffer);
     if (count === null) break;
+    hash?.update(buffer.subarray(0, count));
     await writeAll(output, buffer.subarray(0, count));
     copied += count;
   }
   const after = await input.stat();
-  if (
-    before.size !== after.size || copied !== after.size ||
-    before.mtime?.getTime() !== after.mtime?.getTime()
-  ) {
-    throw new Error("it changed while being copied");
-  }
+  const changed = !sameVersion(identityOf(before), identityOf(after)) || copied !== after.size ||
+    (options.expect !== undefined && !sameVersion(options.expect, identityOf(after), false)) ||
+    (hash !== undefined && hash.digest("hex") !== options.sha1);
+  if (changed) throw new FileChangedError("changed while being scanned");
   if (after.mode !== null) await Deno.chmod(temp, after.mode & 0o7777);
   if (after.mtime !== null) await output.utime(after.atime ?? after.mtime, after.mtime);
   await output.sync();
 }
 
-async function writeNewFile(temp: string, data: Uint8Array): Promise<void> {
-  using output = await Deno.open(temp, { write: true, createNew: true });
-  await writeAll(output, data);
-  await output.sync();
+/** One line for a failed move, keeping the one-line reason of the cause. */
+function moveError(verb: string, src: string, dest: string, error: unknown): Error {
+  if (error instanceof FileChangedError) return error;
+  return new Error(`cannot ${verb} ${src} to ${dest}: ${reasonOf(error)}`);
 }
-
-/** Writes `data` at `candidate` if that name is free (exclusive create). */
-async function writeIfFree(candidate: string, data: Uint8Array): Promise<boolean> {
-  try {
-    // Blocking for small files: an async write is a thread-pool hand-off per file.
-    if (data.byteLength <= SMALL_WRITE) Deno.writeFileSync(candidate, data, { createNew: true });
-    else await Deno.writeFile(candidate, data, { createNew: true });
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) return false;
-    throw error;
-  }
-}
-
-/** Writes up to this size are blocking (see writeIfFree). */
-const SMALL_WRITE = 1 << 20;
 
 /**
- * Fills a hidden partial file beside `dest` with `fill`, then links it at the
- * first free numbered name. A failure at any step removes the partial file.
+ * Checks the source against the scanned version, then offers `dest` and its
+ * numbered names to `place`, journaling each name before it is tried (a
+ * name taken meanwhile closes its record and the next is journaled).
  */
-async function publishNewFile(
+async function placeRecorded(
+  src: string,
   dest: string,
-  fill: (temp: string) => Promise<void>,
-): Promise<string> {
-  await ensureParentFolder(dest);
-  const folder = dirname(dest);
-  const temp = join(folder, `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
+  options: PlaceOptions,
+  place: (candidate: string) => Promise<boolean>,
+  partial?: string,
+): Promise<{ placed: string; record?: number }> {
+  const { journal, awaiting } = options;
+  const { dev, ino } = await checkSource(src, options);
+  let record: number | undefined;
   try {
-    await fill(temp);
-    const placed = await placeAtFreeName(dest, (candidate) => linkOrRenameIfFree(temp, candidate));
-    await removeQuietly(temp);
-    await syncFolder(folder);
-    return placed;
+    const placed = await placeAtFreeName(dest, async (candidate) => {
+      if (record !== undefined) journal?.done(record);
+      record = await journal?.begin({ src, dest: candidate, dev, ino, partial, awaiting });
+      return await place(candidate);
+    });
+    return { placed, record };
   } catch (error) {
-    await removeQuietly(temp);
+    if (record !== undefined) journal?.done(record);
     throw error;
   }
 }
 
 /**
  * Moves a file by copying it: the path taken when a hard link is impossible
- * (another filesystem). Copy to a partial name, fsync, keep mode and times,
- * link into a free name, then remove the source. Exported for tests, which
- * have no second filesystem to force this path through `moveNoClobber`.
+ * (another filesystem). Copy to a partial name, check and sync it, link it
+ * to a free name, then remove the source. Exported for tests, which have no
+ * second filesystem to force this path through {@linkcode moveFile}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { moveByCopy } from "./move.ts";
- * const placedAt = await moveByCopy("/drop/a.pdf", "/mnt/usb/benign/a.pdf");
+ * const { path } = await moveByCopy("/drop/a.pdf", "/mnt/usb/benign/a.pdf");
  * ```
  */
-export async function moveByCopy(src: string, dest: string): Promise<string> {
+export async function moveByCopy(
+  src: string,
+  dest: string,
+  options: PlaceOptions = {},
+): Promise<Placement> {
+  const { journal } = options;
+  const partial = join(dirname(dest), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
+  let record: number | undefined;
   try {
-    const placed = await publishNewFile(dest, (temp) => copyToNewFile(src, temp));
+    await ensureParentFolder(dest);
+    let placed: string;
+    ({ placed, record } = await placeRecorded(src, dest, options, async (candidate) => {
+      if (!(await exists(partial))) await copyToNewFile(src, partial, options);
+      return await linkOrRenameIfFree(partial, candidate);
+    }, partial));
+    await removeQuietly(partial);
+    await syncFolder(dirname(placed));
     await removeSourceOrUndo(src, placed);
-    return placed;
+    if (record !== undefined && !options.awaiting) journal?.done(record);
+    return { path: placed, openRecord: options.awaiting ? record : undefined };
   } catch (error) {
-    throw new Error(`cannot move ${src} to ${dest}: ${reasonOf(error)}`);
+    await removeQuietly(partial);
+    if (record !== undefined) journal?.done(record);
+    throw moveError("move", src, dest, error);
   }
 }
 
 /**
- * Moves a file to `dest` or, if that name is taken, to the first free numbered
- * name; creates missing parent folders; keeps mode and times. Returns the
- * final path. On failure the source is untouched and the error is one line:
- * `cannot move <src> to <dest>: <reason>`.
+ * Moves a file to `dest` or, if that name is taken, to the first free
+ * numbered name; creates missing parent folders; keeps mode and times. On
+ * failure the source is untouched and the error is one line:
+ * `cannot move <src> to <dest>: <reason>`, or a {@linkcode FileChangedError}.
  *
- * @example
+ * @example Two files for one name
  * ```ts
- * import { moveNoClobber } from "./move.ts";
- * const placedAt = await moveNoClobber("/drop/a/b.docx", "/jail/a/b.docx");
- * console.log(`quarantined as ${placedAt}`);
+ * import { moveFile } from "./move.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a`, "first");
+ * await Deno.writeTextFile(`${dir}/b`, "second");
+ * assert.equal((await moveFile(`${dir}/a`, `${dir}/out/x.txt`)).path, `${dir}/out/x.txt`);
+ * assert.equal((await moveFile(`${dir}/b`, `${dir}/out/x.txt`)).path, `${dir}/out/x.1.txt`);
  * ```
  */
-export async function moveNoClobber(src: string, dest: string): Promise<string> {
+export async function moveFile(
+  src: string,
+  dest: string,
+  options: PlaceOptions = {},
+): Promise<Placement> {
+  const { journal } = options;
+  let record: number | undefined;
   let placed: string;
   try {
     await ensureParentFolder(dest);
-    placed = await placeAtFreeName(dest, (candidate) => linkIfFree(src, candidate));
+    ({ placed, record } = await placeRecorded(src, dest, options, (c) => linkIfFree(src, c)));
   } catch (error) {
-    if (LINK_IMPOSSIBLE.has(errorCode(error) ?? "")) return await moveByCopy(src, dest);
-    throw new Error(`cannot move ${src} to ${dest}: ${reasonOf(error)}`);
+    if (LINK_IMPOSSIBLE.has(errorCode(error) ?? "")) return await moveByCopy(src, dest, options);
+    throw moveError("move", src, dest, error);
   }
   try {
+    const now = identityOf(await Deno.lstat(placed));
+    if (options.expect && !sameVersion(options.expect, now, false)) {
+      await removeQuietly(placed);
+      throw new FileChangedError("changed while being scanned");
+    }
     await removeSourceOrUndo(src, placed);
-    return placed;
   } catch (error) {
-    throw new Error(`cannot move ${src} to ${dest}: ${reasonOf(error)}`);
+    if (record !== undefined) journal?.done(record);
+    throw moveError("move", src, dest, error);
+  }
+  if (record !== undefined && !options.awaiting) journal?.done(record);
+  return { path: placed, openRecord: options.awaiting ? record : undefined };
+}
+
+/**
+ * Moves a file (see {@linkcode moveFile}) and returns only where it went.
+ *
+ * @example
+ * ```ts ignore
+ * import { moveNoClobber } from "./move.ts";
+ * const placedAt = await moveNoClobber("/drop/a/b.docx", "/jail/a/b.docx");
+ * ```
+ */
+export async function moveNoClobber(
+  src: string,
+  dest: string,
+  options: PlaceOptions = {},
+): Promise<string> {
+  return (await moveFile(src, dest, options)).path;
+}
+
+/**
+ * Fills a temporary file with `fill`, then links it at the first free
+ * numbered name of `dest`. The temporary file lives in `tempDir` (a folder
+ * the run empties when it starts) or beside `dest`; a failure at any step
+ * removes it.
+ */
+async function publishNewFile(
+  dest: string,
+  fill: (temp: string) => Promise<void>,
+  tempDir?: string,
+): Promise<string> {
+  await ensureParentFolder(dest);
+  const temp = join(tempDir ?? dirname(dest), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
+  try {
+    await fill(temp);
+    return await placeAtFreeName(dest, (candidate) => linkOrRenameIfFree(temp, candidate));
+  } catch (error) {
+    // The temporary folder is on another filesystem than `dest`: write beside it instead.
+    if (tempDir === undefined || errorCode(error) !== "EXDEV") throw error;
+    return await publishNewFile(dest, fill);
+  } finally {
+    await removeQuietly(temp);
   }
 }
 
 /**
  * Copies a file to `dest` or the first free numbered name, leaving the source
  * in place (`--copy`); keeps mode and times. Returns the final path. The copy
- * appears complete or not at all.
+ * appears complete or not at all, and only as the scanned version.
  *
  * @example
  * ```ts
  * import { copyNoClobber } from "./move.ts";
- * const copiedTo = await copyNoClobber("/drop/a/b.docx", "/benign/a/b.docx");
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "kept");
+ * const copy = await copyNoClobber(`${dir}/a.txt`, `${dir}/out/a.txt`);
+ * assert.equal(await Deno.readTextFile(copy), "kept");
+ * assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "kept");
  * ```
  */
-export async function copyNoClobber(src: string, dest: string): Promise<string> {
+export async function copyNoClobber(
+  src: string,
+  dest: string,
+  options: PlaceOptions = {},
+): Promise<string> {
   try {
-    return await publishNewFile(dest, (temp) => copyToNewFile(src, temp));
+    await checkSource(src, options);
+    const placed = await publishNewFile(dest, (temp) => copyToNewFile(src, temp, options));
+    await syncFolder(dirname(placed));
+    return placed;
   } catch (error) {
-    throw new Error(`cannot copy ${src} to ${dest}: ${reasonOf(error)}`);
+    throw moveError("copy", src, dest, error);
   }
 }
 
 /**
  * Writes a new file at `dest` or the first free numbered name, never
- * replacing an existing one; creates missing parent folders. The file appears
- * complete or not at all. Returns the final path.
- *
- * `durable: false` writes in place with an exclusive create and no fsync:
- * for files that can be made again (an appliance's answer, a report it still
- * holds), where a crash may leave one truncated but a temporary file, a link
- * and two fsyncs per file would cap a cache-hit tree at a few hundred files
- * a second.
+ * replacing an existing one; creates missing parent folders. The file
+ * appears complete or not at all (a temporary file, then a link), so a run
+ * killed mid-write leaves nothing under a real name. Returns the final path.
  *
  * @example
  * ```ts
  * import { writeFileNoClobber } from "./move.ts";
- * const savedAt = await writeFileNoClobber("/rep/a/b.docx.response.json", "{}\n");
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await writeFileNoClobber(`${dir}/r.json`, "{}"), `${dir}/r.json`);
+ * assert.equal(await writeFileNoClobber(`${dir}/r.json`, "{}"), `${dir}/r.1.json`);
  * ```
  */
 export async function writeFileNoClobber(
   dest: string,
   data: Uint8Array | string,
-  options: { durable?: boolean } = {},
+  options: { tempDir?: string } = {},
 ): Promise<string> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
-    if (options.durable === false) {
-      const place = (candidate: string) => writeIfFree(candidate, bytes);
-      try {
-        // Optimistic: the folder usually exists already, and a mkdir per file is not free.
-        return await placeAtFreeName(dest, place);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-        await ensureParentFolder(dest);
-        return await placeAtFreeName(dest, place);
-      }
-    }
-    return await publishNewFile(dest, (temp) => writeNewFile(temp, bytes));
+    return await publishNewFile(dest, async (temp) => {
+      // Blocking for small files: an async write is a thread-pool hand-off per file.
+      if (bytes.length <= SMALL_WRITE) Deno.writeFileSync(temp, bytes, { createNew: true });
+      else await Deno.writeFile(temp, bytes, { createNew: true });
+    }, options.tempDir);
   } catch (error) {
+    throw new Error(`cannot write ${dest}: ${reasonOf(error)}`);
+  }
+}
+
+/**
+ * Replaces the file at `dest` (or creates it) with `data`, atomically: a
+ * temporary file renamed over it. For the files a run owns and rewrites,
+ * such as `summary.json`; a reader sees the old file or the new, never half.
+ *
+ * @example
+ * ```ts
+ * import { replaceFile } from "./move.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await replaceFile(`${dir}/summary.json`, "{\"run\":1}\n");
+ * await replaceFile(`${dir}/summary.json`, "{\"run\":2}\n");
+ * assert.equal(await Deno.readTextFile(`${dir}/summary.json`), "{\"run\":2}\n");
+ * ```
+ */
+export async function replaceFile(
+  dest: string,
+  data: Uint8Array | string,
+  options: { tempDir?: string } = {},
+): Promise<void> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const temp = join(options.tempDir ?? dirname(dest), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
+  try {
+    await Deno.writeFile(temp, bytes, { createNew: true });
+    await Deno.rename(temp, dest);
+  } catch (error) {
+    await removeQuietly(temp);
+    if (options.tempDir !== undefined && errorCode(error) === "EXDEV") {
+      return await replaceFile(dest, bytes);
+    }
     throw new Error(`cannot write ${dest}: ${reasonOf(error)}`);
   }
 }

@@ -181,6 +181,45 @@ export async function extractTarGz(
   return destination.result;
 }
 
+/**
+ * Reads a `.tar.gz` archive through to its end without writing anything, so
+ * that an archive cut short in transit is caught before it is published.
+ * Throws {@linkcode TarExtractError} for a truncated, corrupt or non-gzip
+ * archive; returns the number of members.
+ *
+ * @example A whole archive and one cut short
+ * ```ts
+ * import { TarExtractError, verifyTarGz } from "./tar.ts";
+ * import { tarGz } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const archive = await tarGz([{ name: "report.html", data: "<h1>r</h1>".repeat(900) }]);
+ * assert.equal(await verifyTarGz(archive), 1);
+ * await assert.rejects(verifyTarGz(archive.subarray(0, archive.length - 20)), TarExtractError);
+ * ```
+ */
+export async function verifyTarGz(archive: Uint8Array): Promise<number> {
+  const source = ReadableStream.from([archive]);
+  const gzip = ReadableStream.from(gzipInput(source) as AsyncIterable<Uint8Array<ArrayBuffer>>);
+  const input = new ByteReader(gzip.pipeThrough(new DecompressionStream("gzip")));
+  let members = 0;
+  try {
+    for (let index = 1;; index++) {
+      const member = await readMember(input, index);
+      if (!member) break;
+      members++;
+      const size = contentSize(member);
+      await input.skip(size + padding(size), describe(member));
+    }
+    input.archiveEnded = true;
+    await input.drain(MAX_TRAILING_BYTES);
+  } catch (error) {
+    await input.cancel(error);
+    throw error;
+  }
+  return members;
+}
+
 function tooLarge(why: string): TarExtractError {
   return new TarExtractError(`report archive is too large: ${why}`);
 }

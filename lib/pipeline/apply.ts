@@ -95,13 +95,14 @@ export class AnswerApplier {
     }
   }
 
-  /** Settles `job` as an error with `reason` (and the last answer, if any). */
-  settleError(job: Job, reason: string, item?: ResponseItem): void {
-    this.#options.emit({
-      kind: "settled",
-      file: job.file,
-      outcome: { ...this.#common(job), state: "error", reason, response: item },
-    });
+  /**
+   * Settles `job` as an error with `reason` (and the last answer, if any);
+   * `keepInPlace` for a file that must stay where it is (it changed).
+   */
+  settleError(job: Job, reason: string, item?: ResponseItem, keepInPlace = false): void {
+    const outcome: Outcome = { ...this.#common(job), state: "error", reason, response: item };
+    if (keepInPlace) outcome.keepInPlace = true;
+    this.#options.emit({ kind: "settled", file: job.file, outcome });
   }
 
   #dryRun(job: Job, item: ResponseItem, status: string): NextStep {

@@ -3,41 +3,36 @@
  * (decoded and safely extracted) when malicious, a move (or copy) into the
  * folder of its state at the same relative path, and a log line.
  *
- * Nothing is overwritten (names clash into numbered ones), a failed move
- * leaves the file where it was and says why, and a te_eb early malicious
- * verdict quarantines at once; if the final verdict differs, it wins and the
- * file moves again.
+ * A verdict belongs to the bytes that were scanned: the file is checked
+ * against the version that was hashed just before it is moved and once it
+ * is in its new place, and a file that changed is never published as
+ * benign (it stays where it is and ends unresolved; a malicious one is
+ * still quarantined). Every move is journaled, so a kill at any instant is
+ * finished by the next run. Nothing is overwritten (names clash into
+ * numbered ones), a failed move leaves the file where it was and says why,
+ * and a te_eb early malicious verdict quarantines at once; if the final
+ * verdict differs, it wins and the file moves again.
  *
- * @example
- * ```ts
- * import { Disposer, disposeSink } from "./dispose.ts";
- * import { RunLog } from "../fs/run_log.ts";
- * const disposer = new Disposer({
- *   reportsDir: "/tmp/rep",
- *   folders: { benign: "/tmp/out", malicious: "/tmp/jail", error: "/tmp/err" },
- *   copy: false,
- *   log: await RunLog.open("/tmp/rep/te-scan.log.jsonl"),
- * });
- * const sink = disposeSink(disposer);
- * ```
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { reasonOf } from "../fs/errors.ts";
-import { copyNoClobber, moveNoClobber, numberedName, writeFileNoClobber } from "../fs/move.ts";
+import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
+import type { Journal } from "../fs/journal.ts";
+import { copyNoClobber, exists, moveFile, type PlaceOptions } from "../fs/move.ts";
 import type { RunLog } from "../fs/run_log.ts";
+import { ReportFiles } from "./report_files.ts";
 import type {
-  DownloadedReport,
   EarlyVerdict,
   FinalState,
+  HashedFile,
   Outcome,
   PipelineItem,
   ScanFile,
   Settled,
 } from "./types.ts";
 import { isHashed } from "./types.ts";
-import { extractTarGz } from "../fs/tar.ts";
 import { TaskPool } from "./task_pool.ts";
 
 /** Where each state's files go; a missing folder leaves those files in place. */
@@ -54,6 +49,10 @@ export interface DisposeOptions {
   /** Copy instead of move: the input stays untouched. */
   copy: boolean;
   log: RunLog;
+  /** Records every move before it happens (see `lib/fs/journal.ts`). */
+  journal?: Journal;
+  /** Where report files are written before they get their names (emptied at each start). */
+  tempDir?: string;
   /** Told about every file, for the console. */
   onFile?: (record: FileRecord) => void;
 }
@@ -75,6 +74,8 @@ export interface FileRecord {
   reportDir?: string;
   uploaded?: boolean;
   early?: boolean;
+  /** The appliance that answered. */
+  via?: string;
   /** The file whose content this one shares (emulated once for both). */
   duplicateOf?: string;
   elapsedMs?: number;
@@ -98,35 +99,51 @@ const FOLDER_OF: Record<FinalState, keyof Folders | undefined> = {
   skipped: undefined,
 };
 
-const REPORT_EXTENSION: Record<DownloadedReport["format"], string> = {
-  summary: "tar.gz",
-  full_report: "full.tar.gz",
-  pdf: "pdf",
-  xml: "xml",
-  tar: "tar",
-};
+/** A file quarantined by an early verdict, waiting for its final one. */
+interface EarlyPlace {
+  /** Where it is now. */
+  path: string;
+  /** Its identity there (a copy to another filesystem is a new file). */
+  identity?: FileIdentity;
+  /** Its journal record, closed once the final verdict is applied. */
+  record?: number;
+}
 
-async function freshDirectory(path: string): Promise<string> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  for (let n = 0;; n++) {
-    const candidate = numberedName(path, n);
-    try {
-      await Deno.mkdir(candidate);
-      return candidate;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-  }
+/** A file on its way through the sink: what will be logged about it. */
+interface Disposal {
+  file: ScanFile;
+  outcome: Outcome;
+  record: FileRecord;
+  notes: string[];
+  early?: EarlyPlace;
 }
 
 /**
  * Settles files on disk. One instance per run.
  *
- * @example
+ * @example A benign file moves to the benign folder
  * ```ts
  * import { Disposer } from "./dispose.ts";
- * declare const disposer: Disposer;
- * disposer.counts.malicious; // 0
+ * import { RunLog } from "../fs/run_log.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "fine");
+ * const log = await RunLog.open(`${dir}/log.jsonl`);
+ * const disposer = new Disposer({
+ *   reportsDir: `${dir}/rep`,
+ *   folders: { benign: `${dir}/out` },
+ *   copy: false,
+ *   log,
+ * });
+ * await disposer.handle({
+ *   kind: "settled",
+ *   file: { path: `${dir}/a.txt`, relPath: "a.txt", size: 4, mtimeMs: 0 },
+ *   outcome: { state: "benign", verdict: "benign" },
+ * });
+ * log.close();
+ * assert.equal(await Deno.readTextFile(`${dir}/out/a.txt`), "fine");
+ * assert.equal(disposer.counts.benign, 1);
  * ```
  */
 export class Disposer {
@@ -139,10 +156,13 @@ export class Disposer {
     duplicates: 0,
     bytes: 0,
   };
-  /** Files quarantined by an early verdict: input path → where they are now. */
-  readonly #early = new Map<string, string>();
+  /** Files quarantined by an early verdict: the path they were scanned at → where they are. */
+  readonly #early = new Map<string, EarlyPlace>();
+  readonly #reports: ReportFiles;
 
-  constructor(readonly options: DisposeOptions) {}
+  constructor(readonly options: DisposeOptions) {
+    this.#reports = new ReportFiles(options.reportsDir, options.tempDir);
+  }
 
   /** Handles one pipeline item (jobs never reach the sink). */
   async handle(item: PipelineItem): Promise<void> {
@@ -150,61 +170,82 @@ export class Disposer {
     else if (item.kind === "early") await this.#earlyVerdict(item);
   }
 
+  /**
+   * Takes over a file a killed run quarantined early (its journal record is
+   * still open): its final verdict, when it comes, is applied where it is.
+   */
+  resumeEarly(path: string, record: number): void {
+    this.#early.set(path, { path, record });
+  }
+
+  #placeOptions(file: ScanFile, moved: boolean): PlaceOptions {
+    const hashed = isHashed(file) ? file : undefined;
+    return {
+      journal: this.options.journal,
+      // A followed link's identity is its target's: the link itself is checked apart.
+      expect: file.target ? undefined : hashed?.identity,
+      strict: !moved,
+      sha1: file.target ? undefined : hashed?.sha1,
+    };
+  }
+
   async #earlyVerdict(item: EarlyVerdict): Promise<void> {
+    const { file } = item;
     const jail = this.options.folders.malicious;
-    for (const file of [item.file]) {
-      if (!jail || this.options.copy) {
-        this.options.log.write({ event: "early", file: file.relPath, sha1: file.sha1 });
-        continue;
-      }
-      try {
-        const placed = await moveNoClobber(file.path, join(jail, file.relPath));
-        this.#early.set(file.path, placed);
-        this.options.log.write({
-          event: "early",
-          file: file.relPath,
-          sha1: file.sha1,
-          destination: placed,
-        });
-        this.options.onFile?.({
-          relPath: file.relPath,
-          state: "malicious",
-          verdict: "malicious",
-          sha1: file.sha1,
-          size: file.size,
-          disposition: "early",
-          destination: placed,
-          reason: "te_eb early verdict; final verdict and report follow",
-        });
-      } catch (error) {
-        this.options.log.write({
-          event: "early",
-          file: file.relPath,
-          sha1: file.sha1,
-          reason: `cannot quarantine early: ${reasonOf(error)}`,
-        });
-      }
+    const event = { event: "early", file: file.relPath, sha1: file.sha1 };
+    // Links and copies wait for the final verdict, which acts on the content.
+    if (!jail || this.options.copy || file.target || this.#early.has(file.path)) {
+      this.options.log.write(event);
+      return;
+    }
+    try {
+      const awaiting = { relPath: file.relPath, sha1: file.sha1, md5: file.md5, size: file.size };
+      const placed = await moveFile(file.path, join(jail, file.relPath), {
+        ...this.#placeOptions(file, false),
+        // Erring towards quarantine is allowed: a changed file is quarantined all the same.
+        expect: undefined,
+        awaiting,
+      });
+      const identity = identityOf(await Deno.lstat(placed.path));
+      this.#early.set(file.path, { path: placed.path, record: placed.openRecord, identity });
+      this.options.log.write({ ...event, destination: placed.path });
+      this.options.onFile?.({
+        relPath: file.relPath,
+        state: "malicious",
+        verdict: "malicious",
+        sha1: file.sha1,
+        size: file.size,
+        disposition: "early",
+        destination: placed.path,
+        reason: "te_eb early verdict; final verdict and report follow",
+      });
+    } catch (error) {
+      this.options.log.write({ ...event, reason: `cannot quarantine early: ${reasonOf(error)}` });
     }
   }
 
   async #settled(item: Settled): Promise<void> {
     if (item.duplicateOf !== undefined) this.counts.duplicates++;
-    await this.#one(item.file, item.outcome, item.duplicateOf);
+    const d = this.#disposal(item);
+    await this.#writeReports(d);
+    await this.#place(d);
+    this.#finish(d);
   }
 
-  async #one(file: ScanFile, outcome: Outcome, duplicateOf?: string): Promise<void> {
-    const { reportsDir, folders, copy, log } = this.options;
+  /** The file's state after its early verdict (if any) and the final answer. */
+  #disposal(item: Settled): Disposal {
+    const { file, outcome } = item;
+    const early = this.#early.get(file.path);
+    this.#early.delete(file.path);
+    const notes = [...(outcome.reportErrors ?? [])];
     let state = outcome.state;
     let reason = outcome.reason;
-    const notes: string[] = [...(outcome.reportErrors ?? [])];
-    const earlyPlace = this.#early.get(file.path);
-    this.#early.delete(file.path);
-    if (earlyPlace && state === "error") {
+    if (early && state === "error") {
       // The early verdict was malicious; a missing final answer does not make it safe.
       notes.push(`final verdict not received (${reason}); kept in quarantine on the early verdict`);
       state = "malicious";
       reason = undefined;
-    } else if (earlyPlace && state === "benign") {
+    } else if (early && state === "benign") {
       notes.push("final verdict benign overrides the early malicious verdict");
     }
     const record: FileRecord = {
@@ -215,89 +256,142 @@ export class Disposer {
       disposition: "left",
       uploaded: outcome.uploaded,
       early: outcome.early,
+      via: outcome.via,
       elapsedMs: outcome.elapsedMs,
     };
+    if (reason) record.reason = reason;
     if (isHashed(file)) {
       record.sha1 = file.sha1;
       // Without AV the md5 was not computed; the appliance's answer carries it.
       const md5 = file.md5 ?? outcome.response?.md5;
       if (md5) record.md5 = md5;
     }
-    if (duplicateOf) record.duplicateOf = duplicateOf;
-    const base = join(reportsDir, file.relPath);
+    if (item.duplicateOf) record.duplicateOf = item.duplicateOf;
+    return { file, outcome, record, notes, early };
+  }
+
+  async #writeReports(d: Disposal): Promise<void> {
+    const reports = d.record.state === "malicious" ? d.outcome.reports ?? [] : [];
     try {
-      if (outcome.response) {
-        record.responseFile = await writeFileNoClobber(
-          `${base}.response.json`,
-          JSON.stringify(outcome.response, null, 2) + "\n",
-          { durable: false },
-        );
-      }
-      if (state === "malicious" && outcome.reports?.length) {
-        await this.#writeReports(base, outcome.reports, record, notes);
-      }
+      const written = await this.#reports.write(d.file.relPath, d.outcome.response, reports);
+      Object.assign(d.record, {
+        responseFile: written.responseFile,
+        reportFiles: written.reportFiles,
+        reportDir: written.reportDir,
+      });
+      d.notes.push(...written.notes);
     } catch (error) {
-      notes.push(`cannot write report files: ${reasonOf(error)}`);
+      d.notes.push(`cannot write report files: ${reasonOf(error)}`);
     }
-    const folderKey = FOLDER_OF[state];
-    const folder = folderKey && !outcome.keepInPlace ? folders[folderKey] : undefined;
-    const current = earlyPlace ?? file.path;
-    if (earlyPlace && state === "malicious") {
-      record.disposition = "moved";
-      record.destination = earlyPlace;
-    } else if (folder && !(copy && earlyPlace)) {
+  }
+
+  /** Moves (or copies) the file into the folder of its state, or leaves it and says why. */
+  async #place(d: Disposal): Promise<void> {
+    const { record, file, outcome, early } = d;
+    const key = FOLDER_OF[record.state];
+    const folder = key && !outcome.keepInPlace ? this.options.folders[key] : undefined;
+    if (early && record.state === "malicious") return this.#at(d, early.path, "moved");
+    if (file.target && record.state === "malicious" && folder) {
+      return await this.#contain(d, folder);
+    }
+    if (!folder) return early ? this.#at(d, early.path, "moved") : undefined;
+    const current = early?.path ?? file.path;
+    const target = join(folder, file.relPath);
+    try {
+      if (file.target) await this.#checkLinkTarget(file);
+      const options = this.#placeOptions(file, early !== undefined);
+      if (early?.identity) options.expect = early.identity;
+      if (this.options.copy) {
+        this.#at(d, await copyNoClobber(current, target, options), "copied");
+      } else this.#at(d, (await moveFile(current, target, options)).path, "moved");
+    } catch (error) {
+      await this.#placeFailed(d, error, current, target);
+    }
+  }
+
+  #at(d: Disposal, destination: string, disposition: FileRecord["disposition"]): void {
+    d.record.destination = destination;
+    d.record.disposition = disposition;
+  }
+
+  async #placeFailed(d: Disposal, error: unknown, current: string, target: string): Promise<void> {
+    const { record, early } = d;
+    if (early) this.#at(d, early.path, "moved");
+    if (!(error instanceof FileChangedError)) {
+      // The move guarantees the file is still where it was.
+      d.notes.push(reasonOf(error));
+      if (record.state !== "malicious") record.state = "error";
+      return;
+    }
+    if (record.state === "malicious" && !this.options.copy) {
+      // Erring towards quarantine: the changed file is quarantined all the same.
       try {
-        const target = join(folder, file.relPath);
-        record.destination = copy
-          ? await copyNoClobber(current, target)
-          : await moveNoClobber(current, target);
-        record.disposition = copy ? "copied" : "moved";
-      } catch (error) {
-        // The move guarantees the file is still where it was.
-        notes.push(reasonOf(error));
-        if (state !== "malicious") state = "error";
-        record.state = state;
-        if (earlyPlace) record.destination = earlyPlace;
+        const moved = await moveFile(current, target, { journal: this.options.journal });
+        this.#at(d, moved.path, "moved");
+        d.notes.push(
+          "changed while being scanned; quarantined on the verdict of the scanned bytes",
+        );
+        return;
+      } catch (again) {
+        d.notes.push(reasonOf(again));
+        return;
       }
-    } else if (earlyPlace) {
-      record.destination = earlyPlace;
-      record.disposition = "moved";
     }
-    if (reason) record.reason = reason;
-    if (notes.length) record.reason = [reason, ...notes].filter(Boolean).join("; ");
+    record.state = "error";
+    record.reason = "changed while being scanned";
+    if (early) d.notes.push("left in quarantine");
+  }
+
+  /** A followed link is published only while its target is the version that was scanned. */
+  async #checkLinkTarget(file: ScanFile): Promise<void> {
+    const hashed = isHashed(file) ? file : undefined;
+    if (!hashed?.identity) return;
+    const now = identityOf(await Deno.stat(file.path));
+    if (!sameVersion(hashed.identity, now)) {
+      throw new FileChangedError("changed while being scanned");
+    }
+  }
+
+  /**
+   * A malicious followed link: the verdict acts on the content. A target
+   * inside the input is quarantined and the link removed with it; a target
+   * outside it is not ours to move, and the operator is told where it is.
+   */
+  async #contain(d: Disposal, jail: string): Promise<void> {
+    const target = d.file.target!;
+    if (target.relPath === undefined || this.options.copy) {
+      d.notes.push(`not contained: the malicious bytes are at ${target.path}`);
+      return;
+    }
+    if (!(await exists(target.path))) {
+      // Its own entry (or a copy of it) was quarantined first: only the link is left.
+      await Deno.remove(d.file.path).catch(() => {});
+      d.notes.push(`the link's target ${target.relPath} was already quarantined; link removed`);
+      return;
+    }
+    try {
+      const options = {
+        ...this.#placeOptions(d.file, false),
+        expect: (d.file as HashedFile).identity,
+      };
+      const placed = await moveFile(target.path, join(jail, target.relPath), options);
+      await Deno.remove(d.file.path).catch(() => {});
+      this.#at(d, placed.path, "moved");
+      d.notes.push(`the link's target ${target.relPath} was quarantined and the link removed`);
+    } catch (error) {
+      d.notes.push(`not contained: ${reasonOf(error)}; the malicious bytes are at ${target.path}`);
+    }
+  }
+
+  #finish(d: Disposal): void {
+    const { record, notes, file, outcome, early } = d;
+    if (notes.length) record.reason = [record.reason, ...notes].filter(Boolean).join("; ");
+    if (early?.record !== undefined) this.options.journal?.done(early.record);
     this.counts[record.state]++;
     if (outcome.uploaded) this.counts.uploaded++;
     this.counts.bytes += file.size;
-    log.write({ event: "file", file: record.relPath, path: file.path, ...record });
+    this.options.log.write({ event: "file", file: record.relPath, path: file.path, ...record });
     this.options.onFile?.(record);
-  }
-
-  async #writeReports(
-    base: string,
-    reports: DownloadedReport[],
-    record: FileRecord,
-    notes: string[],
-  ): Promise<void> {
-    record.reportFiles = [];
-    for (const report of reports) {
-      const path = await writeFileNoClobber(
-        `${base}.report.${REPORT_EXTENSION[report.format]}`,
-        report.bytes,
-        { durable: false },
-      );
-      record.reportFiles.push(path);
-      if (report.format !== "summary") continue;
-      const dir = await freshDirectory(`${base}_report`);
-      record.reportDir = dir;
-      try {
-        const result = await extractTarGz(ReadableStream.from([report.bytes]), dir);
-        for (const refused of result.refused) {
-          notes.push(`report member ${JSON.stringify(refused.name)} refused: ${refused.reason}`);
-        }
-      } catch (error) {
-        notes.push(`report archive not extracted: ${reasonOf(error)}`);
-      }
-    }
   }
 }
 

@@ -16,12 +16,13 @@
 
 import { createHash } from "node:crypto";
 import { reasonOf } from "../fs/errors.ts";
+import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
 import type { RunProgress } from "./progress.ts";
-import type { PipelineItem } from "./types.ts";
+import type { PipelineItem, ScanFile } from "./types.ts";
 import { mapConcurrent } from "./streams.ts";
 import type { WalkItem } from "./walk.ts";
 
-/** A file's digests, in lowercase hex, and the number of bytes hashed. */
+/** A file's digests, in lowercase hex, the number of bytes hashed, and the version hashed. */
 export interface FileDigests {
   /** MD5, 32 hex digits; only when asked for. */
   md5?: string;
@@ -29,6 +30,8 @@ export interface FileDigests {
   sha1: string;
   /** Bytes hashed, which is also the file's size while it was read. */
   size: number;
+  /** The file and version the digests belong to, checked again before it is published. */
+  identity: FileIdentity;
 }
 
 /**
@@ -42,24 +45,6 @@ export interface HashExpectations {
   expectedMtimeMs?: number;
   /** Compute MD5 too (default true). */
   md5?: boolean;
-}
-
-/**
- * The file was written to (or replaced) while it was hashed, so the digests
- * describe no version of it that will be scanned; hash it again later.
- *
- * @example
- * ```ts
- * import { FileChangedError, hashFile } from "./hash.ts";
- * try {
- *   await hashFile("/drop/growing.log");
- * } catch (error) {
- *   if (error instanceof FileChangedError) console.warn(error.message);
- * }
- * ```
- */
-export class FileChangedError extends Error {
-  override name = "FileChangedError";
 }
 
 /**
@@ -151,13 +136,13 @@ export async function hashFile(
       bytesRead += count;
     }
     const after = small ? file.statSync() : await file.stat();
-    const unchanged = before.size === after.size &&
-      mtimeMsOf(before) === mtimeMsOf(after) &&
+    const identity = identityOf(after);
+    const unchanged = sameVersion(identityOf(before), identity) &&
       bytesRead === after.size &&
       (options.expectedSize === undefined || options.expectedSize === after.size) &&
       (options.expectedMtimeMs === undefined || options.expectedMtimeMs === mtimeMsOf(after));
     if (!unchanged) throw new FileChangedError(`changed while being hashed: ${path}`);
-    const digests: FileDigests = { sha1: sha1.digest("hex"), size: bytesRead };
+    const digests: FileDigests = { sha1: sha1.digest("hex"), size: bytesRead, identity };
     if (md5) digests.md5 = md5.digest("hex");
     return digests;
   } catch (error) {
@@ -200,33 +185,39 @@ export function hashStage(
 }
 
 async function hashItem(item: WalkItem, md5?: boolean): Promise<PipelineItem> {
-  {
-    if (item.kind === "skipped") {
-      return {
-        kind: "settled",
-        file: { path: item.path, relPath: item.relPath, size: 0, mtimeMs: 0 },
-        outcome: { state: "skipped", reason: item.reason, keepInPlace: true },
-      };
-    }
-    const file = { path: item.path, relPath: item.relPath, size: item.size, mtimeMs: item.mtimeMs };
-    const startedAt = performance.now();
-    try {
-      const digests = await hashFile(item.path, {
-        expectedSize: item.size,
-        expectedMtimeMs: item.mtimeMs,
-        md5,
-      });
-      return { kind: "job", file: { ...file, ...digests }, startedAt, needsUpload: false };
-    } catch (error) {
-      const changed = error instanceof FileChangedError;
-      const reason = changed
-        ? "changed while being hashed (still being written?); left in place for the next run"
-        : reasonOf(error);
-      return {
-        kind: "settled",
-        file,
-        outcome: { state: "error", reason, keepInPlace: true },
-      };
-    }
+  if (item.kind !== "file") {
+    // A policy skip stays a skip; an entry that cannot be read by its real name is unresolved.
+    const state = item.kind === "skipped" ? "skipped" : "error";
+    return {
+      kind: "settled",
+      file: { path: item.path, relPath: item.relPath, size: 0, mtimeMs: 0 },
+      outcome: { state, reason: item.reason, keepInPlace: true },
+    };
+  }
+  const file: ScanFile = {
+    path: item.path,
+    relPath: item.relPath,
+    size: item.size,
+    mtimeMs: item.mtimeMs,
+  };
+  if (item.target) file.target = item.target;
+  const startedAt = performance.now();
+  try {
+    const digests = await hashFile(item.path, {
+      expectedSize: item.size,
+      expectedMtimeMs: item.mtimeMs,
+      md5,
+    });
+    return { kind: "job", file: { ...file, ...digests }, startedAt, needsUpload: false };
+  } catch (error) {
+    const changed = error instanceof FileChangedError;
+    const reason = changed
+      ? "changed while being hashed (still being written?); left in place for the next run"
+      : reasonOf(error);
+    return {
+      kind: "settled",
+      file,
+      outcome: { state: "error", reason, keepInPlace: true },
+    };
   }
 }

@@ -22,6 +22,8 @@ import { walk, type WalkItem, type WalkOptions } from "./walk.ts";
 /** Everything a run needs. */
 export interface PipelineConfig {
   walk: WalkOptions;
+  /** Files to take before the walk's: those a killed run left awaiting their final verdict. */
+  resume?: WalkItem[];
   /** The targets files are asked about and uploaded to. */
   rotation: Rotation;
   disposer: Disposer;
@@ -55,6 +57,16 @@ function counted(progress: RunProgress): TransformStream<WalkItem, WalkItem> {
   });
 }
 
+/** The resumed files first, then the walk. */
+function sourceOf(config: PipelineConfig): ReadableStream<WalkItem> {
+  const resume = config.resume ?? [];
+  if (!resume.length) return walk(config.walk);
+  return ReadableStream.from((async function* () {
+    yield* resume;
+    yield* walk(config.walk);
+  })());
+}
+
 /**
  * Runs the pipeline to the end or until `signal` aborts.
  *
@@ -71,7 +83,7 @@ export async function runPipeline(config: PipelineConfig): Promise<{ interrupted
   const { rotation, signal } = config;
   const md5 = rotation.all.some((target) => target.needsMd5);
   try {
-    await walk(config.walk)
+    await sourceOf(config)
       .pipeThrough(counted(progress))
       .pipeThrough(hashStage(config.hashConcurrency ?? 4, { md5, progress, signal }))
       .pipeThrough(dedupe.hold())

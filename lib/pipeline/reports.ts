@@ -17,6 +17,8 @@
 import type { Transport } from "../transport/transport.ts";
 import { type ReportFormat, reportIds, type ResponseItem } from "../transport/cloud_types.ts";
 import type { DownloadedReport } from "./types.ts";
+import { reasonOf } from "../fs/errors.ts";
+import { verifyTarGz } from "../fs/tar.ts";
 
 /** A summary report that is neither gzip nor base64 of gzip. */
 export class ReportFormatError extends Error {
@@ -74,14 +76,38 @@ export async function fetchReports(
   for (const ref of reportIds(item)) {
     if (!formats.includes(ref.format)) continue;
     try {
-      const download = await target.download(ref.id);
-      const bytes = ref.format === "summary" || ref.format === "full_report"
-        ? decodeSummaryReport(download.bytes)
-        : download.bytes;
-      reports.push({ format: ref.format, id: ref.id, fileName: download.fileName, bytes });
+      reports.push(await fetchWhole(target, ref.id, ref.format));
     } catch (error) {
-      errors.push(`${ref.format} report ${ref.id}: ${(error as Error).message}`);
+      errors.push(`${ref.format} report ${ref.id}: ${reasonOf(error)}`);
     }
   }
   return { reports, errors };
+}
+
+/** Downloads of a report cut short that are tried again before giving up on it. */
+const WHOLE_ATTEMPTS = 3;
+
+/**
+ * Downloads one report until it reads back whole: a summary archive must
+ * decompress and list through to its end, or the download is tried again
+ * like any passing failure.
+ */
+async function fetchWhole(
+  target: Pick<Transport, "download">,
+  id: string,
+  format: ReportFormat,
+): Promise<DownloadedReport> {
+  for (let attempt = 1;; attempt++) {
+    const download = await target.download(id);
+    if (format !== "summary" && format !== "full_report") {
+      return { format, id, fileName: download.fileName, bytes: download.bytes };
+    }
+    try {
+      const bytes = decodeSummaryReport(download.bytes);
+      await verifyTarGz(bytes);
+      return { format, id, fileName: download.fileName, bytes };
+    } catch (error) {
+      if (attempt >= WHOLE_ATTEMPTS) throw error;
+    }
+  }
 }

@@ -19,6 +19,8 @@
 
 import type { ReportFormat, ResponseItem, Verdict } from "../transport/cloud_types.ts";
 import type { Transport } from "../transport/transport.ts";
+import type { FileIdentity } from "../fs/identity.ts";
+import type { LinkTarget } from "./walk.ts";
 
 /** A file found by the walk. */
 export interface ScanFile {
@@ -28,11 +30,15 @@ export interface ScanFile {
   relPath: string;
   size: number;
   mtimeMs: number;
+  /** For a followed symbolic link: the file whose bytes are scanned. */
+  target?: LinkTarget;
 }
 
 /** A file with its digests. */
 export interface HashedFile extends ScanFile {
   sha1: string;
+  /** The file and version that was hashed; checked again before the file is published. */
+  identity?: FileIdentity;
   /** Only when the features need it (AV, the cloud); see lib/hash.ts. */
   md5?: string;
 }

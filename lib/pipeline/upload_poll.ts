@@ -16,6 +16,7 @@
 
 import { basename } from "node:path";
 import { reasonOf } from "../fs/errors.ts";
+import { FileChangedError } from "../fs/identity.ts";
 import { isTransient } from "../transport/cloud_client.ts";
 import { ForeignAnswerError } from "../transport/cloud.ts";
 import type { ResponseItem } from "../transport/cloud_types.ts";
@@ -303,6 +304,11 @@ export class Poller {
   }
 
   #uploadFailed(t: Tracked, error: unknown): void {
+    if (error instanceof FileChangedError) {
+      // Not the bytes that were hashed: no verdict can belong to them. It stays where it is.
+      this.#applier.settleError(t.job, "changed while being scanned", t.lastItem, true);
+      return this.#untrack(t);
+    }
     const reason = `upload failed: ${reasonOf(error)}`;
     const retryable = isTransient(error) || error instanceof ForeignAnswerError;
     if (retryable && t.uploads < (this.#options.uploadAttempts ?? 3)) {

@@ -4,31 +4,26 @@
  * in the same order. Only the listings of the folders on the current path are
  * held in memory, never the whole tree.
  *
- * Entries that will not be scanned (too big, links not followed, FIFOs,
- * sockets, devices, unreadable folders, entries that vanished) come out as
- * `skipped` items with a reason, so every input file is accounted for.
- * Entries filtered out by `include`/`exclude` or `skipDirs` come out as
- * nothing at all: the user asked not to see them.
+ * Every regular file is either scanned or reported. Entries left alone by
+ * policy (too big, links not followed, FIFOs, sockets, devices) come out as
+ * `skipped` items with a reason. Entries that cannot be read by their real
+ * name come out as `unresolved` (the run then exits 2): a name that is not
+ * valid UTF-8 (Deno lists it with U+FFFD in its place, and opening that
+ * lossy name would open another file or none), a permission error, an entry
+ * that vanished. Entries filtered out by `include`/`exclude` or `skipDirs`
+ * come out as nothing at all: the user asked not to see them.
  *
- * @example
- * ```ts
- * import { walk } from "./walk.ts";
- * for await (const item of walk({ root: "/drop", exclude: ["*.tmp"] })) {
- *   if (item.kind === "file") console.log(item.relPath, item.size);
- *   else console.warn(`skipped ${item.relPath}: ${item.reason}`);
- * }
- * ```
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { matchesAnyGlob } from "./glob.ts";
 import { reasonOf } from "../fs/errors.ts";
 import { formatSize } from "../fs/size.ts";
 
 /** What to walk and which entries to leave out. */
 export interface WalkOptions {
-  /** The input folder; a symbolic link to a folder is fine. */
+  /** The input folder (a symbolic link to a folder is fine), or a single file. */
   root: string;
   /** Descend into subfolders (default true). */
   recursive?: boolean;
@@ -44,6 +39,14 @@ export interface WalkOptions {
   skipDirs?: string[];
 }
 
+/** Where a followed symbolic link leads. */
+export interface LinkTarget {
+  /** The target's real path. */
+  path: string;
+  /** Its path relative to the input folder, when it is inside it. */
+  relPath?: string;
+}
+
 /** A file to scan, or an entry left alone with the reason why. */
 export type WalkItem =
   | {
@@ -54,21 +57,31 @@ export type WalkItem =
     relPath: string;
     size: number;
     mtimeMs: number;
+    /** For a followed link: the file whose bytes are scanned. */
+    target?: LinkTarget;
   }
-  | { kind: "skipped"; path: string; relPath: string; reason: string };
+  | { kind: "skipped" | "unresolved"; path: string; relPath: string; reason: string };
 
 /** A folder whose listing is being worked through. */
 interface Frame {
   folder: string;
   relFolder: string;
-  names: string[];
+  names: Entry[];
   next: number;
   /** Device and inode, tracked only when links are followed (for loop detection). */
   identity?: string;
 }
 
-/** A folder's listing, or the reason it could not be read. */
-type Listing = { names: string[] } | { failure: unknown };
+/** A name in a listing; `lossy` when it is not the entry's real (non-UTF-8) name. */
+interface Entry {
+  name: string;
+  lossy?: boolean;
+}
+
+const REPLACEMENT = "\uFFFD";
+
+/** Why a name cannot be used to open the entry it came from. */
+const NOT_UTF8 = "its name is not valid UTF-8, so it cannot be opened by its real name";
 
 function tooBigReason(size: number, maxSize: number): string {
   let shown = formatSize(size);
@@ -86,19 +99,70 @@ function identityOf(info: Deno.FileInfo): string {
   return `${info.dev}:${info.ino}`;
 }
 
-async function listFolder(folder: string): Promise<Listing> {
+function specialFileReason(info: Deno.FileInfo): string {
+  if (info.isFifo) return "FIFO";
+  if (info.isSocket) return "socket";
+  if (info.isCharDevice || info.isBlockDevice) return "device";
+  return "unsupported file type";
+}
+
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Marks the names Deno could not list faithfully. Several entries listed
+ * under the same name containing U+FFFD are at most one real name and the
+ * rest lossy ones; a single one is lossy when nothing answers to it.
+ */
+function markLossy(folder: string, names: string[]): Entry[] {
+  const seen = new Map<string, number>();
+  const entries: Entry[] = [];
+  for (const name of names) {
+    if (!name.includes(REPLACEMENT)) {
+      entries.push({ name });
+      continue;
+    }
+    const count = (seen.get(name) ?? 0) + 1;
+    seen.set(name, count);
+    // The first of a group is the real name if the name opens anything at all.
+    const real = count === 1 && lstatOrUndefined(join(folder, name)) !== undefined;
+    entries.push(real ? { name } : { name, lossy: true });
+  }
+  return entries;
+}
+
+async function listFolder(folder: string): Promise<{ names: Entry[] } | { failure: unknown }> {
   try {
     const names: string[] = [];
     for await (const entry of Deno.readDir(folder)) names.push(entry.name);
     // Code-unit order, not locale order: the same on every machine and every run.
     names.sort();
-    return { names };
+    return { names: markLossy(folder, names) };
   } catch (failure) {
     return { failure };
   }
 }
 
-async function statRoot(root: string, shownAs: string): Promise<Deno.FileInfo> {
+/**
+ * The input as the walk sees it: a folder, or a single file. A missing root
+ * is a one-line error such as `input folder not found: /drop`.
+ *
+ * @example A file as the input
+ * ```ts
+ * import { statInput } from "./walk.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const file = await Deno.makeTempFile();
+ * assert.equal((await statInput(file)).isFile, true);
+ * await assert.rejects(statInput(`${file}.missing`), /input folder not found/);
+ * ```
+ */
+export async function statInput(root: string, shownAs = root): Promise<Deno.FileInfo> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(root);
@@ -108,174 +172,211 @@ async function statRoot(root: string, shownAs: string): Promise<Deno.FileInfo> {
     }
     throw new Error(`cannot read input folder: ${shownAs}: ${reasonOf(error)}`);
   }
-  if (!info.isDirectory) throw new Error(`input is not a folder: ${shownAs}`);
+  if (!info.isDirectory && !info.isFile) {
+    throw new Error(`input is neither a folder nor a regular file: ${shownAs}`);
+  }
   return info;
 }
 
-/** Identities of the skip folders that exist now, so links to them are caught too. */
-async function identitiesOf(folders: Iterable<string>): Promise<Set<string>> {
-  const identities = new Set<string>();
-  for (const folder of folders) {
-    try {
-      identities.add(identityOf(await Deno.stat(folder)));
-    } catch {
-      // Not created yet: the path comparison still keeps the walk out of it.
+/** The walk's state: the stack of folders on the current path and what links reached. */
+class Walker {
+  readonly #options: WalkOptions;
+  readonly #root: string;
+  readonly #skipPaths: Set<string>;
+  readonly #skipIdentities = new Set<string>();
+  // Both matter only when links are followed: without links a tree has no cycles.
+  readonly #onCurrentPath = new Set<string>();
+  readonly #scannedAs = new Map<string, string>();
+  readonly #stack: Frame[] = [];
+
+  constructor(options: WalkOptions) {
+    this.#options = options;
+    this.#root = resolve(options.root);
+    this.#skipPaths = new Set((options.skipDirs ?? []).map((folder) => resolve(folder)));
+  }
+
+  get #follow(): boolean {
+    return this.#options.followSymlinks ?? false;
+  }
+
+  #wanted(relPath: string): boolean {
+    const include = this.#options.include ?? [];
+    return include.length === 0 || matchesAnyGlob(relPath, include);
+  }
+
+  async *items(): AsyncGenerator<WalkItem> {
+    const rootInfo = await statInput(this.#root, this.#options.root);
+    if (rootInfo.isFile) {
+      const name = basename(this.#root);
+      yield* this.#file(this.#root, name, rootInfo);
+      return;
+    }
+    await this.#start(rootInfo);
+    while (this.#stack.length > 0) {
+      const frame = this.#stack[this.#stack.length - 1];
+      if (frame.next >= frame.names.length) {
+        this.#stack.pop();
+        if (frame.identity !== undefined) this.#onCurrentPath.delete(frame.identity);
+        continue;
+      }
+      yield* this.#entry(frame, frame.names[frame.next++]);
     }
   }
-  return identities;
-}
 
-function specialFileReason(info: Deno.FileInfo): string {
-  if (info.isFifo) return "FIFO";
-  if (info.isSocket) return "socket";
-  if (info.isCharDevice || info.isBlockDevice) return "device";
-  return "unsupported file type";
-}
-
-async function* walkItems(options: WalkOptions): AsyncGenerator<WalkItem> {
-  const root = resolve(options.root);
-  const rootInfo = await statRoot(root, options.root);
-  const recursive = options.recursive ?? true;
-  const follow = options.followSymlinks ?? false;
-  const include = options.include ?? [];
-  const exclude = options.exclude ?? [];
-  const maxSize = options.maxSize;
-  const skipPaths = new Set((options.skipDirs ?? []).map((folder) => resolve(folder)));
-  const skipIdentities = await identitiesOf(skipPaths);
-  // Both maps matter only when links are followed: without links a tree has no cycles.
-  const onCurrentPath = new Set<string>();
-  const scannedAs = new Map<string, string>();
-
-  const rootListing = await listFolder(root);
-  if ("failure" in rootListing) {
-    throw new Error(`cannot read input folder: ${options.root}: ${reasonOf(rootListing.failure)}`);
-  }
-  const stack: Frame[] = [{ folder: root, relFolder: "", names: rootListing.names, next: 0 }];
-  if (follow) {
-    stack[0].identity = identityOf(rootInfo);
-    onCurrentPath.add(stack[0].identity);
-    scannedAs.set(stack[0].identity, ".");
-  }
-
-  const wanted = (relPath: string) => include.length === 0 || matchesAnyGlob(relPath, include);
-  const skipped = (path: string, relPath: string, reason: string): WalkItem => ({
-    kind: "skipped",
-    path,
-    relPath,
-    reason,
-  });
-
-  while (stack.length > 0) {
-    const frame = stack[stack.length - 1];
-    if (frame.next >= frame.names.length) {
-      stack.pop();
-      if (frame.identity !== undefined) onCurrentPath.delete(frame.identity);
-      continue;
+  async #start(rootInfo: Deno.FileInfo): Promise<void> {
+    for (const folder of this.#skipPaths) {
+      // A skip folder not created yet is kept out by its path alone.
+      const info = await Deno.stat(folder).catch(() => undefined);
+      if (info) this.#skipIdentities.add(identityOf(info));
     }
-    const name = frame.names[frame.next++];
-    const path = join(frame.folder, name);
-    const relPath = frame.relFolder === "" ? name : `${frame.relFolder}/${name}`;
-    if (matchesAnyGlob(relPath, exclude) || skipPaths.has(path)) continue;
+    const listing = await listFolder(this.#root);
+    if ("failure" in listing) {
+      throw new Error(
+        `cannot read input folder: ${this.#options.root}: ${reasonOf(listing.failure)}`,
+      );
+    }
+    const frame: Frame = { folder: this.#root, relFolder: "", names: listing.names, next: 0 };
+    this.#enter(frame, rootInfo, ".");
+  }
 
+  #enter(frame: Frame, info: Deno.FileInfo, relPath: string): void {
+    if (this.#follow) {
+      frame.identity = identityOf(info);
+      this.#onCurrentPath.add(frame.identity);
+      this.#scannedAs.set(frame.identity, relPath);
+    }
+    this.#stack.push(frame);
+  }
+
+  async *#entry(frame: Frame, entry: Entry): AsyncGenerator<WalkItem> {
+    const path = join(frame.folder, entry.name);
+    const relPath = frame.relFolder === "" ? entry.name : `${frame.relFolder}/${entry.name}`;
+    if (matchesAnyGlob(relPath, this.#options.exclude ?? []) || this.#skipPaths.has(path)) return;
+    if (entry.lossy) {
+      yield { kind: "unresolved", path, relPath, reason: NOT_UTF8 };
+      return;
+    }
     let info: Deno.FileInfo;
     try {
       // Blocking: an lstat is microseconds, an async one a thread-pool hand-off per entry.
       info = Deno.lstatSync(path);
     } catch (error) {
-      if (!wanted(relPath)) continue;
-      yield skipped(
-        path,
-        relPath,
-        error instanceof Deno.errors.NotFound
-          ? "vanished during walk"
-          : `cannot read: ${reasonOf(error)}`,
-      );
-      continue;
+      if (!this.#wanted(relPath)) return;
+      const reason = error instanceof Deno.errors.NotFound
+        ? "vanished during walk"
+        : `cannot read: ${reasonOf(error)}`;
+      yield { kind: "unresolved", path, relPath, reason };
+      return;
     }
+    if (info.isSymlink) yield* this.#symlink(path, relPath);
+    else if (info.isDirectory) yield* this.#folder(path, relPath, info);
+    else yield* this.#file(path, relPath, info);
+  }
 
-    if (info.isSymlink) {
-      let target: Deno.FileInfo | undefined;
-      let targetFailure: unknown;
-      try {
-        target = await Deno.stat(path);
-      } catch (error) {
-        targetFailure = error;
-      }
-      const leadsToFolder = target?.isDirectory ?? false;
-      if (!leadsToFolder && !wanted(relPath)) continue;
-      if (!follow) {
-        yield skipped(path, relPath, "symbolic link (use --follow-symlinks)");
-        continue;
-      }
-      if (target === undefined) {
-        const reason = targetFailure instanceof Deno.errors.NotFound
-          ? "dangling symbolic link"
-          : isSymlinkLoopError(targetFailure)
-          ? "symlink loop"
-          : `cannot read: ${reasonOf(targetFailure)}`;
-        yield skipped(path, relPath, reason);
-        continue;
-      }
-      info = target;
+  async *#symlink(path: string, relPath: string): AsyncGenerator<WalkItem> {
+    let target: Deno.FileInfo | undefined;
+    let failure: unknown;
+    try {
+      target = await Deno.stat(path);
+    } catch (error) {
+      failure = error;
     }
-
-    if (info.isDirectory) {
-      if (!recursive) continue;
-      const identity = identityOf(info);
-      if (skipIdentities.has(identity)) continue;
-      if (follow) {
-        if (onCurrentPath.has(identity)) {
-          yield skipped(path, relPath, "symlink loop");
-          continue;
-        }
-        const earlier = scannedAs.get(identity);
-        if (earlier !== undefined) {
-          yield skipped(path, relPath, `folder already scanned as ${earlier}`);
-          continue;
-        }
-      }
-      const listing = await listFolder(path);
-      if ("failure" in listing) {
-        const reason = listing.failure instanceof Deno.errors.NotFound
-          ? "vanished during walk"
-          : `cannot read directory: ${reasonOf(listing.failure)}`;
-        yield skipped(path, relPath, reason);
-        continue;
-      }
-      const child: Frame = { folder: path, relFolder: relPath, names: listing.names, next: 0 };
-      if (follow) {
-        child.identity = identity;
-        onCurrentPath.add(identity);
-        scannedAs.set(identity, relPath);
-      }
-      stack.push(child);
-      continue;
+    const leadsToFolder = target?.isDirectory ?? false;
+    if (!leadsToFolder && !this.#wanted(relPath)) return;
+    if (!this.#follow) {
+      yield { kind: "skipped", path, relPath, reason: "symbolic link (use --follow-symlinks)" };
+      return;
     }
+    if (target === undefined) {
+      const reason = failure instanceof Deno.errors.NotFound
+        ? "dangling symbolic link"
+        : isSymlinkLoopError(failure)
+        ? "symlink loop"
+        : `cannot read: ${reasonOf(failure)}`;
+      yield { kind: "skipped", path, relPath, reason };
+      return;
+    }
+    if (leadsToFolder) yield* this.#folder(path, relPath, target);
+    else yield* this.#file(path, relPath, target, await this.#linkTarget(path));
+  }
 
-    if (!wanted(relPath)) continue;
+  async #linkTarget(link: string): Promise<LinkTarget> {
+    const real = await Deno.realPath(link);
+    const rootReal = await Deno.realPath(this.#root);
+    const rel = relative(rootReal, real);
+    const inside = rel !== "" && !rel.startsWith("..") && !rel.startsWith("/");
+    return inside ? { path: real, relPath: rel.split("\\").join("/") } : { path: real };
+  }
+
+  async *#folder(path: string, relPath: string, info: Deno.FileInfo): AsyncGenerator<WalkItem> {
+    if (!(this.#options.recursive ?? true)) return;
+    const identity = identityOf(info);
+    if (this.#skipIdentities.has(identity)) return;
+    if (this.#follow && this.#onCurrentPath.has(identity)) {
+      yield { kind: "skipped", path, relPath, reason: "symlink loop" };
+      return;
+    }
+    const earlier = this.#follow ? this.#scannedAs.get(identity) : undefined;
+    if (earlier !== undefined) {
+      yield { kind: "skipped", path, relPath, reason: `folder already scanned as ${earlier}` };
+      return;
+    }
+    const listing = await listFolder(path);
+    if ("failure" in listing) {
+      const reason = listing.failure instanceof Deno.errors.NotFound
+        ? "vanished during walk"
+        : `cannot read directory: ${reasonOf(listing.failure)}`;
+      yield { kind: "unresolved", path, relPath, reason };
+      return;
+    }
+    this.#enter({ folder: path, relFolder: relPath, names: listing.names, next: 0 }, info, relPath);
+  }
+
+  async *#file(
+    path: string,
+    relPath: string,
+    info: Deno.FileInfo,
+    target?: LinkTarget,
+  ): AsyncGenerator<WalkItem> {
+    if (!this.#wanted(relPath)) return;
+    const maxSize = this.#options.maxSize;
     if (!info.isFile) {
-      yield skipped(path, relPath, specialFileReason(info));
+      yield { kind: "skipped", path, relPath, reason: specialFileReason(info) };
     } else if (maxSize !== undefined && info.size > maxSize) {
-      yield skipped(path, relPath, tooBigReason(info.size, maxSize));
+      yield { kind: "skipped", path, relPath, reason: tooBigReason(info.size, maxSize) };
     } else {
-      yield { kind: "file", path, relPath, size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
+      const mtimeMs = info.mtime?.getTime() ?? 0;
+      const item: WalkItem = { kind: "file", path, relPath, size: info.size, mtimeMs };
+      if (target) item.target = target;
+      yield item;
     }
   }
 }
 
 /**
  * Walks `options.root` depth-first, in name order, yielding each file (or the
- * reason an entry was skipped) only when the reader asks for the next item.
- * A missing or non-folder root errors the stream with a one-line message such
- * as `input folder not found: /drop`.
+ * reason an entry was skipped or is unresolved) only when the reader asks
+ * for the next item. A missing root errors the stream with a one-line
+ * message such as `input folder not found: /drop`.
  *
- * @example
+ * @example Walk a small tree
  * ```ts
  * import { walk } from "./walk.ts";
- * const items = walk({ root: "/drop", maxSize: 10 * 2 ** 20, skipDirs: ["/drop/out"] });
- * for await (const item of items) console.log(item.kind, item.relPath);
+ * import assert from "node:assert/strict";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/a`);
+ * await Deno.writeTextFile(`${root}/a/x.txt`, "x");
+ * await Deno.writeTextFile(`${root}/b.tmp`, "b");
+ * const items = await Array.fromAsync(walk({ root, exclude: ["*.tmp"] }));
+ * assert.deepEqual(items.map((i) => `${i.kind} ${i.relPath}`), ["file a/x.txt"]);
  * ```
  */
 export function walk(options: WalkOptions): ReadableStream<WalkItem> {
-  return ReadableStream.from(walkItems(options));
+  return ReadableStream.from(new Walker(options).items());
+}
+
+/** The folder whose lock and layout rules apply to an input: itself, or a file's folder. */
+export function inputFolder(root: string, info: Deno.FileInfo): string {
+  return info.isFile ? dirname(resolve(root)) : resolve(root);
 }

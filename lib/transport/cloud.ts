@@ -116,7 +116,7 @@ export class CloudTransport implements Transport {
   async upload(file: UploadFile): Promise<UploadAnswer> {
     const name = basename(file.name);
     const item = await this.client.upload(
-      { path: file.path, size: file.size, name },
+      { path: file.path, size: file.size, name, mtimeMs: file.mtimeMs },
       this.requestFor(file, name),
     );
     const [matched] = matchAnswers([file], [item]);

@@ -27,6 +27,7 @@ import https from "node:https";
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { concatBytes } from "../fs/bytes.ts";
+import { FileChangedError } from "../fs/identity.ts";
 
 /** How the appliance's certificate is checked. */
 export type Trust =
@@ -108,7 +109,10 @@ function normaliseFingerprint(text: string): string {
  */
 function classify(error: unknown, host: string): Error {
   if (error instanceof TlsError || error instanceof NetworkError) return error;
-  if (error instanceof AnswerTooLargeError) return error;
+  // A body that could not be read is the file's fault, not the network's: never retried.
+  if (error instanceof AnswerTooLargeError || error instanceof FileChangedError) return error;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause instanceof FileChangedError) return cause;
   const err = error as { code?: string; message?: string; name?: string };
   const message = err.message ?? String(error);
   if (
@@ -354,7 +358,12 @@ export class HttpClient {
       } else if (body instanceof Uint8Array) {
         request.end(body);
       } else {
-        this.#pump(request, body, watchdog.restart).catch((error) => request.destroy(error));
+        // The body's own failure (the file changed) ends the request at once: Deno's
+        // node:http does not always emit "error" for a request destroyed mid-body.
+        this.#pump(request, body, watchdog.restart).catch((error) => {
+          fail(error);
+          request.destroy(error);
+        });
       }
     });
   }

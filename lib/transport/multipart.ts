@@ -17,17 +17,24 @@
  * @module
  */
 
+import { FileChangedError } from "../fs/identity.ts";
 import type { RequestBody } from "./http.ts";
 
 /** A file on disk to upload. */
 export interface UploadSource {
   path: string;
   size: number;
+  /** Its modification time when it was hashed; a file touched since is not sent. */
+  mtimeMs?: number;
   /** The name sent in the part's `filename`. */
   name: string;
 }
 
 const CHUNK = 1 << 20;
+
+function sameMtime(info: Deno.FileInfo, mtimeMs: number | undefined): boolean {
+  return mtimeMs === undefined || info.mtime?.getTime() === mtimeMs;
+}
 
 function quoteFileName(name: string): string {
   return name.replace(/[\r\n"\\]/g, "_");
@@ -72,8 +79,9 @@ export function multipartUpload(
       // A copy: the transport may still hold the chunk when the buffer is refilled.
       yield buffer.slice(0, n);
     }
-    if (sent !== file.size) {
-      throw new Error(`changed while uploading: ${file.path} (size ${file.size} when hashed)`);
+    const now = await handle.stat();
+    if (sent !== file.size || now.size !== file.size || !sameMtime(now, file.mtimeMs)) {
+      throw new FileChangedError("changed while being scanned");
     }
     yield tail;
   }

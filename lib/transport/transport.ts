@@ -27,6 +27,8 @@ export interface UploadFile extends FileDigests {
   /** The name the target is told (the file's base name). */
   name: string;
   size: number;
+  /** Its modification time when it was hashed: a file touched since is not sent. */
+  mtimeMs?: number;
 }
 
 /** An answer matched to one file, or why there is none. */

@@ -1,7 +1,19 @@
 import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
-import { eicarText, type EmulatorOptions, startEmulator } from "../../lib/emulator/mod.ts";
-import { CA_FILE, captureScan, scanFolders, sortFlags, tempDir } from "../helpers.ts";
+import { join } from "node:path";
+import { eicarText, startEmulator } from "../../lib/emulator/mod.ts";
+import {
+  CA_FILE,
+  captureScan,
+  fastFlags,
+  injectFaults,
+  listFiles,
+  readLog,
+  scanFolders,
+  sortFlags,
+  tempDir,
+  withEmulator,
+  writeTree,
+} from "../helpers.ts";
 
 const REPORT = "Quarterly report: revenue grew.\n".repeat(20);
 
@@ -15,78 +27,6 @@ function sampleTree(): Record<string, string> {
     "mail/eicar.com": eicarText(),
     "firmware/image.bin": "TE-EMULATOR-UNSUPPORTED\n",
   };
-}
-
-async function writeTree(root: string, tree: Record<string, string>): Promise<void> {
-  for (const [path, content] of Object.entries(tree)) {
-    await Deno.mkdir(dirname(join(root, path)), { recursive: true });
-    await Deno.writeTextFile(join(root, path), content);
-  }
-}
-
-async function listFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  async function visit(dir: string, prefix: string): Promise<void> {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(dir));
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return;
-      throw error;
-    }
-    for (const entry of entries) {
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isDirectory) await visit(join(dir, entry.name), rel);
-      else out.push(rel);
-    }
-  }
-  await visit(root, "");
-  return out.sort();
-}
-
-async function withEmulator(
-  options: Partial<EmulatorOptions>,
-  body: (emulator: Awaited<ReturnType<typeof startEmulator>>) => Promise<void>,
-): Promise<void> {
-  const emulator = await startEmulator({ port: 0, emulationMs: 60, earlyMs: 10, ...options });
-  try {
-    await body(emulator);
-  } finally {
-    await emulator.close();
-  }
-}
-
-function fastFlags(port: number): string[] {
-  return [
-    "--ca-cert",
-    CA_FILE,
-    "--poll-interval",
-    "0.03",
-    "--timeout",
-    "20",
-    "--ip",
-    `127.0.0.1:${port}`,
-  ];
-}
-
-async function injectFaults(url: string, faults: unknown[]): Promise<void> {
-  const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(CA_FILE)] });
-  try {
-    const response = await fetch(`${url}/__emulator/faults`, {
-      method: "POST",
-      body: JSON.stringify({ faults }),
-      client,
-    });
-    await response.body?.cancel();
-    assert.equal(response.status, 200);
-  } finally {
-    client.close();
-  }
-}
-
-async function readLog(rep: string): Promise<Record<string, unknown>[]> {
-  const text = await Deno.readTextFile(join(rep, "te-scan.log.jsonl"));
-  return text.trim().split("\n").map((line) => JSON.parse(line));
 }
 
 Deno.test("end to end: a nested tree is sorted, reports kept, duplicates uploaded once", async () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   copyNoClobber,
+  exists,
   moveByCopy,
   moveNoClobber,
   numberedName,
@@ -15,16 +16,6 @@ async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> 
     await body(dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
   }
 }
 
@@ -132,7 +123,7 @@ Deno.test("moveByCopy (the cross-filesystem path) moves, keeping mode and mtime"
     await Deno.chmod(src, 0o640);
     await Deno.utime(src, OLD_TIME, OLD_TIME);
     const dest = join(dir, "out", "sub", "big.bin");
-    assert.equal(await moveByCopy(src, dest), dest);
+    assert.equal((await moveByCopy(src, dest)).path, dest);
     assert.deepEqual(await Deno.readFile(dest), content);
     await assertKeptModeAndTime(dest);
     assert.equal(await exists(src), false);
@@ -146,7 +137,7 @@ Deno.test("moveByCopy numbers the name on a clash and leaves no partial file", a
     await Deno.writeTextFile(dest, "kept");
     const src = join(dir, "incoming");
     await Deno.writeTextFile(src, "new");
-    assert.equal(await moveByCopy(src, dest), join(dir, "README.1"));
+    assert.equal((await moveByCopy(src, dest)).path, join(dir, "README.1"));
     assert.equal(await Deno.readTextFile(dest), "kept");
     assert.equal(await Deno.readTextFile(join(dir, "README.1")), "new");
     assert.deepEqual(await namesIn(dir), ["README", "README.1"]);

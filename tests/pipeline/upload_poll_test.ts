@@ -98,6 +98,6 @@ Deno.test("a freed slot starts the next upload before the next poll round", asyn
   ]);
   const foundA = target.calls.findIndex((call) => /^query .*\ba\b/.test(call));
   assert.equal(target.calls[foundA + 1], "upload b", target.calls.join("; "));
-  assert.ok(target.calls[foundA].includes("c"), "a was found in a round that also asked about c");
+  assert.ok(target.calls.slice(foundA + 2).some((call) => /^query c/.test(call)), "c polled on");
   assert.equal(rotation.pick(), target);
 });

@@ -257,13 +257,12 @@ Deno.test("a missing root errors the stream with a one-line message", async () =
   });
 });
 
-Deno.test("a root that is a file errors the stream with a one-line message", async () => {
+Deno.test("a root that is a file is walked as that one file", async () => {
   await withTempDir(async (dir) => {
     const root = join(dir, "file.txt");
     await Deno.writeTextFile(root, "x");
-    await assert.rejects(Array.fromAsync(walk({ root })), {
-      message: `input is not a folder: ${root}`,
-    });
+    const items = await Array.fromAsync(walk({ root }));
+    assert.deepEqual(items.map((i) => [i.kind, i.path, i.relPath]), [["file", root, "file.txt"]]);
   });
 });
 

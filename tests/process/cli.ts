@@ -72,3 +72,23 @@ export async function startEmulatorProcess(extra: string[] = []) {
     },
   };
 }
+
+/** Whether the tests run as root (tmpfs mounts need it; CI runs as root). */
+export const IS_ROOT = new TextDecoder().decode(
+  (await new Deno.Command("id", { args: ["-u"] }).output()).stdout,
+).trim() === "0";
+
+/** Mounts a tmpfs of `size` (e.g. "64m") at `path`; needs root. */
+export async function mountTmpfs(path: string, size: string): Promise<void> {
+  const mounted = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", path],
+  }).output();
+  if (!mounted.success) {
+    throw new Error(`cannot mount a tmpfs at ${path}: ${new TextDecoder().decode(mounted.stderr)}`);
+  }
+}
+
+/** Unmounts what `mountTmpfs` mounted. */
+export async function unmount(path: string): Promise<void> {
+  await new Deno.Command("umount", { args: [path] }).output();
+}

@@ -19,3 +19,12 @@ Deno.test("the walk skips a FIFO without opening it (opening would block)", asyn
     ["skipped pipe: FIFO", "file plain.txt"],
   );
 });
+
+Deno.test("a FIFO as the input errors the walk in one line instead of blocking", async () => {
+  await using dir = await tempDir();
+  const root = join(dir.path, "fifo");
+  await mkfifo(root);
+  await assert.rejects(Array.fromAsync(walk({ root })), {
+    message: `input is neither a folder nor a regular file: ${root}`,
+  });
+});

@@ -95,7 +95,7 @@ Deno.test("a file that changed after hashing is not uploaded as if whole", async
   await withServer(() => Response.json(UPLOAD_ANSWER), async (client) => {
     await assert.rejects(
       client.upload({ path, size: 50, name: "grew.bin" }, {}),
-      /changed while uploading/,
+      /changed while being scanned/,
     );
   });
 });

@@ -1,0 +1,133 @@
+/**
+ * What a settled file leaves in the reports folder: its response file, and
+ * for a malicious file its report archives and the summary report extracted
+ * beside them. All three share one name: `REP/a/b.docx.response.json`,
+ * `REP/a/b.docx.report.tar.gz`, `REP/a/b.docx_report/`; a rerun that finds
+ * any of them taken numbers all three the same way (`b.1.docx.…`), so they
+ * stay together.
+ *
+ * Every file appears whole or not at all (a temporary file, then a link),
+ * and the extracted report folder appears whole too (extracted into the
+ * temporary folder, then renamed into place).
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { reasonOf } from "../fs/errors.ts";
+import { exists, numberedName, PARTIAL_PREFIX, writeFileNoClobber } from "../fs/move.ts";
+import { extractTarGz } from "../fs/tar.ts";
+import type { ResponseItem } from "../transport/cloud_types.ts";
+import type { DownloadedReport } from "./types.ts";
+
+const REPORT_EXTENSION: Record<DownloadedReport["format"], string> = {
+  summary: "tar.gz",
+  full_report: "full.tar.gz",
+  pdf: "pdf",
+  xml: "xml",
+  tar: "tar",
+};
+
+/** What was written for one file. */
+export interface WrittenReports {
+  responseFile?: string;
+  reportFiles?: string[];
+  reportDir?: string;
+  /** Problems with the reports; the verdict stands. */
+  notes: string[];
+}
+
+/** The names one file's report files take, for a base path `REP/<relPath>`. */
+function namesOf(base: string) {
+  return {
+    response: `${base}.response.json`,
+    report: (format: DownloadedReport["format"]) => `${base}.report.${REPORT_EXTENSION[format]}`,
+    folder: `${base}_report`,
+  };
+}
+
+/**
+ * Writes the report files of settled files into one reports folder.
+ *
+ * @example Two runs over the same file keep their files apart, numbered alike
+ * ```ts
+ * import { ReportFiles } from "./report_files.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const rep = await Deno.makeTempDir();
+ * const files = new ReportFiles(rep);
+ * const status = { code: 1001, label: "FOUND" };
+ * const first = await files.write("a/b.docx", { status }, []);
+ * const second = await files.write("a/b.docx", { status }, []);
+ * assert.equal(first.responseFile, `${rep}/a/b.docx.response.json`);
+ * assert.equal(second.responseFile, `${rep}/a/b.1.docx.response.json`);
+ * ```
+ */
+export class ReportFiles {
+  constructor(readonly reportsDir: string, readonly tempDir?: string) {}
+
+  /** The first base name whose response, reports and report folder are all free. */
+  async #freeBase(relPath: string, formats: DownloadedReport["format"][]): Promise<string> {
+    const wanted = join(this.reportsDir, relPath);
+    for (let n = 0;; n++) {
+      const base = numberedName(wanted, n);
+      const names = namesOf(base);
+      const taken = [names.response, names.folder, ...formats.map(names.report)];
+      if (!(await anyExists(taken))) return base;
+    }
+  }
+
+  /** Writes the response file and, when given, the reports of one file. */
+  async write(
+    relPath: string,
+    response: ResponseItem | undefined,
+    reports: DownloadedReport[],
+  ): Promise<WrittenReports> {
+    const written: WrittenReports = { notes: [] };
+    if (!response && !reports.length) return written;
+    const base = await this.#freeBase(relPath, reports.map((r) => r.format));
+    const names = namesOf(base);
+    const options = { tempDir: this.tempDir };
+    if (response) {
+      const text = JSON.stringify(response, null, 2) + "\n";
+      written.responseFile = await writeFileNoClobber(names.response, text, options);
+    }
+    for (const report of reports) {
+      const path = await writeFileNoClobber(names.report(report.format), report.bytes, options);
+      (written.reportFiles ??= []).push(path);
+      if (report.format === "summary") {
+        written.reportDir = await this.#extract(report.bytes, names.folder, written.notes);
+      }
+    }
+    return written;
+  }
+
+  /** Extracts a summary archive into a temporary folder, then renames it into place. */
+  async #extract(
+    archive: Uint8Array,
+    folder: string,
+    notes: string[],
+  ): Promise<string | undefined> {
+    const temp = join(this.tempDir ?? dirname(folder), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
+    try {
+      const result = await extractTarGz(ReadableStream.from([archive]), temp);
+      for (const refused of result.refused) {
+        notes.push(`report member ${JSON.stringify(refused.name)} refused: ${refused.reason}`);
+      }
+      await Deno.mkdir(dirname(folder), { recursive: true });
+      // The base name was free; a folder that appeared since is never replaced.
+      if (await exists(folder)) throw new Error(`${folder} appeared meanwhile`);
+      await Deno.rename(temp, folder);
+      return folder;
+    } catch (error) {
+      notes.push(`report archive not extracted: ${reasonOf(error)}`);
+      await Deno.remove(temp, { recursive: true }).catch(() => {});
+      return undefined;
+    }
+  }
+}
+
+async function anyExists(paths: string[]): Promise<boolean> {
+  for (const path of paths) if (await exists(path)) return true;
+  return false;
+}
