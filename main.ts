@@ -19,6 +19,7 @@ import { queryCommand, quotaCommand } from "./lib/cli/lookup.ts";
 import { scanCommand } from "./lib/cli/scan.ts";
 import { trustCommand } from "./lib/cli/trust.ts";
 import { SCAN_HELP } from "./lib/cli/args.ts";
+import { Exit } from "./lib/cli/exit.ts";
 import { processTerminal, type Terminal } from "./lib/cli/terminal.ts";
 
 type Subcommand = (args: string[], signal: AbortSignal, terminal: Terminal) => Promise<number>;
@@ -66,8 +67,14 @@ if (import.meta.main) {
   try {
     Deno.exitCode = await main(Deno.args, terminal);
   } catch (error) {
+    // A bug, not a condition the user can fix: one line, the stack only when asked for.
     terminal.stop();
-    terminal.err(`te-scan: internal error: ${error instanceof Error ? error.stack : error}`);
-    Deno.exitCode = 70;
+    const debug = Deno.args.includes("--debug");
+    const text = error instanceof Error ? (debug ? error.stack : error.message) : String(error);
+    terminal.err(
+      `te-scan: internal error (exit ${Exit.INTERNAL}): ${text}` +
+        (debug ? "" : " (run with --debug for the stack; please report it)"),
+    );
+    Deno.exitCode = Exit.INTERNAL;
   }
 }

@@ -23,6 +23,7 @@ import {
 import { parseSize } from "../fs/size.ts";
 
 import { UsageError } from "./exit.ts";
+import { usageErrorOf } from "./suggest.ts";
 export { UsageError };
 
 /** The scan command's settings, validated. */
@@ -121,6 +122,7 @@ const OPTIONS = {
   grace: { type: "string" },
   config: { type: "string" },
   help: { type: "boolean", short: "h" },
+  debug: { type: "boolean" },
   version: { type: "boolean", short: "V" },
   // Named in the product's option list; the transports behind them come with their own issues.
   gateway: { type: "string" },
@@ -253,7 +255,7 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
       strict: true,
     });
   } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0].replace(/^TypeError: /, ""));
+    throw usageErrorOf(error, Object.keys(OPTIONS));
   }
   if (parsed.positionals.length && mode === "scan") {
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
@@ -317,8 +319,10 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
   if (!args.appliances.length && !args.url) {
     throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
   }
-  if (args.appliances.length > 1 || (args.appliances.length && args.url)) {
-    throw new UsageError("give one appliance: several --ip values are not supported yet");
+  if (args.appliances.length && args.url !== undefined) {
+    throw new UsageError(
+      "give --ip HOST (appliances) or --url BASE (a full cloud-format API URL), not both",
+    );
   }
   if (!args.features.includes("te") && !args.features.includes("av")) {
     throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");
@@ -393,8 +397,16 @@ Selection:
 Output:
   --json                one JSON object per event on stdout
   -q, --quiet           only malicious files, errors and the summary
+  --debug               show the stack of an internal error
   --config FILE         JSON file of option names and values (flags win)
 
-Exit codes: 0 all benign, 1 malicious found, 2 some files unresolved, 3 usage or
-configuration error (nothing scanned), 130 interrupted.
+Exit codes:
+  0    every file benign (or nothing to do)
+  1    at least one file malicious
+  2    some file unresolved and none malicious, or the run stopped with files left in place
+       (no appliance left in rotation, reports folder full or unwritable, quota spent)
+  3    usage or configuration error, nothing scanned: bad options, wrong target (refused,
+       unreachable, not trusted, not the API, wrong key), another run holds the folders
+  70   internal error (a bug: --debug shows the stack; please report it)
+  130  interrupted (Ctrl-C, SIGTERM): settled files stay settled, the rest stay in place
 `;

@@ -1,27 +1,20 @@
 /**
- * From command-line settings to a verified connection: the API base URL of
- * `--ip HOST[:PORT]` or `--url`, the trust mode (`--ca-cert`, `--pin`,
- * `--insecure`, or the system roots), the API key, and the client.
+ * From command-line settings to verified connections: the API base URL of
+ * each `--ip HOST[:PORT]` or the `--url`, the trust mode (`--ca-cert`,
+ * `--pin`, `--insecure`, or the system roots), the API key, the clients,
+ * and the preflight that proves each target right before a run starts.
  *
- * @example
- * ```ts
- * import { connect } from "./connect.ts";
- * import { Reporter } from "./console.ts";
- * const { client } = await connect(
- *   { appliances: ["10.1.1.5"], insecure: false, caCert: "appliance.pem", concurrency: 4 },
- *   new Reporter({ json: false, quiet: false }),
- * );
- * client.close();
- * ```
  * @module
  */
 
-import { CloudClient, DEFAULT_API_PATH } from "../transport/cloud_client.ts";
+import { CloudClient, DEFAULT_API_PATH, HttpStatusError } from "../transport/cloud_client.ts";
 import { CloudTransport } from "../transport/cloud.ts";
+import { describeTargetFailure, type TargetContext, TargetError } from "../transport/diagnose.ts";
+import type { Transport } from "../transport/transport.ts";
 import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
-import { HttpClient, type Trust } from "../transport/http.ts";
+import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
-import { DEFAULT_RETRY } from "../transport/retry.ts";
+import { DEFAULT_RETRY, sleep } from "../transport/retry.ts";
 import { UsageError } from "./args.ts";
 import type { Reporter } from "./console.ts";
 import { reasonOf } from "../fs/errors.ts";
@@ -56,6 +49,8 @@ export interface AskArgs {
 /** A client ready to use; close it when done. */
 export interface Connection {
   client: CloudClient;
+  /** What the target is, for the preflight and error messages. */
+  context: TargetContext;
   /** `https://host:port`, for messages and logs. */
   origin: string;
   /** Whether the target is the cloud (`--url`) rather than an appliance. */
@@ -67,20 +62,48 @@ export const DEFAULT_PORT = 18194;
 
 /**
  * Splits `HOST[:PORT]` (IPv6 in brackets) with the appliance default port.
+ * A URL with no path (`https://10.1.1.5:18194/`) is taken as its host and
+ * port; one with a path belongs in `--url`.
  *
  * @example
  * ```ts
  * import { splitHostPort } from "./connect.ts";
- * splitHostPort("10.1.1.5"); // { host: "10.1.1.5", port: 18194 }
- * splitHostPort("[::1]:443"); // { host: "::1", port: 443 }
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(splitHostPort("10.1.1.5"), { host: "10.1.1.5", port: 18194 });
+ * assert.deepEqual(splitHostPort("[::1]:443"), { host: "::1", port: 443 });
+ * assert.deepEqual(splitHostPort("https://gw.example:8443/"), { host: "gw.example", port: 8443 });
+ * assert.throws(() => splitHostPort("https://gw/tecloud/api/v1/file/"), /use --url/);
  * ```
  */
-export function splitHostPort(text: string): { host: string; port: number } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed) return { host: bracketed[1], port: Number(bracketed[2] ?? DEFAULT_PORT) };
-  const plain = /^([^:]+)(?::(\d+))?$/.exec(text);
-  if (plain) return { host: plain[1], port: Number(plain[2] ?? DEFAULT_PORT) };
-  return { host: text, port: DEFAULT_PORT };
+export function splitHostPort(
+  text: string,
+  option = "--ip",
+  defaultPort = DEFAULT_PORT,
+): { host: string; port: number } {
+  const trimmed = text.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return fromUrl(trimmed, option, defaultPort);
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(trimmed);
+  if (bracketed) return { host: bracketed[1], port: Number(bracketed[2] ?? defaultPort) };
+  const plain = /^([^:/\s]+)(?::(\d+))?$/.exec(trimmed);
+  if (plain) return { host: plain[1], port: Number(plain[2] ?? defaultPort) };
+  throw new UsageError(`${option}: not a host or host:port: ${JSON.stringify(text)}`);
+}
+
+function fromUrl(text: string, option: string, defaultPort: number) {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${option}: not a host or host:port: ${JSON.stringify(text)}`);
+  }
+  if (url.pathname !== "/" || url.search || url.protocol !== "https:") {
+    throw new UsageError(
+      `${option} takes HOST[:PORT]: drop the scheme, or use --url for a full API URL ` +
+        `(got ${JSON.stringify(text)})`,
+    );
+  }
+  return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || defaultPort) };
 }
 
 /**
@@ -89,18 +112,16 @@ export function splitHostPort(text: string): { host: string; port: number } {
  * @example
  * ```ts
  * import { applianceUrl } from "./connect.ts";
- * applianceUrl("10.1.1.5"); // "https://10.1.1.5:18194/tecloud/api/v1/file/"
- * applianceUrl("[::1]:8443"); // "https://[::1]:8443/tecloud/api/v1/file/"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(applianceUrl("10.1.1.5"), "https://10.1.1.5:18194/tecloud/api/v1/file/");
+ * assert.equal(applianceUrl("[::1]:8443"), "https://[::1]:8443/tecloud/api/v1/file/");
  * ```
  */
 export function applianceUrl(hostPort: string): string {
-  const { host, port } = splitHostPort(hostPort.trim());
-  try {
-    return new URL(`https://${host.includes(":") ? `[${host}]` : host}:${port}${DEFAULT_API_PATH}`)
-      .href;
-  } catch {
-    throw new UsageError(`--ip: not a host or host:port: ${JSON.stringify(hostPort)}`);
-  }
+  const { host, port } = splitHostPort(hostPort);
+  return new URL(`https://${host.includes(":") ? `[${host}]` : host}:${port}${DEFAULT_API_PATH}`)
+    .href;
 }
 
 async function readSecretFile(path: string, what: string): Promise<string> {
@@ -140,58 +161,96 @@ async function trustFrom(args: ConnectionArgs): Promise<Trust> {
   return { kind: "system" };
 }
 
+/** The API key of the settings, read once; never echoed. */
+async function apiKeyOf(args: ConnectionArgs, reporter: Reporter): Promise<string | undefined> {
+  if (args.apiKeyFile) return await readSecretFile(args.apiKeyFile, "--api-key-file");
+  if (args.apiKey) {
+    reporter.warn("--api-key shows in the process list; prefer --api-key-file");
+    return args.apiKey;
+  }
+  return undefined;
+}
+
+/** The base URLs the settings name: one per --ip, or the --url. */
+function baseUrlsOf(args: ConnectionArgs): { url: URL; kind: TargetContext["kind"] }[] {
+  if (args.url !== undefined && args.appliances.length) {
+    throw new UsageError(
+      "give --ip HOST (appliances) or --url BASE (a full cloud-format API URL), not both",
+    );
+  }
+  if (args.url === undefined) {
+    if (!args.appliances.length) {
+      throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
+    }
+    return args.appliances.map((ip) => ({ url: new URL(applianceUrl(ip)), kind: "appliance" }));
+  }
+  let url: URL;
+  try {
+    url = new URL(args.url);
+  } catch {
+    throw new UsageError(`--url: not a URL: ${args.url}`);
+  }
+  if (url.protocol !== "https:") throw new UsageError(`--url must be https: ${args.url}`);
+  return [{ url, kind: "cloud" }];
+}
+
 /**
- * Builds the client for the appliance the settings name.
+ * Builds the clients for the targets the settings name (one per `--ip`, or
+ * the `--url`), each with what the preflight and error messages need to
+ * know about it.
  *
- * @example
- * ```ts
+ * @example Two appliances
+ * ```ts ignore
  * import { connect } from "./connect.ts";
  * import { Reporter } from "./console.ts";
- * const { client } = await connect(
- *   { appliances: [], url: "https://te-api.checkpoint.com/tecloud/api/v1/file/", insecure: false,
- *     apiKeyFile: "key.txt", concurrency: 4 },
+ * const targets = await connect(
+ *   { appliances: ["10.1.1.5", "10.1.1.6"], insecure: false, caCert: "ca.pem", concurrency: 4 },
  *   new Reporter({ json: false, quiet: false }),
  * );
- * client.close();
+ * for (const { client } of targets) client.close();
  * ```
  */
 export async function connect(
   args: ConnectionArgs,
   reporter: Reporter,
   signal?: AbortSignal,
-): Promise<Connection> {
+): Promise<Connection[]> {
+  const bases = baseUrlsOf(args);
   const trust = await trustFrom(args);
-  let apiKey: string | undefined;
-  if (args.apiKeyFile) apiKey = await readSecretFile(args.apiKeyFile, "--api-key-file");
-  else if (args.apiKey) {
-    reporter.warn("--api-key shows in the process list; prefer --api-key-file");
-    apiKey = args.apiKey;
-  }
-  if (!args.url && !args.appliances.length) {
-    throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
-  }
-  const baseUrl = args.url ?? applianceUrl(args.appliances[0]);
-  let base: URL;
-  try {
-    base = new URL(baseUrl);
-  } catch {
-    throw new UsageError(`--url: not a URL: ${baseUrl}`);
-  }
-  if (base.protocol !== "https:") throw new UsageError(`--url must be https: ${baseUrl}`);
-  const http = new HttpClient(base.origin, {
-    trust,
-    maxSockets: args.concurrency + 2,
-    timeoutMs: args.requestTimeoutMs,
+  const apiKey = await apiKeyOf(args, reporter);
+  return bases.map(({ url, kind }) => {
+    const http = new HttpClient(url.origin, {
+      trust,
+      maxSockets: args.concurrency + 2,
+      timeoutMs: args.requestTimeoutMs,
+    });
+    const client = new CloudClient(http, {
+      apiKey,
+      apiPath: url.pathname,
+      retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
+      signal,
+      onRetry: (what, error, attempt, delay) =>
+        reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
+    });
+    const context: TargetContext = {
+      label: url.host,
+      host: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port || 443),
+      url: url.href,
+      kind,
+      trust: trust.kind,
+      caCert: args.caCert,
+    };
+    return { client, origin: url.origin, cloud: kind === "cloud", context };
   });
-  const client = new CloudClient(http, {
-    apiKey,
-    apiPath: base.pathname,
-    retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
-    signal,
-    onRetry: (what, error, attempt, delay) =>
-      reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
-  });
-  return { client, origin: base.origin, cloud: args.url !== undefined };
+}
+
+/** A run's targets: the rotation, and what each target is, for messages. */
+export interface Targets {
+  rotation: Rotation;
+  contexts: Map<Transport, TargetContext>;
+  /** The first target's origin, for the log. */
+  origin: string;
 }
 
 /**
@@ -212,19 +271,62 @@ export async function connectRotation(
   args: ConnectionArgs & AskArgs,
   reporter: Reporter,
   signal?: AbortSignal,
-): Promise<{ rotation: Rotation; origin: string }> {
-  const { client, origin, cloud } = await connect(args, reporter, signal);
-  const transport = new CloudTransport(client, {
-    features: args.features,
-    reports: args.reports,
-    images: args.images.map((id) => ({ id, revision: 1 })),
-    batchSize: args.batchSize,
-    // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
-    md5: args.features.includes("av") || cloud,
-  });
-  const rotation = new Rotation([transport], {
+): Promise<Targets> {
+  const connections = await connect(args, reporter, signal);
+  const contexts = new Map<Transport, TargetContext>();
+  for (const { client, cloud, context } of connections) {
+    const transport = new CloudTransport(client, {
+      features: args.features,
+      reports: args.reports,
+      images: args.images.map((id) => ({ id, revision: 1 })),
+      batchSize: args.batchSize,
+      // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
+      md5: args.features.includes("av") || cloud,
+    });
+    contexts.set(transport, context);
+  }
+  const rotation = new Rotation([...contexts.keys()], {
     graceMs: args.graceMs,
     onWarning: (message) => reporter.warn(message),
   });
-  return { rotation, origin };
+  return { rotation, contexts, origin: connections[0].origin };
+}
+
+/** Passing failures of the preflight (HTTP 5xx, resets) get this many quick tries. */
+const PREFLIGHT_TRIES = 3;
+
+async function preflightOne(target: Transport): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await target.preflight();
+    } catch (error) {
+      const passing = error instanceof HttpStatusError && error.transient;
+      if (!passing || attempt >= PREFLIGHT_TRIES) throw error;
+      await sleep(300 * attempt);
+    }
+  }
+}
+
+/**
+ * Proves every target reachable, trusted, speaking the API and accepting
+ * the key, before anything is hashed or moved. A target that is down while
+ * others answer leaves the rotation with a warning; any other failure, or
+ * none left, is a {@linkcode TargetError} whose one line says what to do.
+ */
+export async function preflight(targets: Targets, reporter: Reporter): Promise<void> {
+  const failures: { target: Transport; error: unknown }[] = [];
+  await Promise.all(targets.rotation.all.map(async (target) => {
+    try {
+      await preflightOne(target);
+    } catch (error) {
+      failures.push({ target, error });
+    }
+  }));
+  for (const { target, error } of failures) {
+    const line = await describeTargetFailure(error, targets.contexts.get(target)!);
+    const down = error instanceof NetworkError || error instanceof HttpStatusError;
+    if (!down || failures.length === targets.rotation.all.length) throw new TargetError(line);
+    reporter.warn(`${line} It leaves the rotation.`);
+    targets.rotation.retire(target);
+  }
 }

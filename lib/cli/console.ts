@@ -159,10 +159,15 @@ export class Reporter {
     });
   }
 
-  /** Stops progress and prints the closing table. */
-  finish(totals: RunTotals): void {
+  /** Stops the progress display (safe to call more than once). */
+  stopProgress(): void {
     this.#live?.[Symbol.dispose]();
     this.#live = undefined;
+  }
+
+  /** Stops progress and prints the closing table. */
+  finish(totals: RunTotals): void {
+    this.stopProgress();
     if (this.#json) return;
     const table = renderClosingTable({
       ...totals,

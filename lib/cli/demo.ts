@@ -16,6 +16,7 @@ import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CA_PEM, eicarText, startEmulator } from "../emulator/mod.ts";
 import { Exit } from "./exit.ts";
+import { usageErrorOf } from "./suggest.ts";
 import { scanCommand } from "./scan.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 
@@ -82,15 +83,12 @@ export async function demoCommand(
   signal?: AbortSignal,
   terminal: Terminal = processTerminal(),
 ): Promise<number> {
+  const options = { dir: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { dir: { type: "string" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-    }));
+    ({ values } = parseArgs({ args: argv, options, strict: true }));
   } catch (error) {
-    terminal.err(`te-scan demo: ${(error as Error).message.split("\n")[0]}`);
+    terminal.err(`te-scan demo: ${usageErrorOf(error, Object.keys(options)).message}`);
     return Exit.USAGE;
   }
   if (values.help) {

@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 import { Exit, UsageError } from "./exit.ts";
+import { usageErrorOf } from "./suggest.ts";
 
 const USAGE = `Usage: te-scan emulator [options]
 
@@ -161,39 +162,34 @@ async function readPem(flag: string, path: string): Promise<string> {
   }
 }
 
+const OPTIONS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  mode: { type: "string" },
+  "emulation-ms": { type: "string" },
+  "early-ms": { type: "string" },
+  "fail-rate": { type: "string" },
+  "api-key": { type: "string" },
+  "verdict-case": { type: "string" },
+  seed: { type: "string" },
+  quota: { type: "string" },
+  "report-style": { type: "string" },
+  "image-partial": { type: "boolean" },
+  "benign-early": { type: "string" },
+  "scrub-max-bytes": { type: "string" },
+  "known-upload": { type: "string" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | "help"> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        cert: { type: "string" },
-        key: { type: "string" },
-        mode: { type: "string" },
-        "emulation-ms": { type: "string" },
-        "early-ms": { type: "string" },
-        "fail-rate": { type: "string" },
-        "api-key": { type: "string" },
-        "verdict-case": { type: "string" },
-        seed: { type: "string" },
-        quota: { type: "string" },
-        "report-style": { type: "string" },
-        "image-partial": { type: "boolean" },
-        "benign-early": { type: "string" },
-        "scrub-max-bytes": { type: "string" },
-        "known-upload": { type: "string" },
-        verbose: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
+    ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options: OPTIONS }));
   } catch (error) {
-    // node's messages run on with advice about `--`; the first sentence is the point.
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.split(/\.\s|\n/)[0]);
+    throw usageErrorOf(error, Object.keys(OPTIONS));
   }
   if (values.help) return "help";
   const day = 24 * 3600 * 1000;

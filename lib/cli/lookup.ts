@@ -14,7 +14,9 @@
 import type { RequestItem } from "../transport/cloud_types.ts";
 import { describeStatus } from "../transport/status.ts";
 import { parseScanArgs, type ScanArgs, UsageError } from "./args.ts";
-import { connect } from "./connect.ts";
+import { connect, type Connection } from "./connect.ts";
+import { describeTargetFailure } from "../transport/diagnose.ts";
+import { reasonOf } from "../fs/errors.ts";
 import { Reporter } from "./console.ts";
 import { renderError } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
@@ -54,7 +56,7 @@ async function withConnection(
   task: (
     args: ScanArgs,
     reporter: Reporter,
-    client: Awaited<ReturnType<typeof connect>>,
+    client: Connection,
   ) => Promise<number>,
   help: string,
 ): Promise<number> {
@@ -71,17 +73,20 @@ async function withConnection(
     return Exit.CLEAN;
   }
   const reporter = new Reporter({ json: args.json, quiet: args.quiet, terminal });
-  let connection;
+  let connection: Connection | undefined;
   try {
-    connection = await connect(args, reporter);
+    // A lookup asks one target: the first one named.
+    [connection] = await connect(args, reporter);
     return await task(args, reporter, connection);
   } catch (error) {
-    if (error instanceof UsageError || isFatal(error)) {
-      reporter.error((error as Error).message);
+    if (error instanceof UsageError) {
+      reporter.error(error.message);
       return Exit.USAGE;
     }
-    reporter.error((error as Error).message);
-    return Exit.UNRESOLVED;
+    reporter.error(
+      connection ? await describeTargetFailure(error, connection.context) : reasonOf(error),
+    );
+    return isFatal(error) ? Exit.USAGE : Exit.UNRESOLVED;
   } finally {
     connection?.client.close();
   }

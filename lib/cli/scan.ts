@@ -17,18 +17,19 @@
 
 import { join, resolve } from "node:path";
 import { parseScanArgs, SCAN_HELP, type ScanArgs } from "./args.ts";
-import { connectRotation } from "./connect.ts";
+import { connectRotation, preflight, type Targets } from "./connect.ts";
 import { Reporter } from "./console.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { checkLayout, type Layout } from "./layout.ts";
 import { renderError } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 import { Disposer } from "../pipeline/dispose.ts";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
 import { replaceFile } from "../fs/move.ts";
 import { LockedError } from "../fs/lock.ts";
 import { StateDir } from "../fs/state_dir.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
+import { describeTargetFailure, TargetError } from "../transport/diagnose.ts";
 import type { Rotation } from "../transport/rotation.ts";
 import { runPipeline } from "../pipeline/mod.ts";
 import { RunProgress } from "../pipeline/progress.ts";
@@ -77,23 +78,31 @@ export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promis
   try {
     return await runScan(args, reporter, hooks.signal);
   } catch (error) {
-    if (error instanceof UsageError || isConfigurationError(error)) {
-      reporter.error((error as Error).message);
+    if (error instanceof UsageError || error instanceof TargetError) {
+      reporter.error(error.message);
       return Exit.USAGE;
+    }
+    if (error instanceof ReportsFolderError) {
+      reporter.error(`${error.message}; nothing was moved`);
+      return Exit.UNRESOLVED;
     }
     throw error;
   }
 }
 
-/** Resolves the folders, refuses layouts that could lose data, and creates the outputs. */
-async function prepareLayout(args: ScanArgs): Promise<Layout> {
+/** Resolves the folders and refuses layouts that could lose data; creates nothing. */
+function resolveLayout(args: ScanArgs): Promise<Layout> {
   const folders = {
     benign: args.benign && resolve(args.benign),
     malicious: args.quarantine && resolve(args.quarantine),
     error: args.error && resolve(args.error),
   };
-  const reportsDir = resolve(args.reportsDir);
-  const layout = await checkLayout(resolve(args.input!), folders, reportsDir, args.exclude);
+  return checkLayout(resolve(args.input!), folders, resolve(args.reportsDir), args.exclude);
+}
+
+/** Creates the reports and output folders. */
+async function createFolders(layout: Layout): Promise<Layout> {
+  const { folders, reportsDir } = layout;
   for (const folder of [reportsDir, folders.benign, folders.malicious, folders.error]) {
     if (!folder) continue;
     try {
@@ -118,19 +127,54 @@ async function resumedFiles(state: StateDir, disposer: Disposer): Promise<WalkIt
   return items;
 }
 
-async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
-  const layout = await prepareLayout(args);
-  const { rotation, origin } = await connectRotation(args, reporter, signal);
-  let state: StateDir;
+/** Locks the folders and opens the journal; a reports folder that cannot be written is exit 2. */
+async function openState(layout: Layout): Promise<{ state: StateDir; log: RunLog }> {
+  let state: StateDir | undefined;
   try {
     state = await StateDir.open(layout.reportsDir, layout.inputFolder);
+    const log = await RunLog.open(join(layout.reportsDir, "te-scan.log.jsonl"));
+    return { state, log };
   } catch (error) {
-    rotation.close();
+    await state?.close().catch(() => {});
     if (error instanceof LockedError) throw new UsageError(error.message);
+    if (error instanceof ReportsFolderError) throw error;
+    throw new ReportsFolderError(layout.reportsDir, error);
+  }
+}
+
+async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
+  const resolved = await resolveLayout(args);
+  const targets = await connectRotation(args, reporter, signal);
+  let opened: { state: StateDir; log: RunLog };
+  let layout: Layout;
+  try {
+    // Before anything is created, hashed or moved: a wrong target ends the run here.
+    await preflight(targets, reporter);
+    layout = await createFolders(resolved);
+    opened = await openState(layout);
+  } catch (error) {
+    targets.rotation.close();
     throw error;
   }
-  await using _ = state;
-  const log = await RunLog.open(join(layout.reportsDir, "te-scan.log.jsonl"));
+  const { state, log } = opened;
+  try {
+    return await scanAndSummarize(args, layout, targets, state, log, reporter, signal);
+  } finally {
+    reporter.stopProgress();
+    await state.close().catch((error) => reporter.warn(reasonOf(error)));
+  }
+}
+
+async function scanAndSummarize(
+  args: ScanArgs,
+  layout: Layout,
+  targets: Targets,
+  state: StateDir,
+  log: RunLog,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<number> {
+  const { rotation, origin } = targets;
   const disposer = new Disposer({
     reportsDir: layout.reportsDir,
     // A dry run settles nothing on disk but the response files and the log.
@@ -155,7 +199,23 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
   log.write(started);
   reporter.event(started);
   const outcome = await scanTree({ args, layout, rotation, disposer, reporter, signal, state });
-  return await summarize({ ...outcome, args, layout, origin, disposer, log, reporter, state });
+  // A run stopped by its target says why in the same words as the preflight would.
+  const [context] = targets.contexts.values();
+  const describe = async (error: Error) =>
+    error instanceof ReportsFolderError
+      ? error.message
+      : await describeTargetFailure(error, context);
+  return await summarize({
+    ...outcome,
+    args,
+    layout,
+    origin,
+    disposer,
+    log,
+    reporter,
+    state,
+    describe,
+  });
 }
 
 interface TreeRun {
@@ -222,6 +282,7 @@ interface RunEnd {
   log: RunLog;
   reporter: Reporter;
   state: StateDir;
+  describe: (error: Error) => Promise<string>;
 }
 
 function exitCodeOf(end: RunEnd): number {
@@ -236,6 +297,7 @@ function exitCodeOf(end: RunEnd): number {
 async function summarize(end: RunEnd): Promise<number> {
   const { layout, disposer, log, reporter, fatal, interrupted } = end;
   const exitCode = exitCodeOf(end);
+  const why = fatal ? await end.describe(fatal) : undefined;
   const seconds = (performance.now() - end.t0) / 1000;
   const counts = disposer.counts;
   const summary = {
@@ -249,17 +311,23 @@ async function summarize(end: RunEnd): Promise<number> {
     reports_dir: layout.reportsDir,
     counts,
     interrupted,
-    error: fatal ? reasonOf(fatal) : undefined,
+    error: why,
     exit_code: exitCode,
   };
-  log.write({ event: "end", ...summary });
-  log.close();
   const summaryPath = join(layout.reportsDir, "summary.json");
-  await replaceFile(summaryPath, JSON.stringify(summary, null, 2) + "\n", {
-    tempDir: end.state.tempDir,
-  });
+  try {
+    log.write({ event: "end", ...summary });
+    await replaceFile(summaryPath, JSON.stringify(summary, null, 2) + "\n", {
+      tempDir: end.state.tempDir,
+    });
+  } catch (error) {
+    // The reports folder gave out at the very end: say so, and still close the run cleanly.
+    if (!fatal) reporter.error(reasonOf(error));
+  } finally {
+    log.close();
+  }
   reporter.event({ event: "summary", ...summary });
-  if (fatal) reporter.error(reasonOf(fatal));
+  if (why) reporter.error(why);
   if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");
   reporter.finish({ counts, seconds, logPath: log.path, summaryPath });
   return exitCode;

@@ -12,94 +12,14 @@
  * @module
  */
 
-import { X509Certificate } from "node:crypto";
-import tls from "node:tls";
 import { parseArgs } from "node:util";
 import { splitHostPort } from "./connect.ts";
+import { usageErrorOf } from "./suggest.ts";
+import { fetchCertificate, type PresentedCertificate } from "../transport/certificate.ts";
 import { reasonOf } from "../fs/errors.ts";
 import { Exit } from "./exit.ts";
 import { escapeControl } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
-
-/** What an appliance presented. */
-export interface PresentedCertificate {
-  pem: string;
-  subject: string;
-  issuer: string;
-  validFrom: string;
-  validTo: string;
-  subjectAltName?: string;
-  selfSigned: boolean;
-  /** Upper-case hex with colons, as browsers and the appliance console show it. */
-  sha256: string;
-  /** Whether the certificate names the host it was fetched from. */
-  namesHost: boolean;
-}
-
-function toPem(der: Uint8Array): string {
-  const lines = der.toBase64().match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
-}
-
-/**
- * Connects without verifying and returns the certificate the host presents.
- *
- * @example
- * ```ts
- * import { fetchCertificate } from "./trust.ts";
- * const cert = await fetchCertificate("127.0.0.1", 18194);
- * console.log(cert.sha256);
- * ```
- */
-export function fetchCertificate(
-  host: string,
-  port: number,
-  timeoutMs = 15_000,
-): Promise<PresentedCertificate> {
-  return new Promise((resolve, reject) => {
-    // Any `ca` keeps node:tls off the system store (which needs --allow-sys); nothing is sent.
-    const socket = tls.connect({
-      host,
-      port,
-      ca: [],
-      rejectUnauthorized: false,
-      servername: /^[\d.]+$|:/.test(host) ? undefined : host,
-    });
-    socket.setTimeout(
-      timeoutMs,
-      () => socket.destroy(new Error(`no TLS answer within ${timeoutMs / 1000} s`)),
-    );
-    socket.once(
-      "error",
-      (error) => reject(new Error(`cannot reach ${host}:${port}: ${reasonOf(error)}`)),
-    );
-    socket.once("secureConnect", () => {
-      try {
-        const raw = socket.getPeerCertificate(true).raw;
-        if (!raw?.length) throw new Error(`${host}:${port} presented no certificate`);
-        const x509 = new X509Certificate(raw);
-        const namesHost = /^[\d.]+$|:/.test(host)
-          ? x509.checkIP(host) !== undefined
-          : x509.checkHost(host) !== undefined;
-        resolve({
-          pem: toPem(new Uint8Array(raw)),
-          subject: x509.subject.replace(/\n/g, ", "),
-          issuer: x509.issuer.replace(/\n/g, ", "),
-          validFrom: x509.validFrom,
-          validTo: x509.validTo,
-          subjectAltName: x509.subjectAltName,
-          selfSigned: x509.subject === x509.issuer,
-          sha256: x509.fingerprint256,
-          namesHost,
-        });
-      } catch (error) {
-        reject(error);
-      } finally {
-        socket.destroy();
-      }
-    });
-  });
-}
 
 /**
  * What `te-scan trust` prints about a certificate, and how to use it. The
@@ -171,20 +91,16 @@ export async function trustCommand(
     terminal.err(`te-scan trust: ${escapeControl(message)}`);
     return code;
   };
+  const options = {
+    save: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  } as const;
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        save: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    return fail(reasonOf(error), Exit.USAGE);
+    return fail(usageErrorOf(error, Object.keys(options)).message, Exit.USAGE);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -192,7 +108,13 @@ export async function trustCommand(
     return Exit.CLEAN;
   }
   if (positionals.length !== 1) return fail("give one HOST[:PORT]", Exit.USAGE);
-  const { host, port } = splitHostPort(positionals[0]);
+  let host: string;
+  let port: number;
+  try {
+    ({ host, port } = splitHostPort(positionals[0], "te-scan trust"));
+  } catch (error) {
+    return fail(reasonOf(error), Exit.USAGE);
+  }
   let cert: PresentedCertificate;
   try {
     cert = await fetchCertificate(host, port);

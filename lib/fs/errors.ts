@@ -23,3 +23,24 @@ export function reasonOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/ \(os error \d+\).*$/s, "").split("\n")[0];
 }
+
+/**
+ * The reports folder (its log, journal, response files or reports) cannot
+ * be written: the run stops at once, settled files stay settled and the
+ * rest stay where they are (exit 2), rather than go on without a record.
+ *
+ * @example
+ * ```ts
+ * import { ReportsFolderError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ReportsFolderError("/rep", new Error("No space left on device (os error 28)"));
+ * assert.equal(error.message, "Cannot write to the reports folder /rep: No space left on device");
+ * ```
+ */
+export class ReportsFolderError extends Error {
+  override name = "ReportsFolderError";
+  constructor(folder: string, cause: unknown) {
+    super(`Cannot write to the reports folder ${folder}: ${reasonOf(cause)}`, { cause });
+  }
+}

@@ -19,7 +19,7 @@
  */
 
 import { dirname, join } from "node:path";
-import { reasonOf } from "./errors.ts";
+import { reasonOf, ReportsFolderError } from "./errors.ts";
 
 /** A file awaiting its final verdict after a te_eb early quarantine. */
 export interface AwaitingVerdict {
@@ -183,7 +183,7 @@ export class Journal {
       if (durable) await this.#file.syncData();
       if (this.#bytes > this.#options.compactBytes) await this.#compact();
     })().catch((error) => {
-      this.#failure = new Error(`Cannot write the journal ${this.path}: ${reasonOf(error)}`);
+      this.#failure = new ReportsFolderError(dirname(dirname(this.path)), error);
       throw this.#failure;
     }).finally(() => {
       this.#flushing = undefined;

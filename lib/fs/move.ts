@@ -23,7 +23,7 @@
 
 import { createHash } from "node:crypto";
 import { basename, dirname, extname, join } from "node:path";
-import { reasonOf } from "./errors.ts";
+import { reasonOf, ReportsFolderError } from "./errors.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "./identity.ts";
 import type { AwaitingVerdict, Journal } from "./journal.ts";
 
@@ -245,7 +245,7 @@ async function copyToNewFile(src: string, temp: string, options: PlaceOptions): 
 
 /** One line for a failed move, keeping the one-line reason of the cause. */
 function moveError(verb: string, src: string, dest: string, error: unknown): Error {
-  if (error instanceof FileChangedError) return error;
+  if (error instanceof FileChangedError || error instanceof ReportsFolderError) return error;
   return new Error(`cannot ${verb} ${src} to ${dest}: ${reasonOf(error)}`);
 }
 

@@ -13,6 +13,9 @@
  * @module
  */
 
+import { dirname } from "node:path";
+import { ReportsFolderError } from "./errors.ts";
+
 /** One log event; `time` is added on write. */
 export type LogEvent = { event: string } & Record<string, unknown>;
 
@@ -50,8 +53,12 @@ export class RunLog {
     const line = this.#encoder.encode(
       JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n",
     );
-    let offset = 0;
-    while (offset < line.length) offset += this.#file.writeSync(line.subarray(offset));
+    try {
+      let offset = 0;
+      while (offset < line.length) offset += this.#file.writeSync(line.subarray(offset));
+    } catch (error) {
+      throw new ReportsFolderError(dirname(this.path), error);
+    }
   }
 
   /** Closes the file. */

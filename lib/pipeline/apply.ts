@@ -9,7 +9,8 @@
  */
 
 import type { ReportFormat, ResponseItem } from "../transport/cloud_types.ts";
-import { describeStatus } from "../transport/status.ts";
+import { refusal } from "../transport/cloud.ts";
+import { Code, describeStatus } from "../transport/status.ts";
 import { decide, type Phase } from "./decide.ts";
 import { fetchReports } from "./reports.ts";
 import type { Job, Outcome, PipelineItem, Settled } from "./types.ts";
@@ -20,6 +21,15 @@ export type NextStep =
   | { kind: "wait" }
   | { kind: "upload" }
   | { kind: "retry"; reason: string };
+
+/**
+ * A refused key (1010) or a spent quota (1005) would fail every file alike:
+ * the run stops instead (files not yet settled stay in place).
+ */
+function stopIfRefused(item: ResponseItem): void {
+  const codes = [item.status.code, item.te?.status.code];
+  if (codes.includes(Code.FORBIDDEN) || codes.includes(Code.NO_QUOTA)) refusal(item);
+}
 
 /** Options of an {@linkcode AnswerApplier}. */
 export interface ApplyOptions {
@@ -67,6 +77,7 @@ export class AnswerApplier {
 
   /** Applies `item`, the answer about `job`'s file from `phase`. */
   async apply(job: Job, item: ResponseItem, phase: Phase): Promise<NextStep> {
+    stopIfRefused(item);
     const decision = decide(item, phase);
     switch (decision.kind) {
       case "final":

@@ -17,7 +17,7 @@
  */
 
 import { join } from "node:path";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
 import type { Journal } from "../fs/journal.ts";
 import { copyNoClobber, exists, moveFile, type PlaceOptions } from "../fs/move.ts";
@@ -281,7 +281,8 @@ export class Disposer {
       });
       d.notes.push(...written.notes);
     } catch (error) {
-      d.notes.push(`cannot write report files: ${reasonOf(error)}`);
+      // Without its record the file must not move on: the run stops, this file stays put.
+      throw new ReportsFolderError(this.options.reportsDir, error);
     }
   }
 
@@ -315,11 +316,13 @@ export class Disposer {
   }
 
   async #placeFailed(d: Disposal, error: unknown, current: string, target: string): Promise<void> {
+    if (error instanceof ReportsFolderError) throw error;
     const { record, early } = d;
     if (early) this.#at(d, early.path, "moved");
     if (!(error instanceof FileChangedError)) {
-      // The move guarantees the file is still where it was.
-      d.notes.push(reasonOf(error));
+      // The move guarantees the file is still where it was, if it still is anywhere.
+      const gone = !(await exists(current));
+      d.notes.push(gone ? "gone from the input before it could be moved" : reasonOf(error));
       if (record.state !== "malicious") record.state = "error";
       return;
     }
@@ -398,8 +401,9 @@ export class Disposer {
 /**
  * The sink stage over a {@linkcode Disposer}. Up to `concurrency` files are
  * settled at once, so one file's disk latency does not hold up the next;
- * items about the same file (an early quarantine, then the final verdict)
- * are handled in the order they came.
+ * items about the same content (an early quarantine, then the final
+ * verdict; a followed link and its target) are handled one after the
+ * other, in the order they came.
  *
  * @example
  * ```ts ignore
@@ -410,20 +414,20 @@ export class Disposer {
  */
 export function disposeSink(disposer: Disposer, concurrency = 8): WritableStream<PipelineItem> {
   const pool = new TaskPool(concurrency);
-  const lastOfFile = new Map<string, Promise<void>>();
+  const lastOfContent = new Map<string, Promise<void>>();
   return new WritableStream({
     async write(item) {
-      const key = item.file.path;
-      const before = lastOfFile.get(key);
+      const key = isHashed(item.file) ? item.file.sha1 : item.file.path;
+      const before = lastOfContent.get(key);
       let done!: () => void;
       const tail = new Promise<void>((resolve) => (done = resolve));
-      lastOfFile.set(key, tail);
+      lastOfContent.set(key, tail);
       await pool.run(async () => {
         try {
           await before;
           await disposer.handle(item);
         } finally {
-          if (lastOfFile.get(key) === tail) lastOfFile.delete(key);
+          if (lastOfContent.get(key) === tail) lastOfContent.delete(key);
           done();
         }
       });

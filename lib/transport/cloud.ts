@@ -9,8 +9,11 @@
 
 import { basename, extname } from "node:path";
 import type { CloudClient } from "./cloud_client.ts";
-import type { Feature, ImageRef, ReportFormat, RequestItem } from "./cloud_types.ts";
+import type { Feature, ImageRef, ReportFormat, RequestItem, ResponseItem } from "./cloud_types.ts";
+import { AuthError } from "./cloud_client.ts";
+import { QuotaError } from "./fatal.ts";
 import { matchAnswers } from "./match.ts";
+import { Code, describeStatus } from "./status.ts";
 import { ProtocolError } from "./validate.ts";
 import type {
   Download,
@@ -35,6 +38,23 @@ export interface AskOptions {
 /** An upload answered with an item about other content: it is not this file's answer. */
 export class ForeignAnswerError extends Error {
   override name = "ForeignAnswerError";
+}
+
+/**
+ * Throws when an answer refuses the request itself rather than answering
+ * about a file: the key (1010), the quota (1005), the request's format (1008).
+ */
+export function refusal(item: ResponseItem): void {
+  const codes = [item.status.code, item.te?.status.code];
+  if (codes.includes(Code.FORBIDDEN)) {
+    throw new AuthError(`the API refused the request (${describeStatus(item.status)})`);
+  }
+  if (codes.includes(Code.NO_QUOTA)) {
+    throw new QuotaError(`the API key has no quota left (${describeStatus(item.status)})`);
+  }
+  if (codes.includes(Code.BAD_REQUEST)) {
+    throw new ProtocolError(`it refused a well-formed query (${describeStatus(item.status)})`);
+  }
 }
 
 /** A hash no file has: the preflight asks for it, and any API answers NOT_FOUND. */
@@ -133,8 +153,9 @@ export class CloudTransport implements Transport {
       retry: false,
     });
     if (items.length !== 1) {
-      throw new ProtocolError(`preflight: expected one answer item, got ${items.length}`);
+      throw new ProtocolError(`expected one answer item, got ${items.length}`);
     }
+    refusal(items[0]);
   }
 
   close(): void {

@@ -43,9 +43,9 @@ export class HttpStatusError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
-  /** 5xx and 429 pass; 4xx are permanent. */
+  /** 5xx, 408 and 429 pass; other 4xx are permanent. */
   get transient(): boolean {
-    return this.status >= 500 || this.status === 429;
+    return this.status >= 500 || this.status === 429 || this.status === 408;
   }
 }
 

@@ -1,24 +1,25 @@
 /**
- * Errors that stop a whole run. A refused API key or an untrusted
- * certificate is a configuration error (exit 3): nothing can be scanned
- * until it changes. An appliance that keeps failing is taken out of
- * rotation; with no appliance left the run stops (exit 2) and the files
- * not yet settled stay where they are, for the next run.
+ * Errors that stop a whole run rather than fail one file. A refused API
+ * key, an untrusted certificate or a URL that does not serve the API is a
+ * configuration error (exit 3): nothing can be scanned until it changes.
+ * A target that keeps failing is taken out of rotation; with none left the
+ * run stops (exit 2) and the files not yet settled stay where they are,
+ * for the next run. So does an API key whose quota is spent.
  *
- * @example
- * ```ts
- * import { isFatal } from "./fatal.ts";
- * isFatal(new Error("one file failed")); // false
- * ```
  * @module
  */
 
-import { AuthError } from "./cloud_client.ts";
+import { AuthError, HttpStatusError } from "./cloud_client.ts";
 import { TlsError } from "./http.ts";
 
-/** The appliance failed too many requests in a row (after each one's retries). */
+/** No target is left in rotation (each failed for longer than the grace period). */
 export class ApplianceDownError extends Error {
   override name = "ApplianceDownError";
+}
+
+/** The API key has no quota left (1005 NO_QUOTA): every further upload would fail alike. */
+export class QuotaError extends Error {
+  override name = "QuotaError";
 }
 
 /**
@@ -28,23 +29,33 @@ export class ApplianceDownError extends Error {
  * ```ts
  * import { isFatal } from "./fatal.ts";
  * import { AuthError } from "./cloud_client.ts";
- * isFatal(new AuthError("refused")); // true
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isFatal(new AuthError("refused")), true);
+ * assert.equal(isFatal(new Error("one file failed")), false);
  * ```
  */
 export function isFatal(error: unknown): boolean {
-  return isConfigurationError(error) || error instanceof ApplianceDownError;
+  return isConfigurationError(error) || error instanceof ApplianceDownError ||
+    error instanceof QuotaError;
 }
 
 /**
  * Whether a run-stopping error is the user's configuration (exit 3) rather
- * than the appliance's state (exit 2).
+ * than the target's state (exit 2): the key, the certificate, or an address
+ * that answers but not as the API (HTTP 4xx other than 408 and 429).
  *
  * @example
  * ```ts
  * import { ApplianceDownError, isConfigurationError } from "./fatal.ts";
- * isConfigurationError(new ApplianceDownError("down")); // false
+ * import { HttpStatusError } from "./cloud_client.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isConfigurationError(new HttpStatusError(404, "no such route")), true);
+ * assert.equal(isConfigurationError(new ApplianceDownError("down")), false);
  * ```
  */
 export function isConfigurationError(error: unknown): boolean {
+  if (error instanceof HttpStatusError) return !error.transient;
   return error instanceof AuthError || error instanceof TlsError;
 }

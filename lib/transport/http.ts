@@ -77,6 +77,12 @@ export interface HttpAnswer {
  */
 export class NetworkError extends Error {
   override name = "NetworkError";
+  /** The system's error code (`ECONNREFUSED`, `ENOTFOUND`, …) when there is one. */
+  readonly code?: string;
+  constructor(message: string, options: ErrorOptions & { code?: string } = {}) {
+    super(message, options);
+    this.code = options.code;
+  }
 }
 
 /** The appliance's certificate was refused. Not worth retrying. */
@@ -104,8 +110,44 @@ function normaliseFingerprint(text: string): string {
 }
 
 /**
+ * The messages of an error and of every `cause` under it, outermost first:
+ * `fetch failed` hides the reason (`invalid peer certificate: UnknownIssuer`)
+ * one level down.
+ *
+ * @example
+ * ```ts
+ * import { causeChain } from "./http.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new TypeError("fetch failed", { cause: new Error("UnknownIssuer") });
+ * assert.deepEqual(causeChain(error), ["fetch failed", "UnknownIssuer"]);
+ * ```
+ */
+export function causeChain(error: unknown): string[] {
+  const messages: string[] = [];
+  for (let e = error; e !== undefined && e !== null && messages.length < 8;) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message && messages.at(-1) !== message) messages.push(message);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return messages;
+}
+
+/** The first `code` (`ECONNREFUSED`, `ENOTFOUND`, …) along an error's cause chain. */
+function codeOf(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return undefined;
+}
+
+const TLS_PATTERN = /certificate|self[- ]signed|UnknownIssuer|CaUsedAsEndEntity|NotValidForName/i;
+
+/**
  * Turns a low-level error into a one-line {@linkcode NetworkError} or
- * {@linkcode TlsError} naming the host.
+ * {@linkcode TlsError} naming the host, keeping the original as its cause.
  */
 function classify(error: unknown, host: string): Error {
   if (error instanceof TlsError || error instanceof NetworkError) return error;
@@ -113,18 +155,15 @@ function classify(error: unknown, host: string): Error {
   if (error instanceof AnswerTooLargeError || error instanceof FileChangedError) return error;
   const cause = (error as { cause?: unknown } | null)?.cause;
   if (cause instanceof FileChangedError) return cause;
-  const err = error as { code?: string; message?: string; name?: string };
-  const message = err.message ?? String(error);
-  if (
-    (err.code && TLS_CODES.has(err.code)) ||
-    /certificate|self[- ]signed|UnknownIssuer/i.test(message)
-  ) {
-    return new TlsError(
-      `TLS: the certificate of ${host} is not trusted (${message}); ` +
-        `pass --ca-cert FILE or --pin SHA256 (see: te-scan trust ${host})`,
-    );
+  const code = codeOf(error);
+  const chain = causeChain(error);
+  const detail = chain.at(-1) ?? String(error);
+  if ((code && TLS_CODES.has(code)) || chain.some((m) => TLS_PATTERN.test(m))) {
+    return new TlsError(`TLS: the certificate of ${host} is not trusted (${detail})`, {
+      cause: error,
+    });
   }
-  return new NetworkError(`${host}: ${message}`);
+  return new NetworkError(`${host}: ${detail}`, { cause: error, code });
 }
 
 async function* collect(

@@ -91,6 +91,11 @@ export class Rotation {
     return best.transport;
   }
 
+  /** Takes `transport` out of the rotation (its preflight failed). */
+  retire(transport: Transport): void {
+    this.#member(transport).inRotation = false;
+  }
+
   /** Counts a file in emulation on `transport` (`delta` 1 when admitted, -1 when settled). */
   load(transport: Transport, delta: 1 | -1): void {
     this.#member(transport).load += delta;

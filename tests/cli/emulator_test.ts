@@ -49,7 +49,8 @@ Deno.test("the CLI prints one listening line, serves, and exits 0 when stopped",
 
 Deno.test("the CLI rejects bad flags and values with one line and exit 3", async () => {
   const cases: [string[], RegExp][] = [
-    [["--bogus"], /Unknown option '--bogus'/],
+    [["--bogus"], /unknown option --bogus/],
+    [["--verdict-cse", "upper"], /unknown option --verdict-cse \(did you mean --verdict-case\?\)/],
     [["--port", "70000"], /--port must be an integer from 0 to 65535, got "70000"/],
     [["--emulation-ms", "fast"], /--emulation-ms must be an integer/],
     [["--fail-rate", "1.5"], /--fail-rate must be a number from 0 to 1/],
@@ -62,7 +63,7 @@ Deno.test("the CLI rejects bad flags and values with one line and exit 3", async
     [["--quota", "3"], /quota applies to cloud mode only/],
     [["--api-key", ""], /--api-key must not be empty/],
     [["extra"], /Unexpected argument 'extra'/],
-    [["--port"], /argument missing/],
+    [["--port"], /--port needs a value/],
   ];
   for (const [args, expected] of cases) {
     const t = io();

@@ -3,7 +3,7 @@ import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { DEFAULT_CERT_PEM, startEmulator } from "../../lib/emulator/mod.ts";
 import { splitHostPort } from "../../lib/cli/connect.ts";
-import { fetchCertificate } from "../../lib/cli/trust.ts";
+import { fetchCertificate } from "../../lib/transport/certificate.ts";
 import { captureScan, tempDir } from "../helpers.ts";
 
 Deno.test("trust: the fetched fingerprint is the emulator's, and --pin with it scans", async () => {

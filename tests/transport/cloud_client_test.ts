@@ -191,7 +191,7 @@ Deno.test("a certificate signed by another CA is refused with a TLS error", asyn
   try {
     await assert.rejects(new CloudClient(http, { retry: FAST_RETRY }).query([]), (error) => {
       assert.ok(error instanceof TlsError);
-      assert.match(error.message, /not trusted.*--ca-cert/);
+      assert.match(error.message, /not trusted/);
       return true;
     });
   } finally {
