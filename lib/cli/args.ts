@@ -29,6 +29,14 @@ export { UsageError };
 /** The scan command's settings, validated. */
 export interface ScanArgs {
   input?: string;
+  /** `--files-from`: a file listing the paths to scan (`-` for standard input). */
+  filesFrom?: string;
+  /** `-0`: the list is separated by NUL bytes. */
+  nulSeparated: boolean;
+  /** `--watch`: keep scanning the input folder. */
+  watch: boolean;
+  /** `--settle`: how long a file must stand still before a watch takes it. */
+  settleMs: number;
   reportsDir: string;
   benign?: string;
   quarantine?: string;
@@ -131,12 +139,14 @@ const OPTIONS = {
   parts: { type: "string" },
   watch: { type: "boolean" },
   settle: { type: "string" },
+  "files-from": { type: "string" },
+  null: { type: "boolean", short: "0" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 type RawValues = Partial<Record<OptionName, string | boolean | string[]>>;
 
-const NOT_YET: OptionName[] = ["gateway", "extract", "clean", "parts", "watch", "settle"];
+const NOT_YET: OptionName[] = ["gateway", "extract", "clean", "parts"];
 
 /**
  * Rewrites te_api's flags to te-scan's (`-in X`, `--input_directory=X` → `--in X`).
@@ -276,6 +286,10 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
 
   const args: ScanArgs = {
     input: str("in"),
+    filesFrom: str("files-from"),
+    nulSeparated: flag("null") ?? false,
+    watch: flag("watch") ?? false,
+    settleMs: parseNumber(str("settle") ?? "5", "--settle", 0) * 1000,
     reportsDir: str("rep") ?? "te-reports",
     benign: str("out"),
     quarantine: str("jail"),
@@ -313,8 +327,14 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     positionals: parsed.positionals,
   };
   if (args.help || args.version) return args;
-  if (!args.input && mode === "scan") {
-    throw new UsageError("missing --in DIR (the folder to scan)");
+  if (!args.input && !args.filesFrom && mode === "scan") {
+    throw new UsageError("missing --in DIR (the folder to scan) or --files-from FILE");
+  }
+  if (args.input && args.filesFrom) {
+    throw new UsageError("give --in DIR or --files-from FILE, not both");
+  }
+  if (args.watch && !args.input) {
+    throw new UsageError("--watch needs --in DIR (the folder to watch)");
   }
   if (!args.appliances.length && !args.url) {
     throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
@@ -388,6 +408,10 @@ Emulation:
   --request-timeout SEC a request with no progress for this long fails and is retried (default 60)
 
 Selection:
+  --in DIR|FILE         a folder (walked recursively) or a single file
+  --files-from FILE     the paths to scan, one per line (- reads standard input);
+                        each keeps its path in the destinations
+  -0, --null            the --files-from list is separated by NUL bytes
   --no-recursive        top folder only (default: recursive)
   --follow-symlinks     follow symbolic links (loops are detected)
   --include GLOB        only files matching (repeatable; *.docx, a/**/x)

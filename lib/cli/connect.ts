@@ -44,6 +44,8 @@ export interface AskArgs {
   batchSize: number;
   /** How long a target may keep failing before it leaves the rotation. */
   graceMs: number;
+  /** A watch service: wait for targets to come back rather than stop. */
+  watch?: boolean;
 }
 
 /** A client ready to use; close it when done. */
@@ -287,6 +289,9 @@ export async function connectRotation(
   }
   const rotation = new Rotation([...contexts.keys()], {
     graceMs: args.graceMs,
+    // A watch service waits for an appliance to come back instead of stopping.
+    patient: args.watch ?? false,
+    signal,
     onWarning: (message) => reporter.warn(message),
   });
   return { rotation, contexts, origin: connections[0].origin };
@@ -324,8 +329,13 @@ export async function preflight(targets: Targets, reporter: Reporter): Promise<v
   }));
   for (const { target, error } of failures) {
     const line = await describeTargetFailure(error, targets.contexts.get(target)!);
-    const down = error instanceof NetworkError || error instanceof HttpStatusError;
-    if (!down || failures.length === targets.rotation.all.length) throw new TargetError(line);
+    const down = error instanceof NetworkError ||
+      (error instanceof HttpStatusError && error.transient);
+    // A watch service starts anyway and waits for it; a run needs one target up.
+    const wait = targets.rotation.patient;
+    if (!down || (failures.length === targets.rotation.all.length && !wait)) {
+      throw new TargetError(line);
+    }
     reporter.warn(`${line} It leaves the rotation.`);
     targets.rotation.retire(target);
   }

@@ -14,10 +14,10 @@ import { UsageError } from "./exit.ts";
 
 /** A scan's folders, absolute. */
 export interface Layout {
-  /** The input: a folder, or a single file. */
-  input: string;
+  /** The input: a folder, or a single file; none with `--files-from`. */
+  input?: string;
   /** The folder the input's lock and layout rules apply to (a single file's folder). */
-  inputFolder: string;
+  inputFolder?: string;
   folders: Folders;
   reportsDir: string;
 }
@@ -46,18 +46,18 @@ function isInside(child: string, parent: string): boolean {
  * ```
  */
 export async function checkLayout(
-  input: string,
+  input: string | undefined,
   folders: Folders,
   reportsDir: string,
   exclude: string[],
 ): Promise<Layout> {
-  let info: Deno.FileInfo;
+  let info: Deno.FileInfo | undefined;
   try {
-    info = await statInput(input);
+    if (input !== undefined) info = await statInput(input);
   } catch (error) {
     throw new UsageError(reasonOf(error));
   }
-  const root = inputFolder(input, info);
+  const root = input !== undefined && info ? inputFolder(input, info) : undefined;
   const named: [string, string | undefined][] = [
     ["--out", folders.benign],
     ["--jail", folders.malicious],
@@ -67,14 +67,15 @@ export async function checkLayout(
   const seen = new Map<string, string>();
   for (const [flag, folder] of named) {
     if (!folder) continue;
-    await checkFolder(flag, folder, root, exclude, info.isFile);
+    if (root !== undefined) await checkFolder(flag, folder, root, exclude, info!.isFile);
+    else await checkNotAFile(flag, folder);
     const other = seen.get(folder);
     if (other && flag !== "--rep") {
       throw new UsageError(`${other} and ${flag} are the same folder: ${folder}`);
     }
     seen.set(folder, flag);
   }
-  return { input: resolve(input), inputFolder: root, folders, reportsDir };
+  return { input: input && resolve(input), inputFolder: root, folders, reportsDir };
 }
 
 async function checkFolder(
@@ -96,6 +97,10 @@ async function checkFolder(
         `--exclude '${relative(root, folder)}'`,
     );
   }
+  await checkNotAFile(flag, folder);
+}
+
+async function checkNotAFile(flag: string, folder: string): Promise<void> {
   if (await Deno.stat(folder).then((s) => !s.isDirectory, () => false)) {
     throw new UsageError(`${flag} exists and is not a folder: ${folder}`);
   }

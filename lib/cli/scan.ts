@@ -34,6 +34,7 @@ import type { Rotation } from "../transport/rotation.ts";
 import { runPipeline } from "../pipeline/mod.ts";
 import { RunProgress } from "../pipeline/progress.ts";
 import type { WalkItem } from "../pipeline/walk.ts";
+import { filesFrom } from "../pipeline/files_from.ts";
 import { RunLog } from "../fs/run_log.ts";
 import { VERSION } from "./version.ts";
 
@@ -97,7 +98,8 @@ function resolveLayout(args: ScanArgs): Promise<Layout> {
     malicious: args.quarantine && resolve(args.quarantine),
     error: args.error && resolve(args.error),
   };
-  return checkLayout(resolve(args.input!), folders, resolve(args.reportsDir), args.exclude);
+  const input = args.input === undefined ? undefined : resolve(args.input);
+  return checkLayout(input, folders, resolve(args.reportsDir), args.exclude);
 }
 
 /** Creates the reports and output folders. */
@@ -228,6 +230,20 @@ interface TreeRun {
   signal?: AbortSignal;
 }
 
+/** The files `--files-from` names, when it is given. */
+async function listedFiles(args: ScanArgs): Promise<ReadableStream<WalkItem> | undefined> {
+  if (args.filesFrom === undefined) return undefined;
+  let list: ReadableStream<Uint8Array>;
+  try {
+    list = args.filesFrom === "-"
+      ? Deno.stdin.readable
+      : (await Deno.open(args.filesFrom, { read: true })).readable;
+  } catch (error) {
+    throw new UsageError(`--files-from: cannot read ${args.filesFrom}: ${reasonOf(error)}`);
+  }
+  return filesFrom(list, { nul: args.nulSeparated });
+}
+
 /** Runs the pipeline over the tree; says whether it was interrupted or stopped by an error. */
 async function scanTree(
   run: TreeRun,
@@ -240,8 +256,10 @@ async function scanTree(
   const { folders, reportsDir } = layout;
   try {
     const { interrupted } = await runPipeline({
+      files: await listedFiles(args),
+      watch: args.watch ? { settleMs: args.settleMs } : undefined,
       walk: {
-        root: layout.input,
+        root: layout.input ?? "",
         recursive: args.recursive,
         followSymlinks: args.followSymlinks,
         include: args.include,

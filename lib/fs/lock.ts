@@ -59,17 +59,23 @@ async function describeHolder(lockFile: string): Promise<string> {
 export class RunLock implements Disposable {
   private constructor(readonly handles: Deno.FsFile[]) {}
 
-  /** Locks `input` (a folder or a file) and the reports folder's `lockFile`, or throws. */
-  static async acquire(input: string, lockFile: string): Promise<RunLock> {
+  /** Locks `input` (a folder, if any) and the reports folder's `lockFile`, or throws. */
+  static async acquire(input: string | undefined, lockFile: string): Promise<RunLock> {
     const handles: Deno.FsFile[] = [];
     try {
       const reports = await tryLockPath(lockFile, { read: true, write: true, create: true });
       if (!reports) throw new LockedError(await describeHolder(lockFile));
       handles.push(reports);
-      const folder = await tryLockPath(input, { read: true });
-      if (!folder) throw new LockedError(`another te-scan is scanning ${input}`);
-      handles.push(folder);
-      const holder: Holder = { pid: Deno.pid, started: new Date().toISOString(), input };
+      if (input !== undefined) {
+        const folder = await tryLockPath(input, { read: true });
+        if (!folder) throw new LockedError(`another te-scan is scanning ${input}`);
+        handles.push(folder);
+      }
+      const holder: Holder = {
+        pid: Deno.pid,
+        started: new Date().toISOString(),
+        input: input ?? "a list of files",
+      };
       await reports.truncate(0);
       await reports.write(new TextEncoder().encode(JSON.stringify(holder) + "\n"));
       return new RunLock(handles);

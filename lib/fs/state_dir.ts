@@ -46,12 +46,12 @@ export class StateDir implements AsyncDisposable {
   }
 
   /**
-   * Locks `input` and `reportsDir` (or throws `LockedError`), empties the
+   * Locks `input` (when given) and `reportsDir` (or throws `LockedError`), empties the
    * temporary folder, opens the journal and replays what it left open.
    */
   static async open(
     reportsDir: string,
-    input: string,
+    input: string | undefined,
     options: JournalOptions = {},
   ): Promise<StateDir> {
     const path = join(reportsDir, STATE_DIR);

@@ -18,12 +18,17 @@ import { hashStage } from "./hash.ts";
 import { RunProgress } from "./progress.ts";
 import { uploadPollStage } from "./upload_poll.ts";
 import { walk, type WalkItem, type WalkOptions } from "./walk.ts";
+import { watch } from "./watch.ts";
 
 /** Everything a run needs. */
 export interface PipelineConfig {
   walk: WalkOptions;
   /** Files to take before the walk's: those a killed run left awaiting their final verdict. */
   resume?: WalkItem[];
+  /** Keep watching the input: files are taken once they have stood still this long. */
+  watch?: { settleMs: number; rescanMs?: number };
+  /** Take the files these paths name instead of walking a folder (`--files-from`). */
+  files?: ReadableStream<WalkItem>;
   /** The targets files are asked about and uploaded to. */
   rotation: Rotation;
   disposer: Disposer;
@@ -57,13 +62,17 @@ function counted(progress: RunProgress): TransformStream<WalkItem, WalkItem> {
   });
 }
 
-/** The resumed files first, then the walk. */
+/** The resumed files first, then the walk, the watch or the list of files. */
 function sourceOf(config: PipelineConfig): ReadableStream<WalkItem> {
+  const main = config.files ??
+    (config.watch
+      ? watch({ ...config.walk, ...config.watch, signal: config.signal })
+      : walk(config.walk));
   const resume = config.resume ?? [];
-  if (!resume.length) return walk(config.walk);
+  if (!resume.length) return main;
   return ReadableStream.from((async function* () {
     yield* resume;
-    yield* walk(config.walk);
+    yield* main;
   })());
 }
 
@@ -107,7 +116,8 @@ export async function runPipeline(config: PipelineConfig): Promise<{ interrupted
       }))
       .pipeThrough(dedupe.release())
       .pipeTo(disposeSink(config.disposer), { signal });
-    return { interrupted: false };
+    // A watch ends when the signal comes: that is an interruption too.
+    return { interrupted: signal?.aborted ?? false };
   } catch (error) {
     if (signal?.aborted) return { interrupted: true };
     throw error;

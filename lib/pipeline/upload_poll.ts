@@ -22,7 +22,7 @@ import { ForeignAnswerError } from "../transport/cloud.ts";
 import type { ResponseItem } from "../transport/cloud_types.ts";
 import { isFatal } from "../transport/fatal.ts";
 import { backoffMs, DEFAULT_RETRY, sleep } from "../transport/retry.ts";
-import type { Rotation } from "../transport/rotation.ts";
+import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
 import { describeStatus } from "../transport/status.ts";
 import type { MatchedAnswer, Transport } from "../transport/transport.ts";
 import { AnswerApplier, type NextStep } from "./apply.ts";
@@ -116,7 +116,8 @@ export class Poller {
     return new Promise<void>((resolve, reject) => {
       const t: Tracked = {
         job,
-        deadline: now + this.#options.timeoutMs,
+        // On the rotation's clock, which stands still while no appliance is in rotation.
+        deadline: this.#options.rotation.clock() + this.#options.timeoutMs,
         nextPollAt: now,
         polls: 0,
         uploads: 0,
@@ -146,7 +147,7 @@ export class Poller {
     if (signal?.aborted) onAbort();
     try {
       while (!this.#failure && !(this.#finished && this.#tracked.size === 0)) {
-        const due = this.#collectDue(performance.now());
+        const due = this.#collectDue(performance.now(), this.#options.rotation.clock());
         if (due.length) await this.#pollRound(due).catch((error) => this.#fail(error));
         else await this.#sleepUntil(this.#nextWakeAt());
       }
@@ -157,12 +158,12 @@ export class Poller {
   }
 
   /** Settles deadline-passed files; returns those due for a poll (near-due ones ride along). */
-  #collectDue(now: number): Tracked[] {
+  #collectDue(now: number, clock: number): Tracked[] {
     const due: Tracked[] = [];
     const rideAlongMs = this.#options.pollIntervalMs / 2;
     for (const t of this.#tracked.values()) {
       if (t.uploading) continue;
-      if (now >= t.deadline) {
+      if (clock >= t.deadline) {
         const last = t.lastStatus ? ` (last answer: ${t.lastStatus})` : "";
         const seconds = Math.round(this.#options.timeoutMs / 1000);
         this.#settleError(t, `no final verdict within ${seconds} s${last}`);
@@ -172,9 +173,11 @@ export class Poller {
   }
 
   #nextWakeAt(): number {
+    // Deadlines run on the rotation's clock; on performance.now() they fall this much later.
+    const offset = performance.now() - this.#options.rotation.clock();
     let next = Infinity;
     for (const t of this.#tracked.values()) {
-      if (!t.uploading) next = Math.min(next, t.nextPollAt, t.deadline);
+      if (!t.uploading) next = Math.min(next, t.nextPollAt, t.deadline + offset);
     }
     return next;
   }
@@ -223,11 +226,21 @@ export class Poller {
       );
     } catch (error) {
       if (isFatal(error)) throw error;
+      if (error instanceof OutOfRotationError) return this.#moveAway(files);
       this.#options.onWarning?.(`poll failed, will try again: ${reasonOf(error)}`);
       for (const t of files) this.#schedule(t);
       return;
     }
     await Promise.all(files.map((t, i) => this.#onPollAnswer(t, answers[i])));
+  }
+
+  /** Files whose target left the rotation are uploaded again to one still in it. */
+  #moveAway(files: Tracked[]): void {
+    for (const t of files) {
+      this.#options.rotation.load(t.job.via!, -1);
+      t.job.via = undefined;
+      this.#startUpload(t, 0);
+    }
   }
 
   async #onPollAnswer(t: Tracked, answer: MatchedAnswer): Promise<void> {
@@ -274,7 +287,7 @@ export class Poller {
   async #upload(t: Tracked): Promise<void> {
     const { rotation } = this.#options;
     if (!t.job.via) {
-      t.job.via = rotation.pick();
+      t.job.via = await rotation.pick();
       rotation.load(t.job.via, 1);
     }
     t.uploads++;
@@ -353,7 +366,7 @@ export class Poller {
  * @example Build the stage for a run
  * ```ts ignore
  * import { uploadPollStage } from "./upload_poll.ts";
- * import type { Rotation } from "../transport/rotation.ts";
+ * import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
  * declare const rotation: Rotation;
  * const stage = uploadPollStage({
  *   rotation,

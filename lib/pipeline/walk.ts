@@ -57,6 +57,8 @@ export type WalkItem =
     relPath: string;
     size: number;
     mtimeMs: number;
+    /** Change time; a watch compares it to see a file stand still. */
+    ctimeMs?: number;
     /** For a followed link: the file whose bytes are scanned. */
     target?: LinkTarget;
   }
@@ -346,7 +348,8 @@ class Walker {
       yield { kind: "skipped", path, relPath, reason: tooBigReason(info.size, maxSize) };
     } else {
       const mtimeMs = info.mtime?.getTime() ?? 0;
-      const item: WalkItem = { kind: "file", path, relPath, size: info.size, mtimeMs };
+      const ctimeMs = info.ctime?.getTime() ?? 0;
+      const item: WalkItem = { kind: "file", path, relPath, size: info.size, mtimeMs, ctimeMs };
       if (target) item.target = target;
       yield item;
     }

@@ -1,8 +1,11 @@
 /**
- * The targets a run spreads its files over, and their health. A target that
- * keeps failing (each request after its own retries) for longer than the
- * grace period leaves the rotation with a warning; a run with no target
- * left stops, and its files not yet settled stay where they are.
+ * The targets a run spreads its files over, and their health. Files go to
+ * the least-loaded target; a target that keeps failing (each request after
+ * its own retries) for longer than the grace period leaves the rotation
+ * with a warning and is probed again now and then (its preflight), coming
+ * back when it answers. A run with no target left stops, and its files not
+ * yet settled stay where they are — unless the rotation is patient (a
+ * watch-folder service), which pauses and waits for a target to return.
  *
  * @module
  */
@@ -10,14 +13,29 @@
 import { reasonOf } from "../fs/errors.ts";
 import { isTransient } from "./cloud_client.ts";
 import { ApplianceDownError } from "./fatal.ts";
+import { sleep } from "./retry.ts";
 import type { Transport } from "./transport.ts";
+
+/** A request for a target out of rotation while others are in it: send the file elsewhere. */
+export class OutOfRotationError extends Error {
+  override name = "OutOfRotationError";
+  constructor(readonly transport: Transport) {
+    super(`appliance ${transport.label} is out of rotation`);
+  }
+}
 
 /** Options of a {@linkcode Rotation}. */
 export interface RotationOptions {
   /** How long a target may keep failing before it leaves the rotation. */
   graceMs: number;
-  /** Told when a target leaves the rotation. */
+  /** Time between probes of a target out of rotation; default 10 s. */
+  probeMs?: number;
+  /** Wait for a target to return instead of stopping the run (a watch service). */
+  patient?: boolean;
+  /** Told when a target leaves or rejoins the rotation. */
   onWarning?: (message: string) => void;
+  /** Ends a patient wait. */
+  signal?: AbortSignal;
   /** The clock, in ms; default `performance.now`. */
   now?: () => number;
 }
@@ -29,6 +47,8 @@ interface Member {
   /** When the current run of failures began. */
   failingSince?: number;
   inRotation: boolean;
+  lastProbe: number;
+  probing?: Promise<void>;
 }
 
 /**
@@ -47,18 +67,31 @@ interface Member {
  * const failing = () => Promise.reject(new NetworkError("connect ECONNREFUSED"));
  * await assert.rejects(rotation.call(target, failing), NetworkError);
  * clock = 1500;
- * await assert.rejects(rotation.call(target, failing), /out of rotation|failed for/);
- * assert.throws(() => rotation.pick(), /no appliance left/);
+ * await assert.rejects(rotation.call(target, failing), /has failed for/);
+ * await assert.rejects(rotation.pick(), /no appliance left/);
  * ```
  */
 export class Rotation {
   readonly #members: Member[];
   readonly #options: RotationOptions;
+  /** Time spent with no target in rotation, excluded from {@linkcode Rotation.clock}. */
+  #downTotal = 0;
+  #downSince?: number;
 
   constructor(transports: readonly Transport[], options: RotationOptions) {
     if (!transports.length) throw new RangeError("Cannot make a rotation of no targets");
-    this.#members = transports.map((transport) => ({ transport, load: 0, inRotation: true }));
+    this.#members = transports.map((transport) => ({
+      transport,
+      load: 0,
+      inRotation: true,
+      lastProbe: 0,
+    }));
     this.#options = options;
+  }
+
+  /** Whether it waits for targets to return rather than stopping the run. */
+  get patient(): boolean {
+    return this.#options.patient ?? false;
   }
 
   /** Every target, in the order given. */
@@ -66,9 +99,19 @@ export class Rotation {
     return this.#members.map((m) => m.transport);
   }
 
-  /** The targets still in rotation. */
+  /** The targets in rotation now (targets due for a probe are probed in the background). */
   get active(): Transport[] {
+    for (const member of this.#members) this.#maybeProbe(member);
     return this.#members.filter((m) => m.inRotation).map((m) => m.transport);
+  }
+
+  /**
+   * A clock (ms) that stands still while no target is in rotation, for
+   * deadlines: a file does not run out of time while the appliance is away.
+   */
+  clock(): number {
+    const now = this.#now();
+    return now - this.#downTotal - (this.#downSince === undefined ? 0 : now - this.#downSince);
   }
 
   #member(transport: Transport): Member {
@@ -81,19 +124,22 @@ export class Rotation {
     return this.#options.now?.() ?? performance.now();
   }
 
-  /** The target in rotation with the fewest files in emulation. */
-  pick(): Transport {
-    let best: Member | undefined;
-    for (const member of this.#members) {
-      if (member.inRotation && (!best || member.load < best.load)) best = member;
+  /** The target in rotation with the fewest files in emulation (waiting, when patient). */
+  async pick(): Promise<Transport> {
+    for (;;) {
+      let best: Member | undefined;
+      for (const member of this.#members) {
+        this.#maybeProbe(member);
+        if (member.inRotation && (!best || member.load < best.load)) best = member;
+      }
+      if (best) return best.transport;
+      await this.#waitOrStop(this.#noneLeft());
     }
-    if (!best) throw new ApplianceDownError(this.#noneLeft());
-    return best.transport;
   }
 
   /** Takes `transport` out of the rotation (its preflight failed). */
   retire(transport: Transport): void {
-    this.#member(transport).inRotation = false;
+    this.#leave(this.#member(transport));
   }
 
   /** Counts a file in emulation on `transport` (`delta` 1 when admitted, -1 when settled). */
@@ -104,31 +150,81 @@ export class Rotation {
   /**
    * Runs one request against `transport`, keeping its health. A passing
    * failure is rethrown as it is until the target has failed for longer than
-   * the grace period; then it leaves the rotation, and when none is left the
-   * error is an {@linkcode ApplianceDownError}.
+   * the grace period; then it leaves the rotation. A request for a target out
+   * of rotation waits for it when the rotation is patient, and otherwise
+   * fails with {@linkcode ApplianceDownError} once no target is left.
    */
   async call<T>(transport: Transport, request: (target: Transport) => Promise<T>): Promise<T> {
     const member = this.#member(transport);
-    if (!member.inRotation) throw new ApplianceDownError(this.#outOfRotation(member));
+    for (;;) {
+      this.#maybeProbe(member);
+      if (member.inRotation) break;
+      // Another target can take the file; only with none left is there anything to wait for.
+      if (this.#members.some((m) => m.inRotation)) throw new OutOfRotationError(member.transport);
+      await this.#waitOrStop(this.#outOfRotation(member));
+    }
     try {
       const result = await request(transport);
       member.failingSince = undefined;
       return result;
     } catch (error) {
       if (!isTransient(error)) throw error;
-      const now = this.#now();
-      member.failingSince ??= now;
-      const seconds = Math.round((now - member.failingSince) / 1000);
-      if (now - member.failingSince < this.#options.graceMs) throw error;
-      member.inRotation = false;
-      const why = `appliance ${transport.label} has failed for ${seconds} s ` +
-        `(last: ${reasonOf(error)})`;
-      if (this.active.length) {
-        this.#options.onWarning?.(`${why}; it leaves the rotation`);
-        throw error;
-      }
-      throw new ApplianceDownError(`${why}; files not yet settled were left in place`);
+      this.#failed(member, error);
+      throw error;
     }
+  }
+
+  #failed(member: Member, error: unknown): void {
+    const now = this.#now();
+    member.failingSince ??= now;
+    if (now - member.failingSince < this.#options.graceMs) return;
+    const seconds = Math.round((now - member.failingSince) / 1000);
+    const why = `appliance ${member.transport.label} has failed for ${seconds} s ` +
+      `(last: ${reasonOf(error)})`;
+    this.#leave(member);
+    if (this.#members.some((m) => m.inRotation) || this.#options.patient) {
+      this.#options.onWarning?.(`${why}; it leaves the rotation and will be probed again`);
+      return;
+    }
+    throw new ApplianceDownError(`${why}; files not yet settled were left in place`);
+  }
+
+  #leave(member: Member): void {
+    if (!member.inRotation) return;
+    member.inRotation = false;
+    member.lastProbe = this.#now();
+    if (!this.#members.some((m) => m.inRotation)) this.#downSince ??= this.#now();
+  }
+
+  #rejoin(member: Member): void {
+    member.inRotation = true;
+    member.failingSince = undefined;
+    if (this.#downSince !== undefined) {
+      this.#downTotal += this.#now() - this.#downSince;
+      this.#downSince = undefined;
+    }
+    this.#options.onWarning?.(
+      `appliance ${member.transport.label} answers again; back in rotation`,
+    );
+  }
+
+  /** Starts a probe of a target out of rotation when one is due; never waits for it. */
+  #maybeProbe(member: Member): void {
+    const probeMs = this.#options.probeMs ?? 10_000;
+    if (member.inRotation || member.probing || this.#now() - member.lastProbe < probeMs) return;
+    member.lastProbe = this.#now();
+    member.probing = member.transport.preflight()
+      .then(() => this.#rejoin(member), () => {})
+      .finally(() => (member.probing = undefined));
+  }
+
+  /** Patient: waits a probe's time for a target to return. Otherwise: stops the run. */
+  async #waitOrStop(why: string): Promise<void> {
+    if (!this.#options.patient) throw new ApplianceDownError(why);
+    await Promise.race([
+      sleep(Math.min(1_000, this.#options.probeMs ?? 10_000), this.#options.signal),
+      ...this.#members.flatMap((m) => (m.probing ? [m.probing] : [])),
+    ]);
   }
 
   #outOfRotation(member: Member): string {

@@ -71,7 +71,10 @@ Deno.test("bad command lines are one-line usage errors", () => {
     [["--in", "d", "--ip", "h", "--max-size", "lots"], /not a size/],
     [["--in", "d", "--ip", "h", "--insecure", "--pin", "ab"], /at most one of/],
     [["--in", "d", "--ip", "h", "extra"], /unexpected argument "extra"/],
-    [["--in", "d", "--ip", "h", "--watch"], /not available in this version/],
+    [["--files-from", "l", "--ip", "h", "--watch"], /--watch needs --in DIR/],
+    [["--in", "d", "--files-from", "l", "--ip", "h"], /--in DIR or --files-from FILE, not both/],
+    [["--in", "d", "--ip", "h", "--settle", "soon"], /--settle: expected a number/],
+    [["--in", "d", "--ip", "h", "--jial", "q"], /unknown option --jial \(did you mean --jail\?\)/],
   ];
   for (const [argv, pattern] of bad) {
     assert.throws(() => parseScanArgs(argv), (error: unknown) => {

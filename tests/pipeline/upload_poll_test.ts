@@ -45,7 +45,7 @@ Deno.test("a poll round for N pending files is one query for all of them", async
   assert.equal(settled.length, 10);
   assert.ok(settled.every((s) => s.outcome.state === "benign"));
   assert.equal(p.size, 0, "settled files are forgotten");
-  assert.equal(rotation.pick(), target);
+  assert.equal(await rotation.pick(), target);
 });
 
 Deno.test("a file that hits its deadline settles as an error with the last answer", async () => {
@@ -99,5 +99,5 @@ Deno.test("a freed slot starts the next upload before the next poll round", asyn
   const foundA = target.calls.findIndex((call) => /^query .*\ba\b/.test(call));
   assert.equal(target.calls[foundA + 1], "upload b", target.calls.join("; "));
   assert.ok(target.calls.slice(foundA + 2).some((call) => /^query c/.test(call)), "c polled on");
-  assert.equal(rotation.pick(), target);
+  assert.equal(await rotation.pick(), target);
 });

@@ -1,0 +1,86 @@
+/**
+ * The source of `--files-from FILE` (or `-` for standard input): the files
+ * a list names, one path per line (`-0`: separated by NUL bytes, for names
+ * with newlines), read as a stream so a list of millions costs no more
+ * memory than one line. Each file keeps its path as its relative path in
+ * the destinations (an absolute path without its leading `/`), so two
+ * files of the same name from different folders never meet.
+ *
+ * @module
+ */
+
+import { isAbsolute, normalize, relative, resolve } from "node:path";
+import { reasonOf } from "../fs/errors.ts";
+import type { WalkItem } from "./walk.ts";
+
+/** Splits a byte stream into records ending with `separator` (the last one may not). */
+async function* records(
+  source: ReadableStream<Uint8Array>,
+  separator: "\n" | "\0",
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of source) {
+    pending += decoder.decode(chunk, { stream: true });
+    const parts = pending.split(separator);
+    pending = parts.pop()!;
+    yield* parts;
+  }
+  pending += decoder.decode();
+  if (pending) yield pending;
+}
+
+/** The relative path a listed file keeps: its path, without a leading `/` or any `..`. */
+function relPathOf(path: string): string | undefined {
+  const rel = isAbsolute(path) ? normalize(path).replace(/^\/+/, "") : normalize(path);
+  if (rel === "" || rel === "." || rel.split("/").includes("..")) return undefined;
+  return rel;
+}
+
+function itemOf(line: string, cwd: string): WalkItem | undefined {
+  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+  if (!text) return undefined;
+  const path = resolve(cwd, text);
+  const relPath = relPathOf(isAbsolute(text) ? text : relative(cwd, path)) ?? relPathOf(path)!;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "listed but not found"
+      : `cannot read: ${reasonOf(error)}`;
+    return { kind: "unresolved", path, relPath, reason };
+  }
+  if (!info.isFile) return { kind: "skipped", path, relPath, reason: "not a regular file" };
+  const mtimeMs = info.mtime?.getTime() ?? 0;
+  return { kind: "file", path, relPath, size: info.size, mtimeMs };
+}
+
+/**
+ * The files a list names, as walk items.
+ *
+ * @example Two names, one missing
+ * ```ts
+ * import { filesFrom } from "./files_from.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "a");
+ * const list = ReadableStream.from([new TextEncoder().encode(`${dir}/a.txt\n${dir}/gone.txt\n`)]);
+ * const items = await Array.fromAsync(filesFrom(list, { cwd: dir }));
+ * assert.deepEqual(items.map((i) => i.kind), ["file", "unresolved"]);
+ * assert.equal(items[0].relPath, `${dir.slice(1)}/a.txt`);
+ * ```
+ */
+export function filesFrom(
+  list: ReadableStream<Uint8Array>,
+  options: { nul?: boolean; cwd?: string } = {},
+): ReadableStream<WalkItem> {
+  const cwd = options.cwd ?? Deno.cwd();
+  return ReadableStream.from((async function* () {
+    for await (const line of records(list, options.nul ? "\0" : "\n")) {
+      const item = itemOf(line, cwd);
+      if (item) yield item;
+    }
+  })());
+}

@@ -1,0 +1,75 @@
+// The watch-folder service as an operator runs it: a subprocess with the three permissions, the
+// emulator stopped and started again under it, SIGTERM at the end.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startEmulator } from "../../lib/emulator/mod.ts";
+import { CA_FILE, listFiles, tempDir } from "../helpers.ts";
+import { teScan } from "./cli.ts";
+
+/** Waits (polling the file system, bounded) until `folder` holds `names`. */
+async function untilHolds(folder: string, names: string[], what: string): Promise<void> {
+  for (let waited = 0; waited < 60_000; waited += 50) {
+    const held = await listFiles(folder);
+    if (names.every((n) => held.includes(n))) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what}: ${folder} never held ${names.join(", ")}`);
+}
+
+Deno.test("--watch takes a file written in two parts once, whole; an outage pauses it; SIGTERM ends it", async () => {
+  await using dir = await tempDir();
+  const [input, out, jail, rep] = ["in", "out", "jail", "rep"].map((n) => join(dir.path, n));
+  await Deno.mkdir(input);
+  let emulator = await startEmulator({ port: 0, emulationMs: 50, earlyMs: 10 });
+  const port = emulator.port;
+  const child = teScan([
+    "--watch",
+    "--settle",
+    "1",
+    "--in",
+    input,
+    "--out",
+    out,
+    "--jail",
+    jail,
+    "--rep",
+    rep,
+    "--ip",
+    `127.0.0.1:${port}`,
+    "--ca-cert",
+    CA_FILE,
+    "--poll-interval",
+    "0.1",
+    "--retries",
+    "1",
+    "--grace",
+    "0",
+  ]).spawn();
+  const stdout = new Response(child.stdout).text();
+  const stderr = new Response(child.stderr).text();
+  try {
+    // Half a document, then (well inside --settle) the rest, with the malicious part.
+    const path = join(input, "report.docm");
+    await Deno.writeTextFile(path, "Quarterly report, first half.\n");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await Deno.writeTextFile(path, "Second half: TE-EMULATOR-MALICIOUS macro.\n", { append: true });
+    await untilHolds(jail, ["report.docm"], "the whole file is quarantined");
+    assert.match(await Deno.readTextFile(join(jail, "report.docm")), /first half[^]*MALICIOUS/);
+    assert.equal(emulator.stats().uploads, 1, "scanned once, complete");
+
+    // The appliance goes away; a new file waits, and the service keeps running.
+    await emulator.close();
+    await Deno.writeTextFile(join(input, "notes.txt"), "plain notes\n");
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    assert.deepEqual(await listFiles(out), [], "nothing can be scanned while it is away");
+    emulator = await startEmulator({ port, emulationMs: 50, earlyMs: 10 });
+    await untilHolds(out, ["notes.txt"], "the service resumes when the appliance returns");
+  } finally {
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await emulator.close();
+    const [printed, warned] = await Promise.all([stdout, stderr]);
+    assert.equal(status.code, 130, warned);
+    assert.match(printed, /^\s+summary\s+\S+summary\.json$/m, "a closing table on SIGTERM");
+  }
+});
