@@ -108,8 +108,10 @@ export class Reporter {
     }
     if (this.#json) {
       // An early quarantine is not the file's last word: a "file" event follows.
+      // The same fields as the log's line for this file.
       const event = record.disposition === "early" ? "early" : "file";
-      this.terminal.out(JSON.stringify({ event, ...record }));
+      const time = new Date().toISOString();
+      this.terminal.out(JSON.stringify({ time, event, file: record.relPath, ...record }));
       return;
     }
     if (this.#quiet && record.state !== "malicious" && record.state !== "error") return;

@@ -60,10 +60,14 @@ export interface DisposeOptions {
 /** What happened to one input file. */
 export interface FileRecord {
   relPath: string;
+  /** The absolute path the file was scanned at. */
+  path?: string;
   state: FinalState;
   verdict?: string;
   sha1?: string;
   md5?: string;
+  /** From the appliance's answer, which carries it. */
+  sha256?: string;
   size: number;
   /** `moved`, `copied`, `left` (report-only, skipped, or a failed move), or `early`. */
   disposition: "moved" | "copied" | "left" | "early";
@@ -211,6 +215,7 @@ export class Disposer {
       this.options.log.write({ ...event, destination: placed.path });
       this.options.onFile?.({
         relPath: file.relPath,
+        path: file.path,
         state: "malicious",
         verdict: "malicious",
         sha1: file.sha1,
@@ -250,6 +255,7 @@ export class Disposer {
     }
     const record: FileRecord = {
       relPath: file.relPath,
+      path: file.path,
       state,
       verdict: outcome.verdict,
       size: file.size,
@@ -265,6 +271,7 @@ export class Disposer {
       // Without AV the md5 was not computed; the appliance's answer carries it.
       const md5 = file.md5 ?? outcome.response?.md5;
       if (md5) record.md5 = md5;
+      if (outcome.response?.sha256) record.sha256 = outcome.response.sha256;
     }
     if (item.duplicateOf) record.duplicateOf = item.duplicateOf;
     return { file, outcome, record, notes, early };
@@ -393,7 +400,7 @@ export class Disposer {
     this.counts[record.state]++;
     if (outcome.uploaded) this.counts.uploaded++;
     this.counts.bytes += file.size;
-    this.options.log.write({ event: "file", file: record.relPath, path: file.path, ...record });
+    this.options.log.write({ event: "file", file: record.relPath, ...record });
     this.options.onFile?.(record);
   }
 }

@@ -137,3 +137,33 @@ Deno.test("two appliances share a run; one that stops leaves the rotation, the o
     await second.close();
   }
 });
+
+Deno.test("--json file events carry the log's fields: time, absolute path, digests", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a/ok.txt": "fine", "evil.docm": "TE-EMULATOR-MALICIOUS" });
+  const emulator = await startEmulator({ port: 0, emulationMs: 20, earlyMs: 5 });
+  try {
+    const run = await captureScan([
+      "--in",
+      f.input,
+      "--rep",
+      f.rep,
+      "--json",
+      ...fastFlags(emulator.port),
+    ]);
+    assert.equal(run.code, 1, run.err.join("\n"));
+    const events = run.out.map((line) => JSON.parse(line)).filter((e) => e.event === "file");
+    const logged = (await readLog(f.rep)).filter((e) => e.event === "file");
+    assert.equal(events.length, 2);
+    for (const event of events) {
+      const line = logged.find((l) => l.file === event.file)!;
+      assert.deepEqual(Object.keys(event).sort(), Object.keys(line).sort(), String(event.file));
+      assert.equal(event.path, join(f.input, event.file));
+      assert.match(event.time, /^\d{4}-\d\d-\d\dT/);
+      assert.match(event.sha256, /^[0-9a-f]{64}$/);
+    }
+  } finally {
+    await emulator.close();
+  }
+});
