@@ -40,8 +40,14 @@ export interface UploadPollOptions {
   reports: readonly ReportFormat[];
   /** Files in emulation at once (`-n`). */
   concurrency: number;
-  /** Time between polls of a file at first; it backs off to 4× this. */
+  /**
+   * The longest wait between two polls of a pending file. Below it the
+   * poller adapts: a file is first asked about when files before it took
+   * their verdict, and rounds come at most once per `minRoundMs`.
+   */
   pollIntervalMs: number;
+  /** The shortest time between two poll rounds; default 1 s (or `pollIntervalMs` if less). */
+  minRoundMs?: number;
   /** Per-file deadline from its admission to a final verdict. */
   timeoutMs: number;
   /** Upload tries for passing failures (in-body 1009/1011, lost files); default 3. */
@@ -59,6 +65,8 @@ interface Tracked {
   deadline: number;
   nextPollAt: number;
   polls: number;
+  /** When its upload was answered (performance.now()), for the learned emulation time. */
+  uploadedAt?: number;
   uploads: number;
   /** The file is being uploaded (or waits to be): the poller leaves it alone. */
   uploading: boolean;
@@ -92,6 +100,10 @@ export class Poller {
   readonly #applier: AnswerApplier;
   #finished = false;
   #failure?: { error: unknown };
+  /** Learned time from an upload's answer to the final verdict, per target (ms). */
+  readonly #emulationMs = new Map<Transport, number>();
+  /** When the last poll round started. */
+  #lastRound = -Infinity;
   #wake?: () => void;
   /** A wake-up that came while the loop was busy: the next sleep returns at once. */
   #wokenEarly = false;
@@ -147,9 +159,14 @@ export class Poller {
     if (signal?.aborted) onAbort();
     try {
       while (!this.#failure && !(this.#finished && this.#tracked.size === 0)) {
-        const due = this.#collectDue(performance.now(), this.#options.rotation.clock());
-        if (due.length) await this.#pollRound(due).catch((error) => this.#fail(error));
-        else await this.#sleepUntil(this.#nextWakeAt());
+        const now = performance.now();
+        // Rounds are paced: the files due meanwhile ride along in the next one.
+        const roundAt = this.#lastRound + this.#minRoundMs;
+        const due = now >= roundAt ? this.#collectDue(now, this.#options.rotation.clock()) : [];
+        if (due.length) {
+          this.#lastRound = now;
+          await this.#pollRound(due).catch((error) => this.#fail(error));
+        } else await this.#sleepUntil(Math.max(this.#nextWakeAt(), roundAt));
       }
       if (this.#failure) throw this.#failure.error;
     } finally {
@@ -160,7 +177,7 @@ export class Poller {
   /** Settles deadline-passed files; returns those due for a poll (near-due ones ride along). */
   #collectDue(now: number, clock: number): Tracked[] {
     const due: Tracked[] = [];
-    const rideAlongMs = this.#options.pollIntervalMs / 2;
+    const rideAlongMs = this.#minRoundMs / 2;
     for (const t of this.#tracked.values()) {
       if (t.uploading) continue;
       if (clock >= t.deadline) {
@@ -257,7 +274,22 @@ export class Poller {
     t.misses = 0;
     t.lastStatus = describeStatus(item.te?.status ?? item.status);
     const step = await this.#applier.apply(t.job, item, phase);
+    if (step.kind === "settled" && phase === "poll") this.#learn(t);
     this.#next(t, step, phase);
+  }
+
+  get #minRoundMs(): number {
+    return Math.min(this.#options.minRoundMs ?? 1_000, this.#options.pollIntervalMs);
+  }
+
+  /** Learns how long emulation takes on a target from a file that just got its verdict. */
+  #learn(t: Tracked): void {
+    const target = t.job.via;
+    if (t.uploadedAt === undefined || !target) return;
+    // The verdict came between the previous poll and this one: count half the last wait.
+    const took = performance.now() - t.uploadedAt - this.#minRoundMs / 2;
+    const before = this.#emulationMs.get(target);
+    this.#emulationMs.set(target, before === undefined ? took : before * 0.7 + took * 0.3);
   }
 
   #next(t: Tracked, step: NextStep, phase: Phase): void {
@@ -305,6 +337,7 @@ export class Poller {
     }
     t.job.uploaded = true;
     t.polls = 0;
+    t.uploadedAt = performance.now();
     await this.#apply(t, answer.item, "upload");
   }
 
@@ -332,9 +365,19 @@ export class Poller {
     this.#settleError(t, reason);
   }
 
+  /**
+   * When to ask about a pending file next: right after an upload, once the
+   * files before it on that target took their verdict (every round until one
+   * has); after that, at growing intervals, never longer than the poll interval.
+   */
   #schedule(t: Tracked): void {
-    const base = this.#options.pollIntervalMs;
-    t.nextPollAt = performance.now() + Math.min(base * 4, base * 1.5 ** Math.min(t.polls, 4));
+    const min = this.#minRoundMs;
+    const cap = this.#options.pollIntervalMs;
+    const learned = t.job.via ? this.#emulationMs.get(t.job.via) : undefined;
+    let wait: number;
+    if (t.polls === 0 && t.uploadedAt !== undefined) wait = learned ?? min;
+    else wait = Math.max(min, (learned ?? min) * 0.2) * 1.5 ** Math.min(t.polls - 1, 8);
+    t.nextPollAt = performance.now() + Math.min(cap, Math.max(min, wait));
     this.#wakeUp();
   }
 

@@ -46,6 +46,9 @@ export class FakeTransport implements Transport {
   readonly queryScript = new Map<string, ResponseItem[]>();
   /** sha1 → the answer to its upload (default UPLOAD_SUCCESS). */
   readonly uploadAnswers = new Map<string, ResponseItem>();
+  /** When set, an uploaded file is pending for this long after its upload, then benign. */
+  emulationMs?: number;
+  readonly #uploadedAt = new Map<string, number>();
 
   constructor(batchSize = 100) {
     this.batchSize = batchSize;
@@ -54,6 +57,11 @@ export class FakeTransport implements Transport {
   query(files: readonly FileDigests[]): Promise<MatchedAnswer[]> {
     this.calls.push(`query ${files.map((f) => f.sha1).join(",")}`);
     return Promise.resolve(files.map((file) => {
+      const uploadedAt = this.#uploadedAt.get(file.sha1!);
+      if (this.emulationMs !== undefined && uploadedAt !== undefined) {
+        const done = performance.now() - uploadedAt >= this.emulationMs;
+        return { item: done ? benign(file.sha1!) : pending(file.sha1!) };
+      }
       const script = this.queryScript.get(file.sha1!);
       if (!script?.length) return { missing: "not scripted" };
       return { item: script.length > 1 ? script.shift()! : script[0] };
@@ -62,6 +70,7 @@ export class FakeTransport implements Transport {
 
   upload(file: UploadFile): Promise<UploadAnswer> {
     this.calls.push(`upload ${file.sha1}`);
+    this.#uploadedAt.set(file.sha1, performance.now());
     return Promise.resolve({ item: this.uploadAnswers.get(file.sha1) ?? uploaded(file.sha1) });
   }
 

@@ -101,3 +101,25 @@ Deno.test("a freed slot starts the next upload before the next poll round", asyn
   assert.ok(target.calls.slice(foundA + 2).some((call) => /^query c/.test(call)), "c polled on");
   assert.equal(await rotation.pick(), target);
 });
+
+Deno.test("a file is first asked about once the files before it took their verdict", async () => {
+  const target = new FakeTransport();
+  target.emulationMs = 200;
+  const rotation = new Rotation([target], { graceMs: 60_000 });
+  const stage = uploadPollStage({
+    rotation,
+    reports: [],
+    concurrency: 1,
+    pollIntervalMs: 5_000,
+    minRoundMs: 20,
+    timeoutMs: 60_000,
+  });
+  const jobs = ["a", "b", "c"].map((sha1) => job(sha1));
+  const out = await Array.fromAsync(ReadableStream.from<PipelineItem>(jobs).pipeThrough(stage));
+  assert.equal(out.length, 3);
+  const polls = (sha1: string) => target.calls.filter((c) => c === `query ${sha1}`).length;
+  assert.ok(polls("a") >= 3, `the first file is asked every round until done: ${polls("a")}`);
+  for (const sha1 of ["b", "c"]) {
+    assert.ok(polls(sha1) <= 2, `${sha1}: asked ${polls(sha1)} times, not every round`);
+  }
+});
