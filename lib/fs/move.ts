@@ -97,10 +97,21 @@ export function numberedName(path: string, n: number): string {
   return folder === "." ? numbered : join(folder, numbered);
 }
 
-/** Whether anything (a file, folder or dangling link) has this name. */
-export async function exists(path: string): Promise<boolean> {
+/**
+ * Whether anything (a file, folder or dangling link) has this name.
+ *
+ * The metadata calls of this module are blocking on purpose: each takes
+ * microseconds, while an async one is a hand-off to Deno's blocking thread
+ * pool, which on a tree of many small files costs more time than the call,
+ * and grows the pool (and the process's memory) with the concurrency.
+ */
+export function exists(path: string): Promise<boolean> {
+  return Promise.resolve(existsSync(path));
+}
+
+function existsSync(path: string): boolean {
   try {
-    await Deno.lstat(path);
+    Deno.lstatSync(path);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
@@ -108,10 +119,17 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function ensureParentFolder(path: string): Promise<void> {
+/** Folders known to exist: a move into a folder made a moment ago needs no mkdir. */
+const madeFolders = new Set<string>();
+const MADE_FOLDERS_KEPT = 4096;
+
+function ensureParentFolder(path: string): void {
   const folder = dirname(path);
+  if (madeFolders.has(folder)) return;
   try {
-    await Deno.mkdir(folder, { recursive: true });
+    Deno.mkdirSync(folder, { recursive: true });
+    if (madeFolders.size >= MADE_FOLDERS_KEPT) madeFolders.clear();
+    madeFolders.add(folder);
   } catch (error) {
     const reason = error instanceof Deno.errors.AlreadyExists
       ? "a file is in the way"
@@ -136,9 +154,9 @@ async function placeAtFreeName(
   throw new Error(`no free name after ${MAX_NUMBERED_NAMES} numbered names`);
 }
 
-async function linkIfFree(existing: string, candidate: string): Promise<boolean> {
+function linkIfFree(existing: string, candidate: string): boolean {
   try {
-    await Deno.link(existing, candidate);
+    Deno.linkSync(existing, candidate);
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return false;
@@ -153,7 +171,7 @@ async function linkIfFree(existing: string, candidate: string): Promise<boolean>
  */
 async function linkOrRenameIfFree(temp: string, candidate: string): Promise<boolean> {
   try {
-    return await linkIfFree(temp, candidate);
+    return linkIfFree(temp, candidate);
   } catch (error) {
     if (!LINK_IMPOSSIBLE.has(errorCode(error) ?? "")) throw error;
   }
@@ -163,9 +181,9 @@ async function linkOrRenameIfFree(temp: string, candidate: string): Promise<bool
 }
 
 /** Removes a file that may already be gone. */
-export async function removeQuietly(path: string): Promise<void> {
+export function removeQuietly(path: string): void {
   try {
-    await Deno.remove(path);
+    Deno.removeSync(path);
   } catch {
     // Already gone (renamed into place) or unremovable: nothing more can be done here.
   }
@@ -185,13 +203,13 @@ async function syncFolder(folder: string): Promise<void> {
  * Removes the source once the file is in place. If that fails, the placed
  * copy is removed again, so the file is never in two places.
  */
-async function removeSourceOrUndo(src: string, placed: string): Promise<void> {
+function removeSourceOrUndo(src: string, placed: string): void {
   try {
-    await Deno.remove(src);
+    Deno.removeSync(src);
   } catch (error) {
     // Someone else removed it meanwhile: the placed file is now the only one, as intended.
     if (error instanceof Deno.errors.NotFound) return;
-    await removeQuietly(placed);
+    removeQuietly(placed);
     throw new Error(`cannot remove the original: ${reasonOf(error)}`);
   }
 }
@@ -204,8 +222,8 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
 }
 
 /** The source's identity now, checked against the scanned version. */
-async function checkSource(src: string, options: PlaceOptions): Promise<FileIdentity> {
-  const now = identityOf(await Deno.lstat(src));
+function checkSource(src: string, options: PlaceOptions): FileIdentity {
+  const now = identityOf(Deno.lstatSync(src));
   if (options.expect && !sameVersion(options.expect, now, options.strict ?? true)) {
     throw new FileChangedError("changed while being scanned");
   }
@@ -262,7 +280,7 @@ async function placeRecorded(
   partial?: string,
 ): Promise<{ placed: string; record?: number }> {
   const { journal, awaiting } = options;
-  const { dev, ino } = await checkSource(src, options);
+  const { dev, ino } = checkSource(src, options);
   let record: number | undefined;
   try {
     const placed = await placeAtFreeName(dest, async (candidate) => {
@@ -298,19 +316,19 @@ export async function moveByCopy(
   const partial = join(dirname(dest), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
   let record: number | undefined;
   try {
-    await ensureParentFolder(dest);
+    ensureParentFolder(dest);
     let placed: string;
     ({ placed, record } = await placeRecorded(src, dest, options, async (candidate) => {
       if (!(await exists(partial))) await copyToNewFile(src, partial, options);
       return await linkOrRenameIfFree(partial, candidate);
     }, partial));
-    await removeQuietly(partial);
+    removeQuietly(partial);
     await syncFolder(dirname(placed));
-    await removeSourceOrUndo(src, placed);
+    removeSourceOrUndo(src, placed);
     if (record !== undefined && !options.awaiting) journal?.done(record);
     return { path: placed, openRecord: options.awaiting ? record : undefined };
   } catch (error) {
-    await removeQuietly(partial);
+    removeQuietly(partial);
     if (record !== undefined) journal?.done(record);
     throw moveError("move", src, dest, error);
   }
@@ -343,19 +361,24 @@ export async function moveFile(
   let record: number | undefined;
   let placed: string;
   try {
-    await ensureParentFolder(dest);
-    ({ placed, record } = await placeRecorded(src, dest, options, (c) => linkIfFree(src, c)));
+    ensureParentFolder(dest);
+    ({ placed, record } = await placeRecorded(
+      src,
+      dest,
+      options,
+      (c) => Promise.resolve(linkIfFree(src, c)),
+    ));
   } catch (error) {
     if (LINK_IMPOSSIBLE.has(errorCode(error) ?? "")) return await moveByCopy(src, dest, options);
     throw moveError("move", src, dest, error);
   }
   try {
-    const now = identityOf(await Deno.lstat(placed));
+    const now = identityOf(Deno.lstatSync(placed));
     if (options.expect && !sameVersion(options.expect, now, false)) {
-      await removeQuietly(placed);
+      removeQuietly(placed);
       throw new FileChangedError("changed while being scanned");
     }
-    await removeSourceOrUndo(src, placed);
+    removeSourceOrUndo(src, placed);
   } catch (error) {
     if (record !== undefined) journal?.done(record);
     throw moveError("move", src, dest, error);
@@ -392,7 +415,7 @@ async function publishNewFile(
   fill: (temp: string) => Promise<void>,
   tempDir?: string,
 ): Promise<string> {
-  await ensureParentFolder(dest);
+  ensureParentFolder(dest);
   const temp = join(tempDir ?? dirname(dest), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
   try {
     await fill(temp);
@@ -402,7 +425,7 @@ async function publishNewFile(
     if (tempDir === undefined || errorCode(error) !== "EXDEV") throw error;
     return await publishNewFile(dest, fill);
   } finally {
-    await removeQuietly(temp);
+    removeQuietly(temp);
   }
 }
 
@@ -429,7 +452,7 @@ export async function copyNoClobber(
   options: PlaceOptions = {},
 ): Promise<string> {
   try {
-    await checkSource(src, options);
+    checkSource(src, options);
     const placed = await publishNewFile(dest, (temp) => copyToNewFile(src, temp, options));
     await syncFolder(dirname(placed));
     return placed;
@@ -498,7 +521,7 @@ export async function replaceFile(
     await Deno.writeFile(temp, bytes, { createNew: true });
     await Deno.rename(temp, dest);
   } catch (error) {
-    await removeQuietly(temp);
+    removeQuietly(temp);
     if (options.tempDir !== undefined && errorCode(error) === "EXDEV") {
       return await replaceFile(dest, bytes);
     }

@@ -89,7 +89,7 @@ async function settle(
   result: ReplayResult,
 ): Promise<"dest" | "src" | undefined> {
   if (record.partial && await statOrUndefined(record.partial)) {
-    await removeQuietly(record.partial);
+    removeQuietly(record.partial);
     result.partialsRemoved++;
   }
   const src = await statOrUndefined(record.src);

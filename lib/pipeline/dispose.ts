@@ -210,7 +210,7 @@ export class Disposer {
         expect: undefined,
         awaiting,
       });
-      const identity = identityOf(await Deno.lstat(placed.path));
+      const identity = identityOf(Deno.lstatSync(placed.path));
       this.#early.set(file.path, { path: placed.path, record: placed.openRecord, identity });
       this.options.log.write({ ...event, destination: placed.path });
       this.options.onFile?.({
@@ -306,7 +306,7 @@ export class Disposer {
     const current = early?.path ?? file.path;
     const target = join(folder, file.relPath);
     try {
-      if (file.target) await this.#checkLinkTarget(file);
+      if (file.target) this.#checkLinkTarget(file);
       const options = this.#placeOptions(file, early !== undefined);
       if (early?.identity) options.expect = early.identity;
       if (this.options.copy) {
@@ -353,10 +353,10 @@ export class Disposer {
   }
 
   /** A followed link is published only while its target is the version that was scanned. */
-  async #checkLinkTarget(file: ScanFile): Promise<void> {
+  #checkLinkTarget(file: ScanFile): void {
     const hashed = isHashed(file) ? file : undefined;
     if (!hashed?.identity) return;
-    const now = identityOf(await Deno.stat(file.path));
+    const now = identityOf(Deno.statSync(file.path));
     if (!sameVersion(hashed.identity, now)) {
       throw new FileChangedError("changed while being scanned");
     }

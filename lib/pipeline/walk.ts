@@ -138,10 +138,11 @@ function markLossy(folder: string, names: string[]): Entry[] {
   return entries;
 }
 
-async function listFolder(folder: string): Promise<{ names: Entry[] } | { failure: unknown }> {
+function listFolder(folder: string): { names: Entry[] } | { failure: unknown } {
   try {
     const names: string[] = [];
-    for await (const entry of Deno.readDir(folder)) names.push(entry.name);
+    // Blocking, like the lstats: an async listing is a thread-pool hand-off per entry batch.
+    for (const entry of Deno.readDirSync(folder)) names.push(entry.name);
     // Code-unit order, not locale order: the same on every machine and every run.
     names.sort();
     return { names: markLossy(folder, names) };
@@ -231,7 +232,7 @@ class Walker {
       const info = await Deno.stat(folder).catch(() => undefined);
       if (info) this.#skipIdentities.add(identityOf(info));
     }
-    const listing = await listFolder(this.#root);
+    const listing = listFolder(this.#root);
     if ("failure" in listing) {
       throw new Error(
         `cannot read input folder: ${this.#options.root}: ${reasonOf(listing.failure)}`,
@@ -323,7 +324,7 @@ class Walker {
       yield { kind: "skipped", path, relPath, reason: `folder already scanned as ${earlier}` };
       return;
     }
-    const listing = await listFolder(path);
+    const listing = listFolder(path);
     if ("failure" in listing) {
       const reason = listing.failure instanceof Deno.errors.NotFound
         ? "vanished during walk"
