@@ -32,9 +32,9 @@
  */
 
 import { ProtocolError } from "../transport/validate.ts";
-import { Base64Decoder, Base64Error } from "./base64_stream.ts";
+import { Base64Decoder, Base64Error } from "../transport/base64_stream.ts";
 import { type ContentFacts, ContentScanner } from "./content_scan.ts";
-import { type JsonPath, JsonStreamParser } from "./json_stream.ts";
+import { type JsonPath, JsonStreamParser } from "../transport/json_stream.ts";
 import { concatBytes } from "../fs/bytes.ts";
 
 /**

@@ -1,7 +1,9 @@
 /**
- * An incremental JSON parser for request bodies too large to hold: a
- * gateway UploadFile carries the whole file as base64 inside the JSON, and
- * V8 cannot even make a string of a 2 GiB file's base64. The document is fed
+ * An incremental JSON parser for bodies too large to hold: a gateway
+ * UploadFile carries the whole file as base64 inside the JSON (the emulator
+ * reads such requests), and its answer carries the cleaned copy the same way
+ * (the gateway client reads those); V8 cannot even make a string of a 2 GiB
+ * file's base64. Both sides use this one parser. The document is fed
  * in chunks as they arrive; strings the caller picks (by their path) are
  * handed over piece by piece instead of being built, and everything else is
  * built into ordinary values under a size cap, so memory stays bounded
@@ -24,9 +26,8 @@
  * @module
  */
 
-import { ProtocolError } from "../transport/validate.ts";
+import { BodyTooLarge, ProtocolError } from "./validate.ts";
 import { concatBytes } from "../fs/bytes.ts";
-import { BodyTooLarge } from "./http.ts";
 
 /**
  * Where a value sits: object keys and array indexes from the root down
