@@ -29,7 +29,8 @@ import {
   type ResponseItem,
 } from "./cloud_types.ts";
 import { type HttpAnswer, HttpClient, NetworkError, type RequestBody } from "./http.ts";
-import { multipartUpload, type UploadSource } from "./multipart.ts";
+import { multipartUpload } from "./multipart.ts";
+import type { UploadSource } from "./upload_body.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
 import type { Download } from "./transport.ts";
 import { parseJsonText, ProtocolError } from "./validate.ts";
