@@ -42,6 +42,29 @@ import { concatBytes } from "../fs/bytes.ts";
 export type JsonPath = readonly (string | number)[];
 
 /**
+ * Which entry of an envelope field (`{"request": …}`, `{"response": …}`: one
+ * object or an array of them) a path lies in, `depth` levels below the
+ * entry: -1 when the field holds one object, `i` for its `i`th element,
+ * `undefined` when the path is elsewhere or at another depth.
+ *
+ * @example Where a gateway's file data sits
+ * ```ts
+ * import { envelopeEntry } from "./json_stream.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(envelopeEntry(["request", 2, "file_enc_data"], "request", 1), 2);
+ * assert.equal(envelopeEntry(["response", "scrub", "file_enc_data"], "response", 2), -1);
+ * assert.equal(envelopeEntry(["request", 0, "te", "file_enc_data"], "request", 1), undefined);
+ * ```
+ */
+export function envelopeEntry(path: JsonPath, field: string, depth: number): number | undefined {
+  if (path[0] !== field) return undefined;
+  if (path.length === depth + 1) return -1;
+  if (path.length === depth + 2 && typeof path[1] === "number") return path[1];
+  return undefined;
+}
+
+/**
  * What the caller wants to hear about while the document streams by.
  *
  * @example
