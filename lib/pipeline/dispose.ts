@@ -39,6 +39,7 @@ import type {
 import { isHashed } from "./types.ts";
 import { extractTarGz } from "../fs/tar.ts";
 import { TaskPool } from "./task_pool.ts";
+import { addFindings, type FindingFields } from "./clean.ts";
 
 /** Where each state's files go; a missing folder leaves those files in place. */
 export interface Folders {
@@ -53,13 +54,15 @@ export interface DisposeOptions {
   folders: Folders;
   /** Copy instead of move: the input stays untouched. */
   copy: boolean;
+  /** Where cleaned copies go (`--clean`, with `--extract`). */
+  clean?: string;
   log: RunLog;
   /** Told about every file, for the console. */
   onFile?: (record: FileRecord) => void;
 }
 
 /** What happened to one input file. */
-export interface FileRecord {
+export interface FileRecord extends FindingFields {
   relPath: string;
   state: FinalState;
   verdict?: string;
@@ -174,7 +177,7 @@ export class Disposer {
           size: file.size,
           disposition: "early",
           destination: placed,
-          reason: "te_eb early verdict; final verdict and report follow",
+          reason: item.reason ?? "te_eb early verdict; final verdict and report follow",
         });
       } catch (error) {
         this.options.log.write({
@@ -263,6 +266,7 @@ export class Disposer {
       record.destination = earlyPlace;
       record.disposition = "moved";
     }
+    notes.push(...await addFindings(record, file, outcome, this.options.clean));
     if (reason) record.reason = reason;
     if (notes.length) record.reason = [reason, ...notes].filter(Boolean).join("; ");
     this.counts[record.state]++;

@@ -25,7 +25,8 @@ import type { Rotation } from "../transport/rotation.ts";
 import { describeStatus } from "../transport/status.ts";
 import type { MatchedAnswer, Transport } from "../transport/transport.ts";
 import { AnswerApplier, type NextStep } from "./apply.ts";
-import type { Phase } from "./decide.ts";
+import { keepLatestScrub } from "./clean.ts";
+import type { DecideOptions, Phase } from "./decide.ts";
 import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
 import { TaskPool } from "./task_pool.ts";
@@ -37,6 +38,8 @@ export interface UploadPollOptions {
   rotation: Rotation;
   /** Report formats to fetch for a malicious file. */
   reports: readonly ReportFormat[];
+  /** What the run asks for, as deciding an answer needs it (AV only). */
+  decide?: DecideOptions;
   /** Files in emulation at once (`-n`). */
   concurrency: number;
   /** Time between polls of a file at first; it backs off to 4× this. */
@@ -97,7 +100,7 @@ export class Poller {
 
   constructor(options: UploadPollOptions, emit: (item: PipelineItem) => void) {
     this.#options = options;
-    this.#applier = new AnswerApplier({ reports: options.reports, emit });
+    this.#applier = new AnswerApplier({ reports: options.reports, decide: options.decide, emit });
   }
 
   /** Files tracked now. */
@@ -290,6 +293,7 @@ export class Poller {
       t.uploading = false;
     }
     t.job.uploaded = true;
+    keepLatestScrub(t.job, answer.scrub);
     t.polls = 0;
     await this.#apply(t, answer.item, "upload");
   }

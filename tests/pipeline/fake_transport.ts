@@ -11,6 +11,7 @@ import type {
   Download,
   FileDigests,
   MatchedAnswer,
+  ScrubOutcome,
   Transport,
   UploadAnswer,
   UploadFile,
@@ -46,6 +47,8 @@ export class FakeTransport implements Transport {
   readonly queryScript = new Map<string, ResponseItem[]>();
   /** sha1 → the answer to its upload (default UPLOAD_SUCCESS). */
   readonly uploadAnswers = new Map<string, ResponseItem>();
+  /** sha1 → the Threat Extraction result its upload answers with. */
+  readonly uploadScrubs = new Map<string, ScrubOutcome>();
 
   constructor(batchSize = 100) {
     this.batchSize = batchSize;
@@ -62,7 +65,9 @@ export class FakeTransport implements Transport {
 
   upload(file: UploadFile): Promise<UploadAnswer> {
     this.calls.push(`upload ${file.sha1}`);
-    return Promise.resolve({ item: this.uploadAnswers.get(file.sha1) ?? uploaded(file.sha1) });
+    const item = this.uploadAnswers.get(file.sha1) ?? uploaded(file.sha1);
+    const scrub = this.uploadScrubs.get(file.sha1);
+    return Promise.resolve(scrub ? { item, scrub } : { item });
   }
 
   download(_id: string): Promise<Download> {
