@@ -1,7 +1,8 @@
 /**
  * From command-line settings to a verified connection: the API base URL of
- * `--ip HOST[:PORT]` or `--url`, the trust mode (`--ca-cert`, `--pin`,
- * `--insecure`, or the system roots), the API key, and the client.
+ * `--ip HOST[:PORT]` or `--url`, or the gateways of `--gateway HOST[:PORT]`;
+ * the trust mode (`--ca-cert`, `--pin`, `--insecure`, or the system roots),
+ * the API key, and the clients.
  *
  * @example
  * ```ts
@@ -17,7 +18,16 @@
  */
 
 import { CloudClient, DEFAULT_API_PATH } from "../transport/cloud_client.ts";
-import { CloudTransport } from "../transport/cloud.ts";
+import { type AskOptions, CloudTransport } from "../transport/cloud.ts";
+import {
+  DEFAULT_REPORT_PORT,
+  type ExtractOptions,
+  GatewayTransport,
+  TPAPI_PATH,
+} from "../transport/gateway.ts";
+import { isConfigurationError } from "../transport/fatal.ts";
+import type { Transport } from "../transport/transport.ts";
+import { resolve } from "node:path";
 import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
@@ -30,11 +40,17 @@ import { reasonOf } from "../fs/errors.ts";
 export interface ConnectionArgs {
   appliances: string[];
   url?: string;
+  /** `--gateway` values; a scan builds one gateway transport each. */
+  gateways?: string[];
+  /** The gateways' report port. */
+  reportPort?: number;
   caCert?: string;
   pin?: string;
   insecure: boolean;
   apiKeyFile?: string;
   apiKey?: string;
+  /** Where `apiKey` came from; from the command line it earns a warning. */
+  apiKeyFrom?: "command line" | "config";
   /** Files in emulation at once: the connection pool is sized from it. */
   concurrency: number;
   /** Tries per request for passing failures; default 6. */
@@ -51,6 +67,9 @@ export interface AskArgs {
   batchSize: number;
   /** How long a target may keep failing before it leaves the rotation. */
   graceMs: number;
+  /** Threat Extraction on the gateway, and where its cleaned copies go. */
+  extract?: ExtractOptions;
+  clean?: string;
 }
 
 /** A client ready to use; close it when done. */
@@ -65,6 +84,9 @@ export interface Connection {
 /** The default appliance port of the cloud-format API. */
 export const DEFAULT_PORT = 18194;
 
+/** The default port of a gateway's TPAPI (the UserCheck portal's HTTPS). */
+export const GATEWAY_PORT = 443;
+
 /**
  * Splits `HOST[:PORT]` (IPv6 in brackets) with the appliance default port.
  *
@@ -75,12 +97,15 @@ export const DEFAULT_PORT = 18194;
  * splitHostPort("[::1]:443"); // { host: "::1", port: 443 }
  * ```
  */
-export function splitHostPort(text: string): { host: string; port: number } {
+export function splitHostPort(
+  text: string,
+  defaultPort = DEFAULT_PORT,
+): { host: string; port: number } {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed) return { host: bracketed[1], port: Number(bracketed[2] ?? DEFAULT_PORT) };
+  if (bracketed) return { host: bracketed[1], port: Number(bracketed[2] ?? defaultPort) };
   const plain = /^([^:]+)(?::(\d+))?$/.exec(text);
-  if (plain) return { host: plain[1], port: Number(plain[2] ?? DEFAULT_PORT) };
-  return { host: text, port: DEFAULT_PORT };
+  if (plain) return { host: plain[1], port: Number(plain[2] ?? defaultPort) };
+  return { host: text, port: defaultPort };
 }
 
 /**
@@ -94,12 +119,32 @@ export function splitHostPort(text: string): { host: string; port: number } {
  * ```
  */
 export function applianceUrl(hostPort: string): string {
-  const { host, port } = splitHostPort(hostPort.trim());
+  return originOf(hostPort, DEFAULT_PORT, "--ip") + DEFAULT_API_PATH;
+}
+
+/**
+ * `https://HOST:PORT` for a `HOST[:PORT]` option value (IPv6 in brackets),
+ * `port` when it names none.
+ *
+ * @example A gateway and its report port
+ * ```ts
+ * import { originOf } from "./connect.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(originOf("gw.example", 443, "--gateway"), "https://gw.example:443");
+ * assert.equal(originOf("[::1]:4434", 443, "--gateway"), "https://[::1]:4434");
+ * assert.throws(() => originOf("gw x", 443, "--gateway"), /--gateway: not a host/);
+ * ```
+ */
+export function originOf(hostPort: string, port: number, flag: string): string {
+  const split = splitHostPort(hostPort.trim(), port);
+  const host = split.host.includes(":") ? `[${split.host}]` : split.host;
   try {
-    return new URL(`https://${host.includes(":") ? `[${host}]` : host}:${port}${DEFAULT_API_PATH}`)
-      .href;
+    const url = new URL(`https://${host}:${split.port}/`);
+    // URL drops a scheme's default port: put it back, messages name it.
+    return `https://${url.hostname}:${url.port || split.port}`;
   } catch {
-    throw new UsageError(`--ip: not a host or host:port: ${JSON.stringify(hostPort)}`);
+    throw new UsageError(`${flag}: not a host or host:port: ${JSON.stringify(hostPort)}`);
   }
 }
 
@@ -140,6 +185,48 @@ async function trustFrom(args: ConnectionArgs): Promise<Trust> {
   return { kind: "system" };
 }
 
+/** What every file is asked for, on any target. */
+function askOf(args: AskArgs): Omit<AskOptions, "md5"> {
+  return {
+    features: args.features,
+    reports: args.reports,
+    images: args.images.map((id) => ({ id, revision: 1 })),
+    batchSize: args.batchSize,
+  };
+}
+
+/** The API key of `--api-key-file` (or `--api-key`, warned about when typed on the command line). */
+async function apiKeyOf(args: ConnectionArgs, reporter: Reporter): Promise<string | undefined> {
+  if (args.apiKeyFile) return await readSecretFile(args.apiKeyFile, "--api-key-file");
+  if (args.apiKey && args.apiKeyFrom !== "config") {
+    reporter.warn("--api-key shows in the process list; prefer --api-key-file");
+  }
+  return args.apiKey;
+}
+
+/** A client of the API under `base` (origin and path), as every target gets one. */
+function clientAt(
+  base: URL,
+  trust: Trust,
+  args: ConnectionArgs,
+  reporter: Reporter,
+  options: { apiKey?: string; signal?: AbortSignal },
+): CloudClient {
+  const http = new HttpClient(base.origin, {
+    trust,
+    maxSockets: args.concurrency + 2,
+    timeoutMs: args.requestTimeoutMs,
+  });
+  return new CloudClient(http, {
+    apiKey: options.apiKey,
+    apiPath: base.pathname,
+    retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
+    signal: options.signal,
+    onRetry: (what, error, attempt, delay) =>
+      reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
+  });
+}
+
 /**
  * Builds the client for the appliance the settings name.
  *
@@ -161,12 +248,7 @@ export async function connect(
   signal?: AbortSignal,
 ): Promise<Connection> {
   const trust = await trustFrom(args);
-  let apiKey: string | undefined;
-  if (args.apiKeyFile) apiKey = await readSecretFile(args.apiKeyFile, "--api-key-file");
-  else if (args.apiKey) {
-    reporter.warn("--api-key shows in the process list; prefer --api-key-file");
-    apiKey = args.apiKey;
-  }
+  const apiKey = await apiKeyOf(args, reporter);
   if (!args.url && !args.appliances.length) {
     throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
   }
@@ -178,25 +260,60 @@ export async function connect(
     throw new UsageError(`--url: not a URL: ${baseUrl}`);
   }
   if (base.protocol !== "https:") throw new UsageError(`--url must be https: ${baseUrl}`);
-  const http = new HttpClient(base.origin, {
-    trust,
-    maxSockets: args.concurrency + 2,
-    timeoutMs: args.requestTimeoutMs,
-  });
-  const client = new CloudClient(http, {
-    apiKey,
-    apiPath: base.pathname,
-    retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
-    signal,
-    onRetry: (what, error, attempt, delay) =>
-      reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
-  });
+  const client = clientAt(base, trust, args, reporter, { apiKey, signal });
   return { client, origin: base.origin, cloud: args.url !== undefined };
 }
 
 /**
- * Builds the rotation of targets the settings name, each a cloud-format
- * transport asking for the run's features and reports.
+ * One gateway transport per `--gateway` value, each preflighted (in
+ * parallel): a wrong key, an untrusted certificate, or a gateway that cannot
+ * be reached or does not speak TPAPI ends the run before the walk, exit 3,
+ * with one line. The key goes in each request body, never in a header.
+ */
+async function connectGateways(
+  args: ConnectionArgs & AskArgs,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<Transport[]> {
+  const trust = await trustFrom(args);
+  const apiKey = (await apiKeyOf(args, reporter)) ?? "";
+  const gateways = (args.gateways ?? []).map((value) => {
+    const origin = originOf(value, GATEWAY_PORT, "--gateway");
+    // Reports: the same host's cloud-format download route, on the report port.
+    const reports = new URL(DEFAULT_API_PATH, origin);
+    reports.port = String(args.reportPort ?? DEFAULT_REPORT_PORT);
+    return new GatewayTransport(
+      clientAt(new URL(TPAPI_PATH, origin), trust, args, reporter, { signal }),
+      clientAt(reports, trust, args, reporter, { signal }),
+      {
+        ...askOf(args),
+        apiKey,
+        extract: args.extract,
+        cleanedDir: args.clean === undefined ? undefined : resolve(args.clean),
+      },
+    );
+  });
+  try {
+    await Promise.all(gateways.map(async (gateway) => {
+      try {
+        await gateway.preflight();
+      } catch (error) {
+        if (isConfigurationError(error)) throw error;
+        const reason = reasonOf(error).replace(`${gateway.label}: `, "");
+        throw new UsageError(`cannot use gateway ${gateway.label}: ${reason}`);
+      }
+    }));
+  } catch (error) {
+    for (const gateway of gateways) gateway.close();
+    throw error;
+  }
+  return gateways;
+}
+
+/**
+ * Builds the rotation of targets the settings name: the appliance or cloud
+ * endpoint as a cloud-format transport, or one gateway transport per
+ * `--gateway` (preflighted), each asking for the run's features and reports.
  *
  * @example Connect a scan to the appliances of its settings
  * ```ts ignore
@@ -213,16 +330,23 @@ export async function connectRotation(
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<{ rotation: Rotation; origin: string }> {
-  const { client, origin, cloud } = await connect(args, reporter, signal);
-  const transport = new CloudTransport(client, {
-    features: args.features,
-    reports: args.reports,
-    images: args.images.map((id) => ({ id, revision: 1 })),
-    batchSize: args.batchSize,
-    // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
-    md5: args.features.includes("av") || cloud,
-  });
-  const rotation = new Rotation([transport], {
+  let transports: Transport[];
+  let origin: string;
+  if (args.gateways?.length) {
+    transports = await connectGateways(args, reporter, signal);
+    origin = transports.map((t) => `https://${t.label}`).join(", ");
+  } else {
+    const connection = await connect(args, reporter, signal);
+    origin = connection.origin;
+    transports = [
+      new CloudTransport(connection.client, {
+        ...askOf(args),
+        // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
+        md5: args.features.includes("av") || connection.cloud,
+      }),
+    ];
+  }
+  const rotation = new Rotation(transports, {
     graceMs: args.graceMs,
     onWarning: (message) => reporter.warn(message),
   });

@@ -46,8 +46,8 @@ function isInside(child: string, parent: string): boolean {
 
 /**
  * Refuses layouts that could loop or lose data: a missing input, an output
- * folder that is the input or inside it (unless excluded from the walk), the
- * same folder for two verdicts.
+ * folder (`--clean` included) that is the input or inside it (unless
+ * excluded from the walk), the same folder for two outputs.
  *
  * @example
  * ```ts
@@ -60,6 +60,7 @@ export async function checkLayout(
   folders: Folders,
   reportsDir: string,
   exclude: string[],
+  clean?: string,
 ): Promise<void> {
   let info: Deno.FileInfo;
   try {
@@ -72,6 +73,7 @@ export async function checkLayout(
     ["--out", folders.benign],
     ["--jail", folders.malicious],
     ["--error", folders.error],
+    ["--clean", clean],
     ["--rep", reportsDir],
   ];
   const seen = new Map<string, string>();
@@ -155,13 +157,14 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     error: args.error && resolve(args.error),
   };
   const reportsDir = resolve(args.reportsDir);
-  await checkLayout(input, folders, reportsDir, args.exclude);
+  const clean = args.clean && resolve(args.clean);
+  await checkLayout(input, folders, reportsDir, args.exclude, clean);
   try {
     await Deno.mkdir(reportsDir, { recursive: true });
   } catch (error) {
     throw new UsageError(`cannot create --rep folder ${reportsDir}: ${reasonOf(error)}`);
   }
-  for (const folder of [folders.benign, folders.malicious, folders.error]) {
+  for (const folder of [folders.benign, folders.malicious, folders.error, clean]) {
     if (!folder) continue;
     try {
       await Deno.mkdir(folder, { recursive: true });
@@ -177,6 +180,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
     // A dry run settles nothing on disk but the response files and the log.
     folders: args.dryRun ? {} : folders,
     copy: args.copy,
+    clean,
     log,
     onFile: (record) => reporter.file(record),
   });
@@ -208,7 +212,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
         include: args.include,
         exclude: args.exclude,
         maxSize: args.maxSize,
-        skipDirs: [folders.benign, folders.malicious, folders.error, reportsDir].filter(
+        skipDirs: [folders.benign, folders.malicious, folders.error, clean, reportsDir].filter(
           (f): f is string => !!f,
         ),
       },
@@ -219,6 +223,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
       pollIntervalMs: args.pollIntervalMs,
       timeoutMs: args.timeoutMs,
       dryRun: args.dryRun,
+      decide: { uploadKnown: args.extract !== undefined, avOnly: !args.features.includes("te") },
       progress,
       signal,
       onWarning: (message) => reporter.warn(message),

@@ -271,21 +271,19 @@ export class GatewayTransport implements Transport {
    * gateway is reachable, trusted and speaks TPAPI, and that it takes the
    * key for the features asked (a refusal is 1010 FORBIDDEN in the answer).
    */
-  preflight(): Promise<void> {
-    return this.#guard(async () => {
-      const items = await this.#post([NO_SUCH_FILE], false);
-      if (items.length !== 1) {
-        throw new ProtocolError(`preflight: expected one answer item, got ${items.length}`);
-      }
-      const te = items[0].te;
-      if (!te) {
-        throw new ProtocolError(
-          `${this.label} answered without a te section: is it a Security Gateway's /UserCheck/TPAPI?`,
-        );
-      }
-      const refused = [te.status, te.te?.status].find((s) => s?.code === Code.FORBIDDEN);
-      if (refused) throw new AuthError(this.#refusal(describeStatus(refused)));
-    });
+  async preflight(): Promise<void> {
+    const items = await this.#guard(() => this.#post([NO_SUCH_FILE], false));
+    if (items.length !== 1) {
+      throw new ProtocolError(`preflight: expected one answer item, got ${items.length}`);
+    }
+    const te = items[0].te;
+    if (!te) {
+      throw new ProtocolError(
+        `${this.label} answered without a te section: is it a Security Gateway's /UserCheck/TPAPI?`,
+      );
+    }
+    const refused = [te.status, te.te?.status].find((s) => s?.code === Code.FORBIDDEN);
+    if (refused) throw new AuthError(this.#refusal(this.#redact(describeStatus(refused))));
   }
 
   #refusal(status: string): string {
@@ -297,15 +295,18 @@ export class GatewayTransport implements Transport {
       "pass the gateway's key (TPAPI.ini) with --api-key-file FILE";
   }
 
-  /** Runs `task`; an error that would quote the API key has it replaced. */
+  /** Text from the gateway with the API key replaced, should it quote one. */
+  #redact(text: string): string {
+    const key = this.#options.apiKey;
+    return key ? text.replaceAll(key, "<api key>") : text;
+  }
+
+  /** Runs `task`; an error that would quote the API key (a server echoing a request) has it replaced. */
   async #guard<T>(task: () => Promise<T>): Promise<T> {
     try {
       return await task();
     } catch (error) {
-      const key = this.#options.apiKey;
-      if (key && error instanceof Error && error.message.includes(key)) {
-        error.message = error.message.replaceAll(key, "<api key>");
-      }
+      if (error instanceof Error) error.message = this.#redact(error.message);
       throw error;
     }
   }

@@ -531,3 +531,22 @@ Deno.test("md5 is computed for AV (which looks files up by md5 only); the log ha
     assert.match(String(ok.md5), /^[0-9a-f]{32}$/, "taken from the appliance's answer");
   });
 });
+
+Deno.test("--clean follows the layout rules of the other output folders", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await Deno.mkdir(f.input, { recursive: true });
+  await Deno.writeTextFile(join(f.input, "a.txt"), "a");
+  const gateway = ["--gateway", "127.0.0.1:1", "--extract", "clean"];
+  const cases: [string, RegExp][] = [
+    [f.out, /--out and --clean are the same folder/],
+    [join(f.input, "cleaned"), /--clean .* is inside the input folder/],
+    [f.input, /--clean is the input folder/],
+  ];
+  for (const [clean, pattern] of cases) {
+    const run = await captureScan([...sortFlags(f), ...gateway, "--clean", clean]);
+    assert.equal(run.code, 3, run.err.join("\n"));
+    assert.match(run.err.join("\n"), pattern);
+    assert.equal(await Deno.readTextFile(join(f.input, "a.txt")), "a", "nothing touched");
+  }
+});
