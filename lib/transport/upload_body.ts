@@ -36,10 +36,32 @@ const CHUNK = 1 << 20;
 const BASE64_CHUNK = 3 * 349_525;
 
 /**
- * The file's bytes, `chunkBytes` at a time (each chunk a copy the caller may
- * keep). Throws once the file proves longer or shorter than `file.size`: it
- * changed after it was hashed, and an upload of other bytes would give a
- * verdict to the wrong content.
+ * The file's bytes as views of one reused buffer, each valid only until the
+ * next is asked for. Throws once the file proves longer or shorter than
+ * `file.size`: it changed after it was hashed, and an upload of other bytes
+ * would give a verdict to the wrong content.
+ */
+async function* fileViews(file: UploadSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
+  using handle = await Deno.open(file.path, { read: true });
+  // Small files get a small buffer: with -n 64 uploads, 1 MiB each adds up.
+  const buffer = new Uint8Array(Math.min(chunkBytes, Math.max(4096, file.size + 1)));
+  let sent = 0;
+  for (;;) {
+    const n = await handle.read(buffer);
+    if (n === null) break;
+    sent += n;
+    if (sent > file.size) break;
+    yield buffer.subarray(0, n);
+  }
+  if (sent !== file.size) {
+    throw new Error(`changed while uploading: ${file.path} (size ${file.size} when hashed)`);
+  }
+}
+
+/**
+ * The file's bytes, `chunkBytes` at a time, each chunk a copy the caller may
+ * keep (the transport may still hold one when the next is read). Throws if
+ * the file is no longer the size it was hashed at.
  *
  * @example A file read back in small chunks
  * ```ts
@@ -61,21 +83,7 @@ export async function* fileChunks(
   file: UploadSource,
   chunkBytes = CHUNK,
 ): AsyncGenerator<Uint8Array> {
-  using handle = await Deno.open(file.path, { read: true });
-  // Small files get a small buffer: with -n 64 uploads, 1 MiB each adds up.
-  const buffer = new Uint8Array(Math.min(chunkBytes, Math.max(4096, file.size + 1)));
-  let sent = 0;
-  for (;;) {
-    const n = await handle.read(buffer);
-    if (n === null) break;
-    sent += n;
-    if (sent > file.size) break;
-    // A copy: the transport may still hold the chunk when the buffer is refilled.
-    yield buffer.slice(0, n);
-  }
-  if (sent !== file.size) {
-    throw new Error(`changed while uploading: ${file.path} (size ${file.size} when hashed)`);
-  }
+  for await (const view of fileViews(file, chunkBytes)) yield view.slice();
 }
 
 /**
@@ -126,7 +134,8 @@ export function base64JsonBody(
   async function* chunks(): AsyncGenerator<Uint8Array> {
     yield headBytes;
     let carry = new Uint8Array(0);
-    for await (const chunk of fileChunks(file, chunkBytes)) {
+    // Views, not copies: each is encoded (or its last bytes copied) before the next read.
+    for await (const chunk of fileViews(file, chunkBytes)) {
       // A short read leaves one or two bytes of a group for the next one.
       const bytes = carry.length ? concatBytes([carry, chunk]) : chunk;
       const whole = bytes.length - (bytes.length % 3);
