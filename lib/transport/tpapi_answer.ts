@@ -46,15 +46,19 @@ export interface ReadUploadAnswer {
   cleanedPath?: string;
 }
 
+/** Bytes gathered before each write of the cleaned copy: few large writes, not many small. */
+const STAGE_BYTES = 1 << 20;
+
 /** Decodes base64 text into a temporary file created on the first byte. */
 class CleanedCopyWriter {
   readonly #target: CleanedCopyTarget;
   #queue: Uint8Array[] = [];
   readonly #decoder = new Base64Decoder((bytes) => this.#queue.push(bytes));
   #bytes = 0;
+  #stage?: Uint8Array;
+  #staged = 0;
   #path?: string;
   #file?: Deno.FsFile;
-  #writer?: WritableStreamDefaultWriter<Uint8Array>;
 
   constructor(target: CleanedCopyTarget) {
     this.#target = target;
@@ -74,44 +78,55 @@ class CleanedCopyWriter {
     }
   }
 
-  /** Writes what was decoded so far. */
-  async flush(): Promise<void> {
+  /** Stages what was decoded so far, writing each full stage (and, at the end, the rest). */
+  async flush(end = false): Promise<void> {
     const chunks = this.#queue;
     this.#queue = [];
+    const { dir, maxBytes } = this.#target;
     for (const chunk of chunks) {
       this.#bytes += chunk.length;
-      if (this.#bytes > this.#target.maxBytes) {
-        throw new ProtocolError(
-          `${WHAT}: cleaned copy larger than ${this.#target.maxBytes} bytes`,
-        );
+      if (this.#bytes > maxBytes) {
+        throw new ProtocolError(`${WHAT}: cleaned copy larger than ${maxBytes} bytes`);
       }
-      if (this.#target.dir === undefined) continue;
-      this.#writer ??= await this.#open(this.#target.dir);
-      await this.#writer.write(chunk);
+      if (dir === undefined) continue;
+      const stage = this.#stage ??= new Uint8Array(STAGE_BYTES);
+      for (let offset = 0; offset < chunk.length;) {
+        const n = Math.min(chunk.length - offset, STAGE_BYTES - this.#staged);
+        stage.set(chunk.subarray(offset, offset + n), this.#staged);
+        this.#staged += n;
+        offset += n;
+        if (this.#staged === STAGE_BYTES) await this.#writeStage(dir);
+      }
     }
+    if (end && this.#staged && dir !== undefined) await this.#writeStage(dir);
   }
 
-  async #open(dir: string): Promise<WritableStreamDefaultWriter<Uint8Array>> {
-    this.#path = join(dir, `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
-    this.#file = await Deno.open(this.#path, { write: true, createNew: true });
-    return this.#file.writable.getWriter();
+  async #writeStage(dir: string): Promise<void> {
+    if (!this.#file) {
+      this.#path = join(dir, `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
+      this.#file = await Deno.open(this.#path, { write: true, createNew: true });
+    }
+    const data = this.#stage!.subarray(0, this.#staged);
+    for (let done = 0; done < data.length;) done += await this.#file.write(data.subarray(done));
+    this.#staged = 0;
   }
 
   /** Ends the text; returns the synced temporary file, if any byte came. */
   async end(): Promise<string | undefined> {
     this.#base64(() => this.#decoder.end());
-    await this.flush();
-    if (!this.#writer) return undefined;
-    await this.#writer.ready;
-    await this.#file!.sync();
-    await this.#writer.close();
-    this.#writer = undefined;
+    await this.flush(true);
+    if (!this.#file) return undefined;
+    await this.#file.sync();
+    this.#file.close();
+    this.#file = undefined;
     return this.#path;
   }
 
   /** Removes the temporary file (the answer was refused). */
   async discard(): Promise<void> {
-    await this.#writer?.abort().catch(() => {});
+    try {
+      this.#file?.close();
+    } catch { /* already closed */ }
     if (this.#path) await Deno.remove(this.#path).catch(() => {});
   }
 }
