@@ -339,7 +339,11 @@ function readConfig(path: string): RawValues {
  * // ["summary", "xml"]
  * ```
  */
-export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs {
+/** The command line's option values over the `--config` file's, and the positionals. */
+function readValues(
+  argv: string[],
+  mode: ArgsMode,
+): { cli: RawValues; values: RawValues; positionals: string[] } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -365,6 +369,36 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
       throw new UsageError(`--${name} is not available in this version of te-scan yet`);
     }
   }
+  return { cli, values, positionals: parsed.positionals };
+}
+
+/** The checks across options, once they are parsed one by one. */
+function checkArgs(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
+  if (!args.input && mode === "scan") {
+    throw new UsageError("missing --in DIR (the folder to scan)");
+  }
+  checkTargets(args, values, mode);
+  if (args.appliances.length > 1) {
+    throw new UsageError("give one appliance: several --ip values are not supported yet");
+  }
+  if (args.reportPort > 65_535) throw new UsageError("--report-port: at most 65535");
+  if (!args.features.includes("te") && !args.features.includes("av")) {
+    throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");
+  }
+  if (args.reports.includes("pdf") && args.reports.includes("summary")) {
+    throw new UsageError(
+      "--reports: pdf and summary cannot be asked together (the Threat Prevention API refuses it)",
+    );
+  }
+  if ([args.caCert, args.pin, args.insecure || undefined].filter(Boolean).length > 1) {
+    throw new UsageError("give at most one of --ca-cert, --pin and --insecure");
+  }
+  if (args.batchSize > 500) throw new UsageError("--batch-size: at most 500 items per query");
+  if (args.retries > 20) throw new UsageError("--retries: at most 20");
+}
+
+export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs {
+  const { cli, values, positionals } = readValues(argv, mode);
   const str = (name: OptionName) => values[name] as string | undefined;
   const list = (name: OptionName) => (values[name] as string[] | undefined) ?? [];
   const flag = (name: OptionName) => values[name] as boolean | undefined;
@@ -419,30 +453,10 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     graceMs: parseNumber(str("grace") ?? "120", "--grace", 0) * 1000,
     help: flag("help") ?? false,
     version: flag("version") ?? false,
-    positionals: parsed.positionals,
+    positionals,
   };
   if (args.help || args.version) return args;
-  if (!args.input && mode === "scan") {
-    throw new UsageError("missing --in DIR (the folder to scan)");
-  }
-  checkTargets(args, values, mode);
-  if (args.appliances.length > 1) {
-    throw new UsageError("give one appliance: several --ip values are not supported yet");
-  }
-  if (args.reportPort > 65_535) throw new UsageError("--report-port: at most 65535");
-  if (!args.features.includes("te") && !args.features.includes("av")) {
-    throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");
-  }
-  if (args.reports.includes("pdf") && args.reports.includes("summary")) {
-    throw new UsageError(
-      "--reports: pdf and summary cannot be asked together (the Threat Prevention API refuses it)",
-    );
-  }
-  if ([args.caCert, args.pin, args.insecure || undefined].filter(Boolean).length > 1) {
-    throw new UsageError("give at most one of --ca-cert, --pin and --insecure");
-  }
-  if (args.batchSize > 500) throw new UsageError("--batch-size: at most 500 items per query");
-  if (args.retries > 20) throw new UsageError("--retries: at most 20");
+  checkArgs(args, values, mode);
   return args;
 }
 

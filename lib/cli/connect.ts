@@ -17,6 +17,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { CloudClient, DEFAULT_API_PATH } from "../transport/cloud_client.ts";
 import { type AskOptions, CloudTransport } from "../transport/cloud.ts";
 import {
@@ -27,7 +28,6 @@ import {
 } from "../transport/gateway.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
 import type { Transport } from "../transport/transport.ts";
-import { resolve } from "node:path";
 import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
