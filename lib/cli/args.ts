@@ -21,6 +21,8 @@ import {
   type ReportFormat,
 } from "../transport/cloud_types.ts";
 import { parseSize } from "../fs/size.ts";
+import { DEFAULT_REPORT_PORT, type ExtractOptions } from "../transport/gateway.ts";
+import { SCRUBBED_PARTS } from "../transport/tpapi_types.ts";
 
 import { UsageError } from "./exit.ts";
 import { usageErrorOf } from "./suggest.ts";
@@ -44,6 +46,14 @@ export interface ScanArgs {
   /** `--ip` values, `HOST[:PORT]`. */
   appliances: string[];
   url?: string;
+  /** `--gateway` values, `HOST[:PORT]` (default port 443). */
+  gateways: string[];
+  /** The gateways' report port: their cloud-format download route (`--report-port`). */
+  reportPort: number;
+  /** Threat Extraction on the gateway (`--extract`, `--parts`). */
+  extract?: ExtractOptions;
+  /** Where cleaned copies go (`--clean`, required with `--extract`). */
+  clean?: string;
   concurrency: number;
   pollIntervalMs: number;
   timeoutMs: number;
@@ -55,6 +65,8 @@ export interface ScanArgs {
   insecure: boolean;
   apiKeyFile?: string;
   apiKey?: string;
+  /** Where `--api-key` came from: on the command line it shows in the process list. */
+  apiKeyFrom?: "command line" | "config";
   recursive: boolean;
   followSymlinks: boolean;
   include: string[];
@@ -104,6 +116,11 @@ const OPTIONS = {
   error: { type: "string" },
   ip: { type: "string", multiple: true },
   url: { type: "string" },
+  gateway: { type: "string", multiple: true },
+  "report-port": { type: "string" },
+  extract: { type: "string" },
+  clean: { type: "string" },
+  parts: { type: "string" },
   concurrency: { type: "string", short: "n" },
   "poll-interval": { type: "string" },
   timeout: { type: "string" },
@@ -132,11 +149,6 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
   debug: { type: "boolean" },
   version: { type: "boolean", short: "V" },
-  // Named in the product's option list; the transports behind them come with their own issues.
-  gateway: { type: "string" },
-  extract: { type: "string" },
-  clean: { type: "string" },
-  parts: { type: "string" },
   watch: { type: "boolean" },
   settle: { type: "string" },
   "files-from": { type: "string" },
@@ -145,8 +157,6 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 type RawValues = Partial<Record<OptionName, string | boolean | string[]>>;
-
-const NOT_YET: OptionName[] = ["gateway", "extract", "clean", "parts"];
 
 /**
  * Rewrites te_api's flags to te-scan's (`-in X`, `--input_directory=X` → `--in X`).
@@ -199,6 +209,88 @@ function parseList<T extends string>(text: string, option: string, allowed: read
     }
   }
   return [...new Set(items)] as T[];
+}
+
+/**
+ * `--extract clean|pdf|profile:NAME` with `--parts CODES`: the scrub method
+ * (1 remove active content, 2 convert to PDF, 0 by the gateway's profile),
+ * the profile's name, and the parts to remove (known part codes only).
+ *
+ * @example
+ * ```ts
+ * import { parseExtract } from "./args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseExtract("clean", "1026,1019"), { method: 1, parts: [1026, 1019] });
+ * assert.deepEqual(parseExtract("pdf"), { method: 2 });
+ * assert.deepEqual(parseExtract("profile:Recommended_Profile"), {
+ *   method: 0,
+ *   profile: "Recommended_Profile",
+ * });
+ * assert.throws(() => parseExtract("pdf", "1026"), /--parts: .*not to --extract pdf/);
+ * ```
+ */
+export function parseExtract(text: string, parts?: string): ExtractOptions {
+  const [kind, ...rest] = text.trim().split(":");
+  const profile = rest.join(":").trim();
+  let extract: ExtractOptions;
+  if (kind === "clean" && !rest.length) extract = { method: 1 };
+  else if (kind === "pdf" && !rest.length) extract = { method: 2 };
+  else if (kind === "profile" && profile) extract = { method: 0, profile };
+  else {
+    throw new UsageError(
+      `--extract: expected clean, pdf or profile:NAME, got ${JSON.stringify(text)}`,
+    );
+  }
+  if (parts === undefined) return extract;
+  if (extract.method === 2) {
+    throw new UsageError(
+      "--parts: parts apply to --extract clean and profile:NAME, not to --extract pdf",
+    );
+  }
+  const codes = parts.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const code of codes) {
+    if (!(Number(code) in SCRUBBED_PARTS) || !/^\d+$/.test(code)) {
+      const known = Object.keys(SCRUBBED_PARTS).join(",");
+      throw new UsageError(`--parts: unknown part code ${JSON.stringify(code)} (one of: ${known})`);
+    }
+  }
+  if (!codes.length) throw new UsageError("--parts: give at least one part code");
+  return { ...extract, parts: [...new Set(codes.map(Number))] };
+}
+
+/**
+ * The gateway's options and the one target kind a run asks: `--ip`,
+ * `--gateway` or `--url`; Threat Extraction only on a gateway, and only
+ * with a `--clean` folder.
+ */
+function checkTargets(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
+  const kinds = [args.appliances.length > 0, args.gateways.length > 0, args.url !== undefined];
+  const given = kinds.filter(Boolean).length;
+  if (!given) {
+    throw new UsageError(
+      "missing --ip HOST[:PORT], --gateway HOST[:PORT] or --url BASE (the target to ask)",
+    );
+  }
+  if (given > 1) throw new UsageError("give one kind of target: --ip, --gateway or --url");
+  if (mode === "lookup" && args.gateways.length) {
+    throw new UsageError("--gateway: look hashes up on an appliance (--ip) or the cloud (--url)");
+  }
+  if (values["report-port"] !== undefined && !args.gateways.length) {
+    throw new UsageError("--report-port applies to --gateway only");
+  }
+  if (values.parts !== undefined && !args.extract) {
+    throw new UsageError("--parts needs --extract clean or --extract profile:NAME");
+  }
+  if (args.extract && !args.gateways.length) {
+    throw new UsageError("--extract needs --gateway: Threat Extraction runs on a Security Gateway");
+  }
+  if (args.extract && !args.clean) {
+    throw new UsageError("--extract needs --clean DIR (where the cleaned copies go)");
+  }
+  if (args.clean && !args.extract) {
+    throw new UsageError("--clean needs --extract clean|pdf|profile:NAME");
+  }
 }
 
 function readConfig(path: string): RawValues {
@@ -254,7 +346,11 @@ function readConfig(path: string): RawValues {
  * // ["summary", "xml"]
  * ```
  */
-export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs {
+/** The command line's option values over the `--config` file's, and the positionals. */
+function readValues(
+  argv: string[],
+  mode: ArgsMode,
+): { cli: RawValues; values: RawValues; positionals: string[] } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -275,11 +371,39 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     ...(typeof cli.config === "string" ? readConfig(cli.config) : {}),
     ...cli,
   };
-  for (const name of NOT_YET) {
-    if (values[name] !== undefined) {
-      throw new UsageError(`--${name} is not available in this version of te-scan yet`);
-    }
+  return { cli, values, positionals: parsed.positionals };
+}
+
+/** The checks across options, once they are parsed one by one. */
+function checkArgs(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
+  if (!args.input && !args.filesFrom && mode === "scan") {
+    throw new UsageError("missing --in DIR (the folder to scan) or --files-from FILE");
   }
+  if (args.input && args.filesFrom) {
+    throw new UsageError("give --in DIR or --files-from FILE, not both");
+  }
+  if (args.watch && !args.input) {
+    throw new UsageError("--watch needs --in DIR (the folder to watch)");
+  }
+  checkTargets(args, values, mode);
+  if (args.reportPort > 65_535) throw new UsageError("--report-port: at most 65535");
+  if (!args.features.includes("te") && !args.features.includes("av")) {
+    throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");
+  }
+  if (args.reports.includes("pdf") && args.reports.includes("summary")) {
+    throw new UsageError(
+      "--reports: pdf and summary cannot be asked together (the Threat Prevention API refuses it)",
+    );
+  }
+  if ([args.caCert, args.pin, args.insecure || undefined].filter(Boolean).length > 1) {
+    throw new UsageError("give at most one of --ca-cert, --pin and --insecure");
+  }
+  if (args.batchSize > 500) throw new UsageError("--batch-size: at most 500 items per query");
+  if (args.retries > 20) throw new UsageError("--retries: at most 20");
+}
+
+export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs {
+  const { cli, values, positionals } = readValues(argv, mode);
   const str = (name: OptionName) => values[name] as string | undefined;
   const list = (name: OptionName) => (values[name] as string[] | undefined) ?? [];
   const flag = (name: OptionName) => values[name] as boolean | undefined;
@@ -296,6 +420,15 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     error: str("error"),
     appliances: list("ip"),
     url: str("url"),
+    gateways: list("gateway"),
+    reportPort: parseNumber(
+      str("report-port") ?? String(DEFAULT_REPORT_PORT),
+      "--report-port",
+      1,
+      true,
+    ),
+    extract: str("extract") === undefined ? undefined : parseExtract(str("extract")!, str("parts")),
+    clean: str("clean"),
     concurrency: parseNumber(str("concurrency") ?? "4", "--concurrency", 1, true),
     pollIntervalMs: parseNumber(str("poll-interval") ?? "5", "--poll-interval", 0.01) * 1000,
     timeoutMs: parseNumber(str("timeout") ?? "900", "--timeout", 0.1) * 1000,
@@ -307,6 +440,11 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     insecure: flag("insecure") ?? false,
     apiKeyFile: str("api-key-file"),
     apiKey: str("api-key"),
+    apiKeyFrom: str("api-key") === undefined
+      ? undefined
+      : cli["api-key"] !== undefined
+      ? "command line"
+      : "config",
     recursive: flag("recursive") ?? true,
     followSymlinks: flag("follow-symlinks") ?? false,
     include: list("include"),
@@ -324,39 +462,10 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     graceMs: parseNumber(str("grace") ?? "120", "--grace", 0) * 1000,
     help: flag("help") ?? false,
     version: flag("version") ?? false,
-    positionals: parsed.positionals,
+    positionals,
   };
   if (args.help || args.version) return args;
-  if (!args.input && !args.filesFrom && mode === "scan") {
-    throw new UsageError("missing --in DIR (the folder to scan) or --files-from FILE");
-  }
-  if (args.input && args.filesFrom) {
-    throw new UsageError("give --in DIR or --files-from FILE, not both");
-  }
-  if (args.watch && !args.input) {
-    throw new UsageError("--watch needs --in DIR (the folder to watch)");
-  }
-  if (!args.appliances.length && !args.url) {
-    throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
-  }
-  if (args.appliances.length && args.url !== undefined) {
-    throw new UsageError(
-      "give --ip HOST (appliances) or --url BASE (a full cloud-format API URL), not both",
-    );
-  }
-  if (!args.features.includes("te") && !args.features.includes("av")) {
-    throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");
-  }
-  if (args.reports.includes("pdf") && args.reports.includes("summary")) {
-    throw new UsageError(
-      "--reports: pdf and summary cannot be asked together (the Threat Prevention API refuses it)",
-    );
-  }
-  if ([args.caCert, args.pin, args.insecure || undefined].filter(Boolean).length > 1) {
-    throw new UsageError("give at most one of --ca-cert, --pin and --insecure");
-  }
-  if (args.batchSize > 500) throw new UsageError("--batch-size: at most 500 items per query");
-  if (args.retries > 20) throw new UsageError("--retries: at most 20");
+  checkArgs(args, values, mode);
   return args;
 }
 
@@ -365,9 +474,10 @@ export const SCAN_HELP =
   `te-scan: scan a folder with Check Point Threat Emulation and sort every file
 
 Usage:
-  te-scan [scan] --in DIR --ip HOST[:PORT] [--out DIR] [--jail DIR] [--error DIR] [options]
+  te-scan [scan] --in DIR (--ip HOST | --gateway HOST | --url BASE) [--out DIR] [--jail DIR]
+                 [--error DIR] [options]
   te-scan demo                      scan a sample tree against a built-in emulator
-  te-scan emulator [--port N]       run the appliance emulator
+  te-scan emulator [--port N]       run the appliance and gateway emulator
   te-scan trust HOST[:PORT]         show (and --save) an appliance's certificate and fingerprint
   te-scan query HASH... --ip HOST   look md5/sha1/sha256 hashes up without files
   te-scan quota --url BASE          show the API key's quota (cloud)
@@ -384,18 +494,38 @@ Where files go:
   --dry-run             hash and ask the cache only: no upload, no move
   Without --out/--jail/--error files stay where they are (report-only mode).
 
-Appliance:
-  --ip HOST[:PORT]      TE appliance, cloud-format API (default port 18194; te_api: -ip)
-  --url BASE            any cloud-format base URL, e.g. https://te-api.checkpoint.com/tecloud/api/v1/file/
-  --ca-cert FILE        trust the appliance certificate(s) in this PEM file
+Target (one kind per run): --ip for a TE appliance, --gateway for a Security Gateway (the
+only target with Threat Extraction), --url for the Check Point cloud.
+  --ip HOST[:PORT]      a TE appliance (SandBlast): its cloud-format API, default port 18194
+                        (te_api: -ip). Threat Emulation, te_eb early verdicts, AV.
+  --gateway HOST[:PORT] a Security Gateway's Threat Prevention API (POST /UserCheck/TPAPI,
+                        default port 443; repeatable, files go to the least loaded). The same,
+                        plus Threat Extraction (--extract). Needs the gateway's API key.
+  --url BASE            any cloud-format base URL, e.g. the Check Point cloud
+                        https://te-api.checkpoint.com/tecloud/api/v1/file/ (with an API key)
+  --report-port N       a gateway's cloud-format port, where TE reports are downloaded
+                        without a key (default 18194)
+  --ca-cert FILE        trust the target's certificate(s) in this PEM file
   --pin SHA256          trust exactly the certificate with this SHA-256 fingerprint
   --insecure            do not verify the certificate (not recommended)
-  --api-key-file FILE   API key (cloud); never echoed or logged
+  --api-key-file FILE   API key (the gateway's, from its TPAPI.ini; or the cloud's); never
+                        echoed or logged. A --config file may hold "api-key" instead.
   --api-key KEY         API key on the command line (visible in the process list)
+
+Threat Extraction (--gateway only):
+  --extract METHOD      clean (remove active content), pdf (convert to PDF) or
+                        profile:NAME (as the gateway's Threat Prevention profile NAME says).
+                        Extraction happens on upload, so files the gateway already knows
+                        are uploaded again for their cleaned copy (not known malicious ones).
+  --parts CODES         parts to remove with clean or profile:NAME, e.g. 1026,1019
+                        (default: the gateway guide's list of 13)
+  --clean DIR           where cleaned copies go, at each file's relative folder, under the
+                        gateway's name for them (or NAME.cleaned.EXT); required with --extract.
+                        A malicious file's cleaned copy is not kept.
 
 Emulation:
   -n, --concurrency N   files in emulation at once (default 4; te_api: -n)
-  --features LIST       te,te_eb,av (default te,te_eb)
+  --features LIST       te,te_eb,av (default te,te_eb); an AV detection quarantines at once
   --reports LIST        summary,pdf,xml,tar (default summary)
   --images ID,...       emulation images (default: the appliance's)
   --poll-interval SEC   first wait between polls, backing off to 4x (default 5)

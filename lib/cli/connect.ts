@@ -8,7 +8,14 @@
  */
 
 import { CloudClient, DEFAULT_API_PATH, HttpStatusError } from "../transport/cloud_client.ts";
-import { CloudTransport } from "../transport/cloud.ts";
+import { resolve } from "node:path";
+import { type AskOptions, CloudTransport } from "../transport/cloud.ts";
+import {
+  DEFAULT_REPORT_PORT,
+  type ExtractOptions,
+  GatewayTransport,
+  TPAPI_PATH,
+} from "../transport/gateway.ts";
 import { describeTargetFailure, type TargetContext, TargetError } from "../transport/diagnose.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
@@ -23,11 +30,17 @@ import { reasonOf } from "../fs/errors.ts";
 export interface ConnectionArgs {
   appliances: string[];
   url?: string;
+  /** `--gateway` values; a scan builds one gateway transport each. */
+  gateways?: string[];
+  /** The gateways' report port. */
+  reportPort?: number;
   caCert?: string;
   pin?: string;
   insecure: boolean;
   apiKeyFile?: string;
   apiKey?: string;
+  /** Where `apiKey` came from; from the command line it earns a warning. */
+  apiKeyFrom?: "command line" | "config";
   /** Files in emulation at once: the connection pool is sized from it. */
   concurrency: number;
   /** Tries per request for passing failures; default 6. */
@@ -46,6 +59,9 @@ export interface AskArgs {
   graceMs: number;
   /** A watch service: wait for targets to come back rather than stop. */
   watch?: boolean;
+  /** Threat Extraction on the gateway, and where its cleaned copies go. */
+  extract?: ExtractOptions;
+  clean?: string;
 }
 
 /** A client ready to use; close it when done. */
@@ -57,10 +73,15 @@ export interface Connection {
   origin: string;
   /** Whether the target is the cloud (`--url`) rather than an appliance. */
   cloud: boolean;
+  /** The API key (a gateway sends it in each request object). */
+  apiKey?: string;
 }
 
 /** The default appliance port of the cloud-format API. */
 export const DEFAULT_PORT = 18194;
+
+/** The default port of a gateway's TPAPI (the UserCheck portal's HTTPS). */
+export const GATEWAY_PORT = 443;
 
 /**
  * Splits `HOST[:PORT]` (IPv6 in brackets) with the appliance default port.
@@ -166,19 +187,24 @@ async function trustFrom(args: ConnectionArgs): Promise<Trust> {
 /** The API key of the settings, read once; never echoed. */
 async function apiKeyOf(args: ConnectionArgs, reporter: Reporter): Promise<string | undefined> {
   if (args.apiKeyFile) return await readSecretFile(args.apiKeyFile, "--api-key-file");
-  if (args.apiKey) {
+  if (args.apiKey && args.apiKeyFrom !== "config") {
     reporter.warn("--api-key shows in the process list; prefer --api-key-file");
-    return args.apiKey;
   }
-  return undefined;
+  return args.apiKey;
 }
 
-/** The base URLs the settings name: one per --ip, or the --url. */
+/** The base URLs the settings name: one per --ip or --gateway, or the --url. */
 function baseUrlsOf(args: ConnectionArgs): { url: URL; kind: TargetContext["kind"] }[] {
-  if (args.url !== undefined && args.appliances.length) {
-    throw new UsageError(
-      "give --ip HOST (appliances) or --url BASE (a full cloud-format API URL), not both",
-    );
+  const kinds = [args.appliances.length > 0, (args.gateways ?? []).length > 0, args.url];
+  if (kinds.filter((k) => k !== undefined && k !== false).length > 1) {
+    throw new UsageError("give one kind of target: --ip, --gateway or --url");
+  }
+  if (args.gateways?.length) {
+    return args.gateways.map((value) => {
+      const { host, port } = splitHostPort(value, "--gateway", GATEWAY_PORT);
+      const name = host.includes(":") ? `[${host}]` : host;
+      return { url: new URL(`https://${name}:${port}${TPAPI_PATH}`), kind: "gateway" };
+    });
   }
   if (args.url === undefined) {
     if (!args.appliances.length) {
@@ -221,21 +247,14 @@ export async function connect(
   const trust = await trustFrom(args);
   const apiKey = await apiKeyOf(args, reporter);
   return bases.map(({ url, kind }) => {
-    const http = new HttpClient(url.origin, {
-      trust,
-      maxSockets: args.concurrency + 2,
-      timeoutMs: args.requestTimeoutMs,
-    });
-    const client = new CloudClient(http, {
-      apiKey,
-      apiPath: url.pathname,
-      retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
+    // A gateway takes its key in each request object, not as a header.
+    const client = clientAt(url, trust, args, reporter, {
+      apiKey: kind === "gateway" ? undefined : apiKey,
       signal,
-      onRetry: (what, error, attempt, delay) =>
-        reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
     });
     const context: TargetContext = {
-      label: url.host,
+      // URL drops a scheme's default port; messages name it all the same.
+      label: `${url.hostname}:${url.port || 443}`,
       host: url.hostname.replace(/^\[|\]$/g, ""),
       port: Number(url.port || 443),
       url: url.href,
@@ -243,7 +262,67 @@ export async function connect(
       trust: trust.kind,
       caCert: args.caCert,
     };
-    return { client, origin: url.origin, cloud: kind === "cloud", context };
+    return { client, origin: url.origin, cloud: kind === "cloud", context, apiKey };
+  });
+}
+
+/** A client of the API under `base` (origin and path), as every target gets one. */
+function clientAt(
+  base: URL,
+  trust: Trust,
+  args: ConnectionArgs,
+  reporter: Reporter,
+  options: { apiKey?: string; signal?: AbortSignal },
+): CloudClient {
+  const http = new HttpClient(base.origin, {
+    trust,
+    maxSockets: args.concurrency + 2,
+    timeoutMs: args.requestTimeoutMs,
+  });
+  return new CloudClient(http, {
+    apiKey: options.apiKey,
+    apiPath: base.pathname,
+    retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
+    signal: options.signal,
+    onRetry: (what, error, attempt, delay) =>
+      reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
+  });
+}
+
+/** What every file is asked for, on any target. */
+function askOf(args: AskArgs): Omit<AskOptions, "md5"> {
+  return {
+    features: args.features,
+    reports: args.reports,
+    images: args.images.map((id) => ({ id, revision: 1 })),
+    batchSize: args.batchSize,
+  };
+}
+
+/** The transport for one connection: the cloud format, or a gateway's TPAPI. */
+async function transportOf(
+  connection: Connection,
+  args: ConnectionArgs & AskArgs,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<Transport> {
+  const { client, cloud, context } = connection;
+  if (context.kind !== "gateway") {
+    // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
+    return new CloudTransport(client, {
+      ...askOf(args),
+      md5: args.features.includes("av") || cloud,
+    });
+  }
+  // Reports: the same host's cloud-format download route, on the report port, with no key.
+  const reports = new URL(DEFAULT_API_PATH, connection.origin);
+  reports.port = String(args.reportPort ?? DEFAULT_REPORT_PORT);
+  const trust = await trustFrom(args);
+  return new GatewayTransport(client, clientAt(reports, trust, args, reporter, { signal }), {
+    ...askOf(args),
+    apiKey: connection.apiKey ?? "",
+    extract: args.extract,
+    cleanedDir: args.clean === undefined ? undefined : resolve(args.clean),
   });
 }
 
@@ -251,7 +330,7 @@ export async function connect(
 export interface Targets {
   rotation: Rotation;
   contexts: Map<Transport, TargetContext>;
-  /** The first target's origin, for the log. */
+  /** The targets' origins, for the log. */
   origin: string;
 }
 
@@ -276,16 +355,8 @@ export async function connectRotation(
 ): Promise<Targets> {
   const connections = await connect(args, reporter, signal);
   const contexts = new Map<Transport, TargetContext>();
-  for (const { client, cloud, context } of connections) {
-    const transport = new CloudTransport(client, {
-      features: args.features,
-      reports: args.reports,
-      images: args.images.map((id) => ({ id, revision: 1 })),
-      batchSize: args.batchSize,
-      // AV looks files up by md5 only, and the cloud answers FOUND for md5 lookups.
-      md5: args.features.includes("av") || cloud,
-    });
-    contexts.set(transport, context);
+  for (const connection of connections) {
+    contexts.set(await transportOf(connection, args, reporter, signal), connection.context);
   }
   const rotation = new Rotation([...contexts.keys()], {
     graceMs: args.graceMs,
@@ -294,7 +365,7 @@ export async function connectRotation(
     signal,
     onWarning: (message) => reporter.warn(message),
   });
-  return { rotation, contexts, origin: connections[0].origin };
+  return { rotation, contexts, origin: connections.map((c) => c.origin).join(", ") };
 }
 
 /** Passing failures of the preflight (HTTP 5xx, resets) get this many quick tries. */

@@ -20,6 +20,8 @@ export interface Layout {
   inputFolder?: string;
   folders: Folders;
   reportsDir: string;
+  /** Where Threat Extraction's cleaned copies go (`--clean`). */
+  clean?: string;
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -29,7 +31,8 @@ function isInside(child: string, parent: string): boolean {
 
 /**
  * Resolves and checks a scan's folders: a missing input, an output folder
- * that is the input or inside it (unless excluded from the walk), the input
+ * (`--clean` included) that is the input or inside it (unless excluded from
+ * the walk), the input
  * inside an output folder, the same folder for two verdicts, or an output
  * that is a file are refused.
  *
@@ -50,6 +53,7 @@ export async function checkLayout(
   folders: Folders,
   reportsDir: string,
   exclude: string[],
+  clean?: string,
 ): Promise<Layout> {
   let info: Deno.FileInfo | undefined;
   try {
@@ -62,6 +66,7 @@ export async function checkLayout(
     ["--out", folders.benign],
     ["--jail", folders.malicious],
     ["--error", folders.error],
+    ["--clean", clean],
     ["--rep", reportsDir],
   ];
   const seen = new Map<string, string>();
@@ -75,7 +80,7 @@ export async function checkLayout(
     }
     seen.set(folder, flag);
   }
-  return { input: input && resolve(input), inputFolder: root, folders, reportsDir };
+  return { input: input && resolve(input), inputFolder: root, folders, reportsDir, clean };
 }
 
 async function checkFolder(

@@ -124,7 +124,7 @@ export function queryCommand(
           reporter.result(event, `${hash}  no answer (${answers[i].missing})`);
           continue;
         }
-        const decision = decide(item, "cache");
+        const decision = decide(item, "cache", { avOnly: !args.features.includes("te") });
         const verdict = decision.kind === "final" ? decision.state : undefined;
         if (verdict === "malicious") malicious++;
         if (!verdict) unresolved++;

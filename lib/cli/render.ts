@@ -171,19 +171,30 @@ function visibleWidth(text: string): number {
   return columns;
 }
 
+function describeFindings(record: FileRecord): string {
+  const av = record.av?.signature ? `  AV: ${record.av.signature}` : "";
+  const extraction = record.extraction;
+  if (!extraction) return av;
+  const cleaned = record.cleanedFile ? ` -> ${record.cleanedFile}` : "";
+  return `${av}  extraction: ${extraction.result}${cleaned}`;
+}
+
 function describeFile(record: FileRecord): string {
   const where = record.destination ? ` -> ${record.destination}` : "";
   const report = record.reportDir ? `  report: ${record.reportDir}` : "";
   const dup = record.duplicateOf ? `  same content as ${record.duplicateOf}` : "";
   const why = record.reason ? `  (${record.reason})` : "";
-  return escapeControl(`${record.relPath}${where}${report}${dup}${why}`);
+  return escapeControl(
+    `${record.relPath}${where}${report}${describeFindings(record)}${dup}${why}`,
+  );
 }
 
 /**
  * The line of a settled file: its state (`MALICIOUS*` for an early
  * quarantine, whose final verdict follows), path, where it went, its report
- * folder, the file it shares content with, and the reason in parentheses.
- * With `color`, the state is coloured.
+ * folder, its AV signature and Threat Extraction result (with where the
+ * cleaned copy went), the file it shares content with, and the reason in
+ * parentheses. With `color`, the state is coloured.
  *
  * @example An unresolved file whose name holds a newline
  * ```ts

@@ -99,13 +99,14 @@ function resolveLayout(args: ScanArgs): Promise<Layout> {
     error: args.error && resolve(args.error),
   };
   const input = args.input === undefined ? undefined : resolve(args.input);
-  return checkLayout(input, folders, resolve(args.reportsDir), args.exclude);
+  const clean = args.clean && resolve(args.clean);
+  return checkLayout(input, folders, resolve(args.reportsDir), args.exclude, clean);
 }
 
 /** Creates the reports and output folders. */
 async function createFolders(layout: Layout): Promise<Layout> {
-  const { folders, reportsDir } = layout;
-  for (const folder of [reportsDir, folders.benign, folders.malicious, folders.error]) {
+  const { folders, reportsDir, clean } = layout;
+  for (const folder of [reportsDir, folders.benign, folders.malicious, folders.error, clean]) {
     if (!folder) continue;
     try {
       await Deno.mkdir(folder, { recursive: true });
@@ -182,6 +183,7 @@ async function scanAndSummarize(
     // A dry run settles nothing on disk but the response files and the log.
     folders: args.dryRun ? {} : layout.folders,
     copy: args.copy,
+    clean: layout.clean,
     log,
     journal: state.journal,
     tempDir: state.tempDir,
@@ -253,7 +255,7 @@ async function scanTree(
   // The pipeline's stages keep these gauges; the progress line reads them.
   const progress = new RunProgress();
   reporter.track(disposer.counts, progress);
-  const { folders, reportsDir } = layout;
+  const { folders, reportsDir, clean } = layout;
   try {
     const { interrupted } = await runPipeline({
       files: await listedFiles(args),
@@ -265,7 +267,7 @@ async function scanTree(
         include: args.include,
         exclude: args.exclude,
         maxSize: args.maxSize,
-        skipDirs: [folders.benign, folders.malicious, folders.error, reportsDir].filter(
+        skipDirs: [folders.benign, folders.malicious, folders.error, clean, reportsDir].filter(
           (f): f is string => !!f,
         ),
       },
@@ -277,6 +279,7 @@ async function scanTree(
       pollIntervalMs: args.pollIntervalMs,
       timeoutMs: args.timeoutMs,
       dryRun: args.dryRun,
+      decide: { uploadKnown: args.extract !== undefined, avOnly: !args.features.includes("te") },
       progress,
       signal,
       onWarning: (message) => reporter.warn(message),

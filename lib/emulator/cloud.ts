@@ -20,19 +20,12 @@
 
 import { parseRequestBody, type ResponseItem } from "../transport/cloud_types.ts";
 import { Code } from "../transport/status.ts";
-import { parseJsonText, ProtocolError } from "../transport/validate.ts";
+import { BodyTooLarge, parseJsonText, ProtocolError } from "../transport/validate.ts";
 import { buildAnswer, errorAnswer } from "./answer.ts";
 import type { EmulatorContext } from "./context.ts";
 import { setCookieValue, teCookieOf } from "./cookie.ts";
 import { downloadResponse } from "./download.ts";
-import {
-  apiError,
-  BodyTooLarge,
-  discardBody,
-  jsonResponse,
-  parseJsonBody,
-  readCapped,
-} from "./http.ts";
+import { apiError, discardBody, jsonResponse, parseJsonBody, readCapped } from "./http.ts";
 import { acceptUpload } from "./intake.ts";
 import { MultipartError, parseUpload } from "./multipart.ts";
 

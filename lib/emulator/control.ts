@@ -25,18 +25,16 @@
  */
 
 import { Code } from "../transport/status.ts";
-import { expectObject, ProtocolError, requiredNumber } from "../transport/validate.ts";
+import {
+  BodyTooLarge,
+  expectObject,
+  ProtocolError,
+  requiredNumber,
+} from "../transport/validate.ts";
 import { badRequest } from "./cloud.ts";
 import type { EmulatorContext } from "./context.ts";
 import { parseFaults } from "./faults.ts";
-import {
-  apiError,
-  BodyTooLarge,
-  discardBody,
-  jsonResponse,
-  parseJsonBody,
-  readCapped,
-} from "./http.ts";
+import { apiError, discardBody, jsonResponse, parseJsonBody, readCapped } from "./http.ts";
 
 /**
  * The path every control route starts with.

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { parseJsonText, ProtocolError } from "../transport/validate.ts";
+import { BodyTooLarge, parseJsonText, ProtocolError } from "../transport/validate.ts";
 import { statusFor } from "./answer.ts";
 import { concatBytes } from "../fs/bytes.ts";
 
@@ -56,31 +56,6 @@ export function apiError(httpStatus: number, code: number, message: string): Res
  */
 export async function discardBody(req: Request): Promise<void> {
   await req.body?.cancel().catch(() => {});
-}
-
-/**
- * A request body (or the part of it a route must hold) larger than the
- * route accepts.
- *
- * @example
- * ```ts
- * import { BodyTooLarge } from "./http.ts";
- * new BodyTooLarge(16).message; // "request body over 16 bytes"
- * new BodyTooLarge(16, "JSON outside file data").message; // "JSON outside file data over 16 bytes"
- * ```
- */
-export class BodyTooLarge extends Error {
-  /**
-   * @example
-   * ```ts
-   * import { BodyTooLarge } from "./http.ts";
-   * throw new BodyTooLarge(1 << 20);
-   * ```
-   */
-  constructor(cap: number, what = "request body") {
-    super(`${what} over ${cap} bytes`);
-    this.name = "BodyTooLarge";
-  }
 }
 
 /**

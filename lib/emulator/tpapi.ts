@@ -50,14 +50,14 @@ import {
   type TpapiRequest,
   type TpapiResponseItem,
 } from "../transport/tpapi_types.ts";
-import { expectObject, ProtocolError } from "../transport/validate.ts";
+import { BodyTooLarge, expectObject, ProtocolError } from "../transport/validate.ts";
 import { buildAnswer, errorAnswer } from "./answer.ts";
 import { keysEqual } from "./auth.ts";
 import { badRequest } from "./cloud.ts";
 import type { ContentFacts } from "./content_scan.ts";
 import type { EmulatorContext } from "./context.ts";
 import type { Fault } from "./faults.ts";
-import { BodyTooLarge, jsonResponse } from "./http.ts";
+import { jsonResponse } from "./http.ts";
 import { acceptUpload, verdictOf } from "./intake.ts";
 import { scrubFile } from "./scrub.ts";
 import { readTpapiBody, type TpapiObject } from "./tpapi_body.ts";

@@ -32,9 +32,9 @@
  */
 
 import { ProtocolError } from "../transport/validate.ts";
-import { Base64Decoder, Base64Error } from "./base64_stream.ts";
+import { Base64Decoder, Base64Error } from "../transport/base64_stream.ts";
 import { type ContentFacts, ContentScanner } from "./content_scan.ts";
-import { type JsonPath, JsonStreamParser } from "./json_stream.ts";
+import { envelopeEntry, type JsonPath, JsonStreamParser } from "../transport/json_stream.ts";
 import { concatBytes } from "../fs/bytes.ts";
 
 /**
@@ -144,16 +144,8 @@ class FileIntake {
   }
 }
 
-/** The request object a path is in: -1 for `request` itself, i for `request[i]`. */
-function objectIndex(path: JsonPath, depth: number): number | undefined {
-  if (path[0] !== "request") return undefined;
-  if (path.length === depth + 1) return -1;
-  if (path.length === depth + 2 && typeof path[1] === "number") return path[1];
-  return undefined;
-}
-
 function isFileData(path: JsonPath): boolean {
-  return path.at(-1) === "file_enc_data" && objectIndex(path, 1) !== undefined;
+  return path.at(-1) === "file_enc_data" && envelopeEntry(path, "request", 1) !== undefined;
 }
 
 /**
@@ -184,7 +176,7 @@ export async function readTpapiBody(
   const parser = new JsonStreamParser("TPAPI request", {
     streamString(path) {
       if (!isFileData(path)) return undefined;
-      const index = objectIndex(path, 1)!;
+      const index = envelopeEntry(path, "request", 1)!;
       const existing = files.get(index);
       if (existing) {
         existing.fail("file_enc_data is given twice");
@@ -195,7 +187,7 @@ export async function readTpapiBody(
       return (text) => file.write(text);
     },
     valueDone(path, value) {
-      const index = objectIndex(path, 0);
+      const index = envelopeEntry(path, "request", 0);
       if (index === undefined) return;
       if (index === -1) {
         if (seen) throw new ProtocolError(`TPAPI request: "request" is given twice`);

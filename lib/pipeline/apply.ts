@@ -11,9 +11,27 @@
 import type { ReportFormat, ResponseItem } from "../transport/cloud_types.ts";
 import { refusal } from "../transport/cloud.ts";
 import { Code, describeStatus } from "../transport/status.ts";
-import { decide, type Phase } from "./decide.ts";
+import { decide, type DecideOptions, type Decision, type Phase } from "./decide.ts";
 import { fetchReports } from "./reports.ts";
-import type { Job, Outcome, PipelineItem, Settled } from "./types.ts";
+import type {
+  EarlyVerdict,
+  Job,
+  Outcome,
+  PipelineItem,
+  RecordedResponse,
+  Settled,
+} from "./types.ts";
+
+type FinalDecision = Extract<Decision, { kind: "final" }>;
+
+/**
+ * The answer as the response file keeps it: after a gateway upload with
+ * Threat Extraction, the upload's `scrub` result beside it (its file data
+ * aside), as the gateway's own answer item holds both.
+ */
+function recorded(item: ResponseItem | undefined, job: Job): RecordedResponse | undefined {
+  return item && job.scrub ? { ...item, scrub: job.scrub.raw } : item;
+}
 
 /** What a stage still has to do for a file after an answer. */
 export type NextStep =
@@ -37,6 +55,8 @@ export interface ApplyOptions {
   reports: readonly ReportFormat[];
   /** Hash and ask only: an answer that is not final settles the file as skipped. */
   dryRun?: boolean;
+  /** What the run asks for, as deciding an answer needs it. */
+  decide?: DecideOptions;
   /** Passes a settled file or an early verdict downstream. */
   emit: (item: PipelineItem) => void;
 }
@@ -78,10 +98,10 @@ export class AnswerApplier {
   /** Applies `item`, the answer about `job`'s file from `phase`. */
   async apply(job: Job, item: ResponseItem, phase: Phase): Promise<NextStep> {
     stopIfRefused(item);
-    const decision = decide(item, phase);
+    const decision = decide(item, phase, this.#options.decide);
     switch (decision.kind) {
       case "final":
-        this.#options.emit(await this.#final(job, item, decision.state, decision.verdict));
+        this.#options.emit(await this.#final(job, item, decision));
         return { kind: "settled" };
       case "error":
         this.settleError(job, decision.reason, item);
@@ -90,9 +110,11 @@ export class AnswerApplier {
         if (this.#options.dryRun) return this.#dryRun(job, item, "early malicious verdict");
         if (!job.earlySent) {
           job.earlySent = true;
-          this.#options.emit({ kind: "early", file: job.file, response: item });
+          const early: EarlyVerdict = { kind: "early", file: job.file, response: item };
+          if (decision.reason) early.reason = `${decision.reason}; final verdict and report follow`;
+          this.#options.emit(early);
         }
-        return { kind: "wait" };
+        return { kind: decision.upload ? "upload" : "wait" };
       case "wait":
         if (this.#options.dryRun) {
           return this.#dryRun(job, item, `appliance answered ${describeStatus(item.status)}`);
@@ -111,7 +133,8 @@ export class AnswerApplier {
    * `keepInPlace` for a file that must stay where it is (it changed).
    */
   settleError(job: Job, reason: string, item?: ResponseItem, keepInPlace = false): void {
-    const outcome: Outcome = { ...this.#common(job), state: "error", reason, response: item };
+    const response = recorded(item, job);
+    const outcome: Outcome = { ...this.#common(job), state: "error", reason, response };
     if (keepInPlace) outcome.keepInPlace = true;
     this.#options.emit({ kind: "settled", file: job.file, outcome });
   }
@@ -125,13 +148,15 @@ export class AnswerApplier {
     return { kind: "settled" };
   }
 
-  async #final(
-    job: Job,
-    item: ResponseItem,
-    state: "benign" | "malicious",
-    verdict: Outcome["verdict"],
-  ): Promise<Settled> {
-    const outcome: Outcome = { ...this.#common(job), state, verdict, response: item };
+  async #final(job: Job, item: ResponseItem, decision: FinalDecision): Promise<Settled> {
+    const { state, verdict, note } = decision;
+    const outcome: Outcome = {
+      ...this.#common(job),
+      state,
+      verdict,
+      response: recorded(item, job),
+    };
+    if (note) outcome.reason = note;
     const formats = this.#options.reports;
     if (state === "malicious" && formats.length && job.via) {
       const { reports, errors } = await fetchReports(job.via, item, formats);
@@ -141,12 +166,13 @@ export class AnswerApplier {
     return { kind: "settled", file: job.file, outcome };
   }
 
-  #common(job: Job): Pick<Outcome, "uploaded" | "early" | "elapsedMs" | "via"> {
+  #common(job: Job): Pick<Outcome, "uploaded" | "early" | "elapsedMs" | "via" | "scrub"> {
     return {
       uploaded: job.uploaded ?? false,
       early: job.earlySent,
       elapsedMs: Math.round(performance.now() - job.startedAt),
       via: job.via?.label,
+      scrub: job.scrub,
     };
   }
 }

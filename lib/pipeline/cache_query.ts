@@ -15,6 +15,7 @@ import type { Rotation } from "../transport/rotation.ts";
 import type { Transport } from "../transport/transport.ts";
 import { isFatal } from "../transport/fatal.ts";
 import { AnswerApplier } from "./apply.ts";
+import type { DecideOptions } from "./decide.ts";
 import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
 import { TaskPool } from "./task_pool.ts";
@@ -30,6 +31,8 @@ export interface CacheQueryOptions {
   flushMs: number;
   /** Hash and query only: unknown files are reported, not uploaded. */
   dryRun: boolean;
+  /** What the run asks for (AV only; extraction, so known files are uploaded too). */
+  decide?: DecideOptions;
   /** Query requests out at once; default 4. */
   maxInFlight?: number;
   progress?: RunProgress;
@@ -66,7 +69,8 @@ async function askTargets(
       const asTarget: Job = { ...job, via: target };
       if (!answer.item) return void pending.push(asTarget);
       const step = await applier.apply(asTarget, answer.item, "cache");
-      if (step.kind === "upload") unknown.push(job);
+      // The job as applied: an early quarantine it may have had goes with it.
+      if (step.kind === "upload") unknown.push(asTarget);
       else if (step.kind !== "settled") pending.push(asTarget);
     }));
   }
@@ -116,7 +120,12 @@ export function cacheQueryStage(
   return new TransformStream<PipelineItem, PipelineItem>({
     start(controller) {
       emit = (item) => safely(() => controller.enqueue(item));
-      applier = new AnswerApplier({ reports: options.reports, dryRun: options.dryRun, emit });
+      applier = new AnswerApplier({
+        reports: options.reports,
+        dryRun: options.dryRun,
+        decide: options.decide,
+        emit,
+      });
       pool = new TaskPool(options.maxInFlight ?? 4, {
         signal: options.signal,
         onFailure: (error) => controller.error(error),

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { shareCleanedCopy } from "./clean.ts";
 import type { HashedFile, PipelineItem } from "./types.ts";
 import { isHashed } from "./types.ts";
 
@@ -88,6 +89,8 @@ export class Dedupe {
           return;
         }
         this.#groups.delete(item.file.sha1);
+        // Every copy publishes its own cleaned copy (gateway, --extract) from the one answer.
+        if (item.outcome.scrub) shareCleanedCopy(item.outcome.scrub, group.copies.length);
         for (const copy of group.copies) {
           const outcome = { ...item.outcome, uploaded: false };
           controller.enqueue({ kind: "settled", file: copy, outcome, duplicateOf });

@@ -34,6 +34,7 @@ import type {
 } from "./types.ts";
 import { isHashed } from "./types.ts";
 import { TaskPool } from "./task_pool.ts";
+import { addFindings, type FindingFields } from "./clean.ts";
 
 /** Where each state's files go; a missing folder leaves those files in place. */
 export interface Folders {
@@ -48,6 +49,8 @@ export interface DisposeOptions {
   folders: Folders;
   /** Copy instead of move: the input stays untouched. */
   copy: boolean;
+  /** Where cleaned copies go (`--clean`, with `--extract`). */
+  clean?: string;
   log: RunLog;
   /** Records every move before it happens (see `lib/fs/journal.ts`). */
   journal?: Journal;
@@ -58,7 +61,7 @@ export interface DisposeOptions {
 }
 
 /** What happened to one input file. */
-export interface FileRecord {
+export interface FileRecord extends FindingFields {
   relPath: string;
   /** The absolute path the file was scanned at. */
   path?: string;
@@ -222,7 +225,7 @@ export class Disposer {
         size: file.size,
         disposition: "early",
         destination: placed.path,
-        reason: "te_eb early verdict; final verdict and report follow",
+        reason: item.reason ?? "te_eb early verdict; final verdict and report follow",
       });
     } catch (error) {
       this.options.log.write({ ...event, reason: `cannot quarantine early: ${reasonOf(error)}` });
@@ -234,6 +237,7 @@ export class Disposer {
     const d = this.#disposal(item);
     await this.#writeReports(d);
     await this.#place(d);
+    d.notes.push(...await addFindings(d.record, d.file, d.outcome, this.options.clean));
     this.#finish(d);
   }
 

@@ -12,6 +12,7 @@
 import type { ReportFormat } from "../transport/cloud_types.ts";
 import type { Rotation } from "../transport/rotation.ts";
 import { cacheQueryStage } from "./cache_query.ts";
+import type { DecideOptions } from "./decide.ts";
 import { Dedupe } from "./dedupe.ts";
 import { type Disposer, disposeSink } from "./dispose.ts";
 import { hashStage } from "./hash.ts";
@@ -38,6 +39,8 @@ export interface PipelineConfig {
   pollIntervalMs: number;
   timeoutMs: number;
   dryRun: boolean;
+  /** What the run asks for, as deciding an answer needs it (AV only; extraction). */
+  decide?: DecideOptions;
   /** Files hashed at once; default 4. */
   hashConcurrency?: number;
   /** How long a partial cache-query batch waits; default 50 ms. */
@@ -101,12 +104,15 @@ export async function runPipeline(config: PipelineConfig): Promise<{ interrupted
         reports: config.reports,
         flushMs: config.flushMs ?? 50,
         dryRun: config.dryRun,
+        // A dry run uploads nothing, extraction or not.
+        decide: config.dryRun ? { ...config.decide, uploadKnown: false } : config.decide,
         progress,
         signal,
       }))
       .pipeThrough(uploadPollStage({
         rotation,
         reports: config.reports,
+        decide: config.decide,
         concurrency: config.concurrency,
         pollIntervalMs: config.pollIntervalMs,
         timeoutMs: config.timeoutMs,

@@ -18,7 +18,7 @@
  */
 
 import type { ReportFormat, ResponseItem, Verdict } from "../transport/cloud_types.ts";
-import type { Transport } from "../transport/transport.ts";
+import type { ScrubOutcome, Transport } from "../transport/transport.ts";
 import type { FileIdentity } from "../fs/identity.ts";
 import type { LinkTarget } from "./walk.ts";
 
@@ -54,6 +54,13 @@ export interface DownloadedReport {
   bytes: Uint8Array;
 }
 
+/**
+ * An answer as the response file keeps it: after a gateway upload with
+ * Threat Extraction, that upload's `scrub` result (file data aside) sits
+ * beside the final answer's fields, as in the gateway's own answer item.
+ */
+export type RecordedResponse = ResponseItem & { scrub?: Record<string, unknown> };
+
 /** How a file was settled. */
 export interface Outcome {
   state: FinalState;
@@ -62,7 +69,7 @@ export interface Outcome {
   /** The verdict as the appliance gave it, normalised. */
   verdict?: Verdict;
   /** The final API answer. */
-  response?: ResponseItem;
+  response?: RecordedResponse;
   /** Reports downloaded for a malicious file. */
   reports?: DownloadedReport[];
   /** Problems fetching reports; the verdict stands. */
@@ -77,6 +84,8 @@ export interface Outcome {
   elapsedMs?: number;
   /** Leave the file where it is whatever its state (it is still being written, or gone). */
   keepInPlace?: boolean;
+  /** The Threat Extraction result of this run's upload, its cleaned copy not yet published. */
+  scrub?: ScrubOutcome;
 }
 
 /** A file on its way: hashed, not settled yet. */
@@ -93,6 +102,8 @@ export interface Job {
   uploaded?: boolean;
   /** A te_eb early malicious verdict was already passed on for this file. */
   earlySent?: boolean;
+  /** The Threat Extraction result of the last upload (gateway, `--extract`). */
+  scrub?: ScrubOutcome;
 }
 
 /** A file settled, for the dispose sink. */
@@ -104,11 +115,13 @@ export interface Settled {
   duplicateOf?: string;
 }
 
-/** A te_eb early malicious verdict: quarantine now, the final answer follows. */
+/** An early malicious verdict (te_eb, or an AV detection): quarantine now, the final answer follows. */
 export interface EarlyVerdict {
   kind: "early";
   file: HashedFile;
   response: ResponseItem;
+  /** Why, when it is not te_eb's early verdict (an AV signature). */
+  reason?: string;
 }
 
 /** Anything travelling through the pipeline. */

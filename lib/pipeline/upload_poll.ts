@@ -26,7 +26,8 @@ import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
 import { describeStatus } from "../transport/status.ts";
 import type { MatchedAnswer, Transport } from "../transport/transport.ts";
 import { AnswerApplier, type NextStep } from "./apply.ts";
-import type { Phase } from "./decide.ts";
+import { keepLatestScrub } from "./clean.ts";
+import type { DecideOptions, Phase } from "./decide.ts";
 import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
 import { TaskPool } from "./task_pool.ts";
@@ -38,6 +39,8 @@ export interface UploadPollOptions {
   rotation: Rotation;
   /** Report formats to fetch for a malicious file. */
   reports: readonly ReportFormat[];
+  /** What the run asks for, as deciding an answer needs it (AV only). */
+  decide?: DecideOptions;
   /** Files in emulation at once (`-n`). */
   concurrency: number;
   /**
@@ -110,7 +113,7 @@ export class Poller {
 
   constructor(options: UploadPollOptions, emit: (item: PipelineItem) => void) {
     this.#options = options;
-    this.#applier = new AnswerApplier({ reports: options.reports, emit });
+    this.#applier = new AnswerApplier({ reports: options.reports, decide: options.decide, emit });
   }
 
   /** Files tracked now. */
@@ -336,6 +339,7 @@ export class Poller {
       t.uploading = false;
     }
     t.job.uploaded = true;
+    keepLatestScrub(t.job, answer.scrub);
     t.polls = 0;
     t.uploadedAt = performance.now();
     await this.#apply(t, answer.item, "upload");

@@ -12,7 +12,7 @@ import type { CloudClient } from "./cloud_client.ts";
 import type { Feature, ImageRef, ReportFormat, RequestItem, ResponseItem } from "./cloud_types.ts";
 import { AuthError } from "./cloud_client.ts";
 import { QuotaError } from "./fatal.ts";
-import { matchAnswers } from "./match.ts";
+import { matchAnswers, queryInBatches } from "./match.ts";
 import { Code, describeStatus } from "./status.ts";
 import { ProtocolError } from "./validate.ts";
 import type {
@@ -55,6 +55,53 @@ export function refusal(item: ResponseItem): void {
   if (codes.includes(Code.BAD_REQUEST)) {
     throw new ProtocolError(`it refused a well-formed query (${describeStatus(item.status)})`);
   }
+}
+
+/**
+ * The cloud-format request object a file is asked with: its digests (sha1
+ * is what appliances key on; md5, when computed, because AV looks files up
+ * by md5), the features, the reports and images for te, and with a `name`
+ * its file name and type. A gateway nests the same object in its QueryFile
+ * and UploadFile requests.
+ *
+ * @example Asked with a name
+ * ```ts
+ * import { requestItem } from "./cloud.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(
+ *   requestItem({ sha1: "aa", md5: "bb" }, { features: ["te", "av"], reports: ["summary"] }, "A.DOCX"),
+ *   {
+ *     features: ["te", "av"],
+ *     sha1: "aa",
+ *     md5: "bb",
+ *     file_name: "A.DOCX",
+ *     file_type: "docx",
+ *     te: { reports: ["summary"] },
+ *   },
+ * );
+ * ```
+ */
+export function requestItem(
+  file: FileDigests,
+  ask: Pick<AskOptions, "features" | "reports" | "images">,
+  name?: string,
+): RequestItem {
+  const { features, reports, images } = ask;
+  const item: RequestItem = { features: [...features] };
+  if (file.sha1) item.sha1 = file.sha1;
+  if (file.md5) item.md5 = file.md5;
+  if (file.sha256) item.sha256 = file.sha256;
+  if (name !== undefined) {
+    item.file_name = name;
+    const extension = extname(name);
+    if (extension) item.file_type = extension.slice(1).toLowerCase();
+  }
+  if (features.includes("te")) {
+    item.te = { reports: [...reports] };
+    if (images?.length) item.te.images = images;
+  }
+  return item;
 }
 
 /** A hash no file has: the preflight asks for it, and any API answers NOT_FOUND. */
@@ -101,36 +148,16 @@ export class CloudTransport implements Transport {
     return this.options.md5;
   }
 
-  /**
-   * The request object for a file. sha1 is what appliances key on (te_api
-   * queries by sha1); md5, when computed, because AV looks files up by md5.
-   */
+  /** The request object for a file (see {@linkcode requestItem}). */
   requestFor(file: FileDigests, name?: string): RequestItem {
-    const { features, reports, images } = this.options;
-    const item: RequestItem = { features: [...features] };
-    if (file.sha1) item.sha1 = file.sha1;
-    if (file.md5) item.md5 = file.md5;
-    if (file.sha256) item.sha256 = file.sha256;
-    if (name !== undefined) {
-      item.file_name = name;
-      const extension = extname(name);
-      if (extension) item.file_type = extension.slice(1).toLowerCase();
-    }
-    if (features.includes("te")) {
-      item.te = { reports: [...reports] };
-      if (images?.length) item.te.images = images;
-    }
-    return item;
+    return requestItem(file, this.options, name);
   }
 
-  async query(files: readonly FileDigests[]): Promise<MatchedAnswer[]> {
-    const answers: MatchedAnswer[] = [];
-    for (let start = 0; start < files.length; start += this.batchSize) {
-      const batch = files.slice(start, start + this.batchSize);
+  query(files: readonly FileDigests[]): Promise<MatchedAnswer[]> {
+    return queryInBatches(files, this.batchSize, async (batch) => {
       const { items } = await this.client.query(batch.map((file) => this.requestFor(file)));
-      answers.push(...matchAnswers(batch, items));
-    }
-    return answers;
+      return items;
+    });
   }
 
   async upload(file: UploadFile): Promise<UploadAnswer> {

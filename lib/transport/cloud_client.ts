@@ -29,7 +29,8 @@ import {
   type ResponseItem,
 } from "./cloud_types.ts";
 import { type HttpAnswer, HttpClient, NetworkError, type RequestBody } from "./http.ts";
-import { multipartUpload, type UploadSource } from "./multipart.ts";
+import { multipartUpload } from "./multipart.ts";
+import type { UploadSource } from "./upload_body.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
 import type { Download } from "./transport.ts";
 import { parseJsonText, ProtocolError } from "./validate.ts";
@@ -148,6 +149,43 @@ export class CloudClient {
     if (match) this.#cookie = match[1];
   }
 
+  /**
+   * Sends one request to `op` (under the API path), retried with back-off
+   * on passing failures, and reads its answer with `read` (a failure to read
+   * is retried too when it is passing, e.g. a truncated answer). 401/403 is
+   * an {@linkcode AuthError}, any other answer outside 2xx an
+   * {@linkcode HttpStatusError}. The gateway client sends its TPAPI requests
+   * through this too.
+   *
+   * @example A query by hand
+   * ```ts ignore
+   * import { CloudClient } from "./cloud_client.ts";
+   * declare const client: CloudClient;
+   * const body = new TextEncoder().encode('{"request":[{"sha1":"…"}]}');
+   * const text = await client.call("query", "POST", "query", (answer) => answer.text(), {
+   *   body,
+   *   contentType: "application/json",
+   * });
+   * ```
+   */
+  call<T>(
+    what: string,
+    method: string,
+    op: string,
+    read: (answer: HttpAnswer) => Promise<T>,
+    options: { body?: RequestBody; contentType?: string; retry?: boolean } = {},
+  ): Promise<T> {
+    const { body, contentType } = options;
+    const policy = this.#options.retry ?? DEFAULT_RETRY;
+    return withRetry(
+      async () => read(await this.#send(what, method, op, body, contentType)),
+      options.retry === false ? { ...policy, attempts: 1 } : policy,
+      isTransient,
+      (error, attempt, delay) => this.#options.onRetry?.(what, error, attempt, delay),
+      this.#options.signal,
+    );
+  }
+
   async #send(
     what: string,
     method: string,
@@ -178,17 +216,6 @@ export class CloudClient {
     return answer;
   }
 
-  #retry<T>(what: string, task: () => Promise<T>, once = false): Promise<T> {
-    const policy = this.#options.retry ?? DEFAULT_RETRY;
-    return withRetry(
-      task,
-      once ? { ...policy, attempts: 1 } : policy,
-      isTransient,
-      (error, attempt, delay) => this.#options.onRetry?.(what, error, attempt, delay),
-      this.#options.signal,
-    );
-  }
-
   /**
    * Queries many files in one request. The answer keeps the server's shape
    * (array or object); callers match items by digest, not by position.
@@ -202,10 +229,14 @@ export class CloudClient {
    */
   query(items: RequestItem[], options: { retry?: boolean } = {}): Promise<ResponseBody> {
     const body = new TextEncoder().encode(JSON.stringify({ request: items }));
-    return this.#retry("query", async () => {
-      const answer = await this.#send("query", "POST", "query", body, "application/json");
-      return parseResponseBody(parseJsonText(await answer.text(), "query answer"), "query answer");
-    }, options.retry === false);
+    return this.call(
+      "query",
+      "POST",
+      "query",
+      async (answer) =>
+        parseResponseBody(parseJsonText(await answer.text(), "query answer"), "query answer"),
+      { body, contentType: "application/json", retry: options.retry },
+    );
   }
 
   /**
@@ -221,10 +252,8 @@ export class CloudClient {
    * ```
    */
   upload(file: UploadSource, item: RequestItem): Promise<ResponseItem> {
-    const json = JSON.stringify({ request: item });
-    return this.#retry("upload", async () => {
-      const { contentType, body } = multipartUpload(json, file);
-      const answer = await this.#send("upload", "POST", "upload", body, contentType);
+    const { contentType, body } = multipartUpload(JSON.stringify({ request: item }), file);
+    return this.call("upload", "POST", "upload", async (answer) => {
       const parsed = parseResponseBody(
         parseJsonText(await answer.text(), "upload answer"),
         "upload answer",
@@ -233,7 +262,7 @@ export class CloudClient {
         throw new ProtocolError(`upload answer: expected one item, got ${parsed.items.length}`);
       }
       return parsed.items[0];
-    });
+    }, { body, contentType });
   }
 
   /**
@@ -247,8 +276,7 @@ export class CloudClient {
    * ```
    */
   download(id: string): Promise<Download> {
-    return this.#retry("download", async () => {
-      const answer = await this.#send("download", "GET", `download?id=${encodeURIComponent(id)}`);
+    return this.call("download", "GET", `download?id=${encodeURIComponent(id)}`, async (answer) => {
       const fileName = contentDispositionName(answer.headers.get("content-disposition"));
       const bytes = await answer.bytes();
       return fileName ? { fileName, bytes } : { bytes };
@@ -271,9 +299,11 @@ export class CloudClient {
    * ```
    */
   quota(): Promise<QuotaInfo> {
-    return this.#retry("quota", async () => {
-      const answer = await this.#send("quota", "POST", "quota");
-      return parseQuotaBody(parseJsonText(await answer.text(), "quota answer"));
-    });
+    return this.call(
+      "quota",
+      "POST",
+      "quota",
+      async (answer) => parseQuotaBody(parseJsonText(await answer.text(), "quota answer")),
+    );
   }
 }

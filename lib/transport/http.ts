@@ -67,6 +67,11 @@ export interface HttpAnswer {
   text(): Promise<string>;
   /** The body as bytes (bounded by `maxBodyBytes`). */
   bytes(): Promise<Uint8Array>;
+  /**
+   * The body as it arrives, not bounded by `maxBodyBytes`: for answers too
+   * large to hold (a gateway's cleaned copy), whose reader bounds what it keeps.
+   */
+  stream(): AsyncIterable<Uint8Array>;
   /** Drops the body without reading it. */
   discard(): Promise<void>;
 }
@@ -226,6 +231,17 @@ async function* idleLimited(
   }
 }
 
+async function* classified(
+  source: AsyncIterable<Uint8Array>,
+  host: string,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw classify(error, host);
+  }
+}
+
 async function concat(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return concatBytes(await Array.fromAsync(source));
 }
@@ -305,11 +321,15 @@ export class HttpClient {
     const host = this.host;
     const body = idleLimited(source, this.#options.timeoutMs, onStall, host);
     let consumed = false;
-    const take = async () => {
+    const open = () => {
       if (consumed) throw new Error("answer body already read");
       consumed = true;
+      return body;
+    };
+    const take = async () => {
+      const source = open();
       try {
-        return await concat(collect(body, limit, host));
+        return await concat(collect(source, limit, host));
       } catch (error) {
         throw classify(error, host);
       }
@@ -318,6 +338,7 @@ export class HttpClient {
       status,
       headers,
       bytes: take,
+      stream: () => classified(open(), host),
       text: async () => new TextDecoder().decode(await take()),
       discard: async () => {
         if (consumed) return;

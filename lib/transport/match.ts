@@ -114,3 +114,35 @@ export function matchAnswers(
     return { missing: `no answer about this file among ${items.length}` };
   });
 }
+
+/**
+ * Asks about `files` in batches of `batchSize` (one request each, through
+ * `ask`) and matches each batch's items to its files, in the files' order.
+ *
+ * @example Three files in batches of two
+ * ```ts
+ * import { queryInBatches } from "./match.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const status = { code: 1004, label: "NOT_FOUND" };
+ * const sizes: number[] = [];
+ * const answers = await queryInBatches([{ sha1: "a" }, { sha1: "b" }, { sha1: "c" }], 2, (batch) => {
+ *   sizes.push(batch.length);
+ *   return Promise.resolve(batch.map((file) => ({ status, sha1: file.sha1 })));
+ * });
+ * assert.deepEqual(sizes, [2, 1]);
+ * assert.deepEqual(answers.map((a) => a.item?.sha1), ["a", "b", "c"]);
+ * ```
+ */
+export async function queryInBatches(
+  files: readonly FileDigests[],
+  batchSize: number,
+  ask: (batch: readonly FileDigests[]) => Promise<readonly ResponseItem[]>,
+): Promise<MatchedAnswer[]> {
+  const answers: MatchedAnswer[] = [];
+  for (let start = 0; start < files.length; start += batchSize) {
+    const batch = files.slice(start, start + batchSize);
+    answers.push(...matchAnswers(batch, await ask(batch)));
+  }
+  return answers;
+}

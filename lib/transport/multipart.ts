@@ -17,24 +17,7 @@
  * @module
  */
 
-import { FileChangedError } from "../fs/identity.ts";
-import type { RequestBody } from "./http.ts";
-
-/** A file on disk to upload. */
-export interface UploadSource {
-  path: string;
-  size: number;
-  /** Its modification time when it was hashed; a file touched since is not sent. */
-  mtimeMs?: number;
-  /** The name sent in the part's `filename`. */
-  name: string;
-}
-
-const CHUNK = 1 << 20;
-
-function sameMtime(info: Deno.FileInfo, mtimeMs: number | undefined): boolean {
-  return mtimeMs === undefined || info.mtime?.getTime() === mtimeMs;
-}
+import { fileChunks, type SizedBody, type UploadSource } from "./upload_body.ts";
 
 function quoteFileName(name: string): string {
   return name.replace(/[\r\n"\\]/g, "_");
@@ -55,7 +38,7 @@ function quoteFileName(name: string): string {
 export function multipartUpload(
   requestJson: string,
   file: UploadSource,
-): { contentType: string; body: RequestBody & { length: number } } {
+): { contentType: string; body: SizedBody } {
   const encoder = new TextEncoder();
   const boundary = `----te-scan-${crypto.randomUUID().replaceAll("-", "")}`;
   const head = encoder.encode(
@@ -67,22 +50,7 @@ export function multipartUpload(
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
   async function* chunks(): AsyncGenerator<Uint8Array> {
     yield head;
-    using handle = await Deno.open(file.path, { read: true });
-    // Small files get a small buffer: with -n 64 uploads, 1 MiB each adds up.
-    const buffer = new Uint8Array(Math.min(CHUNK, Math.max(4096, file.size + 1)));
-    let sent = 0;
-    for (;;) {
-      const n = await handle.read(buffer);
-      if (n === null) break;
-      sent += n;
-      if (sent > file.size) break;
-      // A copy: the transport may still hold the chunk when the buffer is refilled.
-      yield buffer.slice(0, n);
-    }
-    const now = await handle.stat();
-    if (sent !== file.size || now.size !== file.size || !sameMtime(now, file.mtimeMs)) {
-      throw new FileChangedError("changed while being scanned");
-    }
+    yield* fileChunks(file);
     yield tail;
   }
   return {

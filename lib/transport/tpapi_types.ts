@@ -111,18 +111,17 @@ export interface TpapiResponseItem {
   scrub?: ScrubResult;
 }
 
-/** What a client does with a scrub result. */
-export type ScrubOutcome = "cleaned" | "unchanged" | "retry" | "failed";
+/** What a scrub result means for the file: a cleaned copy, nothing to clean, or none made. */
+export type ScrubAction = "cleaned" | "unchanged" | "retry" | "failed";
 
 /** A row of the scrub result table. */
 export interface ScrubResultInfo {
   code: number;
   message: string;
-  outcome: ScrubOutcome;
+  outcome: ScrubAction;
 }
 
 const SCRUB_RESULTS: Record<number, Omit<ScrubResultInfo, "code">> = {
-  [-1]: { message: "Cancelled", outcome: "failed" },
   0: { message: "OK", outcome: "cleaned" },
   1: { message: "Failed", outcome: "failed" },
   2: { message: "Timeout", outcome: "retry" },
@@ -138,8 +137,10 @@ const SCRUB_RESULTS: Record<number, Omit<ScrubResultInfo, "code">> = {
 };
 
 /**
- * Looks up a scrub result code; codes the gateway guide does not name are
- * reported as `unknown code N`, never a crash (te_api's enum raised here).
+ * Looks up a scrub result code by the gateway guide's name for it (sk137032,
+ * "Scrub Result Codes"); codes the guide does not name (10 to 14, 16, -1,
+ * anything else) are `unknown code N`, never a crash (te_api's enum raised
+ * here).
  *
  * @example
  * ```ts

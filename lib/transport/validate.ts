@@ -20,6 +20,30 @@ export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
 
+/**
+ * A body (or the part of it that must be held) larger than its reader
+ * accepts: a request to the emulator, or JSON outside the strings a
+ * streaming parser hands over.
+ *
+ * @example
+ * ```ts
+ * import { BodyTooLarge } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new BodyTooLarge(16).message, "request body over 16 bytes");
+ * assert.equal(
+ *   new BodyTooLarge(16, "JSON outside file data").message,
+ *   "JSON outside file data over 16 bytes",
+ * );
+ * ```
+ */
+export class BodyTooLarge extends Error {
+  override name = "BodyTooLarge";
+  constructor(cap: number, what = "request body") {
+    super(`${what} over ${cap} bytes`);
+  }
+}
+
 /** A JSON object, as read off the wire. */
 export type JsonObject = Record<string, unknown>;
 

@@ -75,6 +75,20 @@ Deno.test("bad command lines are one-line usage errors", () => {
     [["--in", "d", "--files-from", "l", "--ip", "h"], /--in DIR or --files-from FILE, not both/],
     [["--in", "d", "--ip", "h", "--settle", "soon"], /--settle: expected a number/],
     [["--in", "d", "--ip", "h", "--jial", "q"], /unknown option --jial \(did you mean --jail\?\)/],
+    [["--in", "d", "--ip", "h", "--gateway", "g"], /one kind of target/],
+    [["--in", "d", "--url", "https://x/", "--gateway", "g"], /one kind of target/],
+    [["--in", "d", "--ip", "h", "--extract", "clean", "--clean", "c"], /--extract needs --gateway/],
+    [["--in", "d", "--gateway", "g", "--extract", "clean"], /--extract needs --clean DIR/],
+    [["--in", "d", "--gateway", "g", "--clean", "c"], /--clean needs --extract/],
+    [["--in", "d", "--gateway", "g", "--parts", "1026"], /--parts needs --extract/],
+    [["--in", "d", "--gateway", "g", "--extract", "scrub"], /expected clean, pdf or profile:NAME/],
+    [["--in", "d", "--gateway", "g", "--extract", "profile:"], /profile:NAME/],
+    [
+      ["--in", "d", "--gateway", "g", "--extract", "clean", "--clean", "c", "--parts", "1026,77"],
+      /unknown part code "77"/,
+    ],
+    [["--in", "d", "--ip", "h", "--report-port", "18195"], /--report-port applies to --gateway/],
+    [["--in", "d", "--gateway", "g", "--report-port", "70000"], /at most 65535/],
   ];
   for (const [argv, pattern] of bad) {
     assert.throws(() => parseScanArgs(argv), (error: unknown) => {
@@ -120,4 +134,45 @@ Deno.test("--config supplies options; the command line wins", async () => {
   await Deno.writeTextFile(config, "{not json");
   assert.throws(() => parseScanArgs(["--config", config]), /not valid JSON/);
   assert.throws(() => parseScanArgs(["--config", `${dir.path}/missing.json`]), /cannot read/);
+});
+
+Deno.test("--gateway, repeatable, with Threat Extraction and its parts", () => {
+  const args = parseScanArgs([
+    "--in",
+    "d",
+    "--gateway",
+    "gw1.example",
+    "--gateway",
+    "gw2.example:4434",
+    "--extract",
+    "clean",
+    "--parts",
+    "1026, 1019,1026",
+    "--clean",
+    "/srv/clean",
+    "--report-port",
+    "18195",
+    "--features",
+    "te,te_eb,av",
+  ]);
+  assert.deepEqual(args.gateways, ["gw1.example", "gw2.example:4434"]);
+  assert.deepEqual(args.extract, { method: 1, parts: [1026, 1019] });
+  assert.equal(args.clean, "/srv/clean");
+  assert.equal(args.reportPort, 18195);
+  assert.deepEqual(args.features, ["te", "te_eb", "av"]);
+  const pdf = parseScanArgs(["--in", "d", "--gateway", "g", "--extract", "pdf", "--clean", "c"]);
+  assert.deepEqual(pdf.extract, { method: 2 });
+  assert.equal(pdf.reportPort, 18194);
+  assert.equal(parseScanArgs(["--in", "d", "--gateway", "g"]).extract, undefined);
+});
+
+Deno.test("an API key from --config is not warned about as a command-line one", async () => {
+  await using dir = await tempDir();
+  const config = `${dir.path}/te-scan.json`;
+  await Deno.writeTextFile(config, JSON.stringify({ gateway: ["gw"], "api-key": "from-file" }));
+  const fromConfig = parseScanArgs(["--config", config, "--in", "d"]);
+  assert.equal(fromConfig.apiKey, "from-file");
+  assert.equal(fromConfig.apiKeyFrom, "config");
+  const typed = parseScanArgs(["--config", config, "--in", "d", "--api-key", "typed"]);
+  assert.equal(typed.apiKeyFrom, "command line");
 });

@@ -211,3 +211,35 @@ Deno.test("closing table: no file lists when nothing was malicious or unresolved
   assert.ok(lines.includes("  time          2.3 s"));
   assert.ok(lines.includes("  rate          1.3 files/s"));
 });
+
+Deno.test("file lines: the AV signature and the Threat Extraction result by the guide's name", () => {
+  const cleaned: FileRecord = {
+    relPath: "a/memo.docm",
+    state: "benign",
+    size: 9,
+    disposition: "moved",
+    destination: "/ok/a/memo.docm",
+    av: { code: 1001, status: "FOUND" },
+    extraction: { code: 0, result: "OK", message: "Active content was removed" },
+    cleanedFile: "/clean/a/memo.cleaned.docm",
+  };
+  assert.equal(
+    renderFileLine(cleaned),
+    "BENIGN     a/memo.docm -> /ok/a/memo.docm  extraction: OK -> /clean/a/memo.cleaned.docm",
+  );
+  const eicar: FileRecord = {
+    relPath: "eicar.txt",
+    state: "malicious",
+    size: 68,
+    disposition: "moved",
+    destination: "/q/eicar.txt",
+    av: { code: 1001, status: "FOUND", signature: "EICAR-Test-File" },
+    extraction: { code: 12, result: "unknown code 12" },
+    reason: "anti-virus: EICAR-Test-File",
+  };
+  assert.equal(
+    renderFileLine(eicar),
+    "MALICIOUS  eicar.txt -> /q/eicar.txt  AV: EICAR-Test-File  extraction: unknown code 12" +
+      "  (anti-virus: EICAR-Test-File)",
+  );
+});

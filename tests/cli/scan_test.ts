@@ -475,3 +475,85 @@ Deno.test("md5 is computed for AV (which looks files up by md5 only); the log ha
     assert.match(String(ok.md5), /^[0-9a-f]{32}$/, "taken from the appliance's answer");
   });
 });
+
+Deno.test("--clean follows the layout rules of the other output folders", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await Deno.mkdir(f.input, { recursive: true });
+  await Deno.writeTextFile(join(f.input, "a.txt"), "a");
+  const gateway = ["--gateway", "127.0.0.1:1", "--extract", "clean"];
+  const cases: [string, RegExp][] = [
+    [f.out, /--out and --clean are the same folder/],
+    [join(f.input, "cleaned"), /--clean .* is inside the input folder/],
+    [f.input, /--clean is the input folder/],
+  ];
+  for (const [clean, pattern] of cases) {
+    const run = await captureScan([...sortFlags(f), ...gateway, "--clean", clean]);
+    assert.equal(run.code, 3, run.err.join("\n"));
+    assert.match(run.err.join("\n"), pattern);
+    assert.equal(await Deno.readTextFile(join(f.input, "a.txt")), "a", "nothing touched");
+  }
+});
+
+Deno.test("--features te,te_eb,av on an appliance: AV's detection quarantines, its signature is logged", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "mail/eicar.com": eicarText(), "docs/notes.txt": "plain notes\n" });
+  await withEmulator({ emulationMs: 60_000, earlyMs: 60_000 }, async (emulator) => {
+    // te and te_eb take a minute, past the deadline: only AV can quarantine the EICAR file,
+    // early, at the first answer that carries it (the deadline only ends the run).
+    const { code, out } = await captureScan([
+      ...sortFlags(f),
+      ...fastFlags(emulator.port),
+      "--features",
+      "te,te_eb,av",
+      "--timeout",
+      "4",
+    ]);
+    assert.equal(code, 1, out.join("\n"));
+    assert.deepEqual(await listFiles(f.jail), ["mail/eicar.com"]);
+    assert.ok(
+      out.some((l) => /^MALICIOUS\* mail\/eicar\.com .*anti-virus: EICAR-Test-File/.test(l)),
+    );
+    const line = out.find((l) => l.startsWith("MALICIOUS ") && l.includes("eicar.com"));
+    assert.match(line ?? "", /AV: EICAR-Test-File/);
+    const log = (await Deno.readTextFile(join(f.rep, "te-scan.log.jsonl"))).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    const eicar = log.find((e) => e.event === "file" && e.file === "mail/eicar.com");
+    assert.deepEqual(eicar.av, { code: 1001, status: "FOUND", signature: "EICAR-Test-File" });
+  });
+});
+
+Deno.test("two --gateway values: one rotation, both preflighted, every file settled", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a/one.txt": "one", "b/two.txt": "two", "c/three.txt": "three" });
+  await withEmulator({ apiKey: "k-two" }, async (emulator) => {
+    const keyFile = join(dir.path, "key");
+    await Deno.writeTextFile(keyFile, "k-two\n");
+    const { code, out, err } = await captureScan([
+      ...sortFlags(f),
+      "--gateway",
+      `127.0.0.1:${emulator.port}`,
+      "--gateway",
+      `localhost:${emulator.port}`,
+      "--report-port",
+      String(emulator.port),
+      "--api-key-file",
+      keyFile,
+      "--ca-cert",
+      CA_FILE,
+      "--poll-interval",
+      "0.03",
+      "--json",
+    ]);
+    assert.equal(code, 0, err.join("\n"));
+    const start = JSON.parse(out[0]);
+    assert.equal(
+      start.appliance,
+      `https://127.0.0.1:${emulator.port}, https://localhost:${emulator.port}`,
+    );
+    assert.deepEqual(await listFiles(f.out), ["a/one.txt", "b/two.txt", "c/three.txt"]);
+    assert.equal(emulator.stats().tpapi_uploads, 3);
+  });
+});

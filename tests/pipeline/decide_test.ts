@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseResponseBody, type ResponseItem } from "../../lib/transport/cloud_types.ts";
-import { decide } from "../../lib/pipeline/decide.ts";
+import { avFinding, decide } from "../../lib/pipeline/decide.ts";
 import { readFixture } from "../helpers.ts";
 
 const FOUND = { code: 1001, label: "FOUND", message: "" };
@@ -111,4 +111,93 @@ Deno.test("NOT_FOUND: upload from the cache or a poll, retry right after an uplo
 Deno.test("an answer with FOUND but no te section is an error, not a guess", () => {
   const decision = decide({ status: FOUND }, "poll");
   assert.equal(decision.kind, "error");
+});
+
+/** A Check Point sample with a hand-made AV section, as a gateway or an appliance answers `av`. */
+function withAv(item: ResponseItem, signature: string | undefined, code = 1001): ResponseItem {
+  const status = { code, label: code === 1001 ? "FOUND" : "PENDING", message: "" };
+  const malware_info = signature === undefined
+    ? undefined
+    : { signature_name: signature, malware_family: 0, malware_type: 0, severity: 0, confidence: 0 };
+  return { ...item, av: malware_info ? { status, malware_info } : { status } };
+}
+
+Deno.test("AV: a detection is malicious even when te says benign, and the note names it", async () => {
+  const benign = await sample("benignResponseFound.json");
+  assert.deepEqual(decide(withAv(benign, "EICAR-Test-File"), "cache"), {
+    kind: "final",
+    state: "malicious",
+    verdict: "malicious",
+    note: "anti-virus: EICAR-Test-File",
+  });
+  // A clean AV answer (empty signature, or no malware_info) changes nothing.
+  for (const clean of [withAv(benign, ""), withAv(benign, undefined)]) {
+    assert.deepEqual(decide(clean, "cache"), { kind: "final", state: "benign", verdict: "benign" });
+  }
+});
+
+Deno.test("AV: a detection quarantines at once while te is pending or unknown", async () => {
+  const pending = withAv(await sample("responsePending.json"), "Trojan.Win32.Generic");
+  assert.deepEqual(decide(pending, "poll"), {
+    kind: "early-malicious",
+    reason: "anti-virus: Trojan.Win32.Generic",
+  });
+  // The cache's AV answer for a file te has never seen: quarantine now, and upload for te.
+  const unknown = withAv(await sample("responseNotFound.json"), "EICAR-Test-File");
+  assert.deepEqual(decide(unknown, "cache"), {
+    kind: "early-malicious",
+    reason: "anti-virus: EICAR-Test-File",
+    upload: true,
+  });
+  // te cannot judge it, AV can: malicious, with te's reason kept.
+  const unsupported = withAv({
+    status: { code: 1007, label: "FILE_TYPE_NOT_SUPPORTED" },
+    te: { status: { code: 1007, label: "FILE_TYPE_NOT_SUPPORTED" } },
+  }, "EICAR-Test-File");
+  const decision = decide(unsupported, "upload");
+  assert.equal(decision.kind === "final" && decision.state, "malicious");
+  assert.match((decision as { note: string }).note, /anti-virus: EICAR-Test-File \(te: 1007/);
+});
+
+Deno.test("AV alone (no te asked): FOUND is final, pending waits, unknown is uploaded", () => {
+  const top = { code: 1001, label: "FOUND" };
+  const avOnly = { avOnly: true };
+  assert.deepEqual(decide(withAv({ status: top }, ""), "cache", avOnly), {
+    kind: "final",
+    state: "benign",
+    verdict: "benign",
+  });
+  assert.equal(decide(withAv({ status: top }, "EICAR-Test-File"), "cache", avOnly).kind, "final");
+  assert.equal(decide(withAv({ status: PENDING }, undefined, 1003), "poll", avOnly).kind, "wait");
+  const notFound = { code: 1004, label: "NOT_FOUND" };
+  const unknown = { status: notFound, av: { status: notFound } };
+  assert.equal(decide(unknown, "cache", avOnly).kind, "upload");
+  // With te asked, an answer that lost its te section is not made benign by a clean AV.
+  assert.equal(decide(withAv({ status: top }, ""), "cache").kind, "error");
+  assert.equal(decide(withAv({ status: top }, "EICAR-Test-File"), "cache").kind, "final");
+});
+
+Deno.test("avFinding records the status, and the signature only when AV found one", async () => {
+  const benign = await sample("benignResponseFound.json");
+  assert.equal(avFinding(benign), undefined);
+  assert.deepEqual(avFinding(withAv(benign, "EICAR-Test-File")), {
+    code: 1001,
+    status: "FOUND",
+    signature: "EICAR-Test-File",
+  });
+  assert.deepEqual(avFinding(withAv(benign, "  ")), { code: 1001, status: "FOUND" });
+  assert.deepEqual(avFinding(withAv(benign, "X", 1003)), { code: 1003, status: "PENDING" });
+});
+
+Deno.test("--extract: a file the cache knows is uploaded for its cleaned copy, unless malicious", async () => {
+  const uploadKnown = { uploadKnown: true };
+  const benign = await sample("benignResponseFound.json");
+  assert.deepEqual(decide(benign, "cache", uploadKnown), { kind: "upload" });
+  assert.equal(decide(await sample("responsePending.json"), "cache", uploadKnown).kind, "upload");
+  // After the upload, the same answer is final: extraction came with the upload.
+  assert.equal(decide(benign, "upload", uploadKnown).kind, "final");
+  assert.equal(decide(benign, "poll", uploadKnown).kind, "final");
+  const malicious = withVerdict(benign, "Malicious");
+  assert.equal(decide(malicious, "cache", uploadKnown).kind, "final");
+  assert.equal(decide(withAv(benign, "EICAR-Test-File"), "cache", uploadKnown).kind, "final");
 });

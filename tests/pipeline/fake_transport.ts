@@ -11,6 +11,7 @@ import type {
   Download,
   FileDigests,
   MatchedAnswer,
+  ScrubOutcome,
   Transport,
   UploadAnswer,
   UploadFile,
@@ -49,6 +50,8 @@ export class FakeTransport implements Transport {
   /** When set, an uploaded file is pending for this long after its upload, then benign. */
   emulationMs?: number;
   readonly #uploadedAt = new Map<string, number>();
+  /** sha1 → the Threat Extraction result its upload answers with. */
+  readonly uploadScrubs = new Map<string, ScrubOutcome>();
 
   constructor(batchSize = 100) {
     this.batchSize = batchSize;
@@ -71,7 +74,9 @@ export class FakeTransport implements Transport {
   upload(file: UploadFile): Promise<UploadAnswer> {
     this.calls.push(`upload ${file.sha1}`);
     this.#uploadedAt.set(file.sha1, performance.now());
-    return Promise.resolve({ item: this.uploadAnswers.get(file.sha1) ?? uploaded(file.sha1) });
+    const item = this.uploadAnswers.get(file.sha1) ?? uploaded(file.sha1);
+    const scrub = this.uploadScrubs.get(file.sha1);
+    return Promise.resolve(scrub ? { item, scrub } : { item });
   }
 
   download(_id: string): Promise<Download> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Poller, uploadPollStage } from "../../lib/pipeline/upload_poll.ts";
-import type { Job, PipelineItem, Settled } from "../../lib/pipeline/types.ts";
+import type { EarlyVerdict, Job, PipelineItem, Settled } from "../../lib/pipeline/types.ts";
 import { Rotation } from "../../lib/transport/rotation.ts";
 import { benign, FakeTransport, pending } from "./fake_transport.ts";
 
@@ -16,6 +16,7 @@ function job(sha1: string, target?: FakeTransport): Job {
 
 function poller(target: FakeTransport, options: { intervalMs?: number; timeoutMs?: number } = {}) {
   const settled: Settled[] = [];
+  const early: EarlyVerdict[] = [];
   const controller = new AbortController();
   const rotation = new Rotation([target], { graceMs: 60_000 });
   const instance = new Poller({
@@ -27,8 +28,9 @@ function poller(target: FakeTransport, options: { intervalMs?: number; timeoutMs
     signal: controller.signal,
   }, (item: PipelineItem) => {
     if (item.kind === "settled") settled.push(item);
+    if (item.kind === "early") early.push(item);
   });
-  return { poller: instance, settled, controller, rotation };
+  return { poller: instance, settled, early, controller, rotation };
 }
 
 Deno.test("a poll round for N pending files is one query for all of them", async () => {
@@ -122,4 +124,42 @@ Deno.test("a file is first asked about once the files before it took their verdi
   for (const sha1 of ["b", "c"]) {
     assert.ok(polls(sha1) <= 2, `${sha1}: asked ${polls(sha1)} times, not every round`);
   }
+});
+
+Deno.test("the upload's Threat Extraction result reaches the settled outcome and the response", async () => {
+  const target = new FakeTransport();
+  const scrub = { code: 4, name: "Skipped", raw: { scrub_result: 4, message: "Skipped" } };
+  target.uploadScrubs.set("doc", scrub);
+  target.queryScript.set("doc", [benign("doc")]);
+  const { poller: p, settled } = poller(target);
+  const loop = p.run();
+  const done = p.track(job("doc"));
+  p.finish();
+  await done;
+  await loop;
+  assert.deepEqual(target.calls, ["upload doc", "query doc"]);
+  assert.equal(settled[0].outcome.scrub, scrub);
+  assert.deepEqual(settled[0].outcome.response?.scrub, scrub.raw);
+});
+
+Deno.test("an AV detection while te is pending quarantines early, naming the signature", async () => {
+  const target = new FakeTransport();
+  const found = { code: 1001, label: "FOUND" };
+  const av = { status: found, malware_info: { signature_name: "EICAR-Test-File" } };
+  target.queryScript.set("eicar", [
+    { ...pending("eicar"), av },
+    { ...pending("eicar"), av },
+    { ...benign("eicar"), av },
+  ]);
+  const { poller: p, settled, early } = poller(target);
+  const loop = p.run();
+  const done = p.track(job("eicar", target));
+  p.finish();
+  await done;
+  await loop;
+  assert.equal(early.length, 1, "one early quarantine, however many answers repeat it");
+  assert.equal(early[0].reason, "anti-virus: EICAR-Test-File; final verdict and report follow");
+  assert.equal(settled[0].outcome.state, "malicious");
+  assert.equal(settled[0].outcome.reason, "anti-virus: EICAR-Test-File");
+  assert.equal(settled[0].outcome.early, true);
 });

@@ -1,7 +1,9 @@
 /**
- * An incremental JSON parser for request bodies too large to hold: a
- * gateway UploadFile carries the whole file as base64 inside the JSON, and
- * V8 cannot even make a string of a 2 GiB file's base64. The document is fed
+ * An incremental JSON parser for bodies too large to hold: a gateway
+ * UploadFile carries the whole file as base64 inside the JSON (the emulator
+ * reads such requests), and its answer carries the cleaned copy the same way
+ * (the gateway client reads those); V8 cannot even make a string of a 2 GiB
+ * file's base64. Both sides use this one parser. The document is fed
  * in chunks as they arrive; strings the caller picks (by their path) are
  * handed over piece by piece instead of being built, and everything else is
  * built into ordinary values under a size cap, so memory stays bounded
@@ -24,9 +26,8 @@
  * @module
  */
 
-import { ProtocolError } from "../transport/validate.ts";
+import { BodyTooLarge, ProtocolError } from "./validate.ts";
 import { concatBytes } from "../fs/bytes.ts";
-import { BodyTooLarge } from "./http.ts";
 
 /**
  * Where a value sits: object keys and array indexes from the root down
@@ -39,6 +40,29 @@ import { BodyTooLarge } from "./http.ts";
  * ```
  */
 export type JsonPath = readonly (string | number)[];
+
+/**
+ * Which entry of an envelope field (`{"request": …}`, `{"response": …}`: one
+ * object or an array of them) a path lies in, `depth` levels below the
+ * entry: -1 when the field holds one object, `i` for its `i`th element,
+ * `undefined` when the path is elsewhere or at another depth.
+ *
+ * @example Where a gateway's file data sits
+ * ```ts
+ * import { envelopeEntry } from "./json_stream.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(envelopeEntry(["request", 2, "file_enc_data"], "request", 1), 2);
+ * assert.equal(envelopeEntry(["response", "scrub", "file_enc_data"], "response", 2), -1);
+ * assert.equal(envelopeEntry(["request", 0, "te", "file_enc_data"], "request", 1), undefined);
+ * ```
+ */
+export function envelopeEntry(path: JsonPath, field: string, depth: number): number | undefined {
+  if (path[0] !== field) return undefined;
+  if (path.length === depth + 1) return -1;
+  if (path.length === depth + 2 && typeof path[1] === "number") return path[1];
+  return undefined;
+}
 
 /**
  * What the caller wants to hear about while the document streams by.

@@ -1,7 +1,8 @@
 /**
  * Incremental base64 decoding of text that arrives in pieces of any length
- * (the `file_enc_data` of a gateway upload, as the JSON parser hands it
- * over), so a file of any size is decoded in constant memory. Each piece is
+ * (a gateway's `file_enc_data`, as the JSON parser hands it over: the upload
+ * the emulator reads, the cleaned copy the client reads), so a file of any
+ * size is decoded in constant memory. Each piece is
  * decoded at once by the built-in `Uint8Array.fromBase64`; only the one to
  * three characters of an unfinished group wait for the next piece.
  *

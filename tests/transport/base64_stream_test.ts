@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Base64Decoder, Base64Error } from "../../lib/emulator/base64_stream.ts";
+import { Base64Decoder, Base64Error } from "../../lib/transport/base64_stream.ts";
 import { concatBytes } from "../../lib/fs/bytes.ts";
 
 function decodePieces(pieces: string[]): Uint8Array {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { type JsonPath, JsonStreamParser } from "../../lib/emulator/json_stream.ts";
-import { BodyTooLarge } from "../../lib/emulator/http.ts";
-import { ProtocolError } from "../../lib/transport/validate.ts";
+import { type JsonPath, JsonStreamParser } from "../../lib/transport/json_stream.ts";
+import { BodyTooLarge, ProtocolError } from "../../lib/transport/validate.ts";
 
 const ENCODER = new TextEncoder();
 
