@@ -71,7 +71,10 @@ interface Tracked {
   /** When its upload was answered (performance.now()), for the learned emulation time. */
   uploadedAt?: number;
   uploads: number;
-  /** The file is being uploaded (or waits to be): the poller leaves it alone. */
+  /**
+   * The file is being uploaded (or waits to be, or its upload answer is being
+   * applied): the poller leaves it alone.
+   */
   uploading: boolean;
   lastStatus?: string;
   lastItem?: ResponseItem;
@@ -277,6 +280,7 @@ export class Poller {
     t.misses = 0;
     t.lastStatus = describeStatus(item.te?.status ?? item.status);
     const step = await this.#applier.apply(t.job, item, phase);
+    t.uploading = false;
     if (step.kind === "settled" && phase === "poll") this.#learn(t);
     this.#next(t, step, phase);
   }
@@ -332,16 +336,19 @@ export class Poller {
       const file = { ...t.job.file, name: basename(t.job.file.relPath) };
       answer = await rotation.call(t.job.via, (target) => target.upload(file));
     } catch (error) {
+      t.uploading = false;
       if (isFatal(error)) throw error;
       return this.#uploadFailed(t, error);
     } finally {
       this.#gaugeUploading(-1);
-      t.uploading = false;
     }
     t.job.uploaded = true;
     keepLatestScrub(t.job, answer.scrub);
     t.polls = 0;
     t.uploadedAt = performance.now();
+    // The file stays out of poll rounds until its upload answer is applied (`#apply`
+    // clears the flag): applying a final answer downloads its reports, and a poll
+    // answered meanwhile would settle the same file a second time.
     await this.#apply(t, answer.item, "upload");
   }
 

@@ -124,10 +124,10 @@ export async function describeTargetFailure(
   }
   if (error instanceof NetworkError) return networkAdvice(target, error);
   if (error instanceof AuthError) {
-    return `${target.label} refused the API key (${
-      reasonOf(error).replace(/^.*\((.*)\).*$/, "$1")
-    })` +
-      `: check the key in --api-key-file (it is never shown).`;
+    const said = reasonOf(error);
+    return said.includes("--api-key-file")
+      ? said
+      : `${target.label}: ${said}; check the key in --api-key-file (it is never shown)`;
   }
   if (error instanceof QuotaError) {
     return `${reasonOf(error)}: 'te-scan quota' shows when it resets.`;

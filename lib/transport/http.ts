@@ -24,7 +24,7 @@
  */
 
 import https from "node:https";
-import type { IncomingMessage } from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { concatBytes } from "../fs/bytes.ts";
 import { FileChangedError } from "../fs/identity.ts";
@@ -246,6 +246,30 @@ async function concat(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   return concatBytes(await Array.fromAsync(source));
 }
 
+/** An answer's headers as a `Headers`. */
+function headersOf(response: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(response.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(key, v);
+  }
+  return headers;
+}
+
+/** Refuses the connection unless the server's certificate has the pinned fingerprint. */
+function checkPin(request: ClientRequest, sha256: string, host: string): void {
+  request.on("socket", (socket) => {
+    socket.once("secureConnect", () => {
+      const got = normaliseFingerprint((socket as TLSSocket).getPeerCertificate().fingerprint256);
+      if (got !== normaliseFingerprint(sha256)) {
+        socket.destroy(
+          new TlsError(`TLS: the certificate of ${host} has SHA-256 ${got}, not the pinned one`),
+        );
+      }
+    });
+  });
+}
+
 /**
  * An HTTPS client bound to one base URL.
  *
@@ -374,42 +398,37 @@ export class HttpClient {
         agent: this.#agent,
         servername: /^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname,
       }, (response: IncomingMessage) => {
+        // Deno's node:http sends a request again after an answer it could not parse on a
+        // kept-alive socket, and hands over the second answer after the error: nobody reads
+        // it, so drop it, or its socket is never given back and the pool runs dry.
+        if (settled) return void response.destroy();
         settled = true;
-        const answerHeaders = new Headers();
-        for (const [key, value] of Object.entries(response.headers)) {
-          if (value === undefined) continue;
-          for (const v of Array.isArray(value) ? value : [value]) answerHeaders.append(key, v);
-        }
-        resolve(
-          this.#answer(response.statusCode ?? 0, answerHeaders, response, () => request.destroy()),
-        );
+        resolve(this.#answer(
+          response.statusCode ?? 0,
+          headersOf(response),
+          response,
+          () => request.destroy(),
+        ));
       });
+      // destroy() alone emits nothing while the request waits for a socket: fail it first.
+      const abandon = (error: Error) => {
+        fail(error);
+        request.destroy(error);
+      };
       // Our own watchdog: Deno's node:http does not apply setTimeout to a kept-alive socket,
       // and a server that never answers on one would hang the scan. Upload progress feeds it.
       const watchdog = idleTimer(timeoutMs, () => {
-        request.destroy(new NetworkError(`no answer within ${timeoutMs / 1000} s`));
+        abandon(new NetworkError(`no answer within ${timeoutMs / 1000} s`));
       });
       request.once("response", watchdog.stop);
-      request.once("close", watchdog.stop);
-      if (trust.kind === "pin") {
-        request.on("socket", (socket) => {
-          socket.once("secureConnect", () => {
-            const got = normaliseFingerprint(
-              (socket as TLSSocket).getPeerCertificate().fingerprint256,
-            );
-            if (got !== normaliseFingerprint(trust.sha256)) {
-              socket.destroy(
-                new TlsError(
-                  `TLS: the certificate of ${host} has SHA-256 ${got}, not the pinned one`,
-                ),
-              );
-            }
-          });
-        });
-      }
+      request.once("close", () => {
+        watchdog.stop();
+        fail(new NetworkError("connection closed before an answer"));
+      });
+      if (trust.kind === "pin") checkPin(request, trust.sha256, host);
       // The run's signal outlives every request: remove the listener when the request ends,
       // or each one stays reachable for the whole run.
-      const onAbort = () => request.destroy(options.signal?.reason);
+      const onAbort = () => abandon(options.signal?.reason);
       options.signal?.addEventListener("abort", onAbort, { once: true });
       request.once("close", () => options.signal?.removeEventListener("abort", onAbort));
       request.on("error", fail);

@@ -48,6 +48,7 @@ export class BodyTooLarge extends Error {
 export type JsonObject = Record<string, unknown>;
 
 function describe(value: unknown): string {
+  if (value === undefined) return "nothing (the field is missing)";
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;

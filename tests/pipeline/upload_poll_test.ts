@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { Poller, uploadPollStage } from "../../lib/pipeline/upload_poll.ts";
 import type { EarlyVerdict, Job, PipelineItem, Settled } from "../../lib/pipeline/types.ts";
 import { Rotation } from "../../lib/transport/rotation.ts";
+import type { ResponseItem } from "../../lib/transport/cloud_types.ts";
+import type { Download } from "../../lib/transport/transport.ts";
 import { benign, FakeTransport, pending } from "./fake_transport.ts";
 
 function job(sha1: string, target?: FakeTransport): Job {
@@ -162,4 +164,48 @@ Deno.test("an AV detection while te is pending quarantines early, naming the sig
   assert.equal(settled[0].outcome.state, "malicious");
   assert.equal(settled[0].outcome.reason, "anti-virus: EICAR-Test-File");
   assert.equal(settled[0].outcome.early, true);
+});
+
+/** Reports that take a while to download: other requests overtake them. */
+class SlowReports extends FakeTransport {
+  override download(_id: string): Promise<Download> {
+    return new Promise((resolve) => setTimeout(() => resolve({ bytes: new Uint8Array() }), 100));
+  }
+}
+
+Deno.test("a file found on upload is not polled while its reports download: it settles once", async () => {
+  // Found by the randomized-answer test (seed 231): the poll round answered FOUND
+  // too, and the file was settled (and moved) twice.
+  const target = new SlowReports();
+  const found = { code: 1001, label: "FOUND" };
+  const malicious: ResponseItem = {
+    status: found,
+    sha1: "m",
+    te: { status: found, combined_verdict: "Malicious", summary_report: "r1" },
+  };
+  target.uploadAnswers.set("m", malicious);
+  target.queryScript.set("m", [malicious]);
+  // "o" keeps the poll rounds going while m's report downloads.
+  target.queryScript.set("o", [pending("o")]);
+  const settled: Settled[] = [];
+  const rotation = new Rotation([target], { graceMs: 60_000 });
+  const p = new Poller({
+    rotation,
+    reports: ["summary"],
+    concurrency: 4,
+    pollIntervalMs: 5,
+    // o's deadline ends the test; m's download is well within it.
+    timeoutMs: 250,
+  }, (item: PipelineItem) => {
+    if (item.kind === "settled") settled.push(item);
+  });
+  const loop = p.run();
+  const tracked = [p.track(job("o", target)), p.track(job("m"))];
+  p.finish();
+  await Promise.all(tracked);
+  await loop;
+  assert.deepEqual(settled.filter((s) => s.file.relPath === "m").map((s) => s.outcome.state), [
+    "malicious",
+  ]);
+  assert.ok(!target.calls.some((call) => /^query .*\bm\b/.test(call)), target.calls.join("; "));
 });

@@ -88,6 +88,15 @@ Deno.test("wrong types are rejected with the JSON path named", () => {
     [{ response: "FOUND" }, /expected an object/],
     [{ answer: [] }, /no "response" field/],
     [[], /expected an object, got an array/],
+    // Not "got undefined undefined", as the randomized-answer test once printed.
+    [
+      { response: { md5: "m" } },
+      /response\.status: expected an object, got nothing \(the field is missing\)$/,
+    ],
+    [
+      { response: [{ status: { label: "FOUND" } }] },
+      /response\[0\]\.status\.code: expected a number, got nothing/,
+    ],
   ];
   for (const [body, pattern] of cases) {
     assert.throws(() => parseResponseBody(body, "query answer"), (error: unknown) => {
