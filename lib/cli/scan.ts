@@ -22,6 +22,7 @@ import { Reporter } from "./console.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { checkLayout, type Layout } from "./layout.ts";
 import { renderError } from "./render.ts";
+import { writeRunPage } from "./run_page.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 import { Disposer } from "../pipeline/dispose.ts";
 import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
@@ -314,7 +315,10 @@ function exitCodeOf(end: RunEnd): number {
   return counts.error > 0 ? Exit.UNRESOLVED : Exit.CLEAN;
 }
 
-/** Writes the end of the log and `summary.json`, prints the closing table; returns the exit code. */
+/**
+ * Writes the end of the log, `summary.json` and `index.html`, prints the
+ * closing table; returns the exit code.
+ */
 async function summarize(end: RunEnd): Promise<number> {
   const { layout, disposer, log, reporter, fatal, interrupted } = end;
   const exitCode = exitCodeOf(end);
@@ -347,6 +351,8 @@ async function summarize(end: RunEnd): Promise<number> {
   } finally {
     log.close();
   }
+  const page = { summary, logPath: log.path, logStart: log.start, tempDir: end.state.tempDir };
+  await writeRunPage(page).catch((error) => reporter.warn(reasonOf(error)));
   reporter.event({ event: "summary", ...summary });
   if (why) reporter.error(why);
   if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");

@@ -34,14 +34,24 @@ export class RunLog {
   readonly #file: Deno.FsFile;
   readonly #encoder = new TextEncoder();
 
-  private constructor(file: Deno.FsFile, readonly path: string) {
+  private constructor(
+    file: Deno.FsFile,
+    readonly path: string,
+    /** The log's length when it was opened: this run's events start at this byte. */
+    readonly start: number,
+  ) {
     this.#file = file;
   }
 
   /** Opens (creating if needed) the log for appending. */
   static async open(path: string): Promise<RunLog> {
     const file = await Deno.open(path, { append: true, create: true });
-    return new RunLog(file, path);
+    try {
+      return new RunLog(file, path, (await file.stat()).size);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
   }
 
   /**

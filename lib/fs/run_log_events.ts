@@ -1,0 +1,89 @@
+/**
+ * Reads one run's events back from the run log. The log is append-only
+ * across runs and grows by a line per file, so a run over millions of files
+ * leaves hundreds of megabytes: reading starts at the byte where the run
+ * began (`RunLog.start`) and goes one line at a time through a
+ * fixed buffer, so neither earlier runs nor the whole log are ever held.
+ *
+ * @example
+ * ```ts
+ * import { RunLog } from "./run_log.ts";
+ * import { readLogEvents } from "./run_log_events.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = `${await Deno.makeTempDir()}/te-scan.log.jsonl`;
+ * const first = await RunLog.open(path);
+ * first.write({ event: "start", run: 1 });
+ * first.close();
+ * const second = await RunLog.open(path);
+ * second.write({ event: "start", run: 2 });
+ * second.close();
+ * const events = await Array.fromAsync(readLogEvents(path, second.start));
+ * assert.deepEqual(events.map((e) => e.run), [2]);
+ * ```
+ * @module
+ */
+
+import type { LogEvent } from "./run_log.ts";
+
+const CHUNK_BYTES = 1 << 20;
+
+/** What to read. */
+export interface LogEventFilter {
+  /**
+   * Only lines holding this text are parsed (a fast first sieve: for
+   * `"state":"malicious"` every malicious file's line holds it, and the
+   * caller checks the parsed event for the rare line that only mentions it).
+   */
+  containing?: string;
+}
+
+/** The line's event, or undefined for a line that is filtered out or not JSON (a cut last line). */
+function parseLine(line: string, filter: LogEventFilter): LogEvent | undefined {
+  if (line === "" || (filter.containing && !line.includes(filter.containing))) return undefined;
+  try {
+    const event = JSON.parse(line);
+    return typeof event?.event === "string" ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The events of the log at `path` from byte `start` on, in order.
+ *
+ * @example Only the lines that name a state
+ * ```ts
+ * import { readLogEvents } from "./run_log_events.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = `${await Deno.makeTempDir()}/log.jsonl`;
+ * await Deno.writeTextFile(path, '{"event":"file","state":"benign"}\n{"event":"end"}\n');
+ * const files = await Array.fromAsync(readLogEvents(path, 0, { containing: '"state":' }));
+ * assert.deepEqual(files, [{ event: "file", state: "benign" }]);
+ * ```
+ */
+export async function* readLogEvents(
+  path: string,
+  start: number,
+  filter: LogEventFilter = {},
+): AsyncGenerator<LogEvent> {
+  using file = await Deno.open(path);
+  await file.seek(start, Deno.SeekMode.Start);
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(CHUNK_BYTES);
+  let pending = "";
+  for (;;) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    pending += decoder.decode(buffer.subarray(0, n), { stream: true });
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const event = parseLine(line, filter);
+      if (event) yield event;
+    }
+  }
+  const last = parseLine(pending + decoder.decode(), filter);
+  if (last) yield last;
+}
