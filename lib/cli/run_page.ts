@@ -68,7 +68,8 @@ export interface RunSummary {
   started: string;
   finished: string;
   seconds: number;
-  input: string;
+  /** The input folder or file; none when the files came from --files-from. */
+  input?: string;
   /** The target: an appliance, gateway or cloud URL. */
   appliance: string;
   folders: Folders;
@@ -269,7 +270,7 @@ function settingRows(summary: RunSummary, start: LogEvent | undefined): [string,
   const rate = summary.seconds > 0 ? files / summary.seconds : 0;
   const rows: [string, string, string][] = [
     ["Target", "target", summary.appliance],
-    ["Input", "input", summary.input],
+    ["Input", "input", summary.input ?? "the files --files-from listed"],
     ["Benign folder", "benign", folderOrNone(summary.folders.benign, dryRun)],
     ["Quarantine", "quarantine", folderOrNone(summary.folders.malicious, dryRun)],
     ["Error folder", "error", folderOrNone(summary.folders.error, dryRun)],
