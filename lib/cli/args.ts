@@ -156,6 +156,9 @@ const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
+
+/** Every option of the scan command, as `--help` must name it. */
+export const SCAN_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
 type RawValues = Partial<Record<OptionName, string | boolean | string[]>>;
 
 /**
@@ -474,8 +477,8 @@ export const SCAN_HELP =
   `te-scan: scan a folder with Check Point Threat Emulation and sort every file
 
 Usage:
-  te-scan [scan] --in DIR (--ip HOST | --gateway HOST | --url BASE) [--out DIR] [--jail DIR]
-                 [--error DIR] [options]
+  te-scan [scan] (--in DIR|FILE | --files-from LIST) (--ip HOST | --gateway HOST | --url BASE)
+                 [--out DIR] [--jail DIR] [--error DIR] [options]
   te-scan demo                      scan a sample tree against a built-in emulator
   te-scan emulator [--port N]       run the appliance and gateway emulator
   te-scan trust HOST[:PORT]         show (and --save) an appliance's certificate and fingerprint
@@ -497,7 +500,8 @@ Where files go:
 Target (one kind per run): --ip for a TE appliance, --gateway for a Security Gateway (the
 only target with Threat Extraction), --url for the Check Point cloud.
   --ip HOST[:PORT]      a TE appliance (SandBlast): its cloud-format API, default port 18194
-                        (te_api: -ip). Threat Emulation, te_eb early verdicts, AV.
+                        (te_api: -ip; repeatable: files go to the least loaded). Threat
+                        Emulation, te_eb early verdicts, AV.
   --gateway HOST[:PORT] a Security Gateway's Threat Prevention API (POST /UserCheck/TPAPI,
                         default port 443; repeatable, files go to the least loaded). The same,
                         plus Threat Extraction (--extract). Needs the gateway's API key.
@@ -528,7 +532,9 @@ Emulation:
   --features LIST       te,te_eb,av (default te,te_eb); an AV detection quarantines at once
   --reports LIST        summary,pdf,xml,tar (default summary)
   --images ID,...       emulation images (default: the appliance's)
-  --poll-interval SEC   first wait between polls, backing off to 4x (default 5)
+  --poll-interval SEC   longest wait between two polls of a pending file (default 5); below
+                        it, a file is first asked about when the files before it took their
+                        verdict, and poll rounds (one request for all) come at most once a second
   --timeout SEC         per-file deadline for a final verdict (default 900)
   --batch-size N        hashes per query request (default 100, at most 500)
   --retries N           tries per request on network errors, HTTP 5xx, 1009/1011 (default 6,
@@ -548,11 +554,28 @@ Selection:
   --exclude GLOB        skip files and folders matching (repeatable)
   --max-size SIZE       skip larger files, e.g. 100M (reported, never called clean)
 
+Watching a folder:
+  --watch               keep scanning --in as files arrive; SIGINT or SIGTERM stops it (exit
+                        130). An appliance outage pauses it until an appliance answers again.
+  --settle SEC          take a file once its size and times have not changed for SEC seconds
+                        (default 5), so a file still being copied in is scanned once, whole
+
 Output:
   --json                one JSON object per event on stdout
   -q, --quiet           only malicious files, errors and the summary
   --debug               show the stack of an internal error
   --config FILE         JSON file of option names and values (flags win)
+  --help, -h            this text;  --version, -V  the version
+
+Examples:
+  # Sort a drop folder with an appliance whose certificate was saved by 'te-scan trust':
+  te-scan --in /srv/drop --ip 10.1.1.5 --ca-cert appliance.pem \\
+          --out /srv/clean --jail /srv/quarantine --error /srv/unresolved
+  # Clean Office documents through a Security Gateway, keeping the originals in place:
+  te-scan --in /srv/share --gateway gw.example --api-key-file /etc/te-scan/gw.key --copy \\
+          --extract clean --clean /srv/cleaned --out /srv/clean --jail /srv/quarantine
+  # A watch-folder service over two appliances, settings in a file:
+  te-scan --config /etc/te-scan/te-scan.json --watch --settle 10 --ip 10.1.1.5 --ip 10.1.1.6
 
 Exit codes:
   0    every file benign (or nothing to do)

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { parseScanArgs, rewriteAliases, UsageError } from "../../lib/cli/args.ts";
+import {
+  parseScanArgs,
+  rewriteAliases,
+  SCAN_HELP,
+  SCAN_OPTION_NAMES,
+  UsageError,
+} from "../../lib/cli/args.ts";
 import { parseSize } from "../../lib/fs/size.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -175,4 +181,15 @@ Deno.test("an API key from --config is not warned about as a command-line one", 
   assert.equal(fromConfig.apiKeyFrom, "config");
   const typed = parseScanArgs(["--config", config, "--in", "d", "--api-key", "typed"]);
   assert.equal(typed.apiKeyFrom, "command line");
+});
+
+Deno.test("--help names every option, with three examples", () => {
+  // A negatable flag is documented by the form users type to change its default.
+  const options = SCAN_OPTION_NAMES.map((name) => name === "recursive" ? "no-recursive" : name);
+  for (const name of options) assert.match(SCAN_HELP, new RegExp(`--${name}\\b`), `--${name}`);
+  const examples = SCAN_HELP.slice(SCAN_HELP.indexOf("Examples:"), SCAN_HELP.indexOf("Exit codes"));
+  assert.equal(examples.match(/^  te-scan /gm)?.length, 3);
+  for (const name of ["watch", "gateway", "extract"]) {
+    assert.match(examples, new RegExp(`--${name}\\b`), `an example uses --${name}`);
+  }
 });
