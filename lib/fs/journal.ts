@@ -141,10 +141,14 @@ export class Journal {
     return record.id;
   }
 
-  /** Closes a record: its step is complete (or was undone). */
+  /**
+   * Closes a record: its step is complete (or was undone). The line waits
+   * for the next write: a lost one only makes the next replay look at a
+   * step it finds complete.
+   */
   done(id: number): void {
     if (!this.#open.delete(id)) return;
-    void this.#append({ t: "done", id }, false).catch(() => {});
+    this.#pending.push(encoder.encode(JSON.stringify({ t: "done", id }) + "\n"));
   }
 
   /** Flushes what is buffered, compacts when everything is done, and closes the file. */

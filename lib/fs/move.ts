@@ -140,7 +140,9 @@ function ensureParentFolder(path: string): void {
 
 /**
  * Offers `dest`, then its numbered names, to `place` until it takes one.
- * `place` answers false when the name is taken and throws on real failures.
+ * `place` answers false when the name is taken (a link's EEXIST says so:
+ * no look before, which would cost a failed lookup per file) and throws on
+ * real failures.
  */
 async function placeAtFreeName(
   dest: string,
@@ -148,7 +150,6 @@ async function placeAtFreeName(
 ): Promise<string> {
   for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
     const candidate = numberedName(dest, n);
-    if (await exists(candidate)) continue;
     if (await place(candidate)) return candidate;
   }
   throw new Error(`no free name after ${MAX_NUMBERED_NAMES} numbered names`);

@@ -85,7 +85,10 @@ export class ReportFiles {
   ): Promise<WrittenReports> {
     const written: WrittenReports = { notes: [] };
     if (!response && !reports.length) return written;
-    const base = await this.#freeBase(relPath, reports.map((r) => r.format));
+    // Without reports only the response file's own name matters, and its link finds it free.
+    const base = reports.length
+      ? await this.#freeBase(relPath, reports.map((r) => r.format))
+      : join(this.reportsDir, relPath);
     const names = namesOf(base);
     const options = { tempDir: this.tempDir };
     if (response) {
