@@ -1,0 +1,97 @@
+// te-scan as a command and as something to carry: the shipping tasks in deno.json, each run as
+// a user does, and what they make run from another folder with the fewest tools on PATH.
+// Everything is built in, and removed with, a temporary folder.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ROOT, tempDir } from "../helpers.ts";
+
+const RUN_FLAGS = [
+  "--v8-flags=--max-semi-space-size=4",
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+];
+
+interface Ran {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs `command` in `cwd`; with `clearEnv`, in only the environment given (NO_COLOR added). */
+async function runIn(
+  cwd: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  clearEnv = true,
+): Promise<Ran> {
+  const result = await new Deno.Command(command, {
+    args,
+    cwd,
+    clearEnv,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: result.code, out: decode(result.stdout), err: decode(result.stderr) };
+}
+
+/** `deno task NAME ARGS…` in the project, as the README says to run it. */
+function task(name: string, args: string[], env: Record<string, string> = {}): Promise<Ran> {
+  return runIn(ROOT, Deno.execPath(), ["task", name, ...args], env, false);
+}
+
+/** A folder of links to exactly `tools` (name → target), to use as the whole PATH. */
+async function toolsDir(dir: string, tools: Record<string, string>): Promise<string> {
+  const bin = join(dir, "tools");
+  await Deno.mkdir(bin);
+  for (const [name, target] of Object.entries(tools)) await Deno.symlink(target, join(bin, name));
+  for (const name of ["deno", "node", "nodejs", "npm"]) {
+    if (!(name in tools)) await assert.rejects(Deno.lstat(join(bin, name)));
+  }
+  return bin;
+}
+
+/** `text` runs te-scan with exactly the three permissions and the V8 flag. */
+function assertRunFlags(text: string): void {
+  assert.deepEqual([...new Set(text.match(/--allow-[a-z-]+/g))].sort(), RUN_FLAGS.slice(1));
+  assert.ok(text.includes(RUN_FLAGS[0]), `no ${RUN_FLAGS[0]} in ${text}`);
+  assert.doesNotMatch(text, /(^|\s)(-A|--unstable\S*)(\s|$)/);
+}
+
+/** The demo sorted its tree into `dir`, and said so. */
+async function assertDemo(ran: Ran, dir: string): Promise<void> {
+  assert.equal(ran.code, 0, ran.err);
+  assert.match(ran.out, /^MALICIOUS\s+hr\/payroll-macro\.docm -> .*report:/m);
+  assert.match(ran.out, /Where everything went:/);
+  assert.ok((await Deno.stat(join(dir, "quarantine", "hr", "payroll-macro.docm"))).isFile);
+  assert.ok((await Deno.stat(join(dir, "benign", "hr", "onboarding.txt"))).isFile);
+  assert.ok((await Deno.stat(join(dir, "error", "downloads", "firmware.bin"))).isFile);
+}
+
+Deno.test("deno task bundle: one file that runs the demo by its shebang from elsewhere", async () => {
+  await using dir = await tempDir("te-scan-ship-test-");
+  // A broken deno.json above the bundle must not stop it (the shebang has --no-config).
+  await Deno.writeTextFile(join(dir.path, "deno.json"), "{ not json");
+  const out = join(dir.path, "dist");
+  const built = await task("bundle", ["--out", out]);
+  assert.equal(built.code, 0, built.err);
+  const file = join(out, "te-scan.js");
+  assert.match(built.out, /wrote .*te-scan\.js \(\d+ KB, te-scan \d/);
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(out))).map((e) => e.name), ["te-scan.js"]);
+  const text = await Deno.readTextFile(file);
+  const shebang = text.slice(0, text.indexOf("\n"));
+  assert.match(shebang, /^#!\/usr\/bin\/env -S deno run --no-config /);
+  assertRunFlags(shebang);
+  const imports = [...text.matchAll(/^\s*(?:import|export)\b[^;"]*?\bfrom\s+"([^"]+)"/gm)];
+  assert.ok(imports.length > 0);
+  assert.deepEqual(imports.map((m) => m[1]).filter((s) => !s.startsWith("node:")), []);
+  assert.ok(((await Deno.stat(file)).mode ?? 0) & 0o100, "not executable");
+
+  const tools = await toolsDir(dir.path, { deno: Deno.execPath() });
+  const demo = join(dir.path, "demo");
+  await assertDemo(await runIn(dir.path, file, ["demo", "--dir", demo], { PATH: tools }), demo);
+});
