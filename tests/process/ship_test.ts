@@ -55,6 +55,16 @@ async function toolsDir(dir: string, tools: Record<string, string>): Promise<str
   return bin;
 }
 
+/** The full path of a system tool (the tests have no access to the environment's PATH). */
+function which(name: string): string {
+  for (const dir of ["/usr/bin", "/bin", "/usr/local/bin"]) {
+    try {
+      if (Deno.statSync(join(dir, name)).isFile) return join(dir, name);
+    } catch { /* not here */ }
+  }
+  throw new Error(`no ${name} in /usr/bin, /bin or /usr/local/bin`);
+}
+
 /** `text` runs te-scan with exactly the three permissions and the V8 flag. */
 function assertRunFlags(text: string): void {
   assert.deepEqual([...new Set(text.match(/--allow-[a-z-]+/g))].sort(), RUN_FLAGS.slice(1));
@@ -94,4 +104,42 @@ Deno.test("deno task bundle: one file that runs the demo by its shebang from els
   const tools = await toolsDir(dir.path, { deno: Deno.execPath() });
   const demo = join(dir.path, "demo");
   await assertDemo(await runIn(dir.path, file, ["demo", "--dir", demo], { PATH: tools }), demo);
+});
+
+Deno.test("deno task kit: unpacked anywhere, ./te-scan runs the demo without deno, node or npm", async () => {
+  await using dir = await tempDir("te-scan-ship-test-");
+  const out = join(dir.path, "dist");
+  const built = await task("kit", ["--out", out]);
+  assert.equal(built.code, 0, built.err);
+  assert.match(
+    built.out,
+    /wrote .*te-scan-offline\.tar\.gz \([\d.]+ MB; te-scan \d.*sha256 [0-9a-f]{64}/,
+  );
+  const tar = which("tar");
+  const checked = await runIn(out, which("sha256sum"), ["-c", "te-scan-offline.tar.gz.sha256"], {});
+  assert.equal(checked.code, 0, checked.out + checked.err);
+
+  const host = join(dir.path, "host");
+  await Deno.mkdir(host);
+  const unpacked = await runIn(host, tar, ["xzf", join(out, "te-scan-offline.tar.gz")], {});
+  assert.equal(unpacked.code, 0, unpacked.err);
+  const kit = join(host, "te-scan-offline");
+  const names = (await Array.fromAsync(Deno.readDir(kit))).map((e) => e.name).sort();
+  assert.deepEqual(names, ["deno", "te-scan", "te-scan.js"]);
+  const deno = await Deno.readFile(join(kit, "deno"));
+  assert.deepEqual([...deno.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], "deno is not an ELF file");
+  assert.equal(deno.length, (await Deno.stat(Deno.execPath())).size);
+  const launcher = await Deno.readTextFile(join(kit, "te-scan"));
+  assertRunFlags(launcher);
+  assert.match(launcher, /DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1/);
+
+  // No deno, node or npm, no HOME: only what the launcher itself calls.
+  const tools = await toolsDir(dir.path, { sh: which("sh"), readlink: which("readlink") });
+  const demo = join(dir.path, "demo");
+  await assertDemo(await runIn(kit, "./te-scan", ["demo", "--dir", demo], { PATH: tools }), demo);
+  // Linked onto PATH, it still finds the kit.
+  await Deno.symlink(join(kit, "te-scan"), join(tools, "te-scan"));
+  const version = await runIn(dir.path, "te-scan", ["--version"], { PATH: tools });
+  assert.equal(version.code, 0, version.err);
+  assert.match(version.out, /^te-scan \d/);
 });
