@@ -118,6 +118,11 @@ export function size(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
+/** `text` quoted for a POSIX shell. */
+export function shQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
 /**
  * Runs te-scan (`command ...args --version`); returns the version line it printed, or throws
  * `why(first line printed)` when what ran is not te-scan.

@@ -82,6 +82,27 @@ async function assertDemo(ran: Ran, dir: string): Promise<void> {
   assert.ok((await Deno.stat(join(dir, "error", "downloads", "firmware.bin"))).isFile);
 }
 
+Deno.test("deno task install: te-scan runs from any folder, with no deno on PATH", async () => {
+  await using dir = await tempDir("te-scan-ship-test-");
+  const root = join(dir.path, "root");
+  const tools = await toolsDir(dir.path, { sh: which("sh") });
+  const installed = await task("install", ["--root", root], { PATH: tools });
+  assert.equal(installed.code, 0, installed.err);
+  const command = join(root, "bin", "te-scan");
+  assert.ok(installed.out.includes(`is ${command} `), installed.out);
+  assert.ok(installed.out.includes(`export PATH="${join(root, "bin")}:$PATH"`), installed.out);
+  assertRunFlags(await Deno.readTextFile(command));
+
+  const version = await runIn(dir.path, command, ["--version"], { PATH: tools });
+  assert.equal(version.code, 0, version.err);
+  assert.match(version.out, /^te-scan \d+\.\d+\.\d+/);
+  const demo = join(dir.path, "demo");
+  const ran = await runIn(dir.path, "te-scan", ["demo", "--dir", demo], {
+    PATH: `${join(root, "bin")}:${tools}`,
+  });
+  await assertDemo(ran, demo);
+});
+
 Deno.test("deno task bundle: one file that runs the demo by its shebang from elsewhere", async () => {
   await using dir = await tempDir("te-scan-ship-test-");
   // A broken deno.json above the bundle must not stop it (the shebang has --no-config).
