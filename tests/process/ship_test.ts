@@ -164,3 +164,42 @@ Deno.test("deno task kit: unpacked anywhere, ./te-scan runs the demo without den
   assert.equal(version.code, 0, version.err);
   assert.match(version.out, /^te-scan \d/);
 });
+
+/** The one line `deno task compile` prints when it has no runtime base (deno's "Task" line aside). */
+function reasonLine(ran: Ran): string {
+  const lines = ran.err.split("\n").filter((line) => line.trim() && !/^Task compile /.test(line));
+  assert.equal(lines.length, 1, ran.err);
+  assert.equal(ran.out, "");
+  return lines[0];
+}
+
+Deno.test("deno task compile: a binary that runs the demo, or one line naming DENORT_BIN", async () => {
+  await using dir = await tempDir("te-scan-ship-test-");
+  const out = join(dir.path, "dist");
+  const built = await task("compile", ["--out", out]);
+  if (built.code === 0) {
+    const binary = join(out, "te-scan");
+    assert.match(built.out, /wrote .*te-scan \([\d.]+ MB, te-scan \d/);
+    const demo = join(dir.path, "demo");
+    await assertDemo(await runIn(dir.path, binary, ["demo", "--dir", demo], { PATH: "" }), demo);
+    return;
+  }
+  assert.equal(built.code, 1, built.err);
+  const line = reasonLine(built);
+  assert.match(
+    line,
+    /^compile: cannot build .*te-scan: .*; set DENORT_BIN to a denort runtime base/,
+  );
+  assert.ok(line.includes(`Deno ${Deno.version.deno}`), line);
+  assert.match(line, /the full deno binary does not work as one/);
+  assert.deepEqual(await Array.fromAsync(Deno.readDir(out)).catch(() => []), []);
+});
+
+Deno.test("deno task compile refuses a full deno as DENORT_BIN, in one line", async () => {
+  await using dir = await tempDir("te-scan-ship-test-");
+  const out = join(dir.path, "dist");
+  const built = await task("compile", ["--out", out], { DENORT_BIN: Deno.execPath() });
+  assert.equal(built.code, 1, built.err);
+  assert.match(reasonLine(built), /printed "deno \d+\.\d+\.\d+ .*", not te-scan; set DENORT_BIN/);
+  assert.deepEqual((await Array.fromAsync(Deno.readDir(out))).map((e) => e.name), []);
+});
