@@ -121,13 +121,18 @@ Deno.test("a wrong API key: refused, check --api-key-file; the key is never show
 });
 
 Deno.test("parsing helps: a typo gets a suggestion; a URL in --ip, --ip with --url", async () => {
+  // An input and a reports folder of its own: the checkout's place (./te-reports) must not matter.
+  await using dir = await tempDir();
+  const input = join(dir.path, "in");
+  await writeTree(input, { "a.txt": "fine" });
+  const folders = ["--in", input, "--rep", join(dir.path, "rep")];
   const typo = await captureScan(["--in", "/drop", "--jial", "/q"]);
   assert.equal(typo.code, 3);
   assert.match(typo.err[0], /unknown option --jial \(did you mean --jail\?\)/);
-  const url = await captureScan(["--in", "/tmp", "--ip", "https://10.1.1.5/tecloud/api/v1/file/"]);
+  const url = await captureScan([...folders, "--ip", "https://10.1.1.5/tecloud/api/v1/file/"]);
   assert.equal(url.code, 3);
   assert.match(url.err.join("\n"), /--ip takes HOST\[:PORT\]: drop the scheme, or use --url/);
-  const both = await captureScan(["--in", "/tmp", "--ip", "10.1.1.5", "--url", "https://x/"]);
+  const both = await captureScan([...folders, "--ip", "10.1.1.5", "--url", "https://x/"]);
   assert.equal(both.code, 3);
   assert.match(both.err.join("\n"), /give one kind of target: --ip, --gateway or --url/);
 });
