@@ -410,6 +410,14 @@ export class Disposer {
 }
 
 /**
+ * Files settled at once. Each waits a moment for its journal record to be
+ * flushed together with others' (see `lib/fs/journal.ts`); enough of them
+ * must be under way for one flush to carry many moves. Each holds only its
+ * answer, so this costs little memory.
+ */
+const SETTLING_AT_ONCE = 64;
+
+/**
  * The sink stage over a {@linkcode Disposer}. Up to `concurrency` files are
  * settled at once, so one file's disk latency does not hold up the next;
  * items about the same content (an early quarantine, then the final
@@ -423,7 +431,10 @@ export class Disposer {
  * const sink: WritableStream = disposeSink(disposer, 8);
  * ```
  */
-export function disposeSink(disposer: Disposer, concurrency = 8): WritableStream<PipelineItem> {
+export function disposeSink(
+  disposer: Disposer,
+  concurrency = SETTLING_AT_ONCE,
+): WritableStream<PipelineItem> {
   const pool = new TaskPool(concurrency);
   const lastOfContent = new Map<string, Promise<void>>();
   return new WritableStream({
