@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --v8-flags=--max-semi-space-size=4 --allow-net --allow-read --allow-write
+#!/usr/bin/env -S deno run --v8-flags=--max-semi-space-size=4,--optimize-for-size --allow-net --allow-read --allow-write
 /**
  * te-scan: scan directory trees with Check Point Threat Emulation and sort
  * every file into benign, quarantine or error folders.
@@ -13,11 +13,7 @@
  * @module
  */
 
-import { demoCommand } from "./lib/cli/demo.ts";
-import { emulatorCommand } from "./lib/cli/emulator.ts";
-import { queryCommand, quotaCommand } from "./lib/cli/lookup.ts";
 import { scanCommand } from "./lib/cli/scan.ts";
-import { trustCommand } from "./lib/cli/trust.ts";
 import { SCAN_HELP } from "./lib/cli/args.ts";
 import { Exit } from "./lib/cli/exit.ts";
 import { processTerminal, type Terminal } from "./lib/cli/terminal.ts";
@@ -26,11 +22,16 @@ type Subcommand = (args: string[], signal: AbortSignal, terminal: Terminal) => P
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   scan: (args, signal, terminal) => scanCommand(args, { signal, terminal }),
-  emulator: (args, _signal, terminal) => emulatorCommand(args, terminal),
-  demo: (args, signal, terminal) => demoCommand(args, signal, terminal),
-  trust: (args, _signal, terminal) => trustCommand(args, terminal),
-  query: (args, _signal, terminal) => queryCommand(args, terminal),
-  quota: (args, _signal, terminal) => quotaCommand(args, terminal),
+  emulator: async (args, _signal, terminal) =>
+    (await import("./lib/cli/emulator.ts")).emulatorCommand(args, terminal),
+  demo: async (args, signal, terminal) =>
+    (await import("./lib/cli/demo.ts")).demoCommand(args, signal, terminal),
+  trust: async (args, _signal, terminal) =>
+    (await import("./lib/cli/trust.ts")).trustCommand(args, terminal),
+  query: async (args, _signal, terminal) =>
+    (await import("./lib/cli/lookup.ts")).queryCommand(args, terminal),
+  quota: async (args, _signal, terminal) =>
+    (await import("./lib/cli/lookup.ts")).quotaCommand(args, terminal),
   help: (_args, _signal, terminal) => {
     terminal.out(SCAN_HELP);
     return Promise.resolve(0);

@@ -18,5 +18,5 @@ case $self in */*) kit=${self%/*} ;; *) kit=. ;; esac
 kit=$(CDPATH='' cd -P -- "$kit" && pwd)
 DENO_DIR=${DENO_DIR:-$kit/.deno}
 export DENO_DIR DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1
-exec "$kit/deno" run --no-config --v8-flags=--max-semi-space-size=4 \
+exec "$kit/deno" run --no-config --v8-flags=--max-semi-space-size=4,--optimize-for-size \
   --allow-net --allow-read --allow-write "$kit/te-scan.js" "$@"

@@ -4,8 +4,8 @@
  * and their one-line errors.
  *
  * te-scan needs exactly `--allow-net --allow-read --allow-write` (SPEC §3);
- * `--v8-flags=--max-semi-space-size=4` is not a permission but caps V8's young
- * generation (README, BENCHMARKS.md). Keeping them in one place here means the
+ * `--v8-flags=--max-semi-space-size=4,--optimize-for-size` is not a permission: it keeps V8's
+ * heap small and collected early (README, BENCHMARKS.md). Keeping them in one place here means the
  * installed command, the bundle's shebang, the kit's launcher and the binary
  * cannot drift apart.
  *
@@ -25,7 +25,7 @@ export const CONFIG = join(ROOT, "deno.json");
 /** Exactly the permissions te-scan needs, and nothing else. */
 export const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"] as const;
 /** The V8 flag every run of te-scan carries. */
-export const V8_FLAG = "--v8-flags=--max-semi-space-size=4";
+export const V8_FLAG = "--v8-flags=--max-semi-space-size=4,--optimize-for-size";
 /** The flags for `deno run` / `install` / `compile` of te-scan. */
 export const RUN_FLAGS: readonly string[] = [V8_FLAG, ...PERMISSIONS];
 

@@ -1,6 +1,6 @@
 /**
  * A streamed `multipart/form-data` upload body of known length: the
- * `request` JSON part, then the file read from disk 1 MiB at a time.
+ * `request` JSON part, then the file read from disk 256 KiB at a time.
  *
  * `FormData` would load the whole file (three times its size, deno-notes §4);
  * this keeps memory constant and lets the transport send `Content-Length`.

@@ -2,7 +2,7 @@
  * Upload bodies streamed from disk with an exact length known up front, so
  * the transport can send `Content-Length` and memory stays constant
  * whatever the file's size (deno-notes §4):
- * - {@linkcode fileChunks}: the file itself, read 1 MiB at a time, refusing a
+ * - {@linkcode fileChunks}: the file itself, read 256 KiB at a time, refusing a
  *   file that is no longer the size it was hashed at (the multipart body of
  *   the cloud format is built on it);
  * - {@linkcode base64JsonBody}: a JSON document whose one string holds the
@@ -33,7 +33,7 @@ export interface UploadSource {
 export type SizedBody = Exclude<RequestBody, Uint8Array>;
 
 /** Bytes per read of the file. */
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 18;
 
 /** Bytes per read for base64: a multiple of 3, so whole reads need no carry. */
 const BASE64_CHUNK = 3 * 349_525;

@@ -4,13 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT, tempDir } from "../helpers.ts";
-
-const RUN_FLAGS = [
-  "--v8-flags=--max-semi-space-size=4",
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-];
+import { RUN_FLAGS } from "../../scripts/ship.ts";
 
 interface Ran {
   code: number;
@@ -81,6 +75,23 @@ async function assertDemo(ran: Ran, dir: string): Promise<void> {
   assert.ok((await Deno.stat(join(dir, "benign", "hr", "onboarding.txt"))).isFile);
   assert.ok((await Deno.stat(join(dir, "error", "downloads", "firmware.bin"))).isFile);
 }
+
+Deno.test("every way of running te-scan carries exactly the three permissions and the V8 flags", async () => {
+  const flags = RUN_FLAGS.join(" ");
+  const read = (path: string) => Deno.readTextFile(join(ROOT, path));
+  const tasks = JSON.parse(await read("deno.json")).tasks;
+  for (const name of ["demo", "scan", "emulator"]) {
+    assert.ok(tasks[name].startsWith(`deno run ${flags} main.ts`), `deno.json task ${name}`);
+  }
+  assert.equal((await read("main.ts")).split("\n")[0], `#!/usr/bin/env -S deno run ${flags}`);
+  const launcher = (await read("scripts/kit-launcher.sh")).replace(/\\\n\s*/g, "");
+  assert.ok(launcher.includes(`run --no-config ${flags} `), "the kit's launcher");
+  // The README's own copy-paste lines, wherever it spells the flags out.
+  const readme = await read("README.md");
+  for (const line of readme.split("\n").filter((l) => l.includes("--v8-flags"))) {
+    assert.ok(line.includes(RUN_FLAGS[0]), `README: ${line}`);
+  }
+});
 
 Deno.test("deno task install: te-scan runs from any folder, with no deno on PATH", async () => {
   await using dir = await tempDir("te-scan-ship-test-");
