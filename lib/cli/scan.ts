@@ -258,7 +258,7 @@ async function scanTree(
   reporter.track(disposer.counts, progress);
   const { folders, reportsDir, clean } = layout;
   try {
-    const { interrupted } = await runPipeline({
+    const { interrupted, held } = await runPipeline({
       files: await listedFiles(args),
       watch: args.watch ? { settleMs: args.settleMs } : undefined,
       walk: {
@@ -285,6 +285,12 @@ async function scanTree(
       signal,
       onWarning: (message) => reporter.warn(message),
     });
+    const leftOver = Object.entries(held).filter(([, count]) => count > 0);
+    if (!interrupted && leftOver.length) {
+      // Every file has settled, so this is a bug: say so rather than hide it.
+      const what = leftOver.map(([name, count]) => `${name} ${count}`).join(", ");
+      reporter.warn(`internal: the run ended still holding ${what}; please report it`);
+    }
     return { interrupted, t0 };
   } catch (error) {
     return { interrupted: false, fatal: error as Error, t0 };

@@ -171,6 +171,11 @@ export class Disposer {
     this.#reports = new ReportFiles(options.reportsDir, options.tempDir);
   }
 
+  /** Files quarantined early and still waiting for their final verdict. */
+  get awaitingFinal(): number {
+    return this.#early.size;
+  }
+
   /** Handles one pipeline item (jobs never reach the sink). */
   async handle(item: PipelineItem): Promise<void> {
     if (item.kind === "settled") await this.#settled(item);

@@ -17,7 +17,7 @@ import { Dedupe } from "./dedupe.ts";
 import { type Disposer, disposeSink } from "./dispose.ts";
 import { hashStage } from "./hash.ts";
 import { RunProgress } from "./progress.ts";
-import { uploadPollStage } from "./upload_poll.ts";
+import { type Poller, uploadPollStage } from "./upload_poll.ts";
 import { walk, type WalkItem, type WalkOptions } from "./walk.ts";
 import { watch } from "./watch.ts";
 
@@ -80,6 +80,28 @@ function sourceOf(config: PipelineConfig): ReadableStream<WalkItem> {
 }
 
 /**
+ * What a run still holds about files when it ends: all zero after a run
+ * that was not interrupted, whatever its size (nothing kept grows with the
+ * tree).
+ */
+export interface Held {
+  /** Files the poller tracks (uploaded or pending, not settled). */
+  tracked: number;
+  /** Contents whose first file has not settled (their copies wait). */
+  contents: number;
+  /** Files counted as in emulation on a target. */
+  load: number;
+  /** Files quarantined early, waiting for their final verdict. */
+  awaitingFinal: number;
+}
+
+/** What a run ends with. */
+export interface RunEnd {
+  interrupted: boolean;
+  held: Held;
+}
+
+/**
  * Runs the pipeline to the end or until `signal` aborts.
  *
  * @example Run a scan against a rotation of targets
@@ -89,10 +111,17 @@ function sourceOf(config: PipelineConfig): ReadableStream<WalkItem> {
  * const { interrupted } = await runPipeline(config);
  * ```
  */
-export async function runPipeline(config: PipelineConfig): Promise<{ interrupted: boolean }> {
+export async function runPipeline(config: PipelineConfig): Promise<RunEnd> {
   const dedupe = new Dedupe();
   const progress = config.progress ?? new RunProgress();
   const { rotation, signal } = config;
+  let poller: Poller | undefined;
+  const held = (): Held => ({
+    tracked: poller?.size ?? 0,
+    contents: dedupe.size,
+    load: rotation.inEmulation,
+    awaitingFinal: config.disposer.awaitingFinal,
+  });
   const md5 = rotation.all.some((target) => target.needsMd5);
   try {
     await sourceOf(config)
@@ -119,13 +148,14 @@ export async function runPipeline(config: PipelineConfig): Promise<{ interrupted
         onWarning: config.onWarning,
         progress,
         signal,
+        onPoller: (created) => (poller = created),
       }))
       .pipeThrough(dedupe.release())
       .pipeTo(disposeSink(config.disposer), { signal });
     // A watch ends when the signal comes: that is an interruption too.
-    return { interrupted: signal?.aborted ?? false };
+    return { interrupted: signal?.aborted ?? false, held: held() };
   } catch (error) {
-    if (signal?.aborted) return { interrupted: true };
+    if (signal?.aborted) return { interrupted: true, held: held() };
     throw error;
   }
 }

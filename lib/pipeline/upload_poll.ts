@@ -61,6 +61,8 @@ export interface UploadPollOptions {
   onWarning?: (message: string) => void;
   progress?: RunProgress;
   signal?: AbortSignal;
+  /** Told the stage's poller once it exists (the run reads what it still holds at the end). */
+  onPoller?: (poller: Poller) => void;
 }
 
 interface Tracked {
@@ -440,6 +442,7 @@ export function uploadPollStage(
   return new TransformStream<PipelineItem, PipelineItem>({
     start(controller) {
       poller = new Poller(options, (item) => safely(() => controller.enqueue(item)));
+      options.onPoller?.(poller);
       slots = new TaskPool(options.concurrency, {
         signal: options.signal,
         onFailure: (error) => controller.error(error),

@@ -142,6 +142,11 @@ export class Rotation {
     this.#leave(this.#member(transport));
   }
 
+  /** Files in emulation on every target together. */
+  get inEmulation(): number {
+    return this.#members.reduce((sum, member) => sum + member.load, 0);
+  }
+
   /** Counts a file in emulation on `transport` (`delta` 1 when admitted, -1 when settled). */
   load(transport: Transport, delta: 1 | -1): void {
     this.#member(transport).load += delta;
