@@ -188,7 +188,7 @@ Deno.test("--help names every option, with three examples", () => {
   const options = SCAN_OPTION_NAMES.map((name) => name === "recursive" ? "no-recursive" : name);
   for (const name of options) assert.match(SCAN_HELP, new RegExp(`--${name}\\b`), `--${name}`);
   const examples = SCAN_HELP.slice(SCAN_HELP.indexOf("Examples:"), SCAN_HELP.indexOf("Exit codes"));
-  assert.equal(examples.match(/^  te-scan /gm)?.length, 3);
+  assert.equal(examples.match(/^ {2}te-scan /gm)?.length, 3);
   for (const name of ["watch", "gateway", "extract"]) {
     assert.match(examples, new RegExp(`--${name}\\b`), `an example uses --${name}`);
   }
