@@ -31,6 +31,9 @@ import { CONTROL_PREFIX, handleControl } from "./control.ts";
 import { type EmulatorOptions, resolveOptions } from "./options.ts";
 import type { EmulatorStats } from "./stats.ts";
 import { handleTpapi } from "./tpapi.ts";
+import { acceptUpload } from "./intake.ts";
+import { scanBytes } from "./content_scan.ts";
+import type { ResponseItem } from "../transport/cloud_types.ts";
 
 export type { EmulatorOptions } from "./options.ts";
 export type { EmulatorStats } from "./stats.ts";
@@ -58,6 +61,12 @@ export interface RunningEmulator {
    * does): samples reach their early and final verdicts without waiting.
    */
   advanceClock(ms: number): void;
+  /**
+   * Takes `content` as if a client had uploaded it under `fileName`, without
+   * the network: benchmarks seed a cache of many files this way instead of a
+   * first run. Returns the answer the upload would have had.
+   */
+  learn(content: Uint8Array, fileName?: string): ResponseItem;
   /** Stops listening, ends injected delays, and waits for open requests. */
   close(): Promise<void>;
 }
@@ -220,6 +229,7 @@ export function startEmulator(options: Partial<EmulatorOptions> = {}): Promise<R
             port,
             stats: () => ({ ...ctx.stats }),
             advanceClock: (ms) => ctx.advance(ms),
+            learn: (content, fileName = "") => acceptUpload(ctx, scanBytes(content), {}, fileName),
             close() {
               closed ??= (async () => {
                 closing.abort();

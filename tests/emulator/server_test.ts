@@ -469,3 +469,20 @@ Deno.test("the built-in certificate is trusted by a client holding the test CA",
     await emulator.close();
   }
 });
+
+Deno.test("learn() takes content without the network; a query then finds it as a cache hit", async () => {
+  await withEmulator({ emulationMs: 1000 }, async (h) => {
+    const content = new TextEncoder().encode("seeded by a benchmark, never uploaded");
+    const learned = h.emulator.learn(content, "seed.txt");
+    assert.equal(learned.status.code, 1002);
+    assert.equal(h.emulator.stats().uploads, 0, "no upload went over the wire");
+    h.emulator.advanceClock(1000);
+    const r = await h.queryRaw([{
+      sha1: hex("sha1", "seeded by a benchmark, never uploaded"),
+      features: ["te"],
+    }]);
+    const [item] = parseResponseBody(r.json, "answer").items;
+    assert.equal(item.status.code, 1001);
+    assert.equal(item.te?.combined_verdict?.toLowerCase(), "benign");
+  });
+});
