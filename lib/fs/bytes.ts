@@ -1,10 +1,13 @@
 /**
  * Byte-array helpers shared by the transports, the tar code and the emulator.
  *
- * @example
+ * @example Join chunks into one array
  * ```ts
  * import { concatBytes } from "./bytes.ts";
- * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]); // Uint8Array [1, 2, 3]
+ * import assert from "node:assert/strict";
+ *
+ * const joined = concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]);
+ * assert.deepEqual(joined, new Uint8Array([1, 2, 3]));
  * ```
  * @module
  */
@@ -12,10 +15,11 @@
 /**
  * Joins byte arrays into one new array.
  *
- * @example
+ * @example No chunks make an empty array
  * ```ts
  * import { concatBytes } from "./bytes.ts";
- * concatBytes([]).length; // 0
+ * import assert from "node:assert/strict";
+ * assert.equal(concatBytes([]).length, 0);
  * ```
  */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {

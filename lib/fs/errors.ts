@@ -1,10 +1,12 @@
 /**
  * One-line error text for messages to the user.
  *
- * @example
+ * @example The OS error's reason, without its code and path
  * ```ts
  * import { reasonOf } from "./errors.ts";
- * reasonOf(new Error("No such file or directory (os error 2): stat '/x'")); // "No such file or directory"
+ * import assert from "node:assert/strict";
+ * const error = new Error("No such file or directory (os error 2): stat '/x'");
+ * assert.equal(reasonOf(error), "No such file or directory");
  * ```
  * @module
  */
@@ -13,10 +15,11 @@
  * The first line of an error's message without Deno's `(os error N): op 'path'`
  * tail, which repeats the path the caller already names.
  *
- * @example
+ * @example A thrown string is its own reason
  * ```ts
  * import { reasonOf } from "./errors.ts";
- * reasonOf("plain text"); // "plain text"
+ * import assert from "node:assert/strict";
+ * assert.equal(reasonOf("plain text"), "plain text");
  * ```
  */
 export function reasonOf(error: unknown): string {
@@ -29,7 +32,7 @@ export function reasonOf(error: unknown): string {
  * be written: the run stops at once, settled files stay settled and the
  * rest stay where they are (exit 2), rather than go on without a record.
  *
- * @example
+ * @example The reports folder named, the reason kept short
  * ```ts
  * import { ReportsFolderError } from "./errors.ts";
  * import assert from "node:assert/strict";

@@ -27,13 +27,17 @@ export interface FileIdentity {
 /**
  * The identity in a `Deno.FileInfo`.
  *
- * @example
+ * @example The identity of a file on disk
  * ```ts
  * import { identityOf } from "./identity.ts";
  * import assert from "node:assert/strict";
  *
- * const id = identityOf(await Deno.stat(import.meta.filename!));
- * assert.ok(id.ino > 0 && id.size > 0);
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abc");
+ * const id = identityOf(await Deno.stat(path));
+ * assert.equal(id.size, 3);
+ * assert.ok(id.ino > 0);
+ * await Deno.remove(path);
  * ```
  */
 export function identityOf(info: Deno.FileInfo): FileIdentity {
@@ -61,6 +65,7 @@ export function identityOf(info: Deno.FileInfo): FileIdentity {
  * const then = identityOf(await Deno.stat(path));
  * await Deno.writeTextFile(path, "more", { append: true });
  * assert.equal(sameVersion(then, identityOf(await Deno.stat(path))), false);
+ * await Deno.remove(path);
  * ```
  */
 export function sameVersion(then: FileIdentity, now: FileIdentity, strict = true): boolean {

@@ -90,6 +90,7 @@ const encoder = new TextEncoder();
  * const again = await Journal.open(`${dir}/journal.jsonl`);
  * assert.deepEqual(again.open, []);
  * await again.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Journal {

@@ -52,8 +52,12 @@ async function describeHolder(lockFile: string): Promise<string> {
  *
  * const input = await Deno.makeTempDir();
  * const reports = await Deno.makeTempDir();
- * using first = await RunLock.acquire(input, `${reports}/lock`);
- * await assert.rejects(RunLock.acquire(input, `${reports}/lock`), LockedError);
+ * {
+ *   using _first = await RunLock.acquire(input, `${reports}/lock`);
+ *   await assert.rejects(RunLock.acquire(input, `${reports}/lock`), LockedError);
+ * }
+ * await Deno.remove(input, { recursive: true });
+ * await Deno.remove(reports, { recursive: true });
  * ```
  */
 export class RunLock implements Disposable {

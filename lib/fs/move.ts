@@ -76,7 +76,7 @@ function errorCode(error: unknown): string | undefined {
  * The `n`-th alternative name for a path: the number goes before the last
  * extension, or at the end when there is none; `n = 0` is the path itself.
  *
- * @example
+ * @example A number before the last extension
  * ```ts
  * import { numberedName } from "./move.ts";
  * import assert from "node:assert/strict";
@@ -302,10 +302,19 @@ async function placeRecorded(
  * to a free name, then remove the source. Exported for tests, which have no
  * second filesystem to force this path through {@linkcode moveFile}.
  *
- * @example
- * ```ts ignore
+ * @example A move by copy leaves no source and no partial file
+ * ```ts
  * import { moveByCopy } from "./move.ts";
- * const { path } = await moveByCopy("/drop/a.pdf", "/mnt/usb/benign/a.pdf");
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.pdf`, "%PDF-");
+ * const { path } = await moveByCopy(`${dir}/a.pdf`, `${dir}/benign/a.pdf`);
+ * assert.equal(path, `${dir}/benign/a.pdf`);
+ * assert.equal(await Deno.readTextFile(path), "%PDF-");
+ * assert.deepEqual(await Array.fromAsync(Deno.readDir(`${dir}/benign`), (e) => e.name), ["a.pdf"]);
+ * await assert.rejects(Deno.stat(`${dir}/a.pdf`), Deno.errors.NotFound);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function moveByCopy(
@@ -351,6 +360,7 @@ export async function moveByCopy(
  * await Deno.writeTextFile(`${dir}/b`, "second");
  * assert.equal((await moveFile(`${dir}/a`, `${dir}/out/x.txt`)).path, `${dir}/out/x.txt`);
  * assert.equal((await moveFile(`${dir}/b`, `${dir}/out/x.txt`)).path, `${dir}/out/x.1.txt`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function moveFile(
@@ -391,10 +401,16 @@ export async function moveFile(
 /**
  * Moves a file (see {@linkcode moveFile}) and returns only where it went.
  *
- * @example
- * ```ts ignore
+ * @example Only the path where the file went
+ * ```ts
  * import { moveNoClobber } from "./move.ts";
- * const placedAt = await moveNoClobber("/drop/a/b.docx", "/jail/a/b.docx");
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/b.docx`, "x");
+ * const placedAt = await moveNoClobber(`${dir}/b.docx`, `${dir}/jail/a/b.docx`);
+ * assert.equal(placedAt, `${dir}/jail/a/b.docx`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function moveNoClobber(
@@ -435,7 +451,7 @@ async function publishNewFile(
  * in place (`--copy`); keeps mode and times. Returns the final path. The copy
  * appears complete or not at all, and only as the scanned version.
  *
- * @example
+ * @example A copy beside the original, which stays
  * ```ts
  * import { copyNoClobber } from "./move.ts";
  * import assert from "node:assert/strict";
@@ -445,6 +461,7 @@ async function publishNewFile(
  * const copy = await copyNoClobber(`${dir}/a.txt`, `${dir}/out/a.txt`);
  * assert.equal(await Deno.readTextFile(copy), "kept");
  * assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "kept");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function copyNoClobber(
@@ -468,7 +485,7 @@ export async function copyNoClobber(
  * appears complete or not at all (a temporary file, then a link), so a run
  * killed mid-write leaves nothing under a real name. Returns the final path.
  *
- * @example
+ * @example A taken name gets the next number
  * ```ts
  * import { writeFileNoClobber } from "./move.ts";
  * import assert from "node:assert/strict";
@@ -476,6 +493,7 @@ export async function copyNoClobber(
  * const dir = await Deno.makeTempDir();
  * assert.equal(await writeFileNoClobber(`${dir}/r.json`, "{}"), `${dir}/r.json`);
  * assert.equal(await writeFileNoClobber(`${dir}/r.json`, "{}"), `${dir}/r.1.json`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeFileNoClobber(
@@ -500,7 +518,7 @@ export async function writeFileNoClobber(
  * temporary file renamed over it. For the files a run owns and rewrites,
  * such as `summary.json`; a reader sees the old file or the new, never half.
  *
- * @example
+ * @example The second write replaces the first whole
  * ```ts
  * import { replaceFile } from "./move.ts";
  * import assert from "node:assert/strict";
@@ -509,6 +527,7 @@ export async function writeFileNoClobber(
  * await replaceFile(`${dir}/summary.json`, "{\"run\":1}\n");
  * await replaceFile(`${dir}/summary.json`, "{\"run\":2}\n");
  * assert.equal(await Deno.readTextFile(`${dir}/summary.json`), "{\"run\":2}\n");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function replaceFile(

@@ -5,7 +5,7 @@
  * temporary file as they come, in batches, then renames it into place. A
  * reader sees the old file or the new one, whole, never a part.
  *
- * @example
+ * @example Write a page from rows as they come
  * ```ts
  * import { replaceFileStreamed } from "./replace_streamed.ts";
  * import assert from "node:assert/strict";
@@ -16,6 +16,7 @@
  * }
  * await replaceFileStreamed(`${dir}/page.txt`, rows);
  * assert.equal(await Deno.readTextFile(`${dir}/page.txt`), "row 0\nrow 1\nrow 2\n");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

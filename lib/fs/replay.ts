@@ -128,6 +128,7 @@ async function settle(
  * await assert.rejects(Deno.lstat(`${dir}/a`), Deno.errors.NotFound);
  * assert.equal(await Deno.readTextFile(`${dir}/b`), "x");
  * await journal.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function replayJournal(journal: Journal): Promise<ReplayResult> {

@@ -3,12 +3,18 @@
  * appended and flushed as it happens, so a killed run still leaves a
  * complete record of every file it settled.
  *
- * @example
+ * @example Log the start of a run
  * ```ts
  * import { RunLog } from "./run_log.ts";
- * const log = await RunLog.open("/tmp/te-reports/te-scan.log.jsonl");
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const log = await RunLog.open(`${dir}/te-scan.log.jsonl`);
  * log.write({ event: "start", input: "/drop" });
  * log.close();
+ * const [line] = (await Deno.readTextFile(`${dir}/te-scan.log.jsonl`)).trimEnd().split("\n");
+ * assert.equal(JSON.parse(line).input, "/drop");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -22,12 +28,19 @@ export type LogEvent = { event: string } & Record<string, unknown>;
 /**
  * An append-only JSONL file.
  *
- * @example
+ * @example Each event is one line, with its time added
  * ```ts
  * import { RunLog } from "./run_log.ts";
- * const log = await RunLog.open("/tmp/x.jsonl");
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const log = await RunLog.open(`${dir}/x.jsonl`);
  * log.write({ event: "file", file: "a.pdf", state: "benign" });
  * log.close();
+ * const event = JSON.parse(await Deno.readTextFile(`${dir}/x.jsonl`));
+ * assert.equal(event.state, "benign");
+ * assert.equal(typeof event.time, "string");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class RunLog {

@@ -5,13 +5,14 @@
  * began (`RunLog.start`) and goes one line at a time through a
  * fixed buffer, so neither earlier runs nor the whole log are ever held.
  *
- * @example
+ * @example Read back only this run's events
  * ```ts
  * import { RunLog } from "./run_log.ts";
  * import { readLogEvents } from "./run_log_events.ts";
  * import assert from "node:assert/strict";
  *
- * const path = `${await Deno.makeTempDir()}/te-scan.log.jsonl`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/te-scan.log.jsonl`;
  * const first = await RunLog.open(path);
  * first.write({ event: "start", run: 1 });
  * first.close();
@@ -20,6 +21,7 @@
  * second.close();
  * const events = await Array.fromAsync(readLogEvents(path, second.start));
  * assert.deepEqual(events.map((e) => e.run), [2]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -57,10 +59,12 @@ function parseLine(line: string, filter: LogEventFilter): LogEvent | undefined {
  * import { readLogEvents } from "./run_log_events.ts";
  * import assert from "node:assert/strict";
  *
- * const path = `${await Deno.makeTempDir()}/log.jsonl`;
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/log.jsonl`;
  * await Deno.writeTextFile(path, '{"event":"file","state":"benign"}\n{"event":"end"}\n');
  * const files = await Array.fromAsync(readLogEvents(path, 0, { containing: '"state":' }));
  * assert.deepEqual(files, [{ event: "file", state: "benign" }]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function* readLogEvents(

@@ -27,9 +27,13 @@ export const STATE_DIR = ".te-scan";
  *
  * const input = await Deno.makeTempDir();
  * const reports = await Deno.makeTempDir();
- * await using state = await StateDir.open(reports, input);
- * assert.equal(state.replay.finished, 0);
- * assert.deepEqual(state.replay.awaiting, []);
+ * {
+ *   await using state = await StateDir.open(reports, input);
+ *   assert.equal(state.replay.finished, 0);
+ *   assert.deepEqual(state.replay.awaiting, []);
+ * }
+ * await Deno.remove(input, { recursive: true });
+ * await Deno.remove(reports, { recursive: true });
  * ```
  */
 export class StateDir implements AsyncDisposable {

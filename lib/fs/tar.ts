@@ -19,7 +19,7 @@ import { concatBytes } from "./bytes.ts";
  * Bounds for {@linkcode extractTarGz}. Sizes are bytes of member content
  * (skipped members count too, so junk cannot keep the CPU busy either).
  *
- * @example
+ * @example Tighter limits for a small report
  * ```ts
  * import type { ExtractLimits } from "./tar.ts";
  * const small: ExtractLimits = { maxEntries: 100, maxTotalBytes: 50 * 2 ** 20 };
@@ -37,7 +37,7 @@ export interface ExtractLimits {
 /**
  * A member that {@linkcode extractTarGz} did not write, and why.
  *
- * @example
+ * @example A member refused for its path
  * ```ts
  * import type { RefusedMember } from "./tar.ts";
  * const refused: RefusedMember = { name: "../evil", reason: "path contains a '..' component" };
@@ -53,7 +53,7 @@ export interface RefusedMember {
  * What {@linkcode extractTarGz} wrote. Paths are relative to the destination
  * and use `/` on every platform.
  *
- * @example
+ * @example What an extraction wrote
  * ```ts
  * import type { ExtractResult } from "./tar.ts";
  * const result: ExtractResult = { files: ["a/b.txt"], directories: ["a"], refused: [], bytes: 3 };
@@ -73,14 +73,14 @@ export interface ExtractResult {
  * A corrupt, truncated, non-gzip or over-limit archive. The message is one
  * line meant for the user, e.g. `report archive is truncated: …`.
  *
- * @example
+ * @example Something that is not gzip is refused
  * ```ts
  * import { extractTarGz, TarExtractError } from "./tar.ts";
- * try {
- *   await extractTarGz(new Blob(["not gzip"]).stream(), await Deno.makeTempDir());
- * } catch (error) {
- *   if (error instanceof TarExtractError) console.error(error.message);
- * }
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await assert.rejects(extractTarGz(new Blob(["not gzip"]).stream(), dir), TarExtractError);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class TarExtractError extends Error {
@@ -125,12 +125,21 @@ const MAX_TRAILING_BYTES = 1 << 20;
  * archive and when a limit is exceeded; files written before that stay, a
  * partly written file is removed.
  *
- * @example
+ * @example Extract a report archive, refusing a path that climbs out
  * ```ts
  * import { extractTarGz } from "./tar.ts";
- * const file = await Deno.open("report.tar.gz");
- * const result = await extractTarGz(file.readable, "quarantine/report");
- * for (const { name, reason } of result.refused) console.warn(`skipped ${name}: ${reason}`);
+ * import { tarGz } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const archive = await tarGz([
+ *   { name: "report/summary.html", data: "<h1>r</h1>" },
+ *   { name: "../evil", data: "x" },
+ * ]);
+ * const result = await extractTarGz(new Blob([archive]).stream(), dir);
+ * assert.deepEqual(result.files, ["report/summary.html"]);
+ * assert.deepEqual(result.refused.map((r) => r.name), ["../evil"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function extractTarGz(
