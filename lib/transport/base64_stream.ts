@@ -28,18 +28,22 @@
 /**
  * Text that is not base64; the message says what is wrong and where.
  *
- * @example
+ * @example The error's name
  * ```ts
  * import { Base64Error } from "./base64_stream.ts";
- * new Base64Error("x").name; // "Base64Error"
+ * import assert from "node:assert/strict";
+ * assert.equal(new Base64Error("x").name, "Base64Error");
  * ```
  */
 export class Base64Error extends Error {
   /**
-   * @example
+   * @example The message is kept as given
    * ```ts
    * import { Base64Error } from "./base64_stream.ts";
-   * new Base64Error("character \"*\" at offset 3").message; // 'character "*" at offset 3'
+   * import assert from "node:assert/strict";
+   *
+   * const error = new Base64Error('character "*" at offset 3');
+   * assert.equal(error.message, 'character "*" at offset 3');
    * ```
    */
   constructor(message: string) {
@@ -75,10 +79,16 @@ export class Base64Decoder {
   #consumed = 0;
 
   /**
-   * @example
+   * @example Count the bytes as they are decoded
    * ```ts
    * import { Base64Decoder } from "./base64_stream.ts";
-   * new Base64Decoder((bytes) => console.log(bytes.length));
+   * import assert from "node:assert/strict";
+   *
+   * let total = 0;
+   * const decoder = new Base64Decoder((bytes) => total += bytes.length);
+   * decoder.write("QUJDREVG");
+   * decoder.end();
+   * assert.equal(total, 6);
    * ```
    */
   constructor(onBytes: (bytes: Uint8Array) => void) {
@@ -88,10 +98,16 @@ export class Base64Decoder {
   /**
    * Decodes the next piece of text.
    *
-   * @example
+   * @example Line breaks in the text are skipped
    * ```ts
    * import { Base64Decoder } from "./base64_stream.ts";
-   * new Base64Decoder(() => {}).write("QUJD\nREVG");
+   * import assert from "node:assert/strict";
+   *
+   * const out: number[] = [];
+   * const decoder = new Base64Decoder((bytes) => out.push(...bytes));
+   * decoder.write("QUJD\nREVG");
+   * decoder.end();
+   * assert.equal(String.fromCharCode(...out), "ABCDEF");
    * ```
    */
   write(text: string): void {
@@ -115,7 +131,7 @@ export class Base64Decoder {
    * Ends the text: decodes a last group without padding, refuses a lone
    * trailing character.
    *
-   * @example
+   * @example Text that stops mid-quantum is truncated
    * ```ts
    * import { Base64Decoder } from "./base64_stream.ts";
    * import assert from "node:assert/strict";

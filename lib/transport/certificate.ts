@@ -33,11 +33,17 @@ function toPem(der: Uint8Array): string {
 /**
  * Connects without verifying and returns the certificate the host presents.
  *
- * @example
+ * @example The certificate the emulator presents
  * ```ts
- * import { fetchCertificate } from "./trust.ts";
- * const cert = await fetchCertificate("127.0.0.1", 18194);
- * console.log(cert.sha256);
+ * import { fetchCertificate } from "./certificate.ts";
+ * import { startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const cert = await fetchCertificate("127.0.0.1", emulator.port);
+ * assert.equal(cert.namesHost, true);
+ * assert.match(cert.sha256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+ * await emulator.close();
  * ```
  */
 export function fetchCertificate(

@@ -70,7 +70,11 @@ export function refusal(item: ResponseItem): void {
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(
- *   requestItem({ sha1: "aa", md5: "bb" }, { features: ["te", "av"], reports: ["summary"] }, "A.DOCX"),
+ *   requestItem(
+ *     { sha1: "aa", md5: "bb" },
+ *     { features: ["te", "av"], reports: ["summary"] },
+ *     "A.DOCX",
+ *   ),
  *   {
  *     features: ["te", "av"],
  *     sha1: "aa",

@@ -6,16 +6,20 @@
  * retried with jittered back-off; the `te_cookie` the service sets is sent
  * back for server affinity.
  *
- * @example
+ * @example Ask an emulated appliance about a hash
  * ```ts
  * import { CloudClient } from "./cloud_client.ts";
  * import { HttpClient } from "./http.ts";
- * const ca = await Deno.readTextFile("tests/fixtures/tls/ca.pem");
- * const http = new HttpClient("https://127.0.0.1:18194", { trust: { kind: "ca", caPem: [ca] } });
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
  * const client = new CloudClient(http);
  * const answer = await client.query([{ sha1: "da39a3ee5e6b4b0d3255bfef95601890afd80709" }]);
- * console.log(answer.items[0].status.label);
- * http.close();
+ * assert.equal(answer.items[0].status.label, "NOT_FOUND");
+ * client.close();
+ * await emulator.close();
  * ```
  * @module
  */
@@ -58,11 +62,12 @@ export class AuthError extends Error {
 /**
  * Whether an error from this client is worth retrying.
  *
- * @example
+ * @example A busy server is worth retrying, a wrong path is not
  * ```ts
  * import { HttpStatusError, isTransient } from "./cloud_client.ts";
- * isTransient(new HttpStatusError(503, "busy")); // true
- * isTransient(new HttpStatusError(404, "no such path")); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(isTransient(new HttpStatusError(503, "busy")), true);
+ * assert.equal(isTransient(new HttpStatusError(404, "no such path")), false);
  * ```
  */
 export function isTransient(error: unknown): boolean {
@@ -88,10 +93,11 @@ export interface CloudClientOptions {
  * Reads the file name out of a `Content-Disposition` header, quoted or not,
  * or in the RFC 5987 `filename*=UTF-8''…` form.
  *
- * @example
+ * @example The file name of a download
  * ```ts
  * import { contentDispositionName } from "./cloud_client.ts";
- * contentDispositionName('attachment; filename="report.pdf"'); // "report.pdf"
+ * import assert from "node:assert/strict";
+ * assert.equal(contentDispositionName('attachment; filename="report.pdf"'), "report.pdf");
  * ```
  */
 export function contentDispositionName(header: string | null): string | undefined {
@@ -110,12 +116,20 @@ export function contentDispositionName(header: string | null): string | undefine
 /**
  * A cloud-format API client.
  *
- * @example
+ * @example A client for the cloud, with its API key
  * ```ts
  * import { CloudClient } from "./cloud_client.ts";
  * import { HttpClient } from "./http.ts";
- * const http = new HttpClient("https://10.1.1.5:18194", { trust: { kind: "insecure" } });
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0, mode: "cloud", apiKey: "k" });
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
  * const client = new CloudClient(http, { apiKey: "k" });
+ * const { items } = await client.query([{ sha1: "1".repeat(40) }]);
+ * assert.equal(items[0].status.label, "NOT_FOUND");
+ * client.close();
+ * await emulator.close();
  * ```
  */
 export class CloudClient {
@@ -158,14 +172,23 @@ export class CloudClient {
    * through this too.
    *
    * @example A query by hand
-   * ```ts ignore
+   * ```ts
    * import { CloudClient } from "./cloud_client.ts";
-   * declare const client: CloudClient;
-   * const body = new TextEncoder().encode('{"request":[{"sha1":"…"}]}');
+   * import { HttpClient } from "./http.ts";
+   * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const emulator = await startEmulator({ port: 0 });
+   * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+   * const client = new CloudClient(http);
+   * const body = new TextEncoder().encode(`{"request":[{"sha1":"${"1".repeat(40)}"}]}`);
    * const text = await client.call("query", "POST", "query", (answer) => answer.text(), {
    *   body,
    *   contentType: "application/json",
    * });
+   * assert.match(text, /NOT_FOUND/);
+   * client.close();
+   * await emulator.close();
    * ```
    */
   call<T>(
@@ -220,11 +243,20 @@ export class CloudClient {
    * Queries many files in one request. The answer keeps the server's shape
    * (array or object); callers match items by digest, not by position.
    *
-   * @example
+   * @example Query a hash the appliance has never seen
    * ```ts
    * import { CloudClient } from "./cloud_client.ts";
-   * declare const client: CloudClient;
-   * const { items } = await client.query([{ sha1: "…", features: ["te"] }]);
+   * import { HttpClient } from "./http.ts";
+   * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const emulator = await startEmulator({ port: 0 });
+   * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+   * const client = new CloudClient(http);
+   * const { items } = await client.query([{ sha1: "1".repeat(40), features: ["te"] }]);
+   * assert.equal(items[0].status.code, 1004);
+   * client.close();
+   * await emulator.close();
    * ```
    */
   query(items: RequestItem[], options: { retry?: boolean } = {}): Promise<ResponseBody> {
@@ -242,13 +274,26 @@ export class CloudClient {
   /**
    * Uploads one file, streamed from disk with a `Content-Length`.
    *
-   * @example
+   * @example Upload a file, then query it once emulated
    * ```ts
    * import { CloudClient } from "./cloud_client.ts";
-   * declare const client: CloudClient;
-   * const item = await client.upload({ path: "/in/a.pdf", size: 10, name: "a.pdf" }, {
-   *   features: ["te"],
-   * });
+   * import { HttpClient } from "./http.ts";
+   * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const emulator = await startEmulator({ port: 0 });
+   * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+   * const client = new CloudClient(http);
+   * const path = await Deno.makeTempFile();
+   * await Deno.writeTextFile(path, "TE-EMULATOR-MALICIOUS");
+   * const item = await client.upload({ path, size: 21, name: "a.pdf" }, { features: ["te"] });
+   * assert.equal(item.status.label, "UPLOAD_SUCCESS");
+   * emulator.advanceClock(60_000);
+   * const { items } = await client.query([{ sha1: item.sha1, features: ["te"] }]);
+   * assert.equal(items[0].te?.combined_verdict, "Malicious");
+   * client.close();
+   * await emulator.close();
+   * await Deno.remove(path);
    * ```
    */
   upload(file: UploadSource, item: RequestItem): Promise<ResponseItem> {
@@ -268,11 +313,25 @@ export class CloudClient {
   /**
    * Downloads a report or cleaned file by id.
    *
-   * @example
+   * @example Download the summary report of an emulated file
    * ```ts
    * import { CloudClient } from "./cloud_client.ts";
-   * declare const client: CloudClient;
-   * const { fileName, bytes } = await client.download("b1c2…");
+   * import { HttpClient } from "./http.ts";
+   * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const emulator = await startEmulator({ port: 0 });
+   * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+   * const client = new CloudClient(http);
+   * const { sha1 } = emulator.learn(new TextEncoder().encode("TE-EMULATOR-MALICIOUS"), "a.pdf");
+   * emulator.advanceClock(60_000);
+   * const te = { reports: ["summary"] };
+   * const { items } = await client.query([{ sha1, features: ["te"], te }]);
+   * const { fileName, bytes } = await client.download(items[0].te!.summary_report!);
+   * assert.match(fileName!, /^summary_.*\.tar\.gz\.base64$/);
+   * assert.ok(bytes.length > 0);
+   * client.close();
+   * await emulator.close();
    * ```
    */
   download(id: string): Promise<Download> {
@@ -291,11 +350,19 @@ export class CloudClient {
   /**
    * Reads the API key's quota (cloud only).
    *
-   * @example
+   * @example Uploads left this hour
    * ```ts
    * import { CloudClient } from "./cloud_client.ts";
-   * declare const client: CloudClient;
-   * (await client.quota()).remain_quota_hour;
+   * import { HttpClient } from "./http.ts";
+   * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const emulator = await startEmulator({ port: 0, mode: "cloud", quota: 10 });
+   * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+   * const client = new CloudClient(http);
+   * assert.equal((await client.quota()).remain_quota_hour, 10);
+   * client.close();
+   * await emulator.close();
    * ```
    */
   quota(): Promise<QuotaInfo> {

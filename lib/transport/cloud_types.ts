@@ -6,15 +6,16 @@
  * answer can be written to `*.response.json` exactly as it came, but only
  * after every field the client reads has been checked.
  *
- * @example
+ * @example A single item, not an array, is read as a list of one
  * ```ts
  * import { parseResponseBody } from "./cloud_types.ts";
+ * import assert from "node:assert/strict";
  * const body = parseResponseBody(
  *   { response: { status: { code: 1002, label: "UPLOAD_SUCCESS", message: "" }, md5: "x" } },
  *   "upload answer",
  * );
- * body.items[0].status.code; // 1002
- * body.wasArray; // false
+ * assert.equal(body.items[0].status.code, 1002);
+ * assert.equal(body.wasArray, false);
  * ```
  * @module
  */
@@ -205,10 +206,14 @@ export interface QuotaInfo {
 /**
  * Validates a status object.
  *
- * @example
+ * @example A status object, checked
  * ```ts
  * import { parseStatus } from "./cloud_types.ts";
- * parseStatus({ code: 1003, label: "PENDING", message: "…" }, "status").label; // "PENDING"
+ * import assert from "node:assert/strict";
+ *
+ * const status = parseStatus({ code: 1003, label: "PENDING", message: "…" }, "status");
+ * assert.equal(status.label, "PENDING");
+ * assert.throws(() => parseStatus({ label: "PENDING" }, "status"));
  * ```
  */
 export function parseStatus(value: unknown, path: string): Status {
@@ -289,14 +294,15 @@ function parseExtraction(obj: JsonObject, path: string): void {
 /**
  * Validates one answer object (an element of `response`).
  *
- * @example
+ * @example An item with its md5
  * ```ts
  * import { parseResponseItem } from "./cloud_types.ts";
+ * import assert from "node:assert/strict";
  * const item = parseResponseItem(
  *   { status: { code: 1004, label: "NOT_FOUND", message: "" }, md5: "ab" },
  *   "response[0]",
  * );
- * item.md5; // "ab"
+ * assert.equal(item.md5, "ab");
  * ```
  */
 export function parseResponseItem(value: unknown, path: string): ResponseItem {
@@ -317,10 +323,11 @@ export function parseResponseItem(value: unknown, path: string): ResponseItem {
  * Validates a `{"response": …}` body whose `response` is an object or an
  * array (servers differ; see the protocol reference §2.6).
  *
- * @example
+ * @example An empty answer
  * ```ts
  * import { parseResponseBody } from "./cloud_types.ts";
- * parseResponseBody({ response: [] }, "query answer").items.length; // 0
+ * import assert from "node:assert/strict";
+ * assert.equal(parseResponseBody({ response: [] }, "query answer").items.length, 0);
  * ```
  */
 export function parseResponseBody(value: unknown, what: string): ResponseBody {
@@ -349,11 +356,15 @@ function parseImageRef(value: unknown, path: string): ImageRef {
  * Validates the `te` section of a request (cloud format, and TPAPI's
  * QueryFile `te` and UploadFile `te_options.te`).
  *
- * @example
+ * @example The te part of a request
  * ```ts
  * import { parseTeRequest } from "./cloud_types.ts";
- * parseTeRequest({ reports: ["summary"], benign_reports: true }, "te");
- * // { reports: ["summary"], benign_reports: true }
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(
+ *   parseTeRequest({ reports: ["summary"], benign_reports: true }, "te"),
+ *   { reports: ["summary"], benign_reports: true },
+ * );
  * ```
  */
 export function parseTeRequest(te: JsonObject, path: string): TeRequest {
@@ -375,10 +386,14 @@ export function parseTeRequest(te: JsonObject, path: string): TeRequest {
  * Validates one request object; empty-string digests count as absent (some
  * official clients send `"sha1": ""` next to a real md5).
  *
- * @example
+ * @example An empty digest counts as none
  * ```ts
  * import { parseRequestItem } from "./cloud_types.ts";
- * parseRequestItem({ sha1: "", md5: "ab", features: ["te"] }, "request").sha1; // undefined
+ * import assert from "node:assert/strict";
+ *
+ * const item = parseRequestItem({ sha1: "", md5: "ab", features: ["te"] }, "request");
+ * assert.equal(item.sha1, undefined);
+ * assert.equal(item.md5, "ab");
  * ```
  */
 export function parseRequestItem(value: unknown, path: string): RequestItem {
@@ -421,10 +436,11 @@ export function parseRequestItem(value: unknown, path: string): RequestItem {
  * Validates a `{"request": …}` body; returns the items and whether the
  * request was an array (the answer mirrors it).
  *
- * @example
+ * @example A request sent as an array
  * ```ts
  * import { parseRequestBody } from "./cloud_types.ts";
- * parseRequestBody({ request: [{ md5: "ab" }] }, "query").wasArray; // true
+ * import assert from "node:assert/strict";
+ * assert.equal(parseRequestBody({ request: [{ md5: "ab" }] }, "query").wasArray, true);
  * ```
  */
 export function parseRequestBody(
@@ -447,10 +463,11 @@ export function parseRequestBody(
  * Validates a quota answer: an array of one object (what the service sends)
  * or an object (what the guide shows).
  *
- * @example
+ * @example The quota left
  * ```ts
  * import { parseQuotaBody } from "./cloud_types.ts";
- * parseQuotaBody({ response: [{ remain_quota_hour: 5 }] }).remain_quota_hour; // 5
+ * import assert from "node:assert/strict";
+ * assert.equal(parseQuotaBody({ response: [{ remain_quota_hour: 5 }] }).remain_quota_hour, 5);
  * ```
  */
 export function parseQuotaBody(value: unknown): QuotaInfo {
@@ -475,12 +492,13 @@ export type Verdict = "malicious" | "benign" | "error" | "unknown";
  * Normalises a verdict string case-insensitively; `null`/absent gives
  * `undefined` (not decided yet).
  *
- * @example
+ * @example Verdicts in any case, and one the client does not know
  * ```ts
  * import { normalizeVerdict } from "./cloud_types.ts";
- * normalizeVerdict("Malicious"); // "malicious"
- * normalizeVerdict("BENIGN"); // "benign"
- * normalizeVerdict("suspicious"); // "unknown"
+ * import assert from "node:assert/strict";
+ * assert.equal(normalizeVerdict("Malicious"), "malicious");
+ * assert.equal(normalizeVerdict("BENIGN"), "benign");
+ * assert.equal(normalizeVerdict("suspicious"), "unknown");
  * ```
  */
 export function normalizeVerdict(value: string | null | undefined): Verdict | undefined {
@@ -494,12 +512,16 @@ export function normalizeVerdict(value: string | null | undefined): Verdict | un
  * Every report id an answer names, with the format and image it belongs to;
  * `null` ids (real benign samples carry them) are skipped, repeated ids kept once.
  *
- * @example
+ * @example The ids of the reports to download
  * ```ts
  * import { reportIds } from "./cloud_types.ts";
- * reportIds({ status: { code: 1001, label: "FOUND", message: "" }, te: {
- *   status: { code: 1001, label: "FOUND", message: "" }, summary_report: "s1" } });
- * // [{ id: "s1", format: "summary" }]
+ * import assert from "node:assert/strict";
+ *
+ * const found = { code: 1001, label: "FOUND", message: "" };
+ * assert.deepEqual(
+ *   reportIds({ status: found, te: { status: found, summary_report: "s1" } }),
+ *   [{ id: "s1", format: "summary" }],
+ * );
  * ```
  */
 export function reportIds(

@@ -25,7 +25,7 @@ export class QuotaError extends Error {
 /**
  * Whether an error must stop the run rather than fail one file.
  *
- * @example
+ * @example A refused key stops the run, a failed file does not
  * ```ts
  * import { isFatal } from "./fatal.ts";
  * import { AuthError } from "./cloud_client.ts";
@@ -45,7 +45,7 @@ export function isFatal(error: unknown): boolean {
  * than the target's state (exit 2): the key, the certificate, or an address
  * that answers but not as the API (HTTP 4xx other than 408 and 429).
  *
- * @example
+ * @example A wrong path is a configuration error, a down appliance is not
  * ```ts
  * import { ApplianceDownError, isConfigurationError } from "./fatal.ts";
  * import { HttpStatusError } from "./cloud_client.ts";

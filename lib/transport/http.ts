@@ -9,16 +9,21 @@
  * bodies. With `trust: {kind: "system"}` (no CA given, e.g. the public
  * cloud) it uses `fetch`, whose built-in root store needs no permission.
  *
- * @example
+ * @example Post a query to an emulated appliance
  * ```ts
  * import { HttpClient } from "./http.ts";
- * const ca = await Deno.readTextFile("tests/fixtures/tls/ca.pem");
- * const http = new HttpClient("https://127.0.0.1:18194", { trust: { kind: "ca", caPem: [ca] } });
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
  * const answer = await http.request("POST", "/tecloud/api/v1/file/query", {
  *   body: new TextEncoder().encode('{"request":[]}'),
  * });
- * console.log(answer.status, await answer.text());
+ * assert.equal(answer.status, 200);
+ * assert.deepEqual(JSON.parse(await answer.text()), { response: [] });
  * http.close();
+ * await emulator.close();
  * ```
  * @module
  */
@@ -119,7 +124,7 @@ function normaliseFingerprint(text: string): string {
  * `fetch failed` hides the reason (`invalid peer certificate: UnknownIssuer`)
  * one level down.
  *
- * @example
+ * @example Every message along the causes
  * ```ts
  * import { causeChain } from "./http.ts";
  * import assert from "node:assert/strict";
@@ -273,11 +278,19 @@ function checkPin(request: ClientRequest, sha256: string, host: string): void {
 /**
  * An HTTPS client bound to one base URL.
  *
- * @example
+ * @example Trust a pinned certificate
  * ```ts
+ * import { fetchCertificate } from "./certificate.ts";
  * import { HttpClient } from "./http.ts";
- * const http = new HttpClient("https://10.1.1.5:18194", { trust: { kind: "pin", sha256: "ab:cd:…" } });
+ * import { startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const { sha256 } = await fetchCertificate("127.0.0.1", emulator.port);
+ * const http = new HttpClient(emulator.url, { trust: { kind: "pin", sha256 } });
+ * assert.equal((await http.request("GET", "/__emulator/stats")).status, 200);
  * http.close();
+ * await emulator.close();
  * ```
  */
 export class HttpClient {
@@ -319,13 +332,18 @@ export class HttpClient {
   /**
    * Sends one request to `path` (resolved against the base URL).
    *
-   * @example
+   * @example Read the emulator's counters
    * ```ts
    * import { HttpClient } from "./http.ts";
-   * const http = new HttpClient("https://127.0.0.1:18194", { trust: { kind: "insecure" } });
+   * import { startEmulator } from "../emulator/mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const emulator = await startEmulator({ port: 0 });
+   * const http = new HttpClient(emulator.url, { trust: { kind: "insecure" } });
    * const answer = await http.request("GET", "/__emulator/stats");
-   * console.log(JSON.parse(await answer.text()));
+   * assert.equal(JSON.parse(await answer.text()).uploads, 0);
    * http.close();
+   * await emulator.close();
    * ```
    */
   request(method: string, path: string, options: RequestOptions = {}): Promise<HttpAnswer> {

@@ -32,12 +32,6 @@ import { concatBytes } from "../fs/bytes.ts";
 /**
  * Where a value sits: object keys and array indexes from the root down
  * (`[]` is the root).
- *
- * @example
- * ```ts
- * import type { JsonPath } from "./json_stream.ts";
- * const path: JsonPath = ["request", 0, "file_enc_data"];
- * ```
  */
 export type JsonPath = readonly (string | number)[];
 
@@ -67,10 +61,17 @@ export function envelopeEntry(path: JsonPath, field: string, depth: number): num
 /**
  * What the caller wants to hear about while the document streams by.
  *
- * @example
+ * @example Hear about each value as it completes
  * ```ts
- * import type { JsonStreamHooks } from "./json_stream.ts";
- * const hooks: JsonStreamHooks = { valueDone: (path, value) => console.log(path, value) };
+ * import { type JsonStreamHooks, JsonStreamParser } from "./json_stream.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const done: string[] = [];
+ * const hooks: JsonStreamHooks = { valueDone: (path) => done.push(path.join(".")) };
+ * const parser = new JsonStreamParser("body", hooks);
+ * parser.write(new TextEncoder().encode('{"a":[1]}'));
+ * parser.end();
+ * assert.deepEqual(done, ["a.0", "a", ""]);
  * ```
  */
 export interface JsonStreamHooks {
@@ -87,10 +88,14 @@ export interface JsonStreamHooks {
 /**
  * Bounds on what the parser holds.
  *
- * @example
+ * @example Nesting deeper than allowed is refused
  * ```ts
- * import type { JsonStreamLimits } from "./json_stream.ts";
- * const limits: JsonStreamLimits = { maxHeldBytes: 1 << 20, maxDepth: 16 };
+ * import { type JsonStreamLimits, JsonStreamParser } from "./json_stream.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const limits: JsonStreamLimits = { maxHeldBytes: 1 << 20, maxDepth: 2 };
+ * const parser = new JsonStreamParser("body", {}, limits);
+ * assert.throws(() => parser.write(new TextEncoder().encode("[[[1]]]")));
  * ```
  */
 export interface JsonStreamLimits {
@@ -154,10 +159,14 @@ export class JsonStreamParser {
   #token = "";
 
   /**
-   * @example
+   * @example A document larger than the limit is refused
    * ```ts
+   * import { BodyTooLarge } from "./validate.ts";
    * import { JsonStreamParser } from "./json_stream.ts";
-   * new JsonStreamParser("TPAPI request", {}, { maxHeldBytes: 1024 });
+   * import assert from "node:assert/strict";
+   *
+   * const parser = new JsonStreamParser("TPAPI request", {}, { maxHeldBytes: 8 });
+   * assert.throws(() => parser.write(new TextEncoder().encode('"a long string"')), BodyTooLarge);
    * ```
    */
   constructor(what: string, hooks: JsonStreamHooks = {}, limits: JsonStreamLimits = {}) {
@@ -170,10 +179,15 @@ export class JsonStreamParser {
   /**
    * Parses the next chunk. The chunk is not kept, so its buffer may be reused.
    *
-   * @example
+   * @example A document may arrive in any pieces
    * ```ts
    * import { JsonStreamParser } from "./json_stream.ts";
-   * new JsonStreamParser("body").write(new TextEncoder().encode("[1, 2"));
+   * import assert from "node:assert/strict";
+   *
+   * const parser = new JsonStreamParser("body");
+   * parser.write(new TextEncoder().encode("[1, 2"));
+   * parser.write(new TextEncoder().encode(", 3]"));
+   * assert.deepEqual(parser.end(), [1, 2, 3]);
    * ```
    */
   write(chunk: Uint8Array): void {
@@ -190,12 +204,13 @@ export class JsonStreamParser {
   /**
    * Ends the document and returns the root value.
    *
-   * @example
+   * @example The root value, once the input is complete
    * ```ts
    * import { JsonStreamParser } from "./json_stream.ts";
+   * import assert from "node:assert/strict";
    * const parser = new JsonStreamParser("body");
    * parser.write(new TextEncoder().encode(" 42 "));
-   * parser.end(); // 42
+   * assert.equal(parser.end(), 42);
    * ```
    */
   end(): unknown {

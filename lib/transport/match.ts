@@ -126,7 +126,8 @@ export function matchAnswers(
  *
  * const status = { code: 1004, label: "NOT_FOUND" };
  * const sizes: number[] = [];
- * const answers = await queryInBatches([{ sha1: "a" }, { sha1: "b" }, { sha1: "c" }], 2, (batch) => {
+ * const files = [{ sha1: "a" }, { sha1: "b" }, { sha1: "c" }];
+ * const answers = await queryInBatches(files, 2, (batch) => {
  *   sizes.push(batch.length);
  *   return Promise.resolve(batch.map((file) => ({ status, sha1: file.sha1 })));
  * });

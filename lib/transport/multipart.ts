@@ -5,14 +5,14 @@
  * `FormData` would load the whole file (three times its size, deno-notes §4);
  * this keeps memory constant and lets the transport send `Content-Length`.
  *
- * @example
+ * @example The content type names the boundary
  * ```ts
  * import { multipartUpload } from "./multipart.ts";
- * const { contentType, body } = multipartUpload('{"request":{}}', {
- *   path: "/tmp/a.pdf",
- *   size: 1234,
- *   name: "a.pdf",
- * });
+ * import assert from "node:assert/strict";
+ *
+ * const file = { path: "/tmp/a.pdf", size: 1234, name: "a.pdf" };
+ * const { contentType } = multipartUpload('{"request":{}}', file);
+ * assert.match(contentType, /^multipart\/form-data; boundary=/);
  * ```
  * @module
  */
@@ -28,11 +28,20 @@ function quoteFileName(name: string): string {
  * throws if the file's size differs from `size` (the file changed after it
  * was hashed).
  *
- * @example
+ * @example The body is the request part, the file, and a tail
  * ```ts
  * import { multipartUpload } from "./multipart.ts";
- * const upload = multipartUpload("{}", { path: "/etc/hostname", size: 5, name: "h" });
- * upload.body.length; // head + 5 + tail
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "hello");
+ * const upload = multipartUpload("{}", { path, size: 5, name: "h" });
+ * const text = new TextDecoder().decode(
+ *   new Uint8Array((await Array.fromAsync(upload.body.chunks())).flatMap((c) => [...c])),
+ * );
+ * assert.equal(text.length, upload.body.length);
+ * assert.match(text, /filename="h"\r\n[^]*\r\n\r\nhello\r\n/);
+ * await Deno.remove(path);
  * ```
  */
 export function multipartUpload(

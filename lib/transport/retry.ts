@@ -2,14 +2,19 @@
  * Jittered exponential back-off for passing failures (network errors,
  * HTTP 5xx, in-body 1009/1011), bounded in attempts and delay.
  *
- * @example
+ * @example A task retried until it succeeds
  * ```ts
  * import { withRetry } from "./retry.ts";
- * const answer = await withRetry(() => fetch("https://example.invalid"), {
- *   attempts: 3,
- *   baseMs: 200,
- *   maxMs: 5_000,
- * }, () => true);
+ * import assert from "node:assert/strict";
+ *
+ * const tries: number[] = [];
+ * const answer = await withRetry(
+ *   () => tries.push(tries.length) < 3 ? Promise.reject(new Error("busy")) : Promise.resolve("ok"),
+ *   { attempts: 3, baseMs: 1, maxMs: 2 },
+ *   () => true,
+ * );
+ * assert.equal(answer, "ok");
+ * assert.equal(tries.length, 3);
  * ```
  * @module
  */
@@ -32,10 +37,11 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseMs: 500, maxMs: 30_
  * a random point in [base/2, min(max, base·2^attempt)], so that many clients
  * failing together do not come back together.
  *
- * @example
+ * @example The third retry, with the random point at the top
  * ```ts
  * import { backoffMs } from "./retry.ts";
- * backoffMs(3, { attempts: 5, baseMs: 100, maxMs: 10_000 }, () => 1); // 800
+ * import assert from "node:assert/strict";
+ * assert.equal(backoffMs(3, { attempts: 5, baseMs: 100, maxMs: 10_000 }, () => 1), 800);
  * ```
  */
 export function backoffMs(
@@ -51,10 +57,16 @@ export function backoffMs(
 /**
  * Resolves after `ms`, or rejects at once with the signal's reason when it aborts.
  *
- * @example
+ * @example A sleep cut short
  * ```ts
  * import { sleep } from "./retry.ts";
- * await sleep(10);
+ * import assert from "node:assert/strict";
+ *
+ * await sleep(1);
+ * const controller = new AbortController();
+ * const slept = sleep(60_000, controller.signal);
+ * controller.abort(new Error("stopped"));
+ * await assert.rejects(slept, /stopped/);
  * ```
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -76,14 +88,18 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Runs `task` until it succeeds, the error is not transient, or the tries
  * run out; the last error is thrown as it was.
  *
- * @example
+ * @example An error that is not transient is thrown at once
  * ```ts
  * import { withRetry } from "./retry.ts";
+ * import assert from "node:assert/strict";
+ *
  * let calls = 0;
- * const value = await withRetry(async () => {
- *   if (++calls < 2) throw new Error("flaky");
- *   return 42;
- * }, { attempts: 3, baseMs: 1, maxMs: 1 }, () => true);
+ * const task = () => {
+ *   calls++;
+ *   return Promise.reject(new Error("401 unauthorized"));
+ * };
+ * await assert.rejects(withRetry(task, { attempts: 3, baseMs: 1, maxMs: 1 }, () => false), /401/);
+ * assert.equal(calls, 1);
  * ```
  */
 export async function withRetry<T>(

@@ -4,11 +4,12 @@
  * One table for both transports: the cloud format and the gateway's TPAPI
  * nest the same `{code, label, message}` status objects.
  *
- * @example
+ * @example What the client does with a code
  * ```ts
  * import { actionFor, Code } from "./status.ts";
- * actionFor(Code.NOT_FOUND); // "upload"
- * actionFor(1009); // "retry"
+ * import assert from "node:assert/strict";
+ * assert.equal(actionFor(Code.NOT_FOUND), "upload");
+ * assert.equal(actionFor(1009), "retry");
  * ```
  * @module
  */
@@ -121,11 +122,12 @@ export const STATUS_TABLE: Readonly<Record<KnownCode, StatusInfo>> = {
  * Looks up a code; unknown codes (a newer appliance, a hostile server) give
  * `undefined` rather than a guess.
  *
- * @example
+ * @example A known code and an unknown one
  * ```ts
  * import { statusInfo } from "./status.ts";
- * statusInfo(1007)?.label; // "FILE_TYPE_NOT_SUPPORTED"
- * statusInfo(4242); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(statusInfo(1007)?.label, "FILE_TYPE_NOT_SUPPORTED");
+ * assert.equal(statusInfo(4242), undefined);
  * ```
  */
 export function statusInfo(code: number): StatusInfo | undefined {
@@ -136,11 +138,12 @@ export function statusInfo(code: number): StatusInfo | undefined {
  * The client action for a code. An unknown code is a permanent failure:
  * retrying something we do not understand only hides it.
  *
- * @example
+ * @example Retry a passing failure, give up on a code it does not know
  * ```ts
  * import { actionFor } from "./status.ts";
- * actionFor(1011); // "retry"
- * actionFor(1234); // "give-up"
+ * import assert from "node:assert/strict";
+ * assert.equal(actionFor(1011), "retry");
+ * assert.equal(actionFor(1234), "give-up");
  * ```
  */
 export function actionFor(code: number): ClientAction {
@@ -150,10 +153,16 @@ export function actionFor(code: number): ClientAction {
 /**
  * A status object as the protocol sends it, built from the table.
  *
- * @example
+ * @example The status object of a code
  * ```ts
  * import { Code, statusObject } from "./status.ts";
- * statusObject(Code.PENDING); // { code: 1003, label: "PENDING", message: "The request is pending." }
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(statusObject(Code.PENDING), {
+ *   code: 1003,
+ *   label: "PENDING",
+ *   message: "The request is pending.",
+ * });
  * ```
  */
 export function statusObject(code: KnownCode): { code: number; label: string; message: string } {
@@ -165,11 +174,13 @@ export function statusObject(code: KnownCode): { code: number; label: string; me
  * A short human description of a status for logs and error folders, e.g.
  * `1007 FILE_TYPE_NOT_SUPPORTED`.
  *
- * @example
+ * @example A status in a line
  * ```ts
  * import { describeStatus } from "./status.ts";
- * describeStatus({ code: 1007, label: "FILE_TYPE_NOT_SUPPORTED", message: "" });
- * // "1007 FILE_TYPE_NOT_SUPPORTED"
+ * import assert from "node:assert/strict";
+ *
+ * const line = describeStatus({ code: 1007, label: "FILE_TYPE_NOT_SUPPORTED", message: "" });
+ * assert.equal(line, "1007 FILE_TYPE_NOT_SUPPORTED");
  * ```
  */
 export function describeStatus(status: { code: number; label?: string; message?: string }): string {

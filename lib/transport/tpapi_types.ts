@@ -3,11 +3,12 @@
  * with parsers for requests and answers, the scrub result codes and the
  * scrubbed parts codes (sk137032, kept in `shared/seeds/`).
  *
- * @example
+ * @example The gateway's name for a scrub result code
  * ```ts
  * import { scrubResultInfo } from "./tpapi_types.ts";
- * scrubResultInfo(4).message; // "Skipped"
- * scrubResultInfo(99).message; // "unknown code 99"
+ * import assert from "node:assert/strict";
+ * assert.equal(scrubResultInfo(4).message, "Skipped");
+ * assert.equal(scrubResultInfo(99).message, "unknown code 99");
  * ```
  * @module
  */
@@ -142,11 +143,12 @@ const SCRUB_RESULTS: Record<number, Omit<ScrubResultInfo, "code">> = {
  * anything else) are `unknown code N`, never a crash (te_api's enum raised
  * here).
  *
- * @example
+ * @example Cleaned, and failed
  * ```ts
  * import { scrubResultInfo } from "./tpapi_types.ts";
- * scrubResultInfo(0).outcome; // "cleaned"
- * scrubResultInfo(12).outcome; // "failed"
+ * import assert from "node:assert/strict";
+ * assert.equal(scrubResultInfo(0).outcome, "cleaned");
+ * assert.equal(scrubResultInfo(12).outcome, "failed");
  * ```
  */
 export function scrubResultInfo(code: number): ScrubResultInfo {
@@ -222,13 +224,14 @@ function parseScrubOptions(obj: JsonObject, path: string): ScrubOptions | undefi
 /**
  * Validates one TPAPI request object.
  *
- * @example
+ * @example A query request object, checked
  * ```ts
  * import { parseTpapiRequest } from "./tpapi_types.ts";
+ * import assert from "node:assert/strict";
  * const r = parseTpapiRequest({
  *   protocol_version: "1.1", api_key: "k", request_name: "QueryFile", md5: "ab",
  * }, "request[0]");
- * r.request_name; // "QueryFile"
+ * assert.equal(r.request_name, "QueryFile");
  * ```
  */
 export function parseTpapiRequest(value: unknown, path: string): TpapiRequest {
@@ -292,10 +295,13 @@ export function parseTpapiRequest(value: unknown, path: string): TpapiRequest {
 /**
  * Validates a `scrub` section.
  *
- * @example
+ * @example A skipped scrub
  * ```ts
  * import { parseScrubResult } from "./tpapi_types.ts";
- * parseScrubResult({ scrub_result: 4, file_enc_data: "" }, "scrub").scrub_result; // 4
+ * import assert from "node:assert/strict";
+ *
+ * const scrub = parseScrubResult({ scrub_result: 4, file_enc_data: "" }, "scrub");
+ * assert.equal(scrub.scrub_result, 4);
  * ```
  */
 export function parseScrubResult(value: unknown, path: string): ScrubResult {
@@ -322,10 +328,13 @@ export function parseScrubResult(value: unknown, path: string): ScrubResult {
 /**
  * Validates a TPAPI answer body (`response` as an object or an array).
  *
- * @example
+ * @example One item in the answer
  * ```ts
  * import { parseTpapiResponseBody } from "./tpapi_types.ts";
- * parseTpapiResponseBody({ response: [{ protocol_version: "1.1" }] }).length; // 1
+ * import assert from "node:assert/strict";
+ *
+ * const items = parseTpapiResponseBody({ response: [{ protocol_version: "1.1" }] });
+ * assert.equal(items.length, 1);
  * ```
  */
 export function parseTpapiResponseBody(value: unknown): TpapiResponseItem[] {

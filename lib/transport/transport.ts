@@ -70,11 +70,26 @@ export interface Download {
  * A target the pipeline talks to.
  *
  * @example A transport as the pipeline uses it
- * ```ts ignore
+ * ```ts
  * import type { Transport } from "./transport.ts";
- * declare const target: Transport;
+ * import { CloudClient } from "./cloud_client.ts";
+ * import { CloudTransport } from "./cloud.ts";
+ * import { HttpClient } from "./http.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+ * const target: Transport = new CloudTransport(new CloudClient(http), {
+ *   features: ["te"],
+ *   reports: [],
+ *   batchSize: 100,
+ *   md5: false,
+ * });
  * const [answer] = await target.query([{ sha1: "da39a3ee5e6b4b0d3255bfef95601890afd80709" }]);
- * if (answer.item) console.log(answer.item.status.label);
+ * assert.equal(answer.item?.status.label, "NOT_FOUND");
+ * target.close();
+ * await emulator.close();
  * ```
  */
 export interface Transport {

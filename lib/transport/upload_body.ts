@@ -95,7 +95,7 @@ export async function* fileChunks(
 /**
  * Length of the base64 text of `size` bytes (padded).
  *
- * @example
+ * @example Four characters for every three bytes, rounded up
  * ```ts
  * import { base64Length } from "./upload_body.ts";
  * import assert from "node:assert/strict";

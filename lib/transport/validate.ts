@@ -6,11 +6,13 @@
  * naming the JSON path, instead of a `TypeError` deep in the pipeline.
  * Unknown fields are tolerated: Check Point adds fields between versions.
  *
- * @example
+ * @example Read a field of an answer
  * ```ts
  * import { expectObject, optionalString } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ *
  * const item = expectObject(JSON.parse('{"md5":"abc"}'), "response[0]");
- * const md5 = optionalString(item, "md5", "response[0]"); // "abc"
+ * assert.equal(optionalString(item, "md5", "response[0]"), "abc");
  * ```
  * @module
  */
@@ -25,7 +27,7 @@ export class ProtocolError extends Error {
  * accepts: a request to the emulator, or JSON outside the strings a
  * streaming parser hands over.
  *
- * @example
+ * @example Say what is too large
  * ```ts
  * import { BodyTooLarge } from "./validate.ts";
  * import assert from "node:assert/strict";
@@ -62,10 +64,13 @@ function fail(path: string, expected: string, value: unknown): never {
 /**
  * Checks that `value` is a plain JSON object.
  *
- * @example
+ * @example An object passes, an array does not
  * ```ts
  * import { expectObject } from "./validate.ts";
- * expectObject({ a: 1 }, "body"); // ok
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(expectObject({ a: 1 }, "body"), { a: 1 });
+ * assert.throws(() => expectObject([1], "body"), /body/);
  * ```
  */
 export function expectObject(value: unknown, path: string): JsonObject {
@@ -78,10 +83,11 @@ export function expectObject(value: unknown, path: string): JsonObject {
 /**
  * Reads a required string field.
  *
- * @example
+ * @example A present string
  * ```ts
  * import { requiredString } from "./validate.ts";
- * requiredString({ label: "FOUND" }, "label", "status"); // "FOUND"
+ * import assert from "node:assert/strict";
+ * assert.equal(requiredString({ label: "FOUND" }, "label", "status"), "FOUND");
  * ```
  */
 export function requiredString(obj: JsonObject, key: string, path: string): string {
@@ -93,10 +99,11 @@ export function requiredString(obj: JsonObject, key: string, path: string): stri
 /**
  * Reads an optional string field; `null` and absent both give `undefined`.
  *
- * @example
+ * @example A null counts as missing
  * ```ts
  * import { optionalString } from "./validate.ts";
- * optionalString({ summary_report: null }, "summary_report", "te"); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(optionalString({ summary_report: null }, "summary_report", "te"), undefined);
  * ```
  */
 export function optionalString(obj: JsonObject, key: string, path: string): string | undefined {
@@ -109,10 +116,11 @@ export function optionalString(obj: JsonObject, key: string, path: string): stri
 /**
  * Reads a required finite number field.
  *
- * @example
+ * @example A present number
  * ```ts
  * import { requiredNumber } from "./validate.ts";
- * requiredNumber({ code: 1001 }, "code", "status"); // 1001
+ * import assert from "node:assert/strict";
+ * assert.equal(requiredNumber({ code: 1001 }, "code", "status"), 1001);
  * ```
  */
 export function requiredNumber(obj: JsonObject, key: string, path: string): number {
@@ -126,10 +134,11 @@ export function requiredNumber(obj: JsonObject, key: string, path: string): numb
 /**
  * Reads an optional finite number field; `null` and absent both give `undefined`.
  *
- * @example
+ * @example An optional number that is there
  * ```ts
  * import { optionalNumber } from "./validate.ts";
- * optionalNumber({ severity: 4 }, "severity", "te"); // 4
+ * import assert from "node:assert/strict";
+ * assert.equal(optionalNumber({ severity: 4 }, "severity", "te"), 4);
  * ```
  */
 export function optionalNumber(obj: JsonObject, key: string, path: string): number | undefined {
@@ -144,10 +153,11 @@ export function optionalNumber(obj: JsonObject, key: string, path: string): numb
 /**
  * Reads an optional boolean field.
  *
- * @example
+ * @example A false that is there
  * ```ts
  * import { optionalBoolean } from "./validate.ts";
- * optionalBoolean({ tex_product: false }, "tex_product", "extraction"); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(optionalBoolean({ tex_product: false }, "tex_product", "extraction"), false);
  * ```
  */
 export function optionalBoolean(obj: JsonObject, key: string, path: string): boolean | undefined {
@@ -160,10 +170,11 @@ export function optionalBoolean(obj: JsonObject, key: string, path: string): boo
 /**
  * Reads an optional object field.
  *
- * @example
+ * @example A nested object
  * ```ts
  * import { optionalObject } from "./validate.ts";
- * optionalObject({ te: {} }, "te", "response[0]"); // {}
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(optionalObject({ te: {} }, "te", "response[0]"), {});
  * ```
  */
 export function optionalObject(obj: JsonObject, key: string, path: string): JsonObject | undefined {
@@ -175,13 +186,15 @@ export function optionalObject(obj: JsonObject, key: string, path: string): Json
 /**
  * Reads an optional array field, validating each element with `each`.
  *
- * @example
+ * @example An array of strings, checked one by one
  * ```ts
  * import { optionalArray } from "./validate.ts";
- * optionalArray({ features: ["te"] }, "features", "r", (v, p) => {
+ * import assert from "node:assert/strict";
+ * const features = optionalArray({ features: ["te"] }, "features", "r", (v, p) => {
  *   if (typeof v !== "string") throw new Error(p);
  *   return v;
- * }); // ["te"]
+ * });
+ * assert.deepEqual(features, ["te"]);
  * ```
  */
 export function optionalArray<T>(
@@ -199,10 +212,11 @@ export function optionalArray<T>(
 /**
  * Element validator for arrays of strings.
  *
- * @example
+ * @example Strings in an array
  * ```ts
  * import { optionalArray, stringElement } from "./validate.ts";
- * optionalArray({ reports: ["pdf"] }, "reports", "te", stringElement); // ["pdf"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(optionalArray({ reports: ["pdf"] }, "reports", "te", stringElement), ["pdf"]);
  * ```
  */
 export function stringElement(value: unknown, path: string): string {
@@ -213,10 +227,11 @@ export function stringElement(value: unknown, path: string): string {
 /**
  * Element validator for arrays of numbers.
  *
- * @example
+ * @example Numbers in an array
  * ```ts
  * import { numberElement, optionalArray } from "./validate.ts";
- * optionalArray({ codes: [1018] }, "codes", "x", numberElement); // [1018]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(optionalArray({ codes: [1018] }, "codes", "x", numberElement), [1018]);
  * ```
  */
 export function numberElement(value: unknown, path: string): number {
@@ -228,10 +243,11 @@ export function numberElement(value: unknown, path: string): number {
  * Parses JSON text, turning a syntax error into a {@linkcode ProtocolError}
  * that names what was being read and shows the start of the text.
  *
- * @example
+ * @example Parse JSON, naming what it was
  * ```ts
  * import { parseJsonText } from "./validate.ts";
- * parseJsonText('{"a":1}', "query answer"); // { a: 1 }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseJsonText('{"a":1}', "query answer"), { a: 1 });
  * ```
  */
 export function parseJsonText(text: string, what: string): unknown {
