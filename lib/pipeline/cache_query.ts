@@ -82,12 +82,38 @@ async function askTargets(
 /**
  * The stage.
  *
- * @example Build the stage for a run
- * ```ts ignore
+ * @example A file the emulator already knows settles from the cache
+ * ```ts
  * import { cacheQueryStage } from "./cache_query.ts";
- * import type { Rotation } from "../transport/rotation.ts";
- * declare const rotation: Rotation;
- * const stage = cacheQueryStage({ rotation, reports: ["summary"], flushMs: 50, dryRun: false });
+ * import type { PipelineItem } from "./types.ts";
+ * import { CloudClient } from "../transport/cloud_client.ts";
+ * import { CloudTransport } from "../transport/cloud.ts";
+ * import { HttpClient } from "../transport/http.ts";
+ * import { Rotation } from "../transport/rotation.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const { sha1 } = emulator.learn(new TextEncoder().encode("fine"), "a.txt");
+ * emulator.advanceClock(60_000);
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+ * const options = { features: ["te" as const], reports: [], batchSize: 100, md5: false };
+ * const target = new CloudTransport(new CloudClient(http), options);
+ * const rotation = new Rotation([target], { graceMs: 60_000 });
+ * const stage = cacheQueryStage({ rotation, reports: [], flushMs: 1, dryRun: false });
+ * const file = { path: "/in/a.txt", relPath: "a.txt", size: 4, mtimeMs: 0, sha1: sha1! };
+ * const other = { ...file, relPath: "new.txt", sha1: "1".repeat(40) };
+ * const jobs = ReadableStream.from<PipelineItem>([
+ *   { kind: "job", file, startedAt: 0, needsUpload: false },
+ *   { kind: "job", file: other, startedAt: 0, needsUpload: false },
+ * ]);
+ * const out = await Array.fromAsync(jobs.pipeThrough(stage));
+ * assert.deepEqual(out.map((item) => `${item.kind} ${item.file.relPath}`), [
+ *   "settled a.txt",
+ *   "job new.txt",
+ * ]);
+ * target.close();
+ * await emulator.close();
  * ```
  */
 export function cacheQueryStage(

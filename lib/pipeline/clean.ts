@@ -38,11 +38,25 @@ const holders = new WeakMap<ScrubOutcome, number>();
  * Marks a Threat Extraction result as shared by `extra` more settled files
  * (identical content emulated once): each publishes its own copy.
  *
- * @example
- * ```ts ignore
- * import { shareCleanedCopy } from "./clean.ts";
- * declare const scrub: import("../transport/transport.ts").ScrubOutcome;
- * shareCleanedCopy(scrub, 2); // three files will take a copy
+ * @example A cleaned copy shared by two identical files
+ * ```ts
+ * import { addFindings, shareCleanedCopy } from "./clean.ts";
+ * import type { ScrubOutcome } from "../transport/transport.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const clean = await Deno.makeTempDir();
+ * const cleanedPath = `${clean}/.te-scan-partial-1`;
+ * await Deno.writeTextFile(cleanedPath, "cleaned");
+ * const scrub: ScrubOutcome = { code: 0, name: "OK", cleanedPath, raw: {} };
+ * shareCleanedCopy(scrub, 1);
+ * for (const relPath of ["a.docm", "copy.docm"]) {
+ *   const record: Parameters<typeof addFindings>[0] = { state: "benign" };
+ *   const file = { path: `/in/${relPath}`, relPath, size: 9, mtimeMs: 0 };
+ *   await addFindings(record, file, { state: "benign", scrub }, clean);
+ *   assert.equal(await Deno.readTextFile(record.cleanedFile!), "cleaned");
+ * }
+ * await assert.rejects(Deno.stat(cleanedPath), Deno.errors.NotFound);
+ * await Deno.remove(clean, { recursive: true });
  * ```
  */
 export function shareCleanedCopy(scrub: ScrubOutcome, extra: number): void {
@@ -55,7 +69,7 @@ export function shareCleanedCopy(scrub: ScrubOutcome, extra: number): void {
  * Synchronous, like the poller's step it sits in: no other task may see the
  * file between its upload's answer and that answer being applied.
  *
- * @example
+ * @example The latest upload's result is kept
  * ```ts
  * import { keepLatestScrub } from "./clean.ts";
  * import type { Job } from "./types.ts";

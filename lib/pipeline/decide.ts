@@ -13,12 +13,16 @@
  * even an error); a final benign te verdict does not undo it. With AV alone
  * (no te), AV FOUND is final.
  *
- * @example
+ * @example A final malicious verdict
  * ```ts
  * import { decide } from "./decide.ts";
+ * import assert from "node:assert/strict";
+ *
  * const found = { code: 1001, label: "FOUND", message: "" };
- * decide({ status: found, te: { status: found, combined_verdict: "malicious" } }, "poll");
- * // { kind: "final", state: "malicious", verdict: "malicious" }
+ * assert.deepEqual(
+ *   decide({ status: found, te: { status: found, combined_verdict: "malicious" } }, "poll"),
+ *   { kind: "final", state: "malicious", verdict: "malicious" },
+ * );
  * ```
  * @module
  */
@@ -196,10 +200,13 @@ function detected(decision: Decision, signature: string): Decision {
 /**
  * Decides what an answer item means.
  *
- * @example
+ * @example A file the cache does not know is uploaded
  * ```ts
  * import { decide } from "./decide.ts";
- * decide({ status: { code: 1004, label: "NOT_FOUND", message: "" } }, "cache"); // { kind: "upload" }
+ * import assert from "node:assert/strict";
+ *
+ * const notFound = { code: 1004, label: "NOT_FOUND", message: "" };
+ * assert.deepEqual(decide({ status: notFound }, "cache"), { kind: "upload" });
  * ```
  */
 export function decide(item: ResponseItem, phase: Phase, options: DecideOptions = {}): Decision {

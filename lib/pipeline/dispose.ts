@@ -151,6 +151,7 @@ interface Disposal {
  * log.close();
  * assert.equal(await Deno.readTextFile(`${dir}/out/a.txt`), "fine");
  * assert.equal(disposer.counts.benign, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Disposer {
@@ -429,11 +430,26 @@ const SETTLING_AT_ONCE = 64;
  * verdict; a followed link and its target) are handled one after the
  * other, in the order they came.
  *
- * @example
- * ```ts ignore
+ * @example Settle a stream of files
+ * ```ts
  * import { Disposer, disposeSink } from "./dispose.ts";
- * declare const disposer: Disposer;
- * const sink: WritableStream = disposeSink(disposer, 8);
+ * import type { PipelineItem } from "./types.ts";
+ * import { RunLog } from "../fs/run_log.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "fine");
+ * const log = await RunLog.open(`${dir}/log.jsonl`);
+ * const folders = { benign: `${dir}/out` };
+ * const disposer = new Disposer({ reportsDir: `${dir}/rep`, folders, copy: false, log });
+ * await ReadableStream.from<PipelineItem>([{
+ *   kind: "settled",
+ *   file: { path: `${dir}/a.txt`, relPath: "a.txt", size: 4, mtimeMs: 0 },
+ *   outcome: { state: "benign", verdict: "benign" },
+ * }]).pipeTo(disposeSink(disposer, 8));
+ * log.close();
+ * assert.equal(await Deno.readTextFile(`${dir}/out/a.txt`), "fine");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function disposeSink(

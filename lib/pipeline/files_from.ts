@@ -66,10 +66,11 @@ function itemOf(line: string, cwd: string): WalkItem | undefined {
  *
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "a");
- * const list = ReadableStream.from([new TextEncoder().encode(`${dir}/a.txt\n${dir}/gone.txt\n`)]);
- * const items = await Array.fromAsync(filesFrom(list, { cwd: dir }));
+ * const names = new TextEncoder().encode(`${dir}/a.txt\n${dir}/gone.txt\n`);
+ * const items = await Array.fromAsync(filesFrom(ReadableStream.from([names]), { cwd: dir }));
  * assert.deepEqual(items.map((i) => i.kind), ["file", "unresolved"]);
  * assert.equal(items[0].relPath, `${dir.slice(1)}/a.txt`);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function filesFrom(

@@ -16,11 +16,12 @@
  * is ignored, so `node_modules/` matches a `node_modules` at any depth.
  * Matching is case-sensitive.
  *
- * @example
+ * @example A pattern without a slash matches at any depth
  * ```ts
  * import { matchesAnyGlob } from "./glob.ts";
- * matchesAnyGlob("src/deep/x.tmp", ["*.tmp"]); // true
- * matchesAnyGlob("docs/a.md", ["src/**"]); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(matchesAnyGlob("src/deep/x.tmp", ["*.tmp"]), true);
+ * assert.equal(matchesAnyGlob("docs/a.md", ["src/**"]), false);
  * ```
  * @module
  */
@@ -132,11 +133,13 @@ function translateAlternatives(glob: string, start: number, end: number): string
  * Compiles one glob to a `RegExp` tested against a whole relative POSIX path.
  * An empty pattern (or a bare `/`) matches nothing.
  *
- * @example
+ * @example Alternatives, and a pattern anchored by its slash
  * ```ts
  * import { globToRegExp } from "./glob.ts";
- * globToRegExp("*.{doc,docx}").test("mail/2024/offer.docx"); // true
- * globToRegExp("build/**").test("src/build/x.js"); // false: a `/` anchors to the root
+ * import assert from "node:assert/strict";
+ * assert.equal(globToRegExp("*.{doc,docx}").test("mail/2024/offer.docx"), true);
+ * // A `/` in the pattern anchors it to the root.
+ * assert.equal(globToRegExp("build/**").test("src/build/x.js"), false);
  * ```
  */
 export function globToRegExp(glob: string): RegExp {
@@ -154,11 +157,12 @@ const compiled = new Map<string, RegExp>();
  * Whether a relative POSIX path matches at least one of the globs.
  * Compiled patterns are cached, as the walk tests every entry against the same list.
  *
- * @example
+ * @example Any of the patterns, and none at all
  * ```ts
  * import { matchesAnyGlob } from "./glob.ts";
- * matchesAnyGlob("a/b/x.tmp", ["*.log", "*.tmp"]); // true
- * matchesAnyGlob("a/b/x.tmp", []); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(matchesAnyGlob("a/b/x.tmp", ["*.log", "*.tmp"]), true);
+ * assert.equal(matchesAnyGlob("a/b/x.tmp", []), false);
  * ```
  */
 export function matchesAnyGlob(relPath: string, globs: string[]): boolean {

@@ -6,10 +6,18 @@
  * is also the slowest of the two (about 470 MiB/s here, against 1 GiB/s for
  * SHA-1 and 550 MiB/s for coreutils `sha1sum`), so it is computed only then.
  *
- * @example
+ * @example The digests of a small file
  * ```ts
  * import { hashFile } from "./hash.ts";
- * const { md5, sha1, size } = await hashFile("/drop/a/b.docx");
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abc");
+ * const { md5, sha1, size } = await hashFile(path);
+ * assert.equal(sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+ * assert.equal(md5, "900150983cd24fb0d6963f7d28e17f72");
+ * assert.equal(size, 3);
+ * await Deno.remove(path);
  * ```
  * @module
  */
@@ -50,14 +58,14 @@ export interface HashExpectations {
 /**
  * The file was gone when hashing started (deleted or moved after the walk saw it).
  *
- * @example
+ * @example A file deleted before it was hashed
  * ```ts
  * import { FileVanishedError, hashFile } from "./hash.ts";
- * try {
- *   await hashFile("/drop/deleted-meanwhile.docx");
- * } catch (error) {
- *   if (error instanceof FileVanishedError) console.warn(error.message);
- * }
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await assert.rejects(hashFile(`${dir}/deleted-meanwhile.docx`), FileVanishedError);
+ * await Deno.remove(dir);
  * ```
  */
 export class FileVanishedError extends Error {
@@ -146,11 +154,17 @@ async function readAllOverlapped(
  * does not exist; and an `Error` reading `cannot read: <path>: <reason>` for
  * anything else. Every message is one line naming the file.
  *
- * @example
+ * @example A file that grew since the walk saw it
  * ```ts
  * import { hashFile } from "./hash.ts";
- * const digests = await hashFile("/drop/a.pdf", { expectedSize: 1234 });
- * console.log(digests.sha1, digests.md5, digests.size);
+ * import { FileChangedError } from "../fs/identity.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abcd");
+ * assert.equal((await hashFile(path, { expectedSize: 4, md5: false })).md5, undefined);
+ * await assert.rejects(hashFile(path, { expectedSize: 3 }), FileChangedError);
+ * await Deno.remove(path);
  * ```
  */
 export async function hashFile(
@@ -195,11 +209,18 @@ export async function hashFile(
  * while being hashed are settled here and passed on to the sink; a file
  * still being written is left where it is.
  *
- * @example
+ * @example Hash what a walk finds
  * ```ts
  * import { hashStage } from "./hash.ts";
  * import { walk } from "./walk.ts";
- * const items = walk({ root: "/drop" }).pipeThrough(hashStage(4));
+ * import assert from "node:assert/strict";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/a.txt`, "abc");
+ * const items = await Array.fromAsync(walk({ root }).pipeThrough(hashStage(4)));
+ * const [item] = items;
+ * assert.equal(item.kind === "job" && item.file.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function hashStage(

@@ -104,11 +104,50 @@ export interface RunEnd {
 /**
  * Runs the pipeline to the end or until `signal` aborts.
  *
- * @example Run a scan against a rotation of targets
- * ```ts ignore
- * import { runPipeline, type PipelineConfig } from "./mod.ts";
- * declare const config: PipelineConfig;
- * const { interrupted } = await runPipeline(config);
+ * @example Scan a folder against the built-in emulator
+ * ```ts
+ * import { runPipeline } from "./mod.ts";
+ * import { Disposer } from "./dispose.ts";
+ * import { RunLog } from "../fs/run_log.ts";
+ * import { CloudClient } from "../transport/cloud_client.ts";
+ * import { CloudTransport } from "../transport/cloud.ts";
+ * import { HttpClient } from "../transport/http.ts";
+ * import { Rotation } from "../transport/rotation.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/in`);
+ * await Deno.writeTextFile(`${dir}/in/a.txt`, "fine");
+ * await Deno.writeTextFile(`${dir}/in/b.doc`, "TE-EMULATOR-MALICIOUS");
+ * const emulator = await startEmulator({ port: 0, emulationMs: 0, earlyMs: 0 });
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+ * const options = { features: ["te" as const], reports: [], batchSize: 100, md5: false };
+ * const target = new CloudTransport(new CloudClient(http), options);
+ * const log = await RunLog.open(`${dir}/te-scan.log.jsonl`);
+ * const disposer = new Disposer({
+ *   reportsDir: `${dir}/rep`,
+ *   folders: { benign: `${dir}/ok`, malicious: `${dir}/jail` },
+ *   copy: false,
+ *   log,
+ * });
+ * const end = await runPipeline({
+ *   walk: { root: `${dir}/in` },
+ *   rotation: new Rotation([target], { graceMs: 60_000 }),
+ *   disposer,
+ *   reports: [],
+ *   concurrency: 4,
+ *   pollIntervalMs: 10,
+ *   timeoutMs: 10_000,
+ *   dryRun: false,
+ * });
+ * log.close();
+ * target.close();
+ * await emulator.close();
+ * assert.equal(end.interrupted, false);
+ * assert.equal(await Deno.readTextFile(`${dir}/ok/a.txt`), "fine");
+ * assert.equal(await Deno.readTextFile(`${dir}/jail/b.doc`), "TE-EMULATOR-MALICIOUS");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function runPipeline(config: PipelineConfig): Promise<RunEnd> {

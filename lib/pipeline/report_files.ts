@@ -57,10 +57,18 @@ function namesOf(base: string) {
  * const rep = await Deno.makeTempDir();
  * const files = new ReportFiles(rep);
  * const status = { code: 1001, label: "FOUND" };
- * const first = await files.write("a/b.docx", { status }, []);
- * const second = await files.write("a/b.docx", { status }, []);
+ * const pdf = { format: "pdf" as const, id: "r1", bytes: new Uint8Array([37, 80, 68, 70]) };
+ * const first = await files.write("a/b.docx", { status }, [pdf]);
+ * const second = await files.write("a/b.docx", { status }, [pdf]);
  * assert.equal(first.responseFile, `${rep}/a/b.docx.response.json`);
+ * assert.deepEqual(first.reportFiles, [`${rep}/a/b.docx.report.pdf`]);
  * assert.equal(second.responseFile, `${rep}/a/b.1.docx.response.json`);
+ * assert.deepEqual(second.reportFiles, [`${rep}/a/b.1.docx.report.pdf`]);
+ *
+ * // Without reports, only the response file's own name is numbered.
+ * const third = await files.write("a/b.docx", { status }, []);
+ * assert.equal(third.responseFile, `${rep}/a/b.docx.response.1.json`);
+ * await Deno.remove(rep, { recursive: true });
  * ```
  */
 export class ReportFiles {

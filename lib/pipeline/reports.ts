@@ -5,11 +5,13 @@
  * A report that cannot be fetched never changes where the file goes: the
  * verdict stands and the failure is noted.
  *
- * @example
+ * @example Base64 text of a gzip archive
  * ```ts
  * import { decodeSummaryReport } from "./reports.ts";
+ * import assert from "node:assert/strict";
+ *
  * const gz = decodeSummaryReport(new TextEncoder().encode("H4sIAAAAAAAAAwMAAAAAAAAAAAA="));
- * gz[0] === 0x1f && gz[1] === 0x8b; // true
+ * assert.deepEqual([gz[0], gz[1]], [0x1f, 0x8b]);
  * ```
  * @module
  */
@@ -33,10 +35,13 @@ function isGzip(bytes: Uint8Array): boolean {
  * Turns a downloaded summary report into `.tar.gz` bytes: appliances send
  * base64 text, some servers the archive itself.
  *
- * @example
+ * @example Gzip as it is, and neither gzip nor base64
  * ```ts
- * import { decodeSummaryReport } from "./reports.ts";
- * decodeSummaryReport(new Uint8Array([0x1f, 0x8b, 8, 0])).length; // 4 (already gzip)
+ * import { decodeSummaryReport, ReportFormatError } from "./reports.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(decodeSummaryReport(new Uint8Array([0x1f, 0x8b, 8, 0])).length, 4);
+ * assert.throws(() => decodeSummaryReport(new TextEncoder().encode("<html>")), ReportFormatError);
  * ```
  */
 export function decodeSummaryReport(body: Uint8Array): Uint8Array {
@@ -56,14 +61,31 @@ export function decodeSummaryReport(body: Uint8Array): Uint8Array {
  * Downloads every report the answer names in the wanted formats. Failures
  * are returned, not thrown.
  *
- * @example
+ * @example Fetch the summary report of a malicious file
  * ```ts
  * import { fetchReports } from "./reports.ts";
- * import type { Transport } from "../transport/transport.ts";
- * import type { ResponseItem } from "../transport/cloud_types.ts";
- * declare const client: Transport;
- * declare const answer: ResponseItem;
- * const { reports, errors } = await fetchReports(client, answer, ["summary"]);
+ * import { CloudClient } from "../transport/cloud_client.ts";
+ * import { CloudTransport } from "../transport/cloud.ts";
+ * import { HttpClient } from "../transport/http.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const { sha1 } = emulator.learn(new TextEncoder().encode("TE-EMULATOR-MALICIOUS"), "a.doc");
+ * emulator.advanceClock(60_000);
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+ * const target = new CloudTransport(new CloudClient(http), {
+ *   features: ["te"],
+ *   reports: ["summary"],
+ *   batchSize: 100,
+ *   md5: false,
+ * });
+ * const [answer] = await target.query([{ sha1: sha1! }]);
+ * const { reports, errors } = await fetchReports(target, answer.item!, ["summary"]);
+ * assert.deepEqual(errors, []);
+ * assert.equal(reports.length, 1);
+ * target.close();
+ * await emulator.close();
  * ```
  */
 export async function fetchReports(

@@ -5,7 +5,7 @@
  * (skipped by the walk, failed to hash, found in the cache) travels on to
  * the dispose sink like every other.
  *
- * @example
+ * @example A file the walk skipped, settled at once
  * ```ts
  * import type { PipelineItem } from "./types.ts";
  * const item: PipelineItem = {
@@ -130,10 +130,11 @@ export type PipelineItem = Job | Settled | EarlyVerdict;
 /**
  * Whether a scan file carries digests.
  *
- * @example
+ * @example A file not hashed yet
  * ```ts
  * import { isHashed } from "./types.ts";
- * isHashed({ path: "/a", relPath: "a", size: 0, mtimeMs: 0 }); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(isHashed({ path: "/a", relPath: "a", size: 0, mtimeMs: 0 }), false);
  * ```
  */
 export function isHashed(file: ScanFile | HashedFile): file is HashedFile {

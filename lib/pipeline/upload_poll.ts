@@ -92,14 +92,35 @@ interface Tracked {
  * settles.
  *
  * @example Poll a file the appliance already has until it is final
- * ```ts ignore
+ * ```ts
  * import { Poller } from "./upload_poll.ts";
- * declare const poller: Poller;
- * declare const job: import("./types.ts").Job;
+ * import type { PipelineItem } from "./types.ts";
+ * import { CloudClient } from "../transport/cloud_client.ts";
+ * import { CloudTransport } from "../transport/cloud.ts";
+ * import { HttpClient } from "../transport/http.ts";
+ * import { Rotation } from "../transport/rotation.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0, emulationMs: 50 });
+ * const { sha1 } = emulator.learn(new TextEncoder().encode("fine"), "a.txt");
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+ * const options = { features: ["te" as const], reports: [], batchSize: 100, md5: false };
+ * const target = new CloudTransport(new CloudClient(http), options);
+ * const rotation = new Rotation([target], { graceMs: 60_000 });
+ * const emitted: PipelineItem[] = [];
+ * const poller = new Poller(
+ *   { rotation, reports: [], concurrency: 4, pollIntervalMs: 10, timeoutMs: 10_000 },
+ *   (item) => emitted.push(item),
+ * );
  * const loop = poller.run();
- * await poller.track(job); // resolves when the file has settled
+ * const file = { path: "/in/a.txt", relPath: "a.txt", size: 4, mtimeMs: 0, sha1: sha1! };
+ * await poller.track({ kind: "job", file, startedAt: 0, needsUpload: false, via: target });
  * poller.finish();
  * await loop;
+ * assert.equal(emitted[0].kind === "settled" && emitted[0].outcome.state, "benign");
+ * target.close();
+ * await emulator.close();
  * ```
  */
 export class Poller {
@@ -419,18 +440,43 @@ export class Poller {
  * The stage over a {@linkcode Poller}: jobs take an emulation slot from a
  * {@linkcode TaskPool} of `concurrency` and hold it until they settle.
  *
- * @example Build the stage for a run
- * ```ts ignore
+ * @example Upload a new file and settle it
+ * ```ts
  * import { uploadPollStage } from "./upload_poll.ts";
- * import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
- * declare const rotation: Rotation;
+ * import { hashFile } from "./hash.ts";
+ * import type { PipelineItem } from "./types.ts";
+ * import { CloudClient } from "../transport/cloud_client.ts";
+ * import { CloudTransport } from "../transport/cloud.ts";
+ * import { HttpClient } from "../transport/http.ts";
+ * import { Rotation } from "../transport/rotation.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0, emulationMs: 0, earlyMs: 0 });
+ * const http = new HttpClient(emulator.url, { trust: { kind: "ca", caPem: [DEFAULT_CA_PEM] } });
+ * const options = { features: ["te" as const], reports: [], batchSize: 100, md5: false };
+ * const target = new CloudTransport(new CloudClient(http), options);
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "TE-EMULATOR-MALICIOUS");
+ * const { sha1 } = await hashFile(path);
  * const stage = uploadPollStage({
- *   rotation,
- *   reports: ["summary"],
+ *   rotation: new Rotation([target], { graceMs: 60_000 }),
+ *   reports: [],
  *   concurrency: 4,
- *   pollIntervalMs: 5_000,
- *   timeoutMs: 600_000,
+ *   pollIntervalMs: 10,
+ *   timeoutMs: 10_000,
  * });
+ * const mtimeMs = (await Deno.stat(path)).mtime!.getTime();
+ * const file = { path, relPath: "a.doc", size: 21, mtimeMs, sha1 };
+ * const out = await Array.fromAsync(
+ *   ReadableStream.from<PipelineItem>([{ kind: "job", file, startedAt: 0, needsUpload: true }])
+ *     .pipeThrough(stage),
+ * );
+ * const last = out.at(-1);
+ * assert.equal(last?.kind === "settled" && last.outcome.state, "malicious");
+ * target.close();
+ * await emulator.close();
+ * await Deno.remove(path);
  * ```
  */
 export function uploadPollStage(

@@ -163,6 +163,7 @@ function listFolder(folder: string): { names: Entry[] } | { failure: unknown } {
  * const file = await Deno.makeTempFile();
  * assert.equal((await statInput(file)).isFile, true);
  * await assert.rejects(statInput(`${file}.missing`), /input folder not found/);
+ * await Deno.remove(file);
  * ```
  */
 export async function statInput(root: string, shownAs = root): Promise<Deno.FileInfo> {
@@ -374,6 +375,7 @@ class Walker {
  * await Deno.writeTextFile(`${root}/b.tmp`, "b");
  * const items = await Array.fromAsync(walk({ root, exclude: ["*.tmp"] }));
  * assert.deepEqual(items.map((i) => `${i.kind} ${i.relPath}`), ["file a/x.txt"]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function walk(options: WalkOptions): ReadableStream<WalkItem> {

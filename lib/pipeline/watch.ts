@@ -88,11 +88,13 @@ class Watcher {
  * const items = watch({ root, settleMs: 200, rescanMs: 20, signal: controller.signal });
  * await Deno.writeTextFile(`${root}/a.txt`, "first half ");
  * const reader = items.getReader();
- * setTimeout(() => Deno.writeTextFileSync(`${root}/a.txt`, "second half", { append: true }), 60);
+ * const append = () => Deno.writeTextFileSync(`${root}/a.txt`, "second half", { append: true });
+ * setTimeout(append, 60);
  * const { value } = await reader.read();
  * assert.equal(value?.kind === "file" && value.size, "first half second half".length);
  * controller.abort();
  * await reader.cancel();
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function watch(options: WatchOptions): ReadableStream<WalkItem> {
