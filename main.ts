@@ -6,7 +6,7 @@
  * This file only picks the subcommand and hands over its arguments; `scan`
  * is the default, so te_api's command lines (`-in … -ip …`) work unchanged.
  *
- * @example
+ * @example Scan a folder on an appliance
  * ```sh
  * deno run --allow-net --allow-read --allow-write main.ts --in /drop --ip 10.1.1.5 --jail /q
  * ```

@@ -3,12 +3,13 @@
  * aliases (so existing cron lines run unchanged), `--config` files, and
  * validation into a typed {@linkcode ScanArgs}.
  *
- * @example
+ * @example te_api's spellings are understood
  * ```ts
  * import { parseScanArgs } from "./args.ts";
+ * import assert from "node:assert/strict";
  * const args = parseScanArgs(["-in", "/drop", "-ip", "10.1.1.5", "-n", "8"]);
- * args.input; // "/drop"
- * args.concurrency; // 8
+ * assert.equal(args.input, "/drop");
+ * assert.equal(args.concurrency, 8);
  * ```
  * @module
  */
@@ -164,10 +165,13 @@ type RawValues = Partial<Record<OptionName, string | boolean | string[]>>;
 /**
  * Rewrites te_api's flags to te-scan's (`-in X`, `--input_directory=X` → `--in X`).
  *
- * @example
+ * @example te_api aliases become te-scan options
  * ```ts
  * import { rewriteAliases } from "./args.ts";
- * rewriteAliases(["-jail", "/q", "--benign_directory=/ok"]); // ["--jail", "/q", "--out=/ok"]
+ * import assert from "node:assert/strict";
+ *
+ * const argv = rewriteAliases(["-jail", "/q", "--benign_directory=/ok"]);
+ * assert.deepEqual(argv, ["--jail", "/q", "--out=/ok"]);
  * ```
  */
 export function rewriteAliases(argv: string[]): string[] {
@@ -219,7 +223,7 @@ function parseList<T extends string>(text: string, option: string, allowed: read
  * (1 remove active content, 2 convert to PDF, 0 by the gateway's profile),
  * the profile's name, and the parts to remove (known part codes only).
  *
- * @example
+ * @example Clean with some parts, convert to PDF, or name a profile
  * ```ts
  * import { parseExtract } from "./args.ts";
  * import assert from "node:assert/strict";
@@ -342,11 +346,14 @@ function readConfig(path: string): RawValues {
  * Parses and validates the scan command line. Command-line values win over
  * `--config` values.
  *
- * @example
+ * @example Several report formats
  * ```ts
  * import { parseScanArgs } from "./args.ts";
- * parseScanArgs(["--in", "/drop", "--ip", "10.0.0.2", "--reports", "summary,xml"]).reports;
- * // ["summary", "xml"]
+ * import assert from "node:assert/strict";
+ *
+ * const args = parseScanArgs(["--in", "/drop", "--ip", "10.0.0.2", "--reports", "summary,xml"]);
+ * assert.deepEqual(args.reports, ["summary", "xml"]);
+ * assert.throws(() => parseScanArgs(["--ip", "10.0.0.2"]), /--in/);
  * ```
  */
 /** The command line's option values over the `--config` file's, and the positionals. */

@@ -88,7 +88,7 @@ export const GATEWAY_PORT = 443;
  * A URL with no path (`https://10.1.1.5:18194/`) is taken as its host and
  * port; one with a path belongs in `--url`.
  *
- * @example
+ * @example Host and port in the forms a user types
  * ```ts
  * import { splitHostPort } from "./connect.ts";
  * import assert from "node:assert/strict";
@@ -132,7 +132,7 @@ function fromUrl(text: string, option: string, defaultPort: number) {
 /**
  * The API base URL for `--ip HOST[:PORT]` (IPv6 in brackets).
  *
- * @example
+ * @example The API base of an appliance
  * ```ts
  * import { applianceUrl } from "./connect.ts";
  * import assert from "node:assert/strict";
@@ -227,15 +227,25 @@ function baseUrlsOf(args: ConnectionArgs): { url: URL; kind: TargetContext["kind
  * the `--url`), each with what the preflight and error messages need to
  * know about it.
  *
- * @example Two appliances
- * ```ts ignore
+ * @example Two appliances, trusted by one CA file
+ * ```ts
  * import { connect } from "./connect.ts";
  * import { Reporter } from "./console.ts";
+ * import { DEFAULT_CA_PEM } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const caCert = await Deno.makeTempFile({ suffix: ".pem" });
+ * await Deno.writeTextFile(caCert, DEFAULT_CA_PEM);
  * const targets = await connect(
- *   { appliances: ["10.1.1.5", "10.1.1.6"], insecure: false, caCert: "ca.pem", concurrency: 4 },
+ *   { appliances: ["10.1.1.5", "10.1.1.6"], insecure: false, caCert, concurrency: 4 },
  *   new Reporter({ json: false, quiet: false }),
  * );
+ * assert.deepEqual(targets.map((t) => t.origin), [
+ *   "https://10.1.1.5:18194",
+ *   "https://10.1.1.6:18194",
+ * ]);
  * for (const { client } of targets) client.close();
+ * await Deno.remove(caCert);
  * ```
  */
 export async function connect(
@@ -339,13 +349,23 @@ export interface Targets {
  * transport asking for the run's features and reports.
  *
  * @example Connect a scan to the appliances of its settings
- * ```ts ignore
+ * ```ts
  * import { connectRotation } from "./connect.ts";
  * import { parseScanArgs } from "./args.ts";
  * import { Reporter } from "./console.ts";
- * const args = parseScanArgs(["--in", "/drop", "--ip", "10.1.1.5", "--ca-cert", "a.pem"]);
- * const { rotation } = await connectRotation(args, new Reporter({ json: false, quiet: false }));
+ * import { DEFAULT_CA_PEM } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const caCert = await Deno.makeTempFile({ suffix: ".pem" });
+ * await Deno.writeTextFile(caCert, DEFAULT_CA_PEM);
+ * const args = parseScanArgs(["--in", "/drop", "--ip", "10.1.1.5", "--ca-cert", caCert]);
+ * const { rotation, origin } = await connectRotation(
+ *   args,
+ *   new Reporter({ json: false, quiet: false }),
+ * );
+ * assert.equal(origin, "https://10.1.1.5:18194");
  * rotation.close();
+ * await Deno.remove(caCert);
  * ```
  */
 export async function connectRotation(

@@ -17,9 +17,19 @@
  * import assert from "node:assert/strict";
  *
  * const out: string[] = [];
- * const terminal = new Terminal({ out: (t) => out.push(t), err: () => {}, isTerminal: { out: false, err: false } });
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   err: () => {},
+ *   isTerminal: { out: false, err: false },
+ * });
  * const reporter = new Reporter({ json: false, quiet: false, terminal });
- * reporter.file({ relPath: "a/ok.txt", state: "benign", size: 3, disposition: "moved", destination: "/out/a/ok.txt" });
+ * reporter.file({
+ *   relPath: "a/ok.txt",
+ *   state: "benign",
+ *   size: 3,
+ *   disposition: "moved",
+ *   destination: "/out/a/ok.txt",
+ * });
  * assert.deepEqual(out, ["BENIGN     a/ok.txt -> /out/a/ok.txt\n"]);
  * ```
  * @module
@@ -78,11 +88,18 @@ class FirstFiles implements ListedFiles {
  * import assert from "node:assert/strict";
  *
  * const out: string[] = [];
- * const terminal = new Terminal({ out: (t) => out.push(t), err: () => {}, isTerminal: { out: false, err: false } });
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   err: () => {},
+ *   isTerminal: { out: false, err: false },
+ * });
  * const reporter = new Reporter({ json: true, quiet: false, terminal });
  * reporter.event({ event: "start" });
  * reporter.warn("slow appliance");
- * assert.deepEqual(out, ['{"event":"start"}\n', '{"event":"warning","message":"slow appliance"}\n']);
+ * assert.deepEqual(out, [
+ *   '{"event":"start"}\n',
+ *   '{"event":"warning","message":"slow appliance"}\n',
+ * ]);
  * ```
  */
 export class Reporter {

@@ -5,7 +5,7 @@
  * unsupported file, a duplicate, nested folders), scans it into benign,
  * quarantine and error folders, and shows where everything went.
  *
- * @example
+ * @example Run the demo
  * ```sh
  * deno run --allow-net --allow-read --allow-write main.ts demo
  * ```
@@ -72,10 +72,21 @@ async function whereEverythingWent(root: string): Promise<string> {
 /**
  * Runs the demo; returns 0 when the scan sorted the sample tree.
  *
- * @example
+ * @example The demo sorts its sample tree in a folder of your choice
  * ```ts
  * import { demoCommand } from "./demo.ts";
- * const code = await demoCommand([]);
+ * import { Terminal } from "./terminal.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const out: string[] = [];
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   isTerminal: { out: false, err: false },
+ * });
+ * assert.equal(await demoCommand(["--dir", dir], undefined, terminal), 0);
+ * assert.ok((await Array.fromAsync(Deno.readDir(`${dir}/quarantine`))).length > 0);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function demoCommand(

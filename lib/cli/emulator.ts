@@ -6,8 +6,8 @@
  * for (with `--port 0` it names the port picked). Nothing else goes to
  * stdout; `--verbose` logs requests to stderr.
  *
- * @example
- * ```ts
+ * @example Run the emulator until Ctrl-C
+ * ```ts ignore
  * import { emulatorCommand } from "./emulator.ts";
  * Deno.exit(await emulatorCommand(["--port", "0", "--emulation-ms", "100"]));
  * ```
@@ -114,15 +114,19 @@ Counters:
 /**
  * Where the command writes, and what stops it; tests pass their own.
  *
- * @example
+ * @example Collect what the emulator says, and stop it at once
  * ```ts
- * import type { CliIo } from "./emulator.ts";
+ * import { type CliIo, runEmulatorCli } from "./emulator.ts";
+ * import assert from "node:assert/strict";
+ *
  * const lines: string[] = [];
  * const io: CliIo = {
  *   out: (l) => lines.push(l),
  *   err: (l) => lines.push(l),
  *   stopped: Promise.resolve(),
  * };
+ * assert.equal(await runEmulatorCli(["--port", "0"], io), 0);
+ * assert.match(lines[0], /^te-scan emulator listening on https:\/\/127\.0\.0\.1:\d+$/);
  * ```
  */
 export interface CliIo {
@@ -244,15 +248,16 @@ async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | 
  * starts the emulator, prints the listening line, waits for `io.stopped`,
  * shuts down gracefully. Returns the exit code.
  *
- * @example
+ * @example An unknown option is a usage error
  * ```ts
  * import { runEmulatorCli } from "./emulator.ts";
+ * import assert from "node:assert/strict";
  * const code = await runEmulatorCli(["--bogus"], {
  *   out: () => {},
  *   err: () => {},
  *   stopped: Promise.resolve(),
  * });
- * code; // 3
+ * assert.equal(code, 3);
  * ```
  */
 export async function runEmulatorCli(args: string[], io: CliIo): Promise<number> {
@@ -289,8 +294,8 @@ export async function runEmulatorCli(args: string[], io: CliIo): Promise<number>
  * after a graceful shutdown; usage and configuration errors exit 3 with one
  * line on stderr.
  *
- * @example
- * ```ts
+ * @example A cloud-style emulator on a free port, until Ctrl-C
+ * ```ts ignore
  * import { emulatorCommand } from "./emulator.ts";
  * const code = await emulatorCommand(["--mode", "cloud", "--port", "0"]);
  * ```

@@ -12,7 +12,7 @@
  * none malicious, 3 usage or configuration error (nothing scanned), 70 an
  * internal error (a bug: please report it), 130 interrupted.
  *
- * @example
+ * @example Malicious files found
  * ```ts
  * import { Exit } from "./exit.ts";
  * import assert from "node:assert/strict";
@@ -32,7 +32,7 @@ export const Exit = {
 /**
  * A command line that cannot be run: exit 3, nothing scanned.
  *
- * @example
+ * @example A usage error by name
  * ```ts
  * import { UsageError } from "./exit.ts";
  * import assert from "node:assert/strict";

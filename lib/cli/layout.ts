@@ -46,6 +46,7 @@ function isInside(child: string, parent: string): boolean {
  *   checkLayout(input, { benign: `${input}/ok` }, "/tmp/rep", []),
  *   /--out .* is inside the input folder/,
  * );
+ * await Deno.remove(input);
  * ```
  */
 export async function checkLayout(

@@ -3,10 +3,33 @@
  * `te-scan quota` (the cloud API key's quota), over the same verified
  * connection as a scan.
  *
- * @example
+ * @example Look a hash up on an emulated appliance
  * ```ts
  * import { queryCommand } from "./lookup.ts";
- * await queryCommand(["--ip", "10.1.1.5", "--ca-cert", "appliance.pem", "3395856ce81f2b7382dee72602f798b642f14140"]);
+ * import { Terminal } from "./terminal.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const caCert = await Deno.makeTempFile({ suffix: ".pem" });
+ * await Deno.writeTextFile(caCert, DEFAULT_CA_PEM);
+ * const out: string[] = [];
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   isTerminal: { out: false, err: false },
+ * });
+ * const hash = "3395856ce81f2b7382dee72602f798b642f14140";
+ * const code = await queryCommand(
+ *   ["--ip", `127.0.0.1:${emulator.port}`, "--ca-cert", caCert, hash],
+ *   terminal,
+ * );
+ * assert.equal(code, 2);
+ * assert.match(
+ *   out.join(""),
+ *   /^3395856ce81f2b7382dee72602f798b642f14140  no verdict  \(1004 NOT_FOUND/,
+ * );
+ * await emulator.close();
+ * await Deno.remove(caCert);
  * ```
  * @module
  */
@@ -34,11 +57,17 @@ const DIGEST_KEYS: Record<number, "md5" | "sha1" | "sha256"> = {
 /**
  * The request object for a hash, by its length (md5, sha1 or sha256).
  *
- * @example
+ * @example An md5 becomes an md5 request
  * ```ts
  * import { requestForHash } from "./lookup.ts";
- * requestForHash("d41d8cd98f00b204e9800998ecf8427e", ["te"]);
- * // { md5: "d41d8cd98f00b204e9800998ecf8427e", features: ["te"], te: { reports: [] } }
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(requestForHash("D41D8CD98F00B204E9800998ECF8427E", ["te"]), {
+ *   md5: "d41d8cd98f00b204e9800998ecf8427e",
+ *   features: ["te"],
+ *   te: { reports: [] },
+ * });
+ * assert.throws(() => requestForHash("xyz", ["te"]), /not an md5, sha1 or sha256 hash/);
  * ```
  */
 export function requestForHash(hash: string, features: string[]): RequestItem {
@@ -96,10 +125,19 @@ async function withConnection(
  * `te-scan query`: prints one line (or JSON object) per hash; exits like a
  * scan (1 when any is malicious, 2 when any is unknown or failed).
  *
- * @example
+ * @example The help
  * ```ts
  * import { queryCommand } from "./lookup.ts";
- * const code = await queryCommand(["--help"]);
+ * import { Terminal } from "./terminal.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const out: string[] = [];
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   isTerminal: { out: false, err: false },
+ * });
+ * assert.equal(await queryCommand(["--help"], terminal), 0);
+ * assert.match(out.join(""), /te-scan query/);
  * ```
  */
 export function queryCommand(
@@ -140,10 +178,26 @@ export function queryCommand(
 /**
  * `te-scan quota`: prints the API key's remaining quota (cloud only).
  *
- * @example
+ * @example The quota left on an emulated cloud
  * ```ts
  * import { quotaCommand } from "./lookup.ts";
- * const code = await quotaCommand(["--help"]);
+ * import { Terminal } from "./terminal.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const cloud = await startEmulator({ port: 0, mode: "cloud", quota: 10 });
+ * const caCert = await Deno.makeTempFile({ suffix: ".pem" });
+ * await Deno.writeTextFile(caCert, DEFAULT_CA_PEM);
+ * const out: string[] = [];
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   isTerminal: { out: false, err: false },
+ * });
+ * const url = `${cloud.url}/tecloud/api/v1/file/`;
+ * assert.equal(await quotaCommand(["--url", url, "--ca-cert", caCert], terminal), 0);
+ * assert.equal(out.join(""), "hour:  10 of 10 left\nmonth: 10 of 10 left\n");
+ * await cloud.close();
+ * await Deno.remove(caCert);
  * ```
  */
 export function quotaCommand(

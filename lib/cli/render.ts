@@ -15,7 +15,13 @@
  * import assert from "node:assert/strict";
  *
  * assert.equal(
- *   renderFileLine({ relPath: "a/ok.txt", state: "benign", size: 3, disposition: "moved", destination: "/out/a/ok.txt" }),
+ *   renderFileLine({
+ *     relPath: "a/ok.txt",
+ *     state: "benign",
+ *     size: 3,
+ *     disposition: "moved",
+ *     destination: "/out/a/ok.txt",
+ *   }),
  *   "BENIGN     a/ok.txt -> /out/a/ok.txt",
  * );
  * assert.equal(renderWarning("slow\nappliance"), "te-scan: warning: slow\\nappliance");
@@ -314,8 +320,23 @@ function perSecond(files: number, seconds: number): number {
  * import { renderProgress } from "./render.ts";
  * import assert from "node:assert/strict";
  *
- * const counts = { benign: 90, malicious: 0, error: 0, skipped: 10, uploaded: 5, duplicates: 0, bytes: 0 };
- * const gauges = { found: 400, walkDone: false, hashing: 2, querying: 100, uploading: 1, emulating: 4 };
+ * const counts = {
+ *   benign: 90,
+ *   malicious: 0,
+ *   error: 0,
+ *   skipped: 10,
+ *   uploaded: 5,
+ *   duplicates: 0,
+ *   bytes: 0,
+ * };
+ * const gauges = {
+ *   found: 400,
+ *   walkDone: false,
+ *   hashing: 2,
+ *   querying: 100,
+ *   uploading: 1,
+ *   emulating: 4,
+ * };
  * assert.equal(
  *   renderProgress(counts, gauges, 10, Infinity),
  *   "100 files done · 400 found so far · 10 files/s · hashing 2 · querying 100 · uploading 1 · emulating 4",
@@ -379,9 +400,23 @@ function renderListed(title: string, files: ListedFiles, logPath: string): strin
  * import { renderClosingTable } from "./render.ts";
  * import assert from "node:assert/strict";
  *
- * const bad = { relPath: "b.exe", state: "malicious" as const, size: 9, disposition: "moved" as const, destination: "/q/b.exe" };
+ * const bad = {
+ *   relPath: "b.exe",
+ *   state: "malicious" as const,
+ *   size: 9,
+ *   disposition: "moved" as const,
+ *   destination: "/q/b.exe",
+ * };
  * const lines = renderClosingTable({
- *   counts: { benign: 1, malicious: 1, error: 0, skipped: 0, uploaded: 2, duplicates: 0, bytes: 1536 },
+ *   counts: {
+ *     benign: 1,
+ *     malicious: 1,
+ *     error: 0,
+ *     skipped: 0,
+ *     uploaded: 2,
+ *     duplicates: 0,
+ *     bytes: 1536,
+ *   },
  *   seconds: 4,
  *   logPath: "/rep/te-scan.log.jsonl",
  *   summaryPath: "/rep/summary.json",

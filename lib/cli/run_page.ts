@@ -30,11 +30,27 @@
  * import { renderRunPage } from "./run_page.ts";
  * import assert from "node:assert/strict";
  *
- * const counts = { benign: 1, malicious: 0, error: 0, skipped: 0, uploaded: 1, duplicates: 0, bytes: 5 };
+ * const counts = {
+ *   benign: 1,
+ *   malicious: 0,
+ *   error: 0,
+ *   skipped: 0,
+ *   uploaded: 1,
+ *   duplicates: 0,
+ *   bytes: 5,
+ * };
  * const summary = {
- *   version: "0.1.0", started: "2026-01-01T00:00:00.000Z", finished: "2026-01-01T00:00:02.000Z",
- *   seconds: 2, input: "/in", appliance: "https://10.0.0.5", folders: {}, reports_dir: "/rep",
- *   counts, interrupted: false, exit_code: 0,
+ *   version: "0.1.0",
+ *   started: "2026-01-01T00:00:00.000Z",
+ *   finished: "2026-01-01T00:00:02.000Z",
+ *   seconds: 2,
+ *   input: "/in",
+ *   appliance: "https://10.0.0.5",
+ *   folders: {},
+ *   reports_dir: "/rep",
+ *   counts,
+ *   interrupted: false,
+ *   exit_code: 0,
  * };
  * const events = async function* () {
  *   yield { event: "file", relPath: "a.txt", state: "benign", size: 5, disposition: "left" };
@@ -110,7 +126,10 @@ const HTML_ESCAPES: Record<string, string> = {
  * import { htmlText } from "./run_page.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(htmlText(`<script>"x"&'y'\n.pdf`), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;\\n.pdf");
+ * assert.equal(
+ *   htmlText(`<script>"x"&'y'\n.pdf`),
+ *   "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;\\n.pdf",
+ * );
  * ```
  */
 export function htmlText(text: string): string {
@@ -122,12 +141,15 @@ export function htmlText(text: string): string {
  * path segment percent-encoded, when the target is inside the reports
  * folder; otherwise a `file://` URL.
  *
- * @example
+ * @example Links relative to the page, and outside the reports folder
  * ```ts
  * import { linkFromPage } from "./run_page.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(linkFromPage("/rep", "/rep/a b/#1?.docm_report/report.html"), "a%20b/%231%3F.docm_report/report.html");
+ * assert.equal(
+ *   linkFromPage("/rep", "/rep/a b/#1?.docm_report/report.html"),
+ *   "a%20b/%231%3F.docm_report/report.html",
+ * );
  * assert.equal(linkFromPage("/rep", "/elsewhere/x"), "file:///elsewhere/x");
  * ```
  */
@@ -180,12 +202,20 @@ const CHART = { label: 110, bar: 360, row: 30, gap: 16, top: 8, width: 560 };
  * The counts as an SVG bar chart: one labelled bar per count, scaled to the
  * number of files, with a title for screen readers and a tooltip per bar.
  *
- * @example
+ * @example One malicious file of four
  * ```ts
  * import { outcomeChart } from "./run_page.ts";
  * import assert from "node:assert/strict";
  *
- * const svg = outcomeChart({ benign: 3, malicious: 1, error: 0, skipped: 0, uploaded: 4, duplicates: 0, bytes: 0 });
+ * const svg = outcomeChart({
+ *   benign: 3,
+ *   malicious: 1,
+ *   error: 0,
+ *   skipped: 0,
+ *   uploaded: 4,
+ *   duplicates: 0,
+ *   bytes: 0,
+ * });
  * assert.match(svg, /<g data-bar="malicious"><title>Malicious: 1 of 4 files<\/title>/);
  * ```
  */

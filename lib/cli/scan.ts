@@ -6,11 +6,33 @@
  * 2 some file unresolved and none malicious, 3 usage or configuration
  * error (nothing scanned), 130 interrupted.
  *
- * @example
+ * @example Scan a folder against the built-in emulator
  * ```ts
  * import { scanCommand } from "./scan.ts";
- * const code = await scanCommand(["--in", "/drop", "--ip", "10.1.1.5", "--jail", "/q"]);
- * Deno.exit(code);
+ * import { Terminal } from "./terminal.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/in`);
+ * await Deno.writeTextFile(`${dir}/in/a.txt`, "fine");
+ * await Deno.writeTextFile(`${dir}/in/b.doc`, "TE-EMULATOR-MALICIOUS");
+ * await Deno.writeTextFile(`${dir}/ca.pem`, DEFAULT_CA_PEM);
+ * const emulator = await startEmulator({ port: 0, emulationMs: 0, earlyMs: 0 });
+ * const out: string[] = [];
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   isTerminal: { out: false, err: false },
+ * });
+ * const code = await scanCommand([
+ *   ...["--in", `${dir}/in`, "--ip", `127.0.0.1:${emulator.port}`, "--ca-cert", `${dir}/ca.pem`],
+ *   ...["--out", `${dir}/ok`, "--jail", `${dir}/jail`, "--rep", `${dir}/rep`],
+ * ], { terminal });
+ * assert.equal(code, 1); // a malicious file was found
+ * assert.ok(out.includes(`BENIGN     a.txt -> ${dir}/ok/a.txt\n`));
+ * assert.equal(await Deno.readTextFile(`${dir}/jail/b.doc`), "TE-EMULATOR-MALICIOUS");
+ * await emulator.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -51,10 +73,19 @@ export interface ScanHooks {
 /**
  * Runs the scan command; returns the exit code.
  *
- * @example
+ * @example The help
  * ```ts
  * import { scanCommand } from "./scan.ts";
- * await scanCommand(["--help"]); // 0
+ * import { Terminal } from "./terminal.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const out: string[] = [];
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   isTerminal: { out: false, err: false },
+ * });
+ * assert.equal(await scanCommand(["--help"], { terminal }), 0);
+ * assert.match(out.join(""), /^te-scan: scan a folder/);
  * ```
  */
 export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promise<number> {

@@ -27,7 +27,7 @@ function distance(a: string, b: string): number {
 /**
  * The known option nearest to `typed`, if one is near enough to be meant.
  *
- * @example
+ * @example A typo and a stranger
  * ```ts
  * import { closestOption } from "./suggest.ts";
  * import assert from "node:assert/strict";
@@ -49,21 +49,24 @@ export function closestOption(typed: string, names: readonly string[]): string |
 /**
  * A `node:util` `parseArgs` error as a one-line {@linkcode UsageError}.
  *
- * @example
+ * @example An unknown option, with a suggestion
  * ```ts
  * import { usageErrorOf } from "./suggest.ts";
  * import { parseArgs } from "node:util";
  * import assert from "node:assert/strict";
  *
  * const options = { jail: { type: "string" } } as const;
- * try {
- *   parseArgs({ args: ["--jial", "/q"], options, strict: true });
- * } catch (error) {
- *   assert.equal(
- *     usageErrorOf(error, Object.keys(options)).message,
- *     "unknown option --jial (did you mean --jail?)",
- *   );
- * }
+ * const error = (() => {
+ *   try {
+ *     parseArgs({ args: ["--jial", "/q"], options, strict: true });
+ *   } catch (error) {
+ *     return error;
+ *   }
+ * })();
+ * assert.equal(
+ *   usageErrorOf(error, Object.keys(options)).message,
+ *   "unknown option --jial (did you mean --jail?)",
+ * );
  * ```
  */
 export function usageErrorOf(error: unknown, names: readonly string[]): UsageError {

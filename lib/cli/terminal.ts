@@ -137,7 +137,10 @@ function askColumns(): number | undefined {
  * import assert from "node:assert/strict";
  *
  * const err: string[] = [];
- * const terminal = new Terminal({ err: (text) => err.push(text), isTerminal: { out: false, err: false } });
+ * const terminal = new Terminal({
+ *   err: (text) => err.push(text),
+ *   isTerminal: { out: false, err: false },
+ * });
  * const live = terminal.live((width) => `progress: 3 files done (width ${width})`);
  * terminal.refresh(); // what the 10 s timer does
  * live[Symbol.dispose]();

@@ -4,10 +4,29 @@
  * operator can check it once (against the appliance console) and then scan
  * with `--pin` or `--ca-cert` instead of turning verification off.
  *
- * @example
+ * @example Show and save the certificate of an emulated appliance
  * ```ts
  * import { trustCommand } from "./trust.ts";
- * await trustCommand(["10.1.1.5", "--save", "appliance.pem"]);
+ * import { Terminal } from "./terminal.ts";
+ * import { startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const dir = await Deno.makeTempDir();
+ * const out: string[] = [];
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   isTerminal: { out: false, err: false },
+ * });
+ * const code = await trustCommand(
+ *   [`127.0.0.1:${emulator.port}`, "--save", `${dir}/appliance.pem`],
+ *   terminal,
+ * );
+ * assert.equal(code, 0);
+ * assert.match(out.join(""), /subject   CN=te-scan emulator/);
+ * assert.match(await Deno.readTextFile(`${dir}/appliance.pem`), /^-----BEGIN CERTIFICATE-----/);
+ * await emulator.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
@@ -77,10 +96,19 @@ fingerprint. Compare the fingerprint with the appliance's console, then scan wit
 /**
  * Runs `te-scan trust`.
  *
- * @example
+ * @example The help
  * ```ts
  * import { trustCommand } from "./trust.ts";
- * const code = await trustCommand(["--help"]);
+ * import { Terminal } from "./terminal.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const out: string[] = [];
+ * const terminal = new Terminal({
+ *   out: (t) => out.push(t),
+ *   isTerminal: { out: false, err: false },
+ * });
+ * assert.equal(await trustCommand(["--help"], terminal), 0);
+ * assert.equal(await trustCommand([], terminal), 3);
  * ```
  */
 export async function trustCommand(

@@ -1,10 +1,12 @@
 /**
  * The te-scan version, shown by `--version` and written to every log.
  *
- * @example
+ * @example A semantic version
  * ```ts
  * import { VERSION } from "./version.ts";
- * console.log(`te-scan ${VERSION}`);
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(VERSION, /^\d+\.\d+\.\d+$/);
  * ```
  * @module
  */
