@@ -4,21 +4,26 @@
  * status over them. This is where a sample's time line (pending → early
  * verdict → found) is read off the clock.
  *
- * @example
+ * @example A query about a file the emulator has never seen
  * ```ts
  * import { buildAnswer } from "./answer.ts";
  * import { SampleStore } from "./samples.ts";
+ * import assert from "node:assert/strict";
  * const item = buildAnswer({
  *   request: { md5: "0".repeat(32) },
  *   view: "query",
  *   now: 0,
  *   store: new SampleStore(),
  *   settings: {
- *     mode: "appliance", verdictCase: "upper", emulationMs: 10, earlyMs: 5,
- *     imagePartial: false, benignEarly: "found",
+ *     mode: "appliance",
+ *     verdictCase: "upper",
+ *     emulationMs: 10,
+ *     earlyMs: 5,
+ *     imagePartial: false,
+ *     benignEarly: "found",
  *   },
  * });
- * item.status.label; // "NOT_FOUND"
+ * assert.equal(item.status.label, "NOT_FOUND");
  * ```
  * @module
  */
@@ -46,15 +51,6 @@ import {
 
 /**
  * The options that shape answers.
- *
- * @example
- * ```ts
- * import type { AnswerSettings } from "./answer.ts";
- * const cloud: AnswerSettings = {
- *   mode: "cloud", verdictCase: "lower", emulationMs: 2000, earlyMs: 500,
- *   imagePartial: false, benignEarly: "found",
- * };
- * ```
  */
 export type AnswerSettings = Pick<
   ResolvedOptions,
@@ -65,12 +61,13 @@ export type AnswerSettings = Pick<
  * A status object for any code, known or not: forced fault codes may be ones
  * the table lacks, to test how clients cope.
  *
- * @example
+ * @example Known codes, an unknown one, and a message of one's own
  * ```ts
  * import { statusFor } from "./answer.ts";
- * statusFor(1007).label; // "FILE_TYPE_NOT_SUPPORTED"
- * statusFor(4242).label; // "UNKNOWN"
- * statusFor(1008, "no digest").message; // "no digest"
+ * import assert from "node:assert/strict";
+ * assert.equal(statusFor(1007).label, "FILE_TYPE_NOT_SUPPORTED");
+ * assert.equal(statusFor(4242).label, "UNKNOWN");
+ * assert.equal(statusFor(1008, "no digest").message, "no digest");
  * ```
  */
 export function statusFor(code: number, message?: string): Required<Status> {
@@ -86,12 +83,13 @@ export function statusFor(code: number, message?: string): Required<Status> {
  * The features a request object asks for (default `te`), or a message naming
  * one the protocol does not have.
  *
- * @example
+ * @example The default, duplicates dropped, and an unknown feature
  * ```ts
  * import { requestedFeatures } from "./answer.ts";
- * requestedFeatures({}); // ["te"]
- * requestedFeatures({ features: ["te", "te_eb", "te"] }); // ["te", "te_eb"]
- * requestedFeatures({ features: ["sandbox"] }); // 'unknown feature "sandbox"'
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(requestedFeatures({}), ["te"]);
+ * assert.deepEqual(requestedFeatures({ features: ["te", "te_eb", "te"] }), ["te", "te_eb"]);
+ * assert.match(String(requestedFeatures({ features: ["sandbox"] })), /^unknown feature "sandbox"/);
  * ```
  */
 export function requestedFeatures(request: RequestItem): Feature[] | string {
@@ -122,12 +120,13 @@ const ORDINARY: readonly number[] = [
  * say PARTIALLY_FOUND (its clients read te_eb then) but the cloud PENDING
  * (`TEXResponsePending.json`). Errors win over everything.
  *
- * @example
+ * @example Appliances and the cloud combine codes differently
  * ```ts
  * import { combinedCode } from "./answer.ts";
+ * import assert from "node:assert/strict";
  * const codes = new Map([["te", 1003], ["te_eb", 1001]] as const);
- * combinedCode(codes, "appliance"); // 1006
- * combinedCode(codes, "cloud"); // 1003
+ * assert.equal(combinedCode(codes, "appliance"), 1006);
+ * assert.equal(combinedCode(codes, "cloud"), 1003);
  * ```
  */
 export function combinedCode(
@@ -184,12 +183,6 @@ function assemble(
 /**
  * What the emulator knows about the file an error answer is about: the
  * digests it computed, the name and type it was uploaded with.
- *
- * @example
- * ```ts
- * import type { KnownFile } from "./answer.ts";
- * const k: KnownFile = { md5: "ab", fileName: "a.exe", fileType: "exe" };
- * ```
  */
 export type KnownFile = DigestQuery & { fileName?: string; fileType?: string };
 
@@ -197,11 +190,12 @@ export type KnownFile = DigestQuery & { fileName?: string; fileType?: string };
  * An answer whose top-level status and every requested feature's status is
  * `code`: errors (1005, 1007, 1008, …) and forced fault codes.
  *
- * @example
+ * @example Every asked feature gets the error
  * ```ts
  * import { errorAnswer } from "./answer.ts";
+ * import assert from "node:assert/strict";
  * const item = errorAnswer({ md5: "ab", features: ["te", "av"] }, 1009);
- * item.te?.status.code; // 1009
+ * assert.equal(item.te?.status.code, 1009);
  * ```
  */
 export function errorAnswer(
@@ -226,12 +220,6 @@ export function errorAnswer(
 
 /**
  * Input of {@link buildAnswer}.
- *
- * @example
- * ```ts
- * import type { AnswerInput } from "./answer.ts";
- * const view: AnswerInput["view"] = "upload";
- * ```
  */
 export interface AnswerInput {
   request: RequestItem;
@@ -248,12 +236,28 @@ export interface AnswerInput {
 /**
  * How far te has got for a sample at `now`.
  *
- * @example
+ * @example Pending, half way with a partial image, then found
  * ```ts
  * import { teStage } from "./answer.ts";
  * import type { Sample } from "./samples.ts";
- * declare const sample: Sample; // uploaded at 0
- * teStage(sample, 3000, { emulationMs: 2000, imagePartial: false }); // "found"
+ * import assert from "node:assert/strict";
+ *
+ * const sample: Sample = {
+ *   md5: "a".repeat(32),
+ *   sha1: "b".repeat(40),
+ *   sha256: "c".repeat(64),
+ *   size: 1,
+ *   fileName: "x.doc",
+ *   fileType: "doc",
+ *   verdict: "benign",
+ *   eicar: false,
+ *   uploadedAt: 0,
+ *   receivedAt: "2026-01-01T00:00:00.000Z",
+ * };
+ * const settings = { emulationMs: 2000, imagePartial: true };
+ * assert.equal(teStage(sample, 500, settings), "pending");
+ * assert.equal(teStage(sample, 1000, settings), "partial");
+ * assert.equal(teStage(sample, 3000, settings), "found");
  * ```
  */
 export function teStage(
@@ -271,11 +275,12 @@ export function teStage(
  * Whether a sample's early verdict (te_eb) is Malicious: for malicious
  * files and for early-malicious ones, whose final verdict is Benign.
  *
- * @example
+ * @example Only the early-malicious marker is caught early
  * ```ts
  * import { earlyMalicious } from "./answer.ts";
- * earlyMalicious({ verdict: "early-malicious" }); // true
- * earlyMalicious({ verdict: "benign" }); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(earlyMalicious({ verdict: "early-malicious" }), true);
+ * assert.equal(earlyMalicious({ verdict: "benign" }), false);
  * ```
  */
 export function earlyMalicious(sample: Pick<Sample, "verdict">): boolean {
@@ -316,11 +321,12 @@ function reportIds(
  * A verdict spelled as the deployment spells it: `Malicious`/`Benign` on
  * appliances, `malicious`/`benign` in the cloud.
  *
- * @example
+ * @example The spelling of the appliance and of the cloud
  * ```ts
  * import { spellVerdict } from "./answer.ts";
- * spellVerdict(true, "upper"); // "Malicious"
- * spellVerdict(false, "lower"); // "benign"
+ * import assert from "node:assert/strict";
+ * assert.equal(spellVerdict(true, "upper"), "Malicious");
+ * assert.equal(spellVerdict(false, "lower"), "benign");
  * ```
  */
 export function spellVerdict(malicious: boolean, verdictCase: "upper" | "lower"): string {
@@ -331,21 +337,26 @@ export function spellVerdict(malicious: boolean, verdictCase: "upper" | "lower")
 /**
  * The answer object for one request object.
  *
- * @example
+ * @example A request with no digest
  * ```ts
  * import { buildAnswer } from "./answer.ts";
  * import { SampleStore } from "./samples.ts";
+ * import assert from "node:assert/strict";
  * const item = buildAnswer({
  *   request: {},
  *   view: "query",
  *   now: 0,
  *   store: new SampleStore(),
  *   settings: {
- *     mode: "cloud", verdictCase: "lower", emulationMs: 0, earlyMs: 0,
- *     imagePartial: false, benignEarly: "found",
+ *     mode: "cloud",
+ *     verdictCase: "lower",
+ *     emulationMs: 0,
+ *     earlyMs: 0,
+ *     imagePartial: false,
+ *     benignEarly: "found",
  *   },
  * });
- * item.status.code; // 1004: no digest, no file
+ * assert.equal(item.status.code, 1004); // no digest, no file
  * ```
  */
 export function buildAnswer(input: AnswerInput): ResponseItem {

@@ -3,11 +3,12 @@
  * so not even the length leaks) because the emulator doubles as a rehearsal
  * target and should not teach timing-leaky habits.
  *
- * @example
+ * @example Keys compared in constant time
  * ```ts
  * import { keysEqual } from "./auth.ts";
- * keysEqual("secret", "secret"); // true
- * keysEqual("secret", "Secret"); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(keysEqual("secret", "secret"), true);
+ * assert.equal(keysEqual("secret", "Secret"), false);
  * ```
  * @module
  */
@@ -17,10 +18,11 @@ import { createHash, timingSafeEqual } from "node:crypto";
 /**
  * Whether two keys are equal, in time independent of where they differ.
  *
- * @example
+ * @example An empty key never matches
  * ```ts
  * import { keysEqual } from "./auth.ts";
- * keysEqual("", "x"); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(keysEqual("", "x"), false);
  * ```
  */
 export function keysEqual(given: string, expected: string): boolean {
@@ -34,12 +36,13 @@ export function keysEqual(given: string, expected: string): boolean {
  * (bare, no scheme, as every cloud client sends it) or `x-access-token: <key>`.
  * Without a configured key everything is allowed, as on an appliance.
  *
- * @example
+ * @example The bare key, a Bearer prefix, and no key set at all
  * ```ts
  * import { cloudAuthorized } from "./auth.ts";
- * cloudAuthorized(new Headers({ authorization: "k1" }), "k1"); // true
- * cloudAuthorized(new Headers({ authorization: "Bearer k1" }), "k1"); // false
- * cloudAuthorized(new Headers(), undefined); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(cloudAuthorized(new Headers({ authorization: "k1" }), "k1"), true);
+ * assert.equal(cloudAuthorized(new Headers({ authorization: "Bearer k1" }), "k1"), false);
+ * assert.equal(cloudAuthorized(new Headers(), undefined), true);
  * ```
  */
 export function cloudAuthorized(headers: Headers, apiKey: string | undefined): boolean {

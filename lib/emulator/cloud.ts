@@ -2,18 +2,19 @@
  * The cloud-format routes (`/tecloud/api/v1/file/{query,upload,download,quota}`)
  * as served by the cloud service and by appliances on port 18194.
  *
- * @example
+ * @example Answer a query without the network
  * ```ts
  * import { handleQuery } from "./cloud.ts";
  * import { newContext } from "./context.ts";
  * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
  * const ctx = newContext(resolveOptions({}));
  * const req = new Request("https://x/tecloud/api/v1/file/query", {
  *   method: "POST",
  *   body: JSON.stringify({ request: [{ md5: "0".repeat(32) }] }),
  * });
  * const res = await handleQuery(ctx, req);
- * (await res.json()).response[0].status.code; // 1004
+ * assert.equal((await res.json()).response[0].status.code, 1004);
  * ```
  * @module
  */
@@ -32,10 +33,11 @@ import { MultipartError, parseUpload } from "./multipart.ts";
 /**
  * Largest query body accepted: 500-object batches are a few hundred KiB.
  *
- * @example
+ * @example The largest query body taken
  * ```ts
  * import { QUERY_BODY_CAP } from "./cloud.ts";
- * QUERY_BODY_CAP; // 16777216
+ * import assert from "node:assert/strict";
+ * assert.equal(QUERY_BODY_CAP, 16777216);
  * ```
  */
 export const QUERY_BODY_CAP = 16 * 1024 * 1024;
@@ -44,12 +46,13 @@ export const QUERY_BODY_CAP = 16 * 1024 * 1024;
  * Answers a request that could not be read: 413 when too large, 400 with
  * a 1008 status naming the problem otherwise.
  *
- * @example
+ * @example A broken request is answered 400
  * ```ts
  * import { badRequest } from "./cloud.ts";
  * import { newContext } from "./context.ts";
  * import { resolveOptions } from "./options.ts";
- * badRequest(newContext(resolveOptions({})), new Error("broken")).status; // 400
+ * import assert from "node:assert/strict";
+ * assert.equal(badRequest(newContext(resolveOptions({})), new Error("broken")).status, 400);
  * ```
  */
 export function badRequest(ctx: EmulatorContext, error: unknown): Response {
@@ -68,13 +71,23 @@ function countBad(ctx: EmulatorContext, items: ResponseItem[]): void {
  * mirroring the request's shape (object or array). `forcedCode` (a fault)
  * answers every object with that code.
  *
- * @example
+ * @example A fault answers every object with its code
  * ```ts
  * import { handleQuery } from "./cloud.ts";
- * import type { EmulatorContext } from "./context.ts";
- * declare const ctx: EmulatorContext;
- * declare const req: Request;
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = newContext(resolveOptions({}));
+ * const req = new Request("https://x/tecloud/api/v1/file/query", {
+ *   method: "POST",
+ *   body: JSON.stringify({ request: [{ md5: "0".repeat(32) }, { md5: "1".repeat(32) }] }),
+ * });
  * const res = await handleQuery(ctx, req, 1009);
+ * const codes = (await res.json()).response.map((r: { status: { code: number } }) =>
+ *   r.status.code
+ * );
+ * assert.deepEqual(codes, [1009, 1009]);
  * ```
  */
 export async function handleQuery(
@@ -121,15 +134,22 @@ export async function handleQuery(
  * The cloud answers an object even for a one-element array; appliances an
  * array when the request was one.
  *
- * @example
+ * @example Upload a file as a multipart form
  * ```ts
  * import { handleUpload } from "./cloud.ts";
- * import type { EmulatorContext } from "./context.ts";
- * declare const ctx: EmulatorContext;
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = newContext(resolveOptions({ mode: "cloud" }));
  * const form = new FormData();
  * form.append("request", JSON.stringify({ request: { features: ["te"] } }));
  * form.append("file", new File(["hello"], "hello.txt"));
  * const res = await handleUpload(ctx, new Request("https://x/", { method: "POST", body: form }));
+ * const { response } = await res.json();
+ * assert.equal(response.status.label, "UPLOAD_SUCCESS");
+ * assert.equal(response.md5, "5d41402abc4b2a76b9719d911017c592");
+ * assert.equal(ctx.stats.uploads, 1);
  * ```
  */
 export async function handleUpload(
@@ -184,12 +204,19 @@ export async function handleUpload(
 /**
  * `GET|POST …/quota` (cloud only): an array of one quota object.
  *
- * @example
+ * @example The cloud has a quota, appliances do not
  * ```ts
  * import { handleQuota } from "./cloud.ts";
- * import type { EmulatorContext } from "./context.ts";
- * declare const ctx: EmulatorContext;
- * const res = await handleQuota(ctx, new Request("https://x/", { method: "POST", body: "{}" }));
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ask = () => new Request("https://x/", { method: "POST", body: "{}" });
+ * const cloud = await handleQuota(newContext(resolveOptions({ mode: "cloud", quota: 5 })), ask());
+ * assert.equal((await cloud.json()).response[0].remain_quota_hour, 5);
+ * const appliance = await handleQuota(newContext(resolveOptions({})), ask());
+ * assert.equal(appliance.status, 404);
+ * await appliance.body?.cancel();
  * ```
  */
 export async function handleQuota(ctx: EmulatorContext, req: Request): Promise<Response> {
@@ -204,13 +231,17 @@ export async function handleQuota(ctx: EmulatorContext, req: Request): Promise<R
 /**
  * `GET|POST …/download?id=…`.
  *
- * @example
+ * @example An id never handed out
  * ```ts
  * import { handleDownload } from "./cloud.ts";
- * import type { EmulatorContext } from "./context.ts";
- * declare const ctx: EmulatorContext;
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = newContext(resolveOptions({}));
  * const res = await handleDownload(ctx, new Request("https://x/download?id=abc"));
- * res.status; // 404 unless abc was handed out
+ * assert.equal(res.status, 404);
+ * await res.body?.cancel();
  * ```
  */
 export async function handleDownload(ctx: EmulatorContext, req: Request): Promise<Response> {

@@ -8,13 +8,14 @@
  * short tail from one chunk to the next, so a marker split across chunks is
  * still seen.
  *
- * @example
+ * @example A marker split across two chunks is still seen
  * ```ts
  * import { ContentScanner } from "./content_scan.ts";
+ * import assert from "node:assert/strict";
  * const scanner = new ContentScanner();
  * scanner.update(new TextEncoder().encode("xx TE-EMULATOR-MAL"));
  * scanner.update(new TextEncoder().encode("ICIOUS yy"));
- * scanner.finish().markers.has("malicious"); // true
+ * assert.equal(scanner.finish().markers.has("malicious"), true);
  * ```
  * @module
  */
@@ -25,12 +26,6 @@ import { eicarBytes } from "./eicar.ts";
 /**
  * A marker found in the content (see {@link CONTENT_MARKERS} for what each
  * one makes the emulator answer).
- *
- * @example
- * ```ts
- * import type { Marker } from "./content_scan.ts";
- * const m: Marker = "early-malicious";
- * ```
  */
 export type Marker =
   | "eicar"
@@ -44,12 +39,6 @@ export type Marker =
  * One content marker: its id and the text that stands for it in help and
  * documentation (the ASCII marker itself, or `EICAR` for the test string,
  * which no file of the project spells out).
- *
- * @example
- * ```ts
- * import type { ContentMarker } from "./content_scan.ts";
- * const m: ContentMarker = { marker: "malicious", name: "TE-EMULATOR-MALICIOUS" };
- * ```
  */
 export interface ContentMarker {
   marker: Marker;
@@ -77,10 +66,11 @@ const MARKER_BYTES: Readonly<Record<Marker, Uint8Array>> = {
  * Every marker the scanner looks for, in the order help lists them. Tests
  * check that `te-scan emulator --help` explains each one.
  *
- * @example
+ * @example The markers help lists
  * ```ts
  * import { CONTENT_MARKERS } from "./content_scan.ts";
- * CONTENT_MARKERS.map((m) => m.name).includes("TE-EMULATOR-EARLY-MALICIOUS"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(CONTENT_MARKERS.map((m) => m.name).includes("TE-EMULATOR-EARLY-MALICIOUS"), true);
  * ```
  */
 export const CONTENT_MARKERS: readonly ContentMarker[] = (
@@ -93,10 +83,11 @@ export const CONTENT_MARKERS: readonly ContentMarker[] = (
 /**
  * The bytes of a marker (a copy), for code that must find or replace it.
  *
- * @example
+ * @example The bytes of a marker
  * ```ts
  * import { markerBytes } from "./content_scan.ts";
- * new TextDecoder().decode(markerBytes("encrypted")); // "TE-EMULATOR-ENCRYPTED"
+ * import assert from "node:assert/strict";
+ * assert.equal(new TextDecoder().decode(markerBytes("encrypted")), "TE-EMULATOR-ENCRYPTED");
  * ```
  */
 export function markerBytes(marker: Marker): Uint8Array {
@@ -106,11 +97,12 @@ export function markerBytes(marker: Marker): Uint8Array {
 /**
  * What the emulator learns from an uploaded file.
  *
- * @example
+ * @example The facts of three bytes
  * ```ts
  * import { type ContentFacts, scanBytes } from "./content_scan.ts";
+ * import assert from "node:assert/strict";
  * const facts: ContentFacts = scanBytes(new Uint8Array([1, 2, 3]));
- * facts.size; // 3
+ * assert.equal(facts.size, 3);
  * ```
  */
 export interface ContentFacts {
@@ -134,11 +126,12 @@ export interface ContentFacts {
  * here, against 0.6-1.3 GiB/s for first-byte `indexOf`, and the emulator may
  * have to search GiBs.
  *
- * @example
+ * @example Find a needle
  * ```ts
  * import { BytePattern } from "./content_scan.ts";
+ * import assert from "node:assert/strict";
  * const p = new BytePattern(new TextEncoder().encode("needle"));
- * p.indexIn(new TextEncoder().encode("haystack with a needle")); // 16
+ * assert.equal(p.indexIn(new TextEncoder().encode("haystack with a needle")), 16);
  * ```
  */
 export class BytePattern {
@@ -149,10 +142,14 @@ export class BytePattern {
   /**
    * Prepares the search for `bytes` (copied, so the caller may reuse them).
    *
-   * @example
+   * @example An empty pattern is refused
    * ```ts
    * import { BytePattern } from "./content_scan.ts";
-   * new BytePattern(new Uint8Array([13, 10, 13, 10]));
+   * import assert from "node:assert/strict";
+   *
+   * const pattern = new BytePattern(new Uint8Array([13, 10, 13, 10]));
+   * assert.equal(pattern.indexIn(new TextEncoder().encode("head\r\n\r\nbody")), 4);
+   * assert.throws(() => new BytePattern(new Uint8Array()), RangeError);
    * ```
    */
   constructor(bytes: Uint8Array) {
@@ -166,10 +163,11 @@ export class BytePattern {
   /**
    * Pattern length in bytes.
    *
-   * @example
+   * @example The pattern's length
    * ```ts
    * import { BytePattern } from "./content_scan.ts";
-   * new BytePattern(new Uint8Array([1, 2, 3])).length; // 3
+   * import assert from "node:assert/strict";
+   * assert.equal(new BytePattern(new Uint8Array([1, 2, 3])).length, 3);
    * ```
    */
   get length(): number {
@@ -179,11 +177,12 @@ export class BytePattern {
   /**
    * Index of the first occurrence at or after `from`, or -1.
    *
-   * @example
+   * @example Search from an offset
    * ```ts
    * import { BytePattern } from "./content_scan.ts";
+   * import assert from "node:assert/strict";
    * const p = new BytePattern(new Uint8Array([7, 7]));
-   * p.indexIn(new Uint8Array([7, 7, 1, 7, 7]), 1); // 3
+   * assert.equal(p.indexIn(new Uint8Array([7, 7, 1, 7, 7]), 1), 3);
    * ```
    */
   indexIn(haystack: Uint8Array, from = 0): number {
@@ -218,12 +217,13 @@ const TAIL_BYTES = Math.max(...MARKERS.map(([, p]) => p.length)) - 1;
  * Incremental digests and marker search over content fed in chunks of any
  * size. Memory stays constant whatever the total size.
  *
- * @example
+ * @example Digests of content fed in chunks
  * ```ts
  * import { ContentScanner } from "./content_scan.ts";
+ * import assert from "node:assert/strict";
  * const scanner = new ContentScanner();
  * for (const chunk of [new Uint8Array([97]), new Uint8Array([98, 99])]) scanner.update(chunk);
- * scanner.finish().md5; // "900150983cd24fb0d6963f7d28e17f72"
+ * assert.equal(scanner.finish().md5, "900150983cd24fb0d6963f7d28e17f72");
  * ```
  */
 export class ContentScanner {
@@ -237,10 +237,15 @@ export class ContentScanner {
    * Adds the next chunk. The chunk is not retained, so the caller may reuse
    * its buffer as soon as this returns.
    *
-   * @example
+   * @example Feed chunks of any size
    * ```ts
    * import { ContentScanner } from "./content_scan.ts";
-   * new ContentScanner().update(new Uint8Array(1024));
+   * import assert from "node:assert/strict";
+   *
+   * const scanner = new ContentScanner();
+   * scanner.update(new Uint8Array(1024));
+   * scanner.update(new Uint8Array(24));
+   * assert.equal(scanner.finish().size, 1048);
    * ```
    */
   update(chunk: Uint8Array): void {
@@ -266,10 +271,11 @@ export class ContentScanner {
   /**
    * Ends the content and returns its facts. Later calls return the same facts.
    *
-   * @example
+   * @example Nothing fed
    * ```ts
    * import { ContentScanner } from "./content_scan.ts";
-   * new ContentScanner().finish().size; // 0
+   * import assert from "node:assert/strict";
+   * assert.equal(new ContentScanner().finish().size, 0);
    * ```
    */
   finish(): ContentFacts {
@@ -291,10 +297,13 @@ export class ContentScanner {
 /**
  * Facts about content that is already in memory.
  *
- * @example
+ * @example The markers of a buffer
  * ```ts
  * import { scanBytes } from "./content_scan.ts";
- * scanBytes(new TextEncoder().encode("TE-EMULATOR-UNSUPPORTED")).markers; // Set { "unsupported" }
+ * import assert from "node:assert/strict";
+ *
+ * const facts = scanBytes(new TextEncoder().encode("TE-EMULATOR-UNSUPPORTED"));
+ * assert.deepEqual([...facts.markers], ["unsupported"]);
  * ```
  */
 export function scanBytes(bytes: Uint8Array): ContentFacts {

@@ -1,12 +1,13 @@
 /**
  * The state one running emulator shares between its routes.
  *
- * @example
+ * @example A context with a quota
  * ```ts
  * import { newContext } from "./context.ts";
  * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
  * const ctx = newContext(resolveOptions({ mode: "cloud", quota: 3 }));
- * ctx.quota.exhausted; // false
+ * assert.equal(ctx.quota.exhausted, false);
  * ```
  * @module
  */
@@ -20,12 +21,6 @@ import { type EmulatorStats, newStats } from "./stats.ts";
 
 /**
  * Options, counters, samples, faults, quota and the clock of one emulator.
- *
- * @example
- * ```ts
- * import type { EmulatorContext } from "./context.ts";
- * const elapsed = (ctx: EmulatorContext, since: number) => ctx.now() - since;
- * ```
  */
 export interface EmulatorContext {
   options: ResolvedOptions;
@@ -49,11 +44,12 @@ export interface EmulatorContext {
 /**
  * A fresh context; `closing` defaults to a signal that never aborts.
  *
- * @example
+ * @example A fresh context has counted nothing
  * ```ts
  * import { newContext } from "./context.ts";
  * import { resolveOptions } from "./options.ts";
- * newContext(resolveOptions({})).stats.http_requests; // 0
+ * import assert from "node:assert/strict";
+ * assert.equal(newContext(resolveOptions({})).stats.http_requests, 0);
  * ```
  */
 export function newContext(

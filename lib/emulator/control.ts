@@ -7,7 +7,7 @@
  *   forward, so every sample reaches its next stage (early verdict, final
  *   verdict) without the test waiting for it.
  *
- * @example
+ * @example Move the emulator's clock forward
  * ```ts
  * import { handleControl } from "./control.ts";
  * import { newContext } from "./context.ts";
@@ -15,10 +15,14 @@
  * import assert from "node:assert/strict";
  *
  * const ctx = newContext(resolveOptions({}));
- * const res = await handleControl(ctx, new Request("https://x/__emulator/clock", {
- *   method: "POST",
- *   body: JSON.stringify({ advance_ms: 5000 }),
- * }), "clock");
+ * const res = await handleControl(
+ *   ctx,
+ *   new Request("https://x/__emulator/clock", {
+ *     method: "POST",
+ *     body: JSON.stringify({ advance_ms: 5000 }),
+ *   }),
+ *   "clock",
+ * );
  * assert.equal((await res.json()).advanced_ms, 5000);
  * ```
  * @module
@@ -39,10 +43,11 @@ import { apiError, discardBody, jsonResponse, parseJsonBody, readCapped } from "
 /**
  * The path every control route starts with.
  *
- * @example
+ * @example Control routes share one prefix
  * ```ts
  * import { CONTROL_PREFIX } from "./control.ts";
- * "/__emulator/stats".startsWith(CONTROL_PREFIX); // true
+ * import assert from "node:assert/strict";
+ * assert.equal("/__emulator/stats".startsWith(CONTROL_PREFIX), true);
  * ```
  */
 export const CONTROL_PREFIX = "/__emulator/";
@@ -73,14 +78,17 @@ async function advanceClock(ctx: EmulatorContext, req: Request): Promise<Respons
 /**
  * Answers `/__emulator/NAME`; `name` is what follows the prefix.
  *
- * @example
+ * @example An unknown control route
  * ```ts
  * import { handleControl } from "./control.ts";
  * import { newContext } from "./context.ts";
  * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
  * const ctx = newContext(resolveOptions({}));
  * const res = await handleControl(ctx, new Request("https://x/__emulator/nope"), "nope");
- * res.status; // 404
+ * assert.equal(res.status, 404);
+ * await res.body?.cancel();
  * ```
  */
 export async function handleControl(

@@ -3,11 +3,12 @@
  * (TEAPI Java crashes without it) and accepted back either as a cookie
  * (TEAPI python/Java) or as a raw `te_cookie` header (Siemplify).
  *
- * @example
+ * @example From a cookie header, or the header of its own name
  * ```ts
  * import { teCookieOf } from "./cookie.ts";
- * teCookieOf(new Headers({ cookie: "a=1; te_cookie=xyz" })); // "xyz"
- * teCookieOf(new Headers({ te_cookie: "remember" })); // "remember"
+ * import assert from "node:assert/strict";
+ * assert.equal(teCookieOf(new Headers({ cookie: "a=1; te_cookie=xyz" })), "xyz");
+ * assert.equal(teCookieOf(new Headers({ te_cookie: "remember" })), "remember");
  * ```
  * @module
  */
@@ -15,10 +16,11 @@
 /**
  * The te_cookie a request carries, if any.
  *
- * @example
+ * @example No cookie
  * ```ts
  * import { teCookieOf } from "./cookie.ts";
- * teCookieOf(new Headers()); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(teCookieOf(new Headers()), undefined);
  * ```
  */
 export function teCookieOf(headers: Headers): string | undefined {
@@ -34,10 +36,11 @@ export function teCookieOf(headers: Headers): string | undefined {
  * plain token, else a fresh one. A `;` always follows the value (TEAPI Java
  * cuts the value at it).
  *
- * @example
+ * @example The Set-Cookie value
  * ```ts
  * import { setCookieValue } from "./cookie.ts";
- * setCookieValue("abc"); // "te_cookie=abc; Path=/"
+ * import assert from "node:assert/strict";
+ * assert.equal(setCookieValue("abc"), "te_cookie=abc; Path=/");
  * ```
  */
 export function setCookieValue(current: string | undefined): string {

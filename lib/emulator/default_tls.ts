@@ -7,11 +7,19 @@
  * texts are exact copies of those fixture files; a test keeps them in step.
  * The key is a throwaway for tests and demos: it protects nothing.
  *
- * @example
+ * @example Trust the emulator's CA in fetch
  * ```ts
  * import { DEFAULT_CA_PEM } from "./default_tls.ts";
+ * import { startEmulator } from "./server.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
  * const client = Deno.createHttpClient({ caCerts: [DEFAULT_CA_PEM] });
+ * const res = await fetch(`${emulator.url}/__emulator/stats`, { client });
+ * assert.equal(res.status, 200);
+ * await res.body?.cancel();
  * client.close();
+ * await emulator.close();
  * ```
  * @module
  */
@@ -20,10 +28,11 @@
  * The test CA certificate (`tests/fixtures/tls/ca.pem`); clients trust the
  * emulator with it.
  *
- * @example
+ * @example A PEM certificate
  * ```ts
  * import { DEFAULT_CA_PEM } from "./default_tls.ts";
- * DEFAULT_CA_PEM.startsWith("-----BEGIN CERTIFICATE-----"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_CA_PEM.startsWith("-----BEGIN CERTIFICATE-----"), true);
  * ```
  */
 export const DEFAULT_CA_PEM = `-----BEGIN CERTIFICATE-----
@@ -42,13 +51,16 @@ B385KqJWeW3pGKJrhgWbjtVZkElkYeBQYp6EJ1D/LQ==
 /**
  * The emulator's leaf certificate (`tests/fixtures/tls/emulator.pem`).
  *
- * @example
+ * @example Serve HTTPS with the built-in certificate
  * ```ts
  * import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "./default_tls.ts";
+ * import assert from "node:assert/strict";
+ *
  * const server = Deno.serve(
  *   { port: 0, cert: DEFAULT_CERT_PEM, key: DEFAULT_KEY_PEM, onListen() {} },
  *   () => new Response("ok"),
  * );
+ * assert.ok(server.addr.port > 0);
  * await server.shutdown();
  * ```
  */
@@ -69,10 +81,11 @@ wc5yKGAlugdverVsF+QbmQqxz8aErIMe9dUBpxgMl28=
 /**
  * The private key of {@link DEFAULT_CERT_PEM} (`tests/fixtures/tls/emulator.key`).
  *
- * @example
+ * @example A PEM private key
  * ```ts
  * import { DEFAULT_KEY_PEM } from "./default_tls.ts";
- * DEFAULT_KEY_PEM.includes("PRIVATE KEY"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_KEY_PEM.includes("PRIVATE KEY"), true);
  * ```
  */
 export const DEFAULT_KEY_PEM = `-----BEGIN PRIVATE KEY-----

@@ -3,11 +3,12 @@
  * cleaned files: a one-page PDF and an XML report. They only need to look
  * right to a client (magic bytes, structure), not to be pretty.
  *
- * @example
+ * @example A PDF of one line
  * ```ts
  * import { simplePdf } from "./documents.ts";
+ * import assert from "node:assert/strict";
  * const pdf = simplePdf(["Hello"]);
- * new TextDecoder().decode(pdf.subarray(0, 5)); // "%PDF-"
+ * assert.equal(new TextDecoder().decode(pdf.subarray(0, 5)), "%PDF-");
  * ```
  * @module
  */
@@ -24,11 +25,12 @@ function pdfText(line: string): string {
  * A one-page PDF showing `lines` in Helvetica, with a correct cross-reference
  * table (offsets computed), so PDF readers and validators accept it.
  *
- * @example
+ * @example A PDF ends with its trailer
  * ```ts
  * import { simplePdf } from "./documents.ts";
+ * import assert from "node:assert/strict";
  * const text = new TextDecoder().decode(simplePdf(["a", "b"]));
- * text.trimEnd().endsWith("%%EOF"); // true
+ * assert.equal(text.trimEnd().endsWith("%%EOF"), true);
  * ```
  */
 export function simplePdf(lines: string[]): Uint8Array {
@@ -71,10 +73,11 @@ function latin1(text: string): Uint8Array {
 /**
  * Escapes text for XML and HTML content and attribute values.
  *
- * @example
+ * @example Escape markup
  * ```ts
  * import { escapeMarkup } from "./documents.ts";
- * escapeMarkup('<a href="x">'); // "&lt;a href=&quot;x&quot;&gt;"
+ * import assert from "node:assert/strict";
+ * assert.equal(escapeMarkup('<a href="x">'), "&lt;a href=&quot;x&quot;&gt;");
  * ```
  */
 export function escapeMarkup(text: string): string {
@@ -86,15 +89,6 @@ export function escapeMarkup(text: string): string {
 
 /**
  * Fields of an XML emulation report.
- *
- * @example
- * ```ts
- * import type { XmlReportInfo } from "./documents.ts";
- * const info: XmlReportInfo = {
- *   fileName: "a.doc", md5: "", sha1: "", sha256: "", verdict: "Benign",
- *   imageId: "e50e99f3-5963-4573-af9e-e3f4750b55e2", imageName: "WinXP",
- * };
- * ```
  */
 export interface XmlReportInfo {
   fileName: string;
@@ -109,14 +103,20 @@ export interface XmlReportInfo {
 /**
  * An XML report for one image.
  *
- * @example
+ * @example Names are escaped in the XML report
  * ```ts
  * import { xmlReport } from "./documents.ts";
+ * import assert from "node:assert/strict";
  * const xml = xmlReport({
- *   fileName: "a&b.doc", md5: "m", sha1: "s", sha256: "t", verdict: "Malicious",
- *   imageId: "i", imageName: "Win7",
+ *   fileName: "a&b.doc",
+ *   md5: "m",
+ *   sha1: "s",
+ *   sha256: "t",
+ *   verdict: "Malicious",
+ *   imageId: "i",
+ *   imageName: "Win7",
  * });
- * xml.includes("a&amp;b.doc"); // true
+ * assert.equal(xml.includes("a&amp;b.doc"), true);
  * ```
  */
 export function xmlReport(info: XmlReportInfo): string {
@@ -138,10 +138,11 @@ export function xmlReport(info: XmlReportInfo): string {
 /**
  * UTF-8 bytes of a text.
  *
- * @example
+ * @example Two bytes for an accented letter
  * ```ts
  * import { utf8 } from "./documents.ts";
- * utf8("é").length; // 2
+ * import assert from "node:assert/strict";
+ * assert.equal(utf8("é").length, 2);
  * ```
  */
 export function utf8(text: string): Uint8Array {

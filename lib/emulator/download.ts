@@ -4,14 +4,16 @@
  * (clients name the saved file from it, and one crashes without it), except
  * summary and full reports, which are base64 text of a `.tar.gz`.
  *
- * @example
+ * @example An unknown id is answered 404
  * ```ts
  * import { downloadResponse } from "./download.ts";
  * import { SampleStore } from "./samples.ts";
+ * import assert from "node:assert/strict";
  * const res = await downloadResponse(new SampleStore(), "nope", {
- *   verdictCase: "upper", reportStyle: "normal",
+ *   verdictCase: "upper",
+ *   reportStyle: "normal",
  * });
- * res.status; // 404
+ * assert.equal(res.status, 404);
  * await res.body?.cancel();
  * ```
  * @module
@@ -29,12 +31,27 @@ import type { DownloadTarget, SampleStore } from "./samples.ts";
 /**
  * The report facts of a download target, verdict spelled per deployment.
  *
- * @example
+ * @example The verdict in the cloud's spelling
  * ```ts
  * import { reportInfo } from "./download.ts";
- * import type { DownloadTarget } from "./samples.ts";
- * declare const target: DownloadTarget;
- * reportInfo(target, "lower").verdict; // "malicious" or "benign"
+ * import type { Sample } from "./samples.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const sample: Sample = {
+ *   md5: "a".repeat(32),
+ *   sha1: "b".repeat(40),
+ *   sha256: "c".repeat(64),
+ *   size: 1,
+ *   fileName: "x.doc",
+ *   fileType: "doc",
+ *   verdict: "malicious",
+ *   eicar: false,
+ *   uploadedAt: 0,
+ *   receivedAt: "2026-01-01T00:00:00.000Z",
+ * };
+ * const info = reportInfo({ kind: "summary", sample, images: [] }, "lower");
+ * assert.equal(info.verdict, "malicious");
+ * assert.equal(info.fileName, "x.doc");
  * ```
  */
 export function reportInfo(target: DownloadTarget, verdictCase: "upper" | "lower"): ReportInfo {
@@ -64,13 +81,32 @@ function file(body: Uint8Array, type: string, name: string): Response {
 /**
  * Answers a download request.
  *
- * @example
+ * @example Download a summary report the store handed out
  * ```ts
  * import { downloadResponse } from "./download.ts";
- * import type { SampleStore } from "./samples.ts";
- * declare const store: SampleStore;
+ * import { type Sample, SampleStore } from "./samples.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const sample: Sample = {
+ *   md5: "a".repeat(32),
+ *   sha1: "b".repeat(40),
+ *   sha256: "c".repeat(64),
+ *   size: 1,
+ *   fileName: "x.doc",
+ *   fileType: "doc",
+ *   verdict: "malicious",
+ *   eicar: false,
+ *   uploadedAt: 0,
+ *   receivedAt: "2026-01-01T00:00:00.000Z",
+ * };
+ * const store = new SampleStore();
+ * store.add(sample);
+ * const id = store.offer({ kind: "summary", sample, images: [] });
  * const settings = { verdictCase: "lower", reportStyle: "tiny" } as const;
- * const res = await downloadResponse(store, "3f2c…", settings);
+ * const res = await downloadResponse(store, id, settings);
+ * assert.equal(res.status, 200);
+ * const archive = Uint8Array.fromBase64(await res.text());
+ * assert.deepEqual([archive[0], archive[1]], [0x1f, 0x8b]);
  * ```
  */
 export async function downloadResponse(

@@ -5,10 +5,14 @@
  * machines and mail gateways would flag the repository), so it is assembled
  * from two halves here.
  *
- * @example
+ * @example The test string, assembled at run time
  * ```ts
- * import { eicarBytes } from "./eicar.ts";
- * await Deno.writeFile("/tmp/eicar.com", eicarBytes());
+ * import { eicarBytes, eicarText } from "./eicar.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(eicarText().length, 68);
+ * assert.ok(eicarText().startsWith("X5O!P%@AP"));
+ * assert.deepEqual(eicarBytes(), new TextEncoder().encode(eicarText()));
  * ```
  * @module
  */

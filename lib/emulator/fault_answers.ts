@@ -7,11 +7,12 @@
  * connection is cut inside the body, so reading the body fails. Deno.serve
  * has no way to close a connection before any byte is sent.
  *
- * @example
+ * @example An HTML error page instead of JSON
  * ```ts
  * import { faultResponse } from "./fault_answers.ts";
+ * import assert from "node:assert/strict";
  * const res = faultResponse({ kind: "html", path: "any", times: 1 });
- * res?.status; // 503
+ * assert.equal(res?.status, 503);
  * await res?.body?.cancel();
  * ```
  * @module
@@ -25,18 +26,25 @@ import { apiError } from "./http.ts";
  * The error a `reset` fault's body fails with; recognised so the server
  * does not log its own deliberate failures.
  *
- * @example
+ * @example What the client sees
  * ```ts
  * import { DeliberateReset } from "./fault_answers.ts";
- * new DeliberateReset().message; // "connection reset by the te-scan emulator (injected fault)"
+ * import assert from "node:assert/strict";
+ *
+ * const message = "connection reset by the te-scan emulator (injected fault)";
+ * assert.equal(new DeliberateReset().message, message);
  * ```
  */
 export class DeliberateReset extends Error {
   /**
-   * @example
+   * @example Thrown to drop the connection
    * ```ts
    * import { DeliberateReset } from "./fault_answers.ts";
-   * throw new DeliberateReset();
+   * import assert from "node:assert/strict";
+   *
+   * assert.throws(() => {
+   *   throw new DeliberateReset();
+   * }, DeliberateReset);
    * ```
    */
   constructor() {
@@ -56,10 +64,11 @@ const HTML_PAGE = `<!DOCTYPE html>
  * The answer of a fault that replaces the real one, or `undefined` for the
  * kinds that change the real answer instead (`delay`, `truncate`, `code`, `scrub`).
  *
- * @example
+ * @example A delay has no answer of its own
  * ```ts
  * import { faultResponse } from "./fault_answers.ts";
- * faultResponse({ kind: "delay", path: "any", times: 1, delayMs: 5 }); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(faultResponse({ kind: "delay", path: "any", times: 1, delayMs: 5 }), undefined);
  * ```
  */
 export function faultResponse(fault: Fault): Response | undefined {
@@ -94,11 +103,14 @@ export function faultResponse(fault: Fault): Response | undefined {
 /**
  * The real answer cut in half: a JSON body that ends mid-value.
  *
- * @example
+ * @example A body cut short
  * ```ts
  * import { truncate } from "./fault_answers.ts";
+ * import assert from "node:assert/strict";
  * const cut = await truncate(new Response('{"response":{"a":1}}'));
- * await cut.text(); // '{"response"'
+ * const text = await cut.text();
+ * assert.equal(text, '{"response');
+ * assert.throws(() => JSON.parse(text), SyntaxError);
  * ```
  */
 export async function truncate(res: Response): Promise<Response> {

@@ -6,14 +6,15 @@
  * matches, else (with probability failRate) a random 500, 503 or dropped
  * connection.
  *
- * @example
+ * @example A fault is taken once, on its route
  * ```ts
  * import { FaultQueue, parseFaults } from "./faults.ts";
+ * import assert from "node:assert/strict";
  * const queue = new FaultQueue();
  * queue.add(parseFaults({ faults: [{ kind: "http500", path: "query" }] }));
- * queue.take("upload"); // undefined
- * queue.take("query")?.kind; // "http500"
- * queue.take("query"); // undefined: used up
+ * assert.equal(queue.take("upload"), undefined);
+ * assert.equal(queue.take("query")?.kind, "http500");
+ * assert.equal(queue.take("query"), undefined); // used up
  * ```
  * @module
  */
@@ -36,12 +37,6 @@ import {
  * - `code`: a well-formed answer whose statuses are all `code`;
  * - `garbage`: 200 with a body that is not JSON;
  * - `scrub` (TPAPI only): the scrub result is `code`.
- *
- * @example
- * ```ts
- * import type { FaultKind } from "./faults.ts";
- * const k: FaultKind = "reset";
- * ```
  */
 export type FaultKind =
   | "http500"
@@ -56,34 +51,16 @@ export type FaultKind =
 
 /**
  * Which requests a fault applies to.
- *
- * @example
- * ```ts
- * import type { FaultPath } from "./faults.ts";
- * const p: FaultPath = "any";
- * ```
  */
 export type FaultPath = "query" | "upload" | "download" | "tpapi" | "any";
 
 /**
  * The API operations faults can hit (`quota` only through path `any`).
- *
- * @example
- * ```ts
- * import type { ApiRoute } from "./faults.ts";
- * const r: ApiRoute = "quota";
- * ```
  */
 export type ApiRoute = "query" | "upload" | "download" | "quota" | "tpapi";
 
 /**
  * One queued fault.
- *
- * @example
- * ```ts
- * import type { Fault } from "./faults.ts";
- * const f: Fault = { kind: "code", path: "query", times: 2, code: 1009 };
- * ```
  */
 export interface Fault {
   kind: FaultKind;
@@ -114,10 +91,11 @@ const MAX_DELAY_MS = 10 * 60 * 1000;
  * Validates a `POST /__emulator/faults` body:
  * `{"faults":[{kind, path?, times?, code?, delayMs?}]}`.
  *
- * @example
+ * @example A fault without a path applies to any
  * ```ts
  * import { parseFaults } from "./faults.ts";
- * parseFaults({ faults: [{ kind: "delay", delayMs: 50 }] })[0].path; // "any"
+ * import assert from "node:assert/strict";
+ * assert.equal(parseFaults({ faults: [{ kind: "delay", delayMs: 50 }] })[0].path, "any");
  * ```
  */
 export function parseFaults(body: unknown): Fault[] {
@@ -159,12 +137,13 @@ export function parseFaults(body: unknown): Fault[] {
 /**
  * Faults waiting for requests, first in first out.
  *
- * @example
+ * @example A fault for two requests
  * ```ts
  * import { FaultQueue } from "./faults.ts";
+ * import assert from "node:assert/strict";
  * const queue = new FaultQueue();
  * queue.add([{ kind: "garbage", path: "any", times: 2 }]);
- * queue.pending(); // 2
+ * assert.equal(queue.pending(), 2);
  * ```
  */
 export class FaultQueue {
@@ -173,10 +152,14 @@ export class FaultQueue {
   /**
    * Appends faults (copied: the caller's objects are not consumed).
    *
-   * @example
+   * @example Queue a reset of the next upload
    * ```ts
    * import { FaultQueue } from "./faults.ts";
-   * new FaultQueue().add([{ kind: "reset", path: "upload", times: 1 }]);
+   * import assert from "node:assert/strict";
+   *
+   * const queue = new FaultQueue();
+   * queue.add([{ kind: "reset", path: "upload", times: 1 }]);
+   * assert.equal(queue.take("upload")?.kind, "reset");
    * ```
    */
   add(faults: Fault[]): void {
@@ -187,10 +170,11 @@ export class FaultQueue {
    * Uses up one application of the first fault that matches a request to
    * `route` (scrub faults are only for {@link takeScrub}).
    *
-   * @example
+   * @example An empty queue
    * ```ts
    * import { FaultQueue } from "./faults.ts";
-   * new FaultQueue().take("query"); // undefined
+   * import assert from "node:assert/strict";
+   * assert.equal(new FaultQueue().take("query"), undefined);
    * ```
    */
   take(route: ApiRoute): Fault | undefined {
@@ -200,12 +184,13 @@ export class FaultQueue {
   /**
    * Uses up one application of the first scrub fault.
    *
-   * @example
+   * @example A forced scrub result
    * ```ts
    * import { FaultQueue } from "./faults.ts";
+   * import assert from "node:assert/strict";
    * const queue = new FaultQueue();
    * queue.add([{ kind: "scrub", path: "tpapi", times: 1, code: 99 }]);
-   * queue.takeScrub()?.code; // 99
+   * assert.equal(queue.takeScrub()?.code, 99);
    * ```
    */
   takeScrub(): Fault | undefined {
@@ -215,10 +200,11 @@ export class FaultQueue {
   /**
    * Applications left over all queued faults.
    *
-   * @example
+   * @example Nothing pending
    * ```ts
    * import { FaultQueue } from "./faults.ts";
-   * new FaultQueue().pending(); // 0
+   * import assert from "node:assert/strict";
+   * assert.equal(new FaultQueue().pending(), 0);
    * ```
    */
   pending(): number {
@@ -237,12 +223,14 @@ export class FaultQueue {
 /**
  * The random fault of a `--fail-rate` run for one request, or none.
  *
- * @example
+ * @example Never at rate 0, always at rate 1
  * ```ts
  * import { randomFault } from "./faults.ts";
  * import { seededRandom } from "./rng.ts";
- * randomFault(0, seededRandom(1)); // undefined: never fails
- * randomFault(1, seededRandom(1))?.kind; // "http500", "http503" or "reset"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(randomFault(0, seededRandom(1)), undefined);
+ * assert.ok(["http500", "http503", "reset"].includes(randomFault(1, seededRandom(1))!.kind));
  * ```
  */
 export function randomFault(failRate: number, random: () => number): Fault | undefined {

@@ -2,11 +2,12 @@
  * HTTP plumbing shared by the emulator's routes: JSON answers, protocol
  * error bodies, and request bodies read under a size cap.
  *
- * @example
+ * @example An API error
  * ```ts
  * import { apiError } from "./http.ts";
+ * import assert from "node:assert/strict";
  * const res = apiError(404, 1004, "no such route");
- * res.status; // 404
+ * assert.equal(res.status, 404);
  * ```
  * @module
  */
@@ -18,10 +19,11 @@ import { concatBytes } from "../fs/bytes.ts";
 /**
  * A JSON response.
  *
- * @example
+ * @example A JSON answer
  * ```ts
  * import { jsonResponse } from "./http.ts";
- * await jsonResponse({ ok: true }).json(); // { ok: true }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(await jsonResponse({ ok: true }).json(), { ok: true });
  * ```
  */
 export function jsonResponse(body: unknown, status = 200, headers: HeadersInit = {}): Response {
@@ -34,11 +36,12 @@ export function jsonResponse(body: unknown, status = 200, headers: HeadersInit =
  * An error in the protocol's own shape, `{"response":{"status":{…}}}`, so a
  * client that reads the body of a failed request finds a status object.
  *
- * @example
+ * @example The error in the answer's body
  * ```ts
  * import { apiError } from "./http.ts";
+ * import assert from "node:assert/strict";
  * const body = await apiError(400, 1008, "request: expected an object").json();
- * body.response.status.label; // "BAD_REQUEST"
+ * assert.equal(body.response.status.label, "BAD_REQUEST");
  * ```
  */
 export function apiError(httpStatus: number, code: number, message: string): Response {
@@ -48,10 +51,14 @@ export function apiError(httpStatus: number, code: number, message: string): Res
 /**
  * Drops a request body the route does not read, so the client stops sending.
  *
- * @example
+ * @example A body read and dropped
  * ```ts
  * import { discardBody } from "./http.ts";
- * await discardBody(new Request("https://x/", { method: "POST", body: "unused" }));
+ * import assert from "node:assert/strict";
+ *
+ * const req = new Request("https://x/", { method: "POST", body: "unused" });
+ * await discardBody(req);
+ * assert.equal(req.bodyUsed, true);
  * ```
  */
 export async function discardBody(req: Request): Promise<void> {
@@ -62,11 +69,12 @@ export async function discardBody(req: Request): Promise<void> {
  * Reads a whole body, refusing (and cancelling the upload) as soon as it
  * passes `cap` bytes: a declared Content-Length is checked before reading.
  *
- * @example
+ * @example A body under the cap
  * ```ts
  * import { readCapped } from "./http.ts";
+ * import assert from "node:assert/strict";
  * const req = new Request("https://x/", { method: "POST", body: "abc" });
- * (await readCapped(req, 10)).length; // 3
+ * assert.equal((await readCapped(req, 10)).length, 3);
  * ```
  */
 export async function readCapped(req: Request, cap: number): Promise<Uint8Array> {
@@ -102,10 +110,13 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
  * Throws a `ProtocolError` naming what is wrong; text too long for a
  * JavaScript string is a {@link BodyTooLarge}.
  *
- * @example
+ * @example Parse a JSON body
  * ```ts
  * import { parseJsonBody } from "./http.ts";
- * parseJsonBody(new TextEncoder().encode('{"request":{}}'), "query request"); // { request: {} }
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode('{"request":{}}');
+ * assert.deepEqual(parseJsonBody(bytes, "query request"), { request: {} });
  * ```
  */
 export function parseJsonBody(bytes: Uint8Array, what: string): unknown {
@@ -125,10 +136,11 @@ export function parseJsonBody(bytes: Uint8Array, what: string): unknown {
  * (`attachment; filename="…"`); characters that would break the quoting or
  * the header are replaced.
  *
- * @example
+ * @example A quote in a name cannot break the header
  * ```ts
  * import { attachment } from "./http.ts";
- * attachment('a"b.pdf'); // 'attachment; filename="a_b.pdf"'
+ * import assert from "node:assert/strict";
+ * assert.equal(attachment('a"b.pdf'), 'attachment; filename="a_b.pdf"');
  * ```
  */
 export function attachment(fileName: string): string {

@@ -3,15 +3,16 @@
  * digests the client claimed, decide the verdict from the content's markers,
  * register the sample, and answer as the service answers an upload.
  *
- * @example
+ * @example Take an upload without the network
  * ```ts
  * import { acceptUpload } from "./intake.ts";
  * import { newContext } from "./context.ts";
  * import { resolveOptions } from "./options.ts";
  * import { scanBytes } from "./content_scan.ts";
+ * import assert from "node:assert/strict";
  * const ctx = newContext(resolveOptions({}));
  * const item = acceptUpload(ctx, scanBytes(new Uint8Array([1])), {}, "one.bin");
- * item.status.label; // "UPLOAD_SUCCESS"
+ * assert.equal(item.status.label, "UPLOAD_SUCCESS");
  * ```
  * @module
  */
@@ -27,12 +28,14 @@ import { fileTypeOf, type Sample, type SampleVerdict } from "./samples.ts";
  * The verdict the markers in a file decide; unsupported wins over the rest,
  * then malicious (EICAR or TE-EMULATOR-MALICIOUS), then early-malicious.
  *
- * @example
+ * @example The early-malicious marker
  * ```ts
  * import { verdictOf } from "./intake.ts";
  * import { scanBytes } from "./content_scan.ts";
- * verdictOf(scanBytes(new TextEncoder().encode("TE-EMULATOR-EARLY-MALICIOUS")));
- * // "early-malicious"
+ * import assert from "node:assert/strict";
+ *
+ * const facts = scanBytes(new TextEncoder().encode("TE-EMULATOR-EARLY-MALICIOUS"));
+ * assert.equal(verdictOf(facts), "early-malicious");
  * ```
  */
 export function verdictOf(facts: Pick<ContentFacts, "markers">): SampleVerdict {
@@ -56,14 +59,17 @@ function mismatch(request: RequestItem, facts: ContentFacts): string | undefined
 /**
  * Registers an upload (unless it is refused) and returns its answer object.
  *
- * @example
+ * @example An unsupported file is answered 1007
  * ```ts
  * import { acceptUpload } from "./intake.ts";
- * import type { EmulatorContext } from "./context.ts";
+ * import { newContext } from "./context.ts";
+ * import { resolveOptions } from "./options.ts";
  * import { scanBytes } from "./content_scan.ts";
- * declare const ctx: EmulatorContext;
+ * import assert from "node:assert/strict";
+ *
+ * const ctx = newContext(resolveOptions({}));
  * const facts = scanBytes(new TextEncoder().encode("TE-EMULATOR-UNSUPPORTED"));
- * acceptUpload(ctx, facts, {}, "x.bin").status.code; // 1007
+ * assert.equal(acceptUpload(ctx, facts, {}, "x.bin").status.code, 1007);
  * ```
  */
 export function acceptUpload(

@@ -13,16 +13,17 @@
  * filename="request"` with no Content-Type, which is what Python `requests`
  * makes of a string under `files=`). Some scripts name the part `json`.
  *
- * @example
+ * @example Parse a form as fetch sends it
  * ```ts
  * import { parseUpload } from "./multipart.ts";
+ * import assert from "node:assert/strict";
  * const form = new FormData();
  * form.append("request", JSON.stringify({ request: { features: ["te"] } }));
  * form.append("file", new File(["hello"], "hello.txt"));
  * const req = new Request("https://emulator.test/upload", { method: "POST", body: form });
  * const upload = await parseUpload(req.body!, req.headers.get("content-type") ?? "");
- * upload.fileName; // "hello.txt"
- * upload.file?.md5; // "5d41402abc4b2a76b9719d911017c592"
+ * assert.equal(upload.fileName, "hello.txt");
+ * assert.equal(upload.file?.md5, "5d41402abc4b2a76b9719d911017c592");
  * ```
  * @module
  */
@@ -33,22 +34,24 @@ import { BytePattern, type ContentFacts, ContentScanner } from "./content_scan.t
  * A malformed or unacceptable upload body; the message is one line, fit for a
  * 400 response.
  *
- * @example
+ * @example A content type without a boundary
  * ```ts
  * import { MultipartError, parseUpload } from "./multipart.ts";
- * try {
- *   await parseUpload(new Blob(["x"]).stream(), "multipart/form-data");
- * } catch (e) {
- *   e instanceof MultipartError; // true: no boundary
- * }
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(
+ *   parseUpload(new Blob(["x"]).stream(), "multipart/form-data"),
+ *   MultipartError,
+ * );
  * ```
  */
 export class MultipartError extends Error {
   /**
-   * @example
+   * @example The error's name
    * ```ts
    * import { MultipartError } from "./multipart.ts";
-   * new MultipartError("multipart body truncated").name; // "MultipartError"
+   * import assert from "node:assert/strict";
+   * assert.equal(new MultipartError("multipart body truncated").name, "MultipartError");
    * ```
    */
   constructor(message: string) {
@@ -59,18 +62,6 @@ export class MultipartError extends Error {
 
 /**
  * What an upload body held.
- *
- * @example
- * ```ts
- * import type { ParsedUpload } from "./multipart.ts";
- * const empty: ParsedUpload = {
- *   requestJson: null,
- *   requestPartName: null,
- *   fileName: null,
- *   file: null,
- *   otherParts: [],
- * };
- * ```
  */
 export interface ParsedUpload {
   /** Text of the first `request` (or `json`) part; not parsed, the caller owns JSON errors. */
@@ -87,12 +78,6 @@ export interface ParsedUpload {
 
 /**
  * Caps on what an upload may hold in memory.
- *
- * @example
- * ```ts
- * import type { UploadLimits } from "./multipart.ts";
- * const limits: UploadLimits = { maxJsonBytes: 64 * 1024 };
- * ```
  */
 export interface UploadLimits {
   /** Largest JSON part accepted, in bytes; default {@link DEFAULT_MAX_JSON_BYTES}. */
@@ -102,10 +87,11 @@ export interface UploadLimits {
 /**
  * Default cap on the JSON part: 1 MiB, far above any real request object.
  *
- * @example
+ * @example The default cap of the request part
  * ```ts
  * import { DEFAULT_MAX_JSON_BYTES } from "./multipart.ts";
- * DEFAULT_MAX_JSON_BYTES; // 1048576
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_MAX_JSON_BYTES, 1048576);
  * ```
  */
 export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024;
@@ -127,10 +113,11 @@ const HEADER_END = new BytePattern(new Uint8Array([CR, LF, CR, LF]));
 /**
  * The boundary of a `multipart/*` Content-Type, quoted or not.
  *
- * @example
+ * @example A quoted boundary
  * ```ts
  * import { boundaryFromContentType } from "./multipart.ts";
- * boundaryFromContentType('multipart/form-data; boundary="a b"'); // "a b"
+ * import assert from "node:assert/strict";
+ * assert.equal(boundaryFromContentType('multipart/form-data; boundary="a b"'), "a b");
  * ```
  */
 export function boundaryFromContentType(contentType: string): string {
@@ -157,9 +144,10 @@ export function boundaryFromContentType(contentType: string): string {
  * When a body repeats the JSON or the `file` part, the first one counts and
  * the others are listed in `otherParts`.
  *
- * @example
+ * @example Parse a body written by hand
  * ```ts
  * import { parseUpload } from "./multipart.ts";
+ * import assert from "node:assert/strict";
  * const body = "--XyZ\r\n" +
  *   'Content-Disposition: form-data; name="request"; filename="request"\r\n\r\n' +
  *   '{"request":{"features":["te"]}}\r\n' +
@@ -167,8 +155,8 @@ export function boundaryFromContentType(contentType: string): string {
  *   'Content-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n' +
  *   "abc\r\n--XyZ--\r\n";
  * const upload = await parseUpload(new Blob([body]).stream(), "multipart/form-data; boundary=XyZ");
- * upload.requestJson; // '{"request":{"features":["te"]}}'
- * upload.file?.size; // 3
+ * assert.equal(upload.requestJson, '{"request":{"features":["te"]}}');
+ * assert.equal(upload.file?.size, 3);
  * ```
  */
 export async function parseUpload(

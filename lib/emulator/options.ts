@@ -2,11 +2,12 @@
  * The emulator's settings: what a caller may pass, the defaults, and the
  * checks that turn a bad value into one clear error before anything listens.
  *
- * @example
+ * @example The cloud spells verdicts in lower case
  * ```ts
  * import { resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
  * const options = resolveOptions({ mode: "cloud" });
- * options.verdictCase; // "lower": the cloud spells verdicts in lower case
+ * assert.equal(options.verdictCase, "lower"); // the cloud spells verdicts in lower case
  * ```
  * @module
  */
@@ -15,12 +16,6 @@ import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "./default_tls.ts";
 
 /**
  * Everything `startEmulator` can be told; every field has a default.
- *
- * @example
- * ```ts
- * import type { EmulatorOptions } from "./options.ts";
- * const fast: Partial<EmulatorOptions> = { port: 0, emulationMs: 30, earlyMs: 0 };
- * ```
  */
 export interface EmulatorOptions {
   /** Address to listen on; default `127.0.0.1`. */
@@ -80,11 +75,12 @@ export interface EmulatorOptions {
 /**
  * Options with every default filled in and every value checked.
  *
- * @example
+ * @example The defaults
  * ```ts
- * import { resolveOptions, type ResolvedOptions } from "./options.ts";
+ * import { type ResolvedOptions, resolveOptions } from "./options.ts";
+ * import assert from "node:assert/strict";
  * const o: ResolvedOptions = resolveOptions({});
- * o.port; // 18194
+ * assert.equal(o.port, 18194);
  * ```
  */
 export interface ResolvedOptions {
@@ -113,10 +109,11 @@ export interface ResolvedOptions {
 /**
  * The appliance's cloud-format port.
  *
- * @example
+ * @example The appliance port
  * ```ts
  * import { DEFAULT_PORT } from "./options.ts";
- * DEFAULT_PORT; // 18194
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_PORT, 18194);
  * ```
  */
 export const DEFAULT_PORT = 18194;
@@ -125,10 +122,11 @@ export const DEFAULT_PORT = 18194;
  * Default of `scrubMaxBytes`: 16 MiB, about where gateway clients stop
  * asking for Threat Extraction (te_api forks skip it above 15 MB).
  *
- * @example
+ * @example The default Threat Extraction limit
  * ```ts
  * import { DEFAULT_SCRUB_MAX_BYTES } from "./options.ts";
- * DEFAULT_SCRUB_MAX_BYTES; // 16777216
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_SCRUB_MAX_BYTES, 16777216);
  * ```
  */
 export const DEFAULT_SCRUB_MAX_BYTES = 16 * 1024 * 1024;
@@ -146,15 +144,16 @@ function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], na
  * Fills in defaults and validates; throws a `RangeError` with a one-line
  * message naming the bad option.
  *
- * @example
+ * @example A seed kept, and a rate out of range refused
  * ```ts
  * import { resolveOptions } from "./options.ts";
- * resolveOptions({ failRate: 0.1, seed: 7 }).seed; // 7
- * try {
- *   resolveOptions({ failRate: 2 });
- * } catch (e) {
- *   (e as Error).message; // "emulator: failRate must be between 0 and 1, got 2"
- * }
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(resolveOptions({ failRate: 0.1, seed: 7 }).seed, 7);
+ * assert.throws(
+ *   () => resolveOptions({ failRate: 2 }),
+ *   { message: "emulator: failRate must be between 0 and 1, got 2" },
+ * );
  * ```
  */
 export function resolveOptions(options: Partial<EmulatorOptions> = {}): ResolvedOptions {

@@ -2,12 +2,13 @@
  * The cloud service's upload quota: each upload uses one; when none is left,
  * uploads and queries for unknown files answer 1005 NO_QUOTA.
  *
- * @example
+ * @example One upload uses a quota of one
  * ```ts
  * import { Quota } from "./quota.ts";
+ * import assert from "node:assert/strict";
  * const quota = new Quota(1);
  * quota.consume();
- * quota.exhausted; // true
+ * assert.equal(quota.exhausted, true);
  * ```
  * @module
  */
@@ -18,10 +19,11 @@ const UNLIMITED = 1_000_000;
 /**
  * Quota state and the `/quota` answer object.
  *
- * @example
+ * @example No limit
  * ```ts
  * import { Quota } from "./quota.ts";
- * new Quota(undefined).exhausted; // false: unlimited
+ * import assert from "node:assert/strict";
+ * assert.equal(new Quota(undefined).exhausted, false); // unlimited
  * ```
  */
 export class Quota {
@@ -30,10 +32,13 @@ export class Quota {
   #started = Math.floor(Date.now() / 1000);
 
   /**
-   * @example
+   * @example A limit of 100 uploads
    * ```ts
    * import { Quota } from "./quota.ts";
-   * new Quota(100);
+   * import assert from "node:assert/strict";
+   *
+   * const quota = new Quota(100);
+   * assert.equal(quota.answer().remain_quota_hour, 100);
    * ```
    */
   constructor(limit: number | undefined) {
@@ -43,10 +48,11 @@ export class Quota {
   /**
    * No upload left.
    *
-   * @example
+   * @example A limit of zero
    * ```ts
    * import { Quota } from "./quota.ts";
-   * new Quota(0).exhausted; // true
+   * import assert from "node:assert/strict";
+   * assert.equal(new Quota(0).exhausted, true);
    * ```
    */
   get exhausted(): boolean {
@@ -56,10 +62,14 @@ export class Quota {
   /**
    * Uses one upload.
    *
-   * @example
+   * @example Each upload uses one
    * ```ts
    * import { Quota } from "./quota.ts";
-   * new Quota(5).consume();
+   * import assert from "node:assert/strict";
+   *
+   * const quota = new Quota(5);
+   * quota.consume();
+   * assert.equal(quota.answer().remain_quota_hour, 4);
    * ```
    */
   consume(): void {
@@ -70,10 +80,11 @@ export class Quota {
    * The quota object of the `/quota` answer, snake_case as the service sends
    * it (protocol reference §3.7); epoch times are strings there.
    *
-   * @example
+   * @example The quota answer
    * ```ts
    * import { Quota } from "./quota.ts";
-   * new Quota(10).answer().remain_quota_hour; // 10
+   * import assert from "node:assert/strict";
+   * assert.equal(new Quota(10).answer().remain_quota_hour, 10);
    * ```
    */
   answer(): Record<string, string | number> {

@@ -4,15 +4,25 @@
  * and the per-image tar report as raw `.tar.gz` bytes; plus the deliberately
  * broken variants of `reportStyle` for testing clients' extraction.
  *
- * @example
+ * @example A tiny archive is gzip
  * ```ts
  * import { reportArchive } from "./report_archive.ts";
+ * import assert from "node:assert/strict";
+ *
  * const archive = await reportArchive({
- *   fileName: "a.doc", fileType: "doc", size: 1, md5: "m", sha1: "0".repeat(40), sha256: "s",
- *   receivedAt: "2026-01-01T00:00:00.000Z", malicious: true, eicar: false,
- *   verdict: "Malicious", images: [],
+ *   fileName: "a.doc",
+ *   fileType: "doc",
+ *   size: 1,
+ *   md5: "m",
+ *   sha1: "0".repeat(40),
+ *   sha256: "s",
+ *   receivedAt: "2026-01-01T00:00:00.000Z",
+ *   malicious: true,
+ *   eicar: false,
+ *   verdict: "Malicious",
+ *   images: [],
  * }, "tiny");
- * archive[0] === 0x1f && archive[1] === 0x8b; // true: gzip
+ * assert.deepEqual([archive[0], archive[1]], [0x1f, 0x8b]);
  * ```
  * @module
  */
@@ -28,12 +38,6 @@ import { REPORT_CSS, type ReportInfo, summaryHtml } from "./report_html.ts";
  * - `hostile`: `report.html` plus `../escaped.html`, `/abs.html`, a symlink
  *   `evil -> /etc/passwd` and a hard link `hard -> /etc/passwd`;
  * - `invalid`: not an archive at all (and not base64).
- *
- * @example
- * ```ts
- * import type { ReportStyle } from "./report_archive.ts";
- * const style: ReportStyle = "hostile";
- * ```
  */
 export type ReportStyle = "normal" | "hostile" | "tiny" | "invalid";
 
@@ -43,12 +47,29 @@ const MTIME = new Date("2026-01-01T00:00:00Z");
 /**
  * The gzip'd tar of a report in one of the valid styles.
  *
- * @example
+ * @example A normal archive extracts to a report page
  * ```ts
  * import { reportArchive } from "./report_archive.ts";
- * import type { ReportInfo } from "./report_html.ts";
- * declare const info: ReportInfo;
- * const bytes = await reportArchive(info, "normal");
+ * import { extractTarGz } from "../fs/tar.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = await reportArchive({
+ *   fileName: "a.doc",
+ *   fileType: "doc",
+ *   size: 1,
+ *   md5: "m",
+ *   sha1: "0".repeat(40),
+ *   sha256: "s",
+ *   receivedAt: "2026-01-01T00:00:00.000Z",
+ *   malicious: false,
+ *   eicar: false,
+ *   verdict: "Benign",
+ *   images: [],
+ * }, "normal");
+ * const dir = await Deno.makeTempDir();
+ * const { files } = await extractTarGz(ReadableStream.from([bytes]), dir);
+ * assert.ok(files.some((name) => name.endsWith("report.html")));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function reportArchive(
@@ -78,13 +99,28 @@ export async function reportArchive(
  * The body of a summary (or full) report download: base64 text of the
  * archive, or, for `invalid`, text that is neither base64 nor gzip.
  *
- * @example
+ * @example The download is base64 text of the archive
  * ```ts
  * import { summaryDownload } from "./report_archive.ts";
- * import type { ReportInfo } from "./report_html.ts";
- * declare const info: ReportInfo;
- * const text = new TextDecoder().decode(await summaryDownload(info, "normal"));
- * Uint8Array.fromBase64(text); // the .tar.gz
+ * import assert from "node:assert/strict";
+ *
+ * const text = new TextDecoder().decode(
+ *   await summaryDownload({
+ *     fileName: "a.doc",
+ *     fileType: "doc",
+ *     size: 1,
+ *     md5: "m",
+ *     sha1: "0".repeat(40),
+ *     sha256: "s",
+ *     receivedAt: "2026-01-01T00:00:00.000Z",
+ *     malicious: false,
+ *     eicar: false,
+ *     verdict: "Benign",
+ *     images: [],
+ *   }, "tiny"),
+ * );
+ * const archive = Uint8Array.fromBase64(text);
+ * assert.deepEqual([archive[0], archive[1]], [0x1f, 0x8b]);
  * ```
  */
 export async function summaryDownload(info: ReportInfo, style: ReportStyle): Promise<Uint8Array> {

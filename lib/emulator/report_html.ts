@@ -9,15 +9,24 @@
  * full report runs to tens of KiB even compressed, as real ones do; te_api
  * mishandles archives under 8 KiB, and clients must be tested with real sizes.
  *
- * @example
+ * @example A full report page
  * ```ts
  * import { summaryHtml } from "./report_html.ts";
+ * import assert from "node:assert/strict";
  * const html = summaryHtml({
- *   fileName: "a.doc", fileType: "doc", size: 10, md5: "m", sha1: "0".repeat(40), sha256: "s",
- *   receivedAt: "2026-01-01T00:00:00.000Z", malicious: false, eicar: false, verdict: "Benign",
+ *   fileName: "a.doc",
+ *   fileType: "doc",
+ *   size: 10,
+ *   md5: "m",
+ *   sha1: "0".repeat(40),
+ *   sha256: "s",
+ *   receivedAt: "2026-01-01T00:00:00.000Z",
+ *   malicious: false,
+ *   eicar: false,
+ *   verdict: "Benign",
  *   images: [{ id: "e50e99f3-5963-4573-af9e-e3f4750b55e2" }],
  * }, "full");
- * html.startsWith("<!DOCTYPE html>"); // true
+ * assert.equal(html.startsWith("<!DOCTYPE html>"), true);
  * ```
  * @module
  */
@@ -29,12 +38,6 @@ import { seededRandom } from "./rng.ts";
 
 /**
  * What a report shows about a sample.
- *
- * @example
- * ```ts
- * import type { ReportInfo } from "./report_html.ts";
- * const title = (r: ReportInfo) => `${r.fileName}: ${r.verdict}`;
- * ```
  */
 export interface ReportInfo {
   fileName: string;
@@ -54,11 +57,12 @@ export interface ReportInfo {
 /**
  * Names of the emulation images Check Point publishes ids for.
  *
- * @example
+ * @example A known image and a custom one
  * ```ts
  * import { imageName } from "./report_html.ts";
- * imageName("10b4a9c6-e414-425c-ae8b-fe4dd7b25244"); // "Windows 10 64-bit"
- * imageName("nope"); // "Custom image nope"
+ * import assert from "node:assert/strict";
+ * assert.equal(imageName("10b4a9c6-e414-425c-ae8b-fe4dd7b25244"), "Windows 10 64-bit");
+ * assert.equal(imageName("nope"), "Custom image nope");
  * ```
  */
 export function imageName(id: string): string {
@@ -78,10 +82,11 @@ export function imageName(id: string): string {
 /**
  * The stylesheet the report links to (`images/report.css` in the archive).
  *
- * @example
+ * @example The report's style sheet
  * ```ts
  * import { REPORT_CSS } from "./report_html.ts";
- * REPORT_CSS.includes(".verdict"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(REPORT_CSS.includes(".verdict"), true);
  * ```
  */
 export const REPORT_CSS = `/* Threat Emulation report (te-scan emulator) */
@@ -268,15 +273,24 @@ function imageActivity(info: ReportInfo, image: ImageRef, rows: number): string 
  * `tiny` is a stub of well under 8 KiB for testing clients' small-archive
  * handling.
  *
- * @example
+ * @example Names are escaped
  * ```ts
  * import { summaryHtml } from "./report_html.ts";
+ * import assert from "node:assert/strict";
  * const tiny = summaryHtml({
- *   fileName: "<x>.exe", fileType: "exe", size: 1, md5: "m", sha1: "0".repeat(40), sha256: "s",
- *   receivedAt: "2026-01-01T00:00:00.000Z", malicious: true, eicar: false,
- *   verdict: "Malicious", images: [],
+ *   fileName: "<x>.exe",
+ *   fileType: "exe",
+ *   size: 1,
+ *   md5: "m",
+ *   sha1: "0".repeat(40),
+ *   sha256: "s",
+ *   receivedAt: "2026-01-01T00:00:00.000Z",
+ *   malicious: true,
+ *   eicar: false,
+ *   verdict: "Malicious",
+ *   images: [],
  * }, "tiny");
- * tiny.includes("&lt;x&gt;.exe"); // true: names are escaped
+ * assert.equal(tiny.includes("&lt;x&gt;.exe"), true); // names are escaped
  * ```
  */
 export function summaryHtml(info: ReportInfo, detail: "full" | "tiny"): string {

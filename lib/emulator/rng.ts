@@ -2,11 +2,12 @@
  * A small seeded random number generator, so a `--seed` run injects the same
  * faults in the same order every time.
  *
- * @example
+ * @example The same seed, the same sequence
  * ```ts
  * import { seededRandom } from "./rng.ts";
+ * import assert from "node:assert/strict";
  * const next = seededRandom(42);
- * next() === seededRandom(42)(); // true
+ * assert.equal(next() === seededRandom(42)(), true);
  * ```
  * @module
  */
@@ -15,11 +16,16 @@
  * Mulberry32: 32 bits of state, a full period of 2^32 and good enough
  * spread for picking faults; not for anything secret.
  *
- * @example
+ * @example Numbers in [0, 1)
  * ```ts
  * import { seededRandom } from "./rng.ts";
+ * import assert from "node:assert/strict";
+ *
  * const next = seededRandom(1);
- * const x = next(); // 0 <= x < 1
+ * for (let i = 0; i < 100; i++) {
+ *   const x = next();
+ *   assert.ok(x >= 0 && x < 1);
+ * }
  * ```
  */
 export function seededRandom(seed: number): () => number {

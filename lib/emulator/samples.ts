@@ -6,16 +6,24 @@
  * so the same sample always gets the same ids: a client that crashed after a
  * query can download the report in a later run.
  *
- * @example
+ * @example Add a sample and find it by its sha1
  * ```ts
  * import { SampleStore } from "./samples.ts";
+ * import assert from "node:assert/strict";
  * const store = new SampleStore();
  * store.add({
- *   md5: "a".repeat(32), sha1: "b".repeat(40), sha256: "c".repeat(64), size: 1,
- *   fileName: "x.doc", fileType: "doc", verdict: "benign", eicar: false, uploadedAt: 0,
+ *   md5: "a".repeat(32),
+ *   sha1: "b".repeat(40),
+ *   sha256: "c".repeat(64),
+ *   size: 1,
+ *   fileName: "x.doc",
+ *   fileType: "doc",
+ *   verdict: "benign",
+ *   eicar: false,
+ *   uploadedAt: 0,
  *   receivedAt: "2026-01-01T00:00:00.000Z",
  * });
- * store.find({ sha1: "b".repeat(40) })?.fileName; // "x.doc"
+ * assert.equal(store.find({ sha1: "b".repeat(40) })?.fileName, "x.doc");
  * ```
  * @module
  */
@@ -27,23 +35,11 @@ import type { ImageRef } from "../transport/cloud_types.ts";
  * What emulation of a sample concludes. `early-malicious` is a file whose
  * early verdict (te_eb) is Malicious but whose final te verdict is Benign,
  * so clients can test that the final verdict wins.
- *
- * @example
- * ```ts
- * import type { SampleVerdict } from "./samples.ts";
- * const v: SampleVerdict = "unsupported"; // answers 1007
- * ```
  */
 export type SampleVerdict = "malicious" | "early-malicious" | "benign" | "unsupported";
 
 /**
  * One uploaded file. Only facts are kept, never the content: uploads may be GiBs.
- *
- * @example
- * ```ts
- * import type { Sample } from "./samples.ts";
- * const isBig = (s: Sample) => s.size > 1 << 30;
- * ```
  */
 export interface Sample {
   md5: string;
@@ -65,12 +61,6 @@ export interface Sample {
 
 /**
  * Digests a request names; absent or empty ones are ignored.
- *
- * @example
- * ```ts
- * import type { DigestQuery } from "./samples.ts";
- * const q: DigestQuery = { md5: "d41d8cd98f00b204e9800998ecf8427e" };
- * ```
  */
 export interface DigestQuery {
   md5?: string;
@@ -80,23 +70,11 @@ export interface DigestQuery {
 
 /**
  * What can be downloaded: a report of a sample, or its Threat Extraction copy.
- *
- * @example
- * ```ts
- * import type { DownloadKind } from "./samples.ts";
- * const kinds: DownloadKind[] = ["summary", "pdf", "extracted"];
- * ```
  */
 export type DownloadKind = "summary" | "full_report" | "pdf" | "xml" | "tar" | "extracted";
 
 /**
  * What a download id stands for.
- *
- * @example
- * ```ts
- * import type { DownloadTarget } from "./samples.ts";
- * const describe = (t: DownloadTarget) => `${t.kind} of ${t.sample.sha1}`;
- * ```
  */
 export interface DownloadTarget {
   kind: DownloadKind;
@@ -113,10 +91,14 @@ export interface DownloadTarget {
 /**
  * A stable id in UUID form for one download of one sample.
  *
- * @example
+ * @example The same sample and kind, the same id
  * ```ts
  * import { downloadId } from "./samples.ts";
- * downloadId("b".repeat(40), "summary") === downloadId("b".repeat(40), "summary"); // true
+ * import assert from "node:assert/strict";
+ *
+ * const sha1 = "b".repeat(40);
+ * assert.equal(downloadId(sha1, "summary"), downloadId(sha1, "summary"));
+ * assert.notEqual(downloadId(sha1, "summary"), downloadId(sha1, "xml"));
  * ```
  */
 export function downloadId(sha1: string, kind: DownloadKind, detail = ""): string {
@@ -133,11 +115,12 @@ export function downloadId(sha1: string, kind: DownloadKind, detail = ""): strin
  * verbatim (a name copied from a URL keeps its query, as in Check Point's own
  * samples), lower-cased.
  *
- * @example
+ * @example The extension, lower-cased
  * ```ts
  * import { fileTypeOf } from "./samples.ts";
- * fileTypeOf("Report.DOCX"); // "docx"
- * fileTypeOf("README"); // ""
+ * import assert from "node:assert/strict";
+ * assert.equal(fileTypeOf("Report.DOCX"), "docx");
+ * assert.equal(fileTypeOf("README"), "");
  * ```
  */
 export function fileTypeOf(fileName: string): string {
@@ -149,10 +132,11 @@ export function fileTypeOf(fileName: string): string {
 /**
  * Samples by digest, and download ids handed out.
  *
- * @example
+ * @example An empty store
  * ```ts
  * import { SampleStore } from "./samples.ts";
- * new SampleStore().find({ md5: "0".repeat(32) }); // undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(new SampleStore().find({ md5: "0".repeat(32) }), undefined);
  * ```
  */
 export class SampleStore {
@@ -162,15 +146,25 @@ export class SampleStore {
   /**
    * Adds (or replaces) a sample under its three digests.
    *
-   * @example
+   * @example A sample is found by any of its digests
    * ```ts
    * import { SampleStore } from "./samples.ts";
+   * import assert from "node:assert/strict";
+   *
    * const store = new SampleStore();
    * store.add({
-   *   md5: "1".repeat(32), sha1: "2".repeat(40), sha256: "3".repeat(64), size: 0,
-   *   fileName: "", fileType: "", verdict: "benign", eicar: false, uploadedAt: 0,
+   *   md5: "1".repeat(32),
+   *   sha1: "2".repeat(40),
+   *   sha256: "3".repeat(64),
+   *   size: 0,
+   *   fileName: "",
+   *   fileType: "",
+   *   verdict: "benign",
+   *   eicar: false,
+   *   uploadedAt: 0,
    *   receivedAt: "2026-01-01T00:00:00.000Z",
    * });
+   * assert.equal(store.find({ md5: "1".repeat(32) }), store.find({ sha256: "3".repeat(64) }));
    * ```
    */
   add(sample: Sample): void {
@@ -183,10 +177,11 @@ export class SampleStore {
    * The sample all the given digests belong to. Digests that disagree (an md5
    * of one file and a sha1 of another) find nothing, like an unknown file.
    *
-   * @example
+   * @example A query without a digest
    * ```ts
    * import { SampleStore } from "./samples.ts";
-   * new SampleStore().find({}); // undefined
+   * import assert from "node:assert/strict";
+   * assert.equal(new SampleStore().find({}), undefined);
    * ```
    */
   find(query: DigestQuery): Sample | undefined {
@@ -203,11 +198,26 @@ export class SampleStore {
   /**
    * Registers a download and returns its stable id.
    *
-   * @example
+   * @example An offered id can be downloaded
    * ```ts
    * import { type Sample, SampleStore } from "./samples.ts";
-   * declare const sample: Sample;
-   * const id = new SampleStore().offer({ kind: "summary", sample, images: [] });
+   * import assert from "node:assert/strict";
+   *
+   * const sample: Sample = {
+   *   md5: "a".repeat(32),
+   *   sha1: "b".repeat(40),
+   *   sha256: "c".repeat(64),
+   *   size: 1,
+   *   fileName: "x.doc",
+   *   fileType: "doc",
+   *   verdict: "benign",
+   *   eicar: false,
+   *   uploadedAt: 0,
+   *   receivedAt: "2026-01-01T00:00:00.000Z",
+   * };
+   * const store = new SampleStore();
+   * const id = store.offer({ kind: "summary", sample, images: [] });
+   * assert.equal(store.download(id)?.sample, sample);
    * ```
    */
   offer(target: DownloadTarget): string {
@@ -222,10 +232,11 @@ export class SampleStore {
   /**
    * What a download id stands for, if it was handed out.
    *
-   * @example
+   * @example An id never offered
    * ```ts
    * import { SampleStore } from "./samples.ts";
-   * new SampleStore().download("no-such-id"); // undefined
+   * import assert from "node:assert/strict";
+   * assert.equal(new SampleStore().download("no-such-id"), undefined);
    * ```
    */
   download(id: string): DownloadTarget | undefined {

@@ -55,19 +55,6 @@ const REPLACEMENT = new TextEncoder().encode("[removed by te-scan emulator]");
 
 /**
  * Input of {@link scrubFile}.
- *
- * @example
- * ```ts
- * import type { ScrubInput } from "./scrub.ts";
- * import { scanBytes } from "./content_scan.ts";
- * const input: ScrubInput = {
- *   facts: scanBytes(new Uint8Array()),
- *   bytes: new Uint8Array(),
- *   fileName: "a.pdf",
- *   options: { scrub_method: 2 },
- *   maxBytes: 16 << 20,
- * };
- * ```
  */
 export interface ScrubInput {
   /** What the content scanner found in the whole file. */
@@ -88,14 +75,15 @@ export interface ScrubInput {
 /**
  * Every occurrence of `pattern` in `bytes` replaced by `replacement`.
  *
- * @example
+ * @example Replace every match
  * ```ts
  * import { replaceAll } from "./scrub.ts";
- * import { BytePattern, type ContentFacts, markerBytes } from "./content_scan.ts";
+ * import { BytePattern } from "./content_scan.ts";
+ * import assert from "node:assert/strict";
+ *
  * const e = new TextEncoder();
  * const out = replaceAll(e.encode("aXbX"), new BytePattern(e.encode("X")), e.encode("--"));
- * new TextDecoder().decode(out);
- * // "a--b--"
+ * assert.equal(new TextDecoder().decode(out), "a--b--");
  * ```
  */
 export function replaceAll(

@@ -4,11 +4,12 @@
  * and fully emulated. Shapes follow Check Point's published samples
  * (`shared/fixtures/checkpoint/`), key order included.
  *
- * @example
+ * @example The te section of an unknown file
  * ```ts
  * import { teSection } from "./sections.ts";
+ * import assert from "node:assert/strict";
  * const te = teSection({ stage: "unknown", reports: [], images: [] });
- * te.status.code; // 1004
+ * assert.equal(te.status.code, 1004);
  * ```
  * @module
  */
@@ -29,12 +30,6 @@ import { Code, statusObject } from "../transport/status.ts";
  * - `unknown`: the emulator has no such file;
  * - `uploaded`: the answer to the upload itself;
  * - `pending` / `partial` / `found`: emulation progress.
- *
- * @example
- * ```ts
- * import type { Stage } from "./sections.ts";
- * const s: Stage = "partial"; // te PARTIALLY_FOUND: one image done
- * ```
  */
 export type Stage = "unknown" | "uploaded" | "pending" | "partial" | "found";
 
@@ -44,10 +39,11 @@ const SCORE = -2147483648;
 /**
  * The two images every real answer lists when the request names none.
  *
- * @example
+ * @example The first default image
  * ```ts
  * import { DEFAULT_IMAGES } from "./sections.ts";
- * DEFAULT_IMAGES.map((i) => i.id)[0]; // "e50e99f3-5963-4573-af9e-e3f4750b55e2"
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_IMAGES.map((i) => i.id)[0], "e50e99f3-5963-4573-af9e-e3f4750b55e2");
  * ```
  */
 export const DEFAULT_IMAGES: readonly ImageRef[] = [
@@ -57,12 +53,6 @@ export const DEFAULT_IMAGES: readonly ImageRef[] = [
 
 /**
  * Report formats produced per image; `summary` is per sample.
- *
- * @example
- * ```ts
- * import type { ImageFormat } from "./sections.ts";
- * const f: ImageFormat = "xml";
- * ```
  */
 export type ImageFormat = "pdf" | "xml" | "tar" | "full_report";
 
@@ -76,12 +66,6 @@ const REPORT_KEYS = {
 /**
  * Report ids of a found sample; `null` when the report is not produced
  * (benign files without `benign_reports`).
- *
- * @example
- * ```ts
- * import type { ReportIdSource } from "./sections.ts";
- * const none: ReportIdSource = { summary: () => null, image: () => null };
- * ```
  */
 export interface ReportIdSource {
   summary(): string | null;
@@ -90,12 +74,6 @@ export interface ReportIdSource {
 
 /**
  * Input of {@link teSection}.
- *
- * @example
- * ```ts
- * import type { TeInput } from "./sections.ts";
- * const input: TeInput = { stage: "pending", reports: ["summary"], images: [] };
- * ```
  */
 export interface TeInput {
   stage: Stage;
@@ -133,12 +111,13 @@ function image(ref: ImageRef, status: string, report: ImageReport): ImageResult 
 /**
  * The `te` section.
  *
- * @example
+ * @example A pending te section has no report yet
  * ```ts
  * import { DEFAULT_IMAGES, teSection } from "./sections.ts";
+ * import assert from "node:assert/strict";
  * const te = teSection({ stage: "pending", reports: ["summary"], images: DEFAULT_IMAGES });
- * te.summary_report; // null
- * te.images?.[0].status; // "pending"
+ * assert.equal(te.summary_report, null);
+ * assert.equal(te.images?.[0].status, "pending");
  * ```
  */
 export function teSection(input: TeInput): TeResult {
@@ -187,10 +166,11 @@ export function teSection(input: TeInput): TeResult {
 /**
  * The `te_eb` (early verdict) section.
  *
- * @example
+ * @example te_eb's confidence in an early malicious verdict
  * ```ts
  * import { teEbSection } from "./sections.ts";
- * teEbSection("found", "Malicious", true).confidence; // 2
+ * import assert from "node:assert/strict";
+ * assert.equal(teEbSection("found", "Malicious", true).confidence, 2);
  * ```
  */
 export function teEbSection(stage: Stage, verdict?: string, malicious?: boolean): TeEbResult {
@@ -215,12 +195,6 @@ export function teEbSection(stage: Stage, verdict?: string, malicious?: boolean)
 /**
  * What the AV engine says about a found sample: it has a signature for the
  * EICAR test string and for nothing else.
- *
- * @example
- * ```ts
- * import type { AvFinding } from "./sections.ts";
- * const clean: AvFinding = "clean";
- * ```
  */
 export type AvFinding = "eicar" | "clean";
 
@@ -228,10 +202,11 @@ export type AvFinding = "eicar" | "clean";
  * The `av` section. A benign file still carries `malware_info`, with an
  * empty signature and zeros: `av_api` reads it unconditionally.
  *
- * @example
+ * @example The EICAR signature
  * ```ts
  * import { avSection } from "./sections.ts";
- * avSection("found", "eicar").malware_info?.signature_name; // "EICAR-Test-File"
+ * import assert from "node:assert/strict";
+ * assert.equal(avSection("found", "eicar").malware_info?.signature_name, "EICAR-Test-File");
  * ```
  */
 export function avSection(stage: Stage, finding: AvFinding = "clean"): AvResult {
@@ -252,12 +227,6 @@ export function avSection(stage: Stage, finding: AvFinding = "clean"): AvResult 
 
 /**
  * Input of {@link extractionSection}.
- *
- * @example
- * ```ts
- * import type { ExtractionInput } from "./sections.ts";
- * const input: ExtractionInput = { stage: "uploaded", method: "pdf" };
- * ```
  */
 export interface ExtractionInput {
   stage: Stage;
@@ -274,11 +243,12 @@ export interface ExtractionInput {
  * first dot-separated part (`a.docx` → `a.cleaned.docx`), and a conversion to
  * PDF appends `.pdf`, as in the service's samples.
  *
- * @example
+ * @example The gateway's cleaned names
  * ```ts
  * import { cleanedName } from "./sections.ts";
- * cleanedName("index.html", "pdf"); // "index.cleaned.html.pdf"
- * cleanedName("a.b.docx", "clean"); // "a.cleaned.b.docx"
+ * import assert from "node:assert/strict";
+ * assert.equal(cleanedName("index.html", "pdf"), "index.cleaned.html.pdf");
+ * assert.equal(cleanedName("a.b.docx", "clean"), "a.cleaned.b.docx");
  * ```
  */
 export function cleanedName(fileName: string, method: "pdf" | "clean"): string {
@@ -293,10 +263,13 @@ export function cleanedName(fileName: string, method: "pdf" | "clean"): string {
  * The `extraction` section (cloud Threat Extraction). Extraction is fast: it
  * is FOUND from the first query after upload, even while te is pending.
  *
- * @example
+ * @example A finished extraction
  * ```ts
  * import { extractionSection } from "./sections.ts";
- * extractionSection({ stage: "found", method: "clean" }).status.label; // "PARTIALLY_FOUND"
+ * import assert from "node:assert/strict";
+ *
+ * const section = extractionSection({ stage: "found", method: "clean" });
+ * assert.equal(section.status.label, "PARTIALLY_FOUND");
  * ```
  */
 export function extractionSection(input: ExtractionInput): ExtractionResult {

@@ -4,14 +4,16 @@
  * `POST /UserCheck/TPAPI`, and the control routes of `control.ts` for tests
  * (`/__emulator/stats`, `/__emulator/faults`, `/__emulator/clock`).
  *
- * @example
+ * @example Start an emulator and read its counters with fetch
  * ```ts
  * import { startEmulator } from "./server.ts";
  * import { DEFAULT_CA_PEM } from "./default_tls.ts";
+ * import assert from "node:assert/strict";
+ *
  * const emulator = await startEmulator({ port: 0, emulationMs: 50 });
  * const client = Deno.createHttpClient({ caCerts: [DEFAULT_CA_PEM] });
  * const res = await fetch(`${emulator.url}/__emulator/stats`, { client });
- * console.log(await res.json());
+ * assert.equal((await res.json()).uploads, 0);
  * client.close();
  * await emulator.close();
  * ```
@@ -41,12 +43,17 @@ export type { EmulatorStats } from "./stats.ts";
 /**
  * A listening emulator.
  *
- * @example
+ * @example Learn a file, then move the clock past its emulation
  * ```ts
  * import { type RunningEmulator, startEmulator } from "./server.ts";
+ * import assert from "node:assert/strict";
+ *
  * const emulator: RunningEmulator = await startEmulator({ port: 0 });
- * console.log(emulator.url); // https://127.0.0.1:PORT
- * emulator.advanceClock(60_000); // everything uploaded so far is now emulated
+ * assert.match(emulator.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+ * const content = new TextEncoder().encode("fine");
+ * assert.equal(emulator.learn(content, "a.txt").status.label, "UPLOAD_SUCCESS");
+ * emulator.advanceClock(60_000);
+ * assert.equal(emulator.learn(content, "a.txt").status.label, "FOUND");
  * await emulator.close();
  * ```
  */
@@ -179,10 +186,27 @@ function displayHost(host: string): string {
 /**
  * Starts an emulator and resolves once it listens.
  *
- * @example
+ * @example A cloud that wants an API key
  * ```ts
  * import { startEmulator } from "./server.ts";
+ * import { DEFAULT_CA_PEM } from "./default_tls.ts";
+ * import assert from "node:assert/strict";
+ *
  * const emulator = await startEmulator({ port: 0, mode: "cloud", apiKey: "k", quota: 10 });
+ * const client = Deno.createHttpClient({ caCerts: [DEFAULT_CA_PEM] });
+ * const quota = (key: string) =>
+ *   fetch(`${emulator.url}/tecloud/api/v1/file/quota`, {
+ *     client,
+ *     method: "POST",
+ *     headers: { authorization: key },
+ *     body: "{}",
+ *   });
+ * const refused = await quota("wrong");
+ * assert.equal(refused.status, 403);
+ * await refused.body?.cancel();
+ * const allowed = await quota("k");
+ * assert.equal((await allowed.json()).response[0].remain_quota_hour, 10);
+ * client.close();
  * await emulator.close();
  * ```
  */

@@ -2,11 +2,14 @@
  * Counters the emulator keeps so tests and benchmarks can check what a client
  * really sent (`GET /__emulator/stats`).
  *
- * @example
+ * @example Count a query
  * ```ts
  * import { newStats } from "./stats.ts";
+ * import assert from "node:assert/strict";
+ *
  * const stats = newStats();
  * stats.queries++;
+ * assert.equal(stats.queries, 1);
  * ```
  * @module
  */
@@ -15,12 +18,6 @@
  * The counters. Cloud-format traffic counts in `queries`/`query_items`/
  * `uploads`/`upload_bytes`; gateway (TPAPI) traffic in the `tpapi_*`
  * counters and `scrubs`, so a test can tell the transports apart.
- *
- * @example
- * ```ts
- * import type { EmulatorStats } from "./stats.ts";
- * const seen = (s: EmulatorStats) => s.http_requests;
- * ```
  */
 export interface EmulatorStats {
   /** Every HTTP request except `GET /__emulator/stats` itself. */
@@ -62,10 +59,11 @@ export interface EmulatorStats {
 /**
  * All counters at zero.
  *
- * @example
+ * @example Every counter starts at zero
  * ```ts
  * import { newStats } from "./stats.ts";
- * newStats().uploads; // 0
+ * import assert from "node:assert/strict";
+ * assert.equal(newStats().uploads, 0);
  * ```
  */
 export function newStats(): EmulatorStats {

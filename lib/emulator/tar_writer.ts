@@ -16,12 +16,6 @@ const EMPTY = new Uint8Array(0);
 /**
  * The kinds of member the writer can produce. The extractor writes only
  * `file` and `directory`; it refuses the rest.
- *
- * @example
- * ```ts
- * import type { TarEntryType } from "./tar_writer.ts";
- * const kind: TarEntryType = "symlink";
- * ```
  */
 export type TarEntryType =
   | "file"
@@ -39,14 +33,22 @@ export type TarEntryType =
  * a trailing `/` if you want the usual tar spelling. `data` is used only by
  * files. `linkName` is the target of a symlink or hard link.
  *
- * @example
+ * @example A folder, a file and a link
  * ```ts
- * import type { TarEntry } from "./tar_writer.ts";
+ * import { type TarEntry, tarGz } from "./tar_writer.ts";
+ * import { extractTarGz } from "../fs/tar.ts";
+ * import assert from "node:assert/strict";
+ *
  * const entries: TarEntry[] = [
  *   { name: "report/", type: "directory" },
  *   { name: "report/summary.html", data: "<h1>clean</h1>", mtime: new Date(0) },
  *   { name: "link", type: "symlink", linkName: "/etc/passwd" },
  * ];
+ * const dir = await Deno.makeTempDir();
+ * const result = await extractTarGz(new Blob([await tarGz(entries)]).stream(), dir);
+ * assert.deepEqual(result.files, ["report/summary.html"]);
+ * assert.deepEqual(result.refused.map((r) => r.name), ["link"]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export interface TarEntry {
@@ -86,11 +88,13 @@ const MAX_OCTAL_11 = 0o77777777777;
  * ustar prefix field when they can be split at a `/`, otherwise a pax `path`
  * record; link targets over 100 bytes use a pax `linkpath` record.
  *
- * @example
+ * @example A header, a data block and two end blocks
  * ```ts
  * import { tar } from "./tar_writer.ts";
+ * import assert from "node:assert/strict";
+ *
  * const bytes = tar([{ name: "hello.txt", data: "hello\n" }]);
- * console.log(bytes.length); // 2048: header, data block, two end blocks
+ * assert.equal(bytes.length, 2048);
  * ```
  */
 export function tar(entries: TarEntry[]): Uint8Array<ArrayBuffer> {
@@ -102,11 +106,14 @@ export function tar(entries: TarEntry[]): Uint8Array<ArrayBuffer> {
 /**
  * Builds a gzip-compressed POSIX ustar archive; see {@linkcode tar}.
  *
- * @example
+ * @example A gzipped archive, checked
  * ```ts
  * import { tarGz } from "./tar_writer.ts";
+ * import { verifyTarGz } from "../fs/tar.ts";
+ * import assert from "node:assert/strict";
+ *
  * const archive = await tarGz([{ name: "summary.html", data: "<h1>clean</h1>" }]);
- * await Deno.writeFile("/tmp/report.tar.gz", archive);
+ * assert.equal(await verifyTarGz(archive), 1);
  * ```
  */
 export async function tarGz(entries: TarEntry[]): Promise<Uint8Array<ArrayBuffer>> {

@@ -30,12 +30,20 @@
  * import assert from "node:assert/strict";
  *
  * const ctx = newContext(resolveOptions({}));
- * const res = await handleTpapi(ctx, new Request("https://x/UserCheck/TPAPI", {
- *   method: "POST",
- *   body: JSON.stringify({ request: [{
- *     protocol_version: "1.1", api_key: "k", request_name: "QueryFile", md5: "0".repeat(32),
- *   }] }),
- * }));
+ * const res = await handleTpapi(
+ *   ctx,
+ *   new Request("https://x/UserCheck/TPAPI", {
+ *     method: "POST",
+ *     body: JSON.stringify({
+ *       request: [{
+ *         protocol_version: "1.1",
+ *         api_key: "k",
+ *         request_name: "QueryFile",
+ *         md5: "0".repeat(32),
+ *       }],
+ *     }),
+ *   }),
+ * );
  * assert.equal((await res.json()).response[0].te.status.code, 1004);
  * ```
  * @module
@@ -66,10 +74,11 @@ import { readTpapiBody, type TpapiObject } from "./tpapi_body.ts";
  * Most JSON a TPAPI body may hold outside `file_enc_data` strings (those
  * are streamed and not counted): a 500-object QueryFile batch is ~100 KiB.
  *
- * @example
+ * @example The largest TPAPI body outside file data
  * ```ts
  * import { TPAPI_JSON_CAP } from "./tpapi.ts";
- * TPAPI_JSON_CAP; // 16777216
+ * import assert from "node:assert/strict";
+ * assert.equal(TPAPI_JSON_CAP, 16777216);
  * ```
  */
 export const TPAPI_JSON_CAP = 16 * 1024 * 1024;
@@ -78,10 +87,11 @@ export const TPAPI_JSON_CAP = 16 * 1024 * 1024;
  * The message of the 1010 FORBIDDEN answer to a request object whose
  * `api_key` is missing or wrong. It names the field, never a key.
  *
- * @example
+ * @example The message of a wrong key
  * ```ts
  * import { WRONG_KEY } from "./tpapi.ts";
- * WRONG_KEY.includes("api_key"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(WRONG_KEY.includes("api_key"), true);
  * ```
  */
 export const WRONG_KEY = "The api_key is missing or is not this gateway's API key.";
@@ -90,11 +100,12 @@ export const WRONG_KEY = "The api_key is missing or is not this gateway's API ke
  * The address the gateway reports as `src_ip`: the one it listens on, or
  * loopback when it listens on every address.
  *
- * @example
+ * @example A wildcard address is reported as loopback
  * ```ts
  * import { sourceIp } from "./tpapi.ts";
- * sourceIp("0.0.0.0"); // "127.0.0.1"
- * sourceIp("10.1.1.5"); // "10.1.1.5"
+ * import assert from "node:assert/strict";
+ * assert.equal(sourceIp("0.0.0.0"), "127.0.0.1");
+ * assert.equal(sourceIp("10.1.1.5"), "10.1.1.5");
  * ```
  */
 export function sourceIp(host: string): string {
@@ -259,12 +270,18 @@ class TpapiRun {
  *
  * const ctx = newContext(resolveOptions({}));
  * const query = (md5: string) => ({
- *   protocol_version: "1.1", api_key: "k", request_name: "QueryFile", md5,
+ *   protocol_version: "1.1",
+ *   api_key: "k",
+ *   request_name: "QueryFile",
+ *   md5,
  * });
- * const res = await handleTpapi(ctx, new Request("https://x/UserCheck/TPAPI", {
- *   method: "POST",
- *   body: JSON.stringify({ request: [query("0".repeat(32)), query("")] }),
- * }));
+ * const res = await handleTpapi(
+ *   ctx,
+ *   new Request("https://x/UserCheck/TPAPI", {
+ *     method: "POST",
+ *     body: JSON.stringify({ request: [query("0".repeat(32)), query("")] }),
+ *   }),
+ * );
  * const codes = (await res.json()).response.map((r: { te: { status: { code: number } } }) =>
  *   r.te.status.code
  * );

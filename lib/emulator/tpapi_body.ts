@@ -39,12 +39,6 @@ import { concatBytes } from "../fs/bytes.ts";
 
 /**
  * What the emulator learned from one `file_enc_data`.
- *
- * @example
- * ```ts
- * import type { FileInput } from "./tpapi_body.ts";
- * const tooBigToClean = (file: FileInput) => file.bytes === null;
- * ```
  */
 export interface FileInput {
   /** Digests, size and markers of the decoded file (of the part before an error). */
@@ -57,12 +51,6 @@ export interface FileInput {
 
 /**
  * One request object as it was read.
- *
- * @example
- * ```ts
- * import type { TpapiObject } from "./tpapi_body.ts";
- * const isUpload = (o: TpapiObject) => o.file !== undefined;
- * ```
  */
 export interface TpapiObject {
   /** `request` or `request[i]`, for messages. */
@@ -75,12 +63,6 @@ export interface TpapiObject {
 
 /**
  * Bounds of {@link readTpapiBody}.
- *
- * @example
- * ```ts
- * import type { TpapiBodyLimits } from "./tpapi_body.ts";
- * const limits: TpapiBodyLimits = { keepBytes: 16 << 20, maxJsonBytes: 16 << 20 };
- * ```
  */
 export interface TpapiBodyLimits {
   /** Largest file kept whole (for Threat Extraction); larger ones are only scanned. */
