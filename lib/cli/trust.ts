@@ -96,19 +96,22 @@ fingerprint. Compare the fingerprint with the appliance's console, then scan wit
 /**
  * Runs `te-scan trust`.
  *
- * @example The help
+ * @example The help, and a usage error
  * ```ts
  * import { trustCommand } from "./trust.ts";
  * import { Terminal } from "./terminal.ts";
  * import assert from "node:assert/strict";
  *
  * const out: string[] = [];
+ * const err: string[] = [];
  * const terminal = new Terminal({
  *   out: (t) => out.push(t),
+ *   err: (t) => err.push(t),
  *   isTerminal: { out: false, err: false },
  * });
  * assert.equal(await trustCommand(["--help"], terminal), 0);
  * assert.equal(await trustCommand([], terminal), 3);
+ * assert.deepEqual(err, ["te-scan trust: give one HOST[:PORT]\n"]);
  * ```
  */
 export async function trustCommand(

@@ -524,9 +524,9 @@ export async function writeFileNoClobber(
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
- * await replaceFile(`${dir}/summary.json`, "{\"run\":1}\n");
- * await replaceFile(`${dir}/summary.json`, "{\"run\":2}\n");
- * assert.equal(await Deno.readTextFile(`${dir}/summary.json`), "{\"run\":2}\n");
+ * await replaceFile(`${dir}/summary.json`, '{"run":1}\n');
+ * await replaceFile(`${dir}/summary.json`, '{"run":2}\n');
+ * assert.equal(await Deno.readTextFile(`${dir}/summary.json`), '{"run":2}\n');
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

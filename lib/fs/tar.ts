@@ -19,10 +19,20 @@ import { concatBytes } from "./bytes.ts";
  * Bounds for {@linkcode extractTarGz}. Sizes are bytes of member content
  * (skipped members count too, so junk cannot keep the CPU busy either).
  *
- * @example Tighter limits for a small report
+ * @example An archive with more members than allowed is refused
  * ```ts
- * import type { ExtractLimits } from "./tar.ts";
- * const small: ExtractLimits = { maxEntries: 100, maxTotalBytes: 50 * 2 ** 20 };
+ * import { type ExtractLimits, extractTarGz, TarExtractError } from "./tar.ts";
+ * import { tarGz } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const archive = await tarGz([{ name: "a", data: "a" }, { name: "b", data: "b" }]);
+ * const small: ExtractLimits = { maxEntries: 1, maxTotalBytes: 50 * 2 ** 20 };
+ * await assert.rejects(
+ *   extractTarGz(ReadableStream.from([archive]), dir, small),
+ *   TarExtractError,
+ * );
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export interface ExtractLimits {
@@ -36,12 +46,6 @@ export interface ExtractLimits {
 
 /**
  * A member that {@linkcode extractTarGz} did not write, and why.
- *
- * @example A member refused for its path
- * ```ts
- * import type { RefusedMember } from "./tar.ts";
- * const refused: RefusedMember = { name: "../evil", reason: "path contains a '..' component" };
- * ```
  */
 export interface RefusedMember {
   /** The member's name as the archive spells it. */
@@ -52,12 +56,6 @@ export interface RefusedMember {
 /**
  * What {@linkcode extractTarGz} wrote. Paths are relative to the destination
  * and use `/` on every platform.
- *
- * @example What an extraction wrote
- * ```ts
- * import type { ExtractResult } from "./tar.ts";
- * const result: ExtractResult = { files: ["a/b.txt"], directories: ["a"], refused: [], bytes: 3 };
- * ```
  */
 export interface ExtractResult {
   /** Regular files written, in archive order. */

@@ -26,8 +26,13 @@ import { isHashed } from "./types.ts";
  * import type { HashedFile, PipelineItem } from "./types.ts";
  * import assert from "node:assert/strict";
  *
- * const file = (relPath: string): HashedFile =>
- *   ({ path: `/in/${relPath}`, relPath, size: 1, mtimeMs: 0, sha1: "s1" });
+ * const file = (relPath: string): HashedFile => ({
+ *   path: `/in/${relPath}`,
+ *   relPath,
+ *   size: 1,
+ *   mtimeMs: 0,
+ *   sha1: "s1",
+ * });
  * const dedupe = new Dedupe();
  * const held = await Array.fromAsync(
  *   ReadableStream.from<PipelineItem>([

@@ -229,7 +229,10 @@ function parseScrubOptions(obj: JsonObject, path: string): ScrubOptions | undefi
  * import { parseTpapiRequest } from "./tpapi_types.ts";
  * import assert from "node:assert/strict";
  * const r = parseTpapiRequest({
- *   protocol_version: "1.1", api_key: "k", request_name: "QueryFile", md5: "ab",
+ *   protocol_version: "1.1",
+ *   api_key: "k",
+ *   request_name: "QueryFile",
+ *   md5: "ab",
  * }, "request[0]");
  * assert.equal(r.request_name, "QueryFile");
  * ```
