@@ -147,9 +147,10 @@ function ensureParentFolder(path: string): void {
 async function placeAtFreeName(
   dest: string,
   place: (candidate: string) => Promise<boolean>,
+  nameAt: (n: number) => string = (n) => numberedName(dest, n),
 ): Promise<string> {
   for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
-    const candidate = numberedName(dest, n);
+    const candidate = nameAt(n);
     if (await place(candidate)) return candidate;
   }
   throw new Error(`no free name after ${MAX_NUMBERED_NAMES} numbered names`);
@@ -431,16 +432,17 @@ async function publishNewFile(
   dest: string,
   fill: (temp: string) => Promise<void>,
   tempDir?: string,
+  nameAt?: (n: number) => string,
 ): Promise<string> {
   ensureParentFolder(dest);
   const temp = join(tempDir ?? dirname(dest), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
   try {
     await fill(temp);
-    return await placeAtFreeName(dest, (candidate) => linkOrRenameIfFree(temp, candidate));
+    return await placeAtFreeName(dest, (candidate) => linkOrRenameIfFree(temp, candidate), nameAt);
   } catch (error) {
     // The temporary folder is on another filesystem than `dest`: write beside it instead.
     if (tempDir === undefined || errorCode(error) !== "EXDEV") throw error;
-    return await publishNewFile(dest, fill);
+    return await publishNewFile(dest, fill, undefined, nameAt);
   } finally {
     removeQuietly(temp);
   }
@@ -484,6 +486,8 @@ export async function copyNoClobber(
  * replacing an existing one; creates missing parent folders. The file
  * appears complete or not at all (a temporary file, then a link), so a run
  * killed mid-write leaves nothing under a real name. Returns the final path.
+ * `nameAt(n)` gives the n-th name to try when `numberedName(dest, n)` is not
+ * the scheme (`nameAt(0)` must be `dest`).
  *
  * @example A taken name gets the next number
  * ```ts
@@ -499,15 +503,16 @@ export async function copyNoClobber(
 export async function writeFileNoClobber(
   dest: string,
   data: Uint8Array | string,
-  options: { tempDir?: string } = {},
+  options: { tempDir?: string; nameAt?: (n: number) => string } = {},
 ): Promise<string> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
-    return await publishNewFile(dest, async (temp) => {
+    const fill = async (temp: string) => {
       // Blocking for small files: an async write is a thread-pool hand-off per file.
       if (bytes.length <= SMALL_WRITE) Deno.writeFileSync(temp, bytes, { createNew: true });
       else await Deno.writeFile(temp, bytes, { createNew: true });
-    }, options.tempDir);
+    };
+    return await publishNewFile(dest, fill, options.tempDir, options.nameAt);
   } catch (error) {
     throw new Error(`cannot write ${dest}: ${reasonOf(error)}`);
   }

@@ -65,9 +65,9 @@ function namesOf(base: string) {
  * assert.equal(second.responseFile, `${rep}/a/b.1.docx.response.json`);
  * assert.deepEqual(second.reportFiles, [`${rep}/a/b.1.docx.report.pdf`]);
  *
- * // Without reports, only the response file's own name is numbered.
+ * // Without reports, the response file is numbered the same way.
  * const third = await files.write("a/b.docx", { status }, []);
- * assert.equal(third.responseFile, `${rep}/a/b.docx.response.1.json`);
+ * assert.equal(third.responseFile, `${rep}/a/b.2.docx.response.json`);
  * await Deno.remove(rep, { recursive: true });
  * ```
  */
@@ -75,8 +75,7 @@ export class ReportFiles {
   constructor(readonly reportsDir: string, readonly tempDir?: string) {}
 
   /** The first base name whose response, reports and report folder are all free. */
-  async #freeBase(relPath: string, formats: DownloadedReport["format"][]): Promise<string> {
-    const wanted = join(this.reportsDir, relPath);
+  async #freeBase(wanted: string, formats: DownloadedReport["format"][]): Promise<string> {
     for (let n = 0;; n++) {
       const base = numberedName(wanted, n);
       const names = namesOf(base);
@@ -93,15 +92,21 @@ export class ReportFiles {
   ): Promise<WrittenReports> {
     const written: WrittenReports = { notes: [] };
     if (!response && !reports.length) return written;
-    // Without reports only the response file's own name matters, and its link finds it free.
+    const wanted = join(this.reportsDir, relPath);
+    // Without reports only the response file's name matters: its link finds a free one,
+    // numbered as the reports would be, with no look before (a cache hit's common case).
     const base = reports.length
-      ? await this.#freeBase(relPath, reports.map((r) => r.format))
-      : join(this.reportsDir, relPath);
+      ? await this.#freeBase(wanted, reports.map((r) => r.format))
+      : wanted;
     const names = namesOf(base);
     const options = { tempDir: this.tempDir };
     if (response) {
       const text = JSON.stringify(response, null, 2) + "\n";
-      written.responseFile = await writeFileNoClobber(names.response, text, options);
+      const nameAt = (n: number) => namesOf(numberedName(base, n)).response;
+      written.responseFile = await writeFileNoClobber(names.response, text, {
+        ...options,
+        nameAt,
+      });
     }
     for (const report of reports) {
       const path = await writeFileNoClobber(names.report(report.format), report.bytes, options);

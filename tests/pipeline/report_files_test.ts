@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ReportFiles } from "../../lib/pipeline/report_files.ts";
+import { tarGz } from "../../lib/emulator/mod.ts";
+
+const status = { code: 1001, label: "FOUND" };
+
+async function withReportsFolder(body: (rep: string) => Promise<void>): Promise<void> {
+  const rep = await Deno.makeTempDir({ prefix: "te-scan-report-files-" });
+  try {
+    await body(rep);
+  } finally {
+    await Deno.remove(rep, { recursive: true });
+  }
+}
+
+async function namesIn(folder: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(folder)) names.push(entry.name);
+  return names.sort();
+}
+
+Deno.test("reruns number the response file, the archive and the report folder alike", async () => {
+  await withReportsFolder(async (rep) => {
+    const files = new ReportFiles(rep);
+    const archive = await tarGz([{ name: "report.html", data: "<html>summary</html>" }]);
+    const summary = { format: "summary" as const, id: "r1", bytes: archive };
+    // A cache hit (response only), a malicious rerun (with its report), another cache hit.
+    const hit = await files.write("a/b.docx", { status }, []);
+    const malicious = await files.write("a/b.docx", { status }, [summary]);
+    const again = await files.write("a/b.docx", { status }, []);
+    assert.equal(hit.responseFile, join(rep, "a", "b.docx.response.json"));
+    assert.equal(malicious.responseFile, join(rep, "a", "b.1.docx.response.json"));
+    assert.deepEqual(malicious.reportFiles, [join(rep, "a", "b.1.docx.report.tar.gz")]);
+    assert.equal(malicious.reportDir, join(rep, "a", "b.1.docx_report"));
+    assert.equal(again.responseFile, join(rep, "a", "b.2.docx.response.json"));
+    assert.deepEqual(await namesIn(join(rep, "a")), [
+      "b.1.docx.report.tar.gz",
+      "b.1.docx.response.json",
+      "b.1.docx_report",
+      "b.2.docx.response.json",
+      "b.docx.response.json",
+    ]);
+    const html = await Deno.readTextFile(join(rep, "a", "b.1.docx_report", "report.html"));
+    assert.equal(html, "<html>summary</html>");
+  });
+});
+
+Deno.test("a report folder left by an earlier run moves the whole set to the next number", async () => {
+  await withReportsFolder(async (rep) => {
+    await Deno.mkdir(join(rep, "x.exe_report"));
+    const files = new ReportFiles(rep);
+    const pdf = { format: "pdf" as const, id: "r2", bytes: new TextEncoder().encode("%PDF-") };
+    const written = await files.write("x.exe", { status }, [pdf]);
+    assert.equal(written.responseFile, join(rep, "x.1.exe.response.json"));
+    assert.deepEqual(written.reportFiles, [join(rep, "x.1.exe.report.pdf")]);
+    assert.equal(await Deno.readTextFile(join(rep, "x.1.exe.report.pdf")), "%PDF-");
+  });
+});
