@@ -49,6 +49,21 @@ export async function tempDir(
   };
 }
 
+/** Runs `body` with a temporary folder, removed afterwards. */
+export async function withTempDir(
+  body: (dir: string) => Promise<void>,
+  prefix?: string,
+): Promise<void> {
+  await using dir = await tempDir(prefix);
+  await body(dir.path);
+}
+
+/** The names in a folder, sorted. */
+export async function namesIn(dir: string): Promise<string[]> {
+  const names = (await Array.fromAsync(Deno.readDir(dir))).map((entry) => entry.name);
+  return names.sort();
+}
+
 /** What a scan printed and returned. */
 export interface CapturedRun {
   code: number;

@@ -9,20 +9,7 @@ import {
   PARTIAL_PREFIX,
   writeFileNoClobber,
 } from "../../lib/fs/move.ts";
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "te-scan-move-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function namesIn(dir: string): Promise<string[]> {
-  const names = (await Array.fromAsync(Deno.readDir(dir))).map((entry) => entry.name);
-  return names.sort();
-}
+import { namesIn, withTempDir } from "../helpers.ts";
 
 const OLD_TIME = new Date("2021-03-04T05:06:07.000Z");
 

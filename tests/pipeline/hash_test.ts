@@ -4,15 +4,7 @@ import { join } from "node:path";
 import { FileChangedError } from "../../lib/fs/identity.ts";
 import { FileVanishedError, hashFile, hashStage } from "../../lib/pipeline/hash.ts";
 import type { WalkItem } from "../../lib/pipeline/walk.ts";
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "te-scan-hash-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../helpers.ts";
 
 /** Deterministic bytes that differ across 1 MiB read boundaries. */
 function patternedBytes(length: number): Uint8Array {

@@ -2,26 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ReportFiles } from "../../lib/pipeline/report_files.ts";
 import { tarGz } from "../../lib/emulator/mod.ts";
+import { namesIn, withTempDir } from "../helpers.ts";
 
 const status = { code: 1001, label: "FOUND" };
 
-async function withReportsFolder(body: (rep: string) => Promise<void>): Promise<void> {
-  const rep = await Deno.makeTempDir({ prefix: "te-scan-report-files-" });
-  try {
-    await body(rep);
-  } finally {
-    await Deno.remove(rep, { recursive: true });
-  }
-}
-
-async function namesIn(folder: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(folder)) names.push(entry.name);
-  return names.sort();
-}
-
 Deno.test("reruns number the response file, the archive and the report folder alike", async () => {
-  await withReportsFolder(async (rep) => {
+  await withTempDir(async (rep) => {
     const files = new ReportFiles(rep);
     const archive = await tarGz([{ name: "report.html", data: "<html>summary</html>" }]);
     const summary = { format: "summary" as const, id: "r1", bytes: archive };
@@ -47,7 +33,7 @@ Deno.test("reruns number the response file, the archive and the report folder al
 });
 
 Deno.test("a report folder left by an earlier run moves the whole set to the next number", async () => {
-  await withReportsFolder(async (rep) => {
+  await withTempDir(async (rep) => {
     await Deno.mkdir(join(rep, "x.exe_report"));
     const files = new ReportFiles(rep);
     const pdf = { format: "pdf" as const, id: "r2", bytes: new TextEncoder().encode("%PDF-") };

@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { walk, type WalkItem, type WalkOptions } from "../../lib/pipeline/walk.ts";
-
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "te-scan-walk-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../helpers.ts";
 
 /** Creates files (given by relative path) with short text content, folders included. */
 async function makeFiles(root: string, relPaths: string[]): Promise<void> {
