@@ -49,6 +49,22 @@ export async function tempDir(
   };
 }
 
+/**
+ * Settles as `run` does, or rejects saying it was still running after `seconds`: a generous
+ * bound that turns a hang into a failed test instead of a hung suite.
+ */
+export async function within<T>(seconds: number, run: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([run, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs `body` with a temporary folder, removed afterwards. */
 export async function withTempDir(
   body: (dir: string) => Promise<void>,

@@ -9,21 +9,9 @@ import {
   captureScan,
   listFiles,
   tempDir,
+  within,
   writeTree,
 } from "../helpers.ts";
-
-/** Fails the test if `run` takes longer than `seconds` (a hang), instead of hanging the suite. */
-async function within<T>(seconds: number, run: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running after ${seconds} s`)), seconds * 1000);
-  });
-  try {
-    return await Promise.race([run, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A scan of a one-file tree with `flags`; checks that nothing was touched. */
 async function wrongRun(flags: string[]): Promise<CapturedRun & { rep: string }> {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
-import { CA_FILE, captureScan, listFiles, tempDir } from "../helpers.ts";
+import { CA_FILE, captureScan, listFiles, tempDir, within } from "../helpers.ts";
 import { IS_ROOT, mountTmpfs, unmount } from "./cli.ts";
 
 const WHY_SKIPPED = IS_ROOT ? "" : " [skipped: mounting a tmpfs needs root]";
@@ -40,7 +40,8 @@ Deno.test({
       const big = new Uint8Array(300 * 1024).fill(65);
       await Deno.writeFile(join(input, "big.bin"), big);
       await Deno.writeTextFile(join(input, "small.txt"), "fits");
-      const run = await captureScan(scanFlags(input, out, join(dir.path, "rep"), emulator.port));
+      const flags = scanFlags(input, out, join(dir.path, "rep"), emulator.port);
+      const run = await within(120, captureScan(flags));
       assert.equal(run.code, 2, [...run.out, ...run.err].join("\n"));
       assert.deepEqual(await Deno.readFile(join(input, "big.bin")), big, "nothing lost");
       // small.txt fits, unless big.bin's partial copy filled the disk at that very moment:
@@ -69,7 +70,8 @@ async function scanIntoFullReports(count: number, size: string, filler: number) 
   const emulator = await startEmulator({ port: 0, emulationMs: 5 });
   try {
     if (filler) await Deno.writeFile(join(rep, "filler"), new Uint8Array(filler)).catch(() => {});
-    const run = await captureScan(scanFlags(input, out, rep, emulator.port));
+    // A full reports folder must end the run, not stall it: a hang fails here.
+    const run = await within(120, captureScan(scanFlags(input, out, rep, emulator.port)));
     const inInput = await listFiles(input);
     const inOut = await listFiles(out);
     return { run, inInput, inOut };

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
-import { CA_FILE, injectFaults, tempDir, writeTree } from "../helpers.ts";
+import { CA_FILE, injectFaults, tempDir, within, writeTree } from "../helpers.ts";
 import { teScan } from "./cli.ts";
 
 async function interruptDuringRetries(signal: Deno.Signal): Promise<void> {
@@ -34,13 +34,20 @@ async function interruptDuringRetries(signal: Deno.Signal): Promise<void> {
       seen += value;
     }
     child.kill(signal);
-    const [status, stdout] = await Promise.all([
-      child.status,
-      new Response(child.stdout).text(),
-      (async () => {
-        while (!(await stderr.read()).done) { /* drain */ }
-      })(),
-    ]);
+    // The first signal must end the run: a hang fails here instead of hanging the suite.
+    const [status, stdout] = await within(
+      30,
+      Promise.all([
+        child.status,
+        new Response(child.stdout).text(),
+        (async () => {
+          while (!(await stderr.read()).done) { /* drain */ }
+        })(),
+      ]),
+    ).catch((error) => {
+      child.kill("SIGKILL");
+      throw error;
+    });
     assert.equal(status.code, 130, `exit ${status.code} after ${signal}`);
     assert.match(stdout, /^\s+summary\s+\S+summary\.json$/m, "the closing table was printed");
     const summary = JSON.parse(await Deno.readTextFile(join(rep, "summary.json")));

@@ -2,7 +2,7 @@
 // need the bare server of the randomized-answer test.
 import assert from "node:assert/strict";
 import { HttpClient, NetworkError } from "../../lib/transport/http.ts";
-import { CA_FILE } from "../helpers.ts";
+import { CA_FILE, within } from "../helpers.ts";
 import { HostileWireServer, type WirePlan } from "./hostile_wire.ts";
 
 const answer = (headers: Record<string, string> = {}): WirePlan => ({
@@ -11,15 +11,6 @@ const answer = (headers: Record<string, string> = {}): WirePlan => ({
   headers,
   body: new TextEncoder().encode("{}"),
 });
-
-/** Settles as `promise` does within `ms`, or rejects saying it hung. */
-function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const hung = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hung for ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, hung]).finally(() => clearTimeout(timer));
-}
 
 async function client(port: number, timeoutMs: number): Promise<HttpClient> {
   return new HttpClient(`https://127.0.0.1:${port}`, {
@@ -49,7 +40,7 @@ Deno.test("an answer that cannot be parsed on a kept-alive connection does not l
     for (let i = 0; i < 6; i++) {
       // A pause as between poll rounds: the socket is back in the pool and is reused.
       await pause(30);
-      await within(5_000, ask()).then(() => answered++, (error) => {
+      await within(5, ask()).then(() => answered++, (error) => {
         assert.ok(error instanceof NetworkError, String(error));
         assert.match(error.message, /Parse Error/);
       });
@@ -67,7 +58,7 @@ Deno.test("a request waiting for a socket fails after the idle timeout", async (
   try {
     // An answer nobody reads holds the only socket.
     const held = await http.request("GET", "/held");
-    await assert.rejects(within(5_000, http.request("GET", "/queued")), (error) => {
+    await assert.rejects(within(5, http.request("GET", "/queued")), (error) => {
       assert.ok(error instanceof NetworkError, String(error));
       assert.match(error.message, /no answer within 0\.3 s/);
       return true;
