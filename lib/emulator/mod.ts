@@ -33,3 +33,4 @@ export { DEFAULT_CA_PEM, DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "./default_tls
 export { eicarBytes, eicarText } from "./eicar.ts";
 export { CONTENT_MARKERS, type ContentMarker, type Marker } from "./content_scan.ts";
 export { tar, type TarEntry, type TarEntryType, tarGz } from "./tar_writer.ts";
+export { seededRandom } from "./rng.ts";

@@ -4,8 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { seededRandom } from "../../lib/emulator/rng.ts";
-import { startEmulator } from "../../lib/emulator/mod.ts";
+import { seededRandom, startEmulator } from "../../lib/emulator/mod.ts";
 import { PARTIAL_PREFIX } from "../../lib/fs/move.ts";
 import { CA_FILE, captureScan, listFiles, tempDir } from "../helpers.ts";
 import { IS_ROOT, mountTmpfs, teScan, unmount } from "./cli.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { seededRandom } from "../../lib/emulator/rng.ts";
+import { seededRandom } from "../../lib/emulator/mod.ts";
 
 /** A JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
