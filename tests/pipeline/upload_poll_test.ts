@@ -79,6 +79,30 @@ Deno.test("an abort wakes the sleeping poller at once: the loop ends and every s
   await assert.rejects(tracked, /interrupted/);
 });
 
+Deno.test({
+  name: "a poller woken early clears its timer: no timer outlives the run",
+  // The op sanitizer (on by default, stated here because it is the assertion) fails this
+  // test if a timer from an interrupted sleep is still pending when it ends.
+  sanitizeOps: true,
+  async fn() {
+    const target = new FakeTransport();
+    target.queryScript.set("waiting", [pending("waiting")]);
+    target.uploadAnswers.set("fresh", benign("fresh"));
+    const { poller: p, settled, controller } = poller(target, { intervalMs: 60_000 });
+    const loop = p.run();
+    const waiting = p.track(job("waiting", target));
+    // After its first round the poller sleeps on a 60 s timer...
+    while (!target.calls.length) await new Promise((resolve) => setTimeout(resolve, 1));
+    // ...cut short twice: by an admission, then by that file's upload answer.
+    await p.track(job("fresh"));
+    assert.deepEqual(settled.map((s) => `${s.file.relPath} ${s.outcome.state}`), ["fresh benign"]);
+    assert.deepEqual(target.calls, ["query waiting", "upload fresh"]);
+    controller.abort(new Error("stopped"));
+    await assert.rejects(loop, /stopped/);
+    await assert.rejects(waiting, /stopped/);
+  },
+});
+
 Deno.test("a freed slot starts the next upload before the next poll round", async () => {
   const target = new FakeTransport();
   // c keeps the poll rounds going; a is found at its first poll; b waits for a slot.
