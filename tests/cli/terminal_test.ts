@@ -137,6 +137,25 @@ Deno.test("the reporter's live line: stage gauges and done/total, cleared before
   assert.match(lines("out").join("\n"), /files\s+1/);
 });
 
+Deno.test("off a terminal the reporter's periodic lines carry done/total once the walk is over", async () => {
+  const { terminal, writes, lines } = await captureTerminal();
+  const reporter = new Reporter({ json: false, quiet: false, terminal });
+  const settled = counts();
+  const progress = new RunProgress();
+  progress.found = 4;
+  reporter.track(settled, progress);
+  terminal.refresh(); // what the periodic timer does
+  settled.benign = 3;
+  progress.walkDone = true;
+  progress.emulating = 1;
+  terminal.refresh();
+  reporter.finish({ counts: settled, seconds: 1, logPath: "/rep/log", summaryPath: "/rep/s.json" });
+  const [during, after] = lines("err");
+  assert.match(during, /0 files done · 4 found so far/);
+  assert.match(after, /3\/4 files \(75%\) · .* · emulating 1$/);
+  assert.ok(!writes.err.join("").includes("\r"), "plain lines, no carriage return");
+});
+
 Deno.test("--quiet and --json show no progress, even on a terminal", async () => {
   for (const mode of [{ json: false, quiet: true }, { json: true, quiet: false }]) {
     const { terminal, writes } = await captureTerminal(TTY);
