@@ -65,6 +65,16 @@ function scanArgs(port: number, folders: Record<string, string>, extra: string[]
   ];
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until a file has left `input` (which held `count`), or 5 s. */
+async function firstMove(input: string, count: number): Promise<void> {
+  const start = Date.now();
+  while ((await listFiles(input)).length === count && Date.now() - start < 5_000) await sleep(5);
+}
+
 async function killLoop(root: string, destRoot: string, seed: number): Promise<void> {
   const folders = {
     input: join(root, "in"),
@@ -92,16 +102,30 @@ async function killLoop(root: string, destRoot: string, seed: number): Promise<v
     assert.equal(seeding.code, 1, new TextDecoder().decode(seeding.stderr));
     const uploadsAfterSeeding = emulator.stats().uploads;
     const random = seededRandom(seed);
+    const midMove: string[] = [];
     for (let kill = 0; kill < 10; kill++) {
+      const inputBefore = (await listFiles(folders.input)).length;
       const child = teScan(scanArgs(emulator.port, folders)).spawn();
-      await new Promise((resolve) => setTimeout(resolve, 150 + Math.floor(random() * 1500)));
+      // Every third kill lands at a random instant of start-up, walk and hashing; the others
+      // at a random instant after the first move, so most land among the moves.
+      if (kill % 3 === 0) await sleep(Math.floor(random() * 400));
+      else {
+        await firstMove(folders.input, inputBefore);
+        await sleep(Math.floor(random() * 60));
+      }
       try {
         child.kill("SIGKILL");
       } catch { /* it had already finished */ }
-      await child.status;
+      const status = await child.status;
       await child.stdout.cancel();
       await child.stderr.cancel();
+      const inputAfter = (await listFiles(folders.input)).length;
+      if (status.signal === "SIGKILL" && inputAfter < inputBefore && inputAfter > 0) {
+        midMove.push(`${inputBefore}→${inputAfter}`);
+      }
     }
+    // The kills must land among the moves, not on runs that had nothing left to do.
+    assert.ok(midMove.length >= 4, `seed ${seed}: kills mid-move: ${midMove}`);
     const output = await teScan(scanArgs(emulator.port, folders)).output();
     const last = { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
     // What is left for the last run decides its code; it must only have finished normally.
