@@ -315,12 +315,18 @@ async function benchHashing(
   if (ratio > 1.1) {
     notes.push(
       `Hashing (${fmt(ratio, 2)}× openssl): node:crypto's SHA-1 runs at openssl's speed on bytes ` +
-        "in memory (1 GiB in ~0.5 s here), but it runs on the main thread between reads; " +
-        "double-buffered reads (the next read in the thread pool while this one is hashed) " +
-        "took one eighth off, not the whole read time; the rest is Deno's start-up (~0.09 s) " +
-        "and the HTTPS connection and " +
-        "query (~0.1 s) that openssl does not do. What would move it: hashing in a worker fed " +
-        "by reads on the main thread (both cores), and fewer modules loaded at start.",
+        "in memory (1 GiB in 0.53 s here), so the limit is getting bytes to it. Measured on a " +
+        "1 GiB file in the page cache: blocking 1 MiB reads take 0.19 s alone and 0.70 s with " +
+        "the hash (openssl: 0.66 s), but an async read (which fills a fresh buffer in Deno's " +
+        "thread pool, then copies it) makes the same loop 0.87 s, double-buffered or not. Three " +
+        "ways out were tried and not kept: 4 MiB async reads (0.82 s whole process, but a " +
+        "2 GiB upload's peak RSS rose from ~90 to ~112 MB); blocking reads that let the event " +
+        "loop run every 8 MiB (0.90 s, and the same peak rise); a worker hashing buffers " +
+        "transferred from the main thread (0.85–0.98 s: a message per chunk costs more than it " +
+        "saves). The rest is the empty run's 0.14 s: Deno's start-up (~0.02 s), loading the " +
+        "modules (~0.04 s) and the preflight's TLS handshake and query, which must pass before " +
+        "anything is read. What would move it: a read into a caller's buffer off the main " +
+        "thread (no fresh buffer per read), and a preflight that overlaps module loading.",
     );
   }
 }
