@@ -62,9 +62,15 @@ async function whereEverythingWent(root: string): Promise<string> {
     lines.push(`  ${folder}/${folder === "drop" ? " (left in the input)" : ""}`);
     lines.push(...(files.length ? files.map((file) => `    ${file}`) : ["    (empty)"]));
   }
-  const reports = (await listTree(join(root, "reports"))).filter((f) => !f.includes("_report/"));
+  // An extracted report folder is one line, not its dozens of files.
+  const reports = new Set<string>();
+  for (const file of await listTree(join(root, "reports"))) {
+    const folder = file.match(/^(.*_report)\//)?.[1];
+    if (folder) reports.add(`${folder}/ (the report, extracted: open report.html)`);
+    else reports.add(file === "index.html" ? "index.html (this run's page, for a browser)" : file);
+  }
   lines.push(`  reports/ (responses, reports, log, summary)`);
-  lines.push(...reports.map((file) => `    ${file}`));
+  lines.push(...[...reports].map((file) => `    ${file}`));
   lines.push("", `Everything is in ${root}; delete it when done.`);
   return lines.join("\n");
 }

@@ -95,6 +95,14 @@ Deno.test("te-scan demo sorts its sample tree with no network beyond loopback", 
   const demo = await run(["demo", "--dir", dir.path]);
   assert.equal(demo.code, 0, demo.err);
   assert.match(demo.out, /Where everything went/);
+  // Each extracted report is named once, with the page to open, and the report is there.
+  assert.match(
+    demo.out,
+    /^ {4}downloads\/eicar\.com_report\/ \(the report, extracted: open report\.html\)$/m,
+  );
+  assert.doesNotMatch(demo.out, /_report\/images/);
+  const report = join(dir.path, "reports", "downloads", "eicar.com_report", "report.html");
+  assert.ok((await Deno.stat(report)).isFile);
   const quarantine = await Array.fromAsync(Deno.readDir(join(dir.path, "quarantine", "downloads")));
   assert.deepEqual(quarantine.map((e) => e.name), ["eicar.com"]);
   assert.ok((await Deno.stat(join(dir.path, "error", "downloads", "firmware.bin"))).isFile);
