@@ -72,6 +72,10 @@ interface Tracked {
   polls: number;
   /** When its upload was answered (performance.now()), for the learned emulation time. */
   uploadedAt?: number;
+  /** When the latest poll about it was sent. */
+  polledAt?: number;
+  /** When the latest poll that found it still in emulation was sent. */
+  pendingAt?: number;
   uploads: number;
   /**
    * The file is being uploaded (or waits to be, or its upload answer is being
@@ -254,7 +258,11 @@ export class Poller {
 
   /** One poll round: one batched query per target for the files due. */
   async #pollRound(due: Tracked[]): Promise<void> {
-    for (const t of due) t.polls++;
+    const now = performance.now();
+    for (const t of due) {
+      t.polls++;
+      t.polledAt = now;
+    }
     const byTarget = new Map<Transport, Tracked[]>();
     for (const t of due) {
       const target = t.job.via!;
@@ -304,7 +312,8 @@ export class Poller {
     t.lastStatus = describeStatus(item.te?.status ?? item.status);
     const step = await this.#applier.apply(t.job, item, phase);
     t.uploading = false;
-    if (step.kind === "settled" && phase === "poll") this.#learn(t);
+    if (phase === "poll" && step.kind === "settled") this.#learn(t);
+    if (phase === "poll" && step.kind === "wait") t.pendingAt = t.polledAt;
     this.#next(t, step, phase);
   }
 
@@ -312,12 +321,19 @@ export class Poller {
     return Math.min(this.#options.minRoundMs ?? 1_000, this.#options.pollIntervalMs);
   }
 
-  /** Learns how long emulation takes on a target from a file that just got its verdict. */
+  /**
+   * Learns how long emulation takes on a target from a file that just got its
+   * verdict. A first poll that finds the verdict says only that it took at most
+   * that long: the estimate is taken a little below, so that it can come down.
+   * After a poll that found it pending, the verdict came between the two polls.
+   * (A first poll that comes early costs the file a whole round.)
+   */
   #learn(t: Tracked): void {
     const target = t.job.via;
-    if (t.uploadedAt === undefined || !target) return;
-    // The verdict came between the previous poll and this one: count half the last wait.
-    const took = performance.now() - t.uploadedAt - this.#minRoundMs / 2;
+    if (t.uploadedAt === undefined || t.polledAt === undefined || !target) return;
+    const took = t.pendingAt === undefined
+      ? (t.polledAt - t.uploadedAt) * 0.97
+      : (t.pendingAt + t.polledAt) / 2 - t.uploadedAt;
     const before = this.#emulationMs.get(target);
     this.#emulationMs.set(target, before === undefined ? took : before * 0.7 + took * 0.3);
   }
@@ -400,17 +416,21 @@ export class Poller {
   }
 
   /**
-   * When to ask about a pending file next: right after an upload, once the
-   * files before it on that target took their verdict (every round until one
-   * has); after that, at growing intervals, never longer than the poll interval.
+   * When to ask about a pending file next: until a verdict on its target was
+   * seen, every round at first and then a little less often; once one was,
+   * first when emulation is expected to end, then at growing intervals. Never
+   * longer than the poll interval.
    */
   #schedule(t: Tracked): void {
     const min = this.#minRoundMs;
     const cap = this.#options.pollIntervalMs;
     const learned = t.job.via ? this.#emulationMs.get(t.job.via) : undefined;
     let wait: number;
-    if (t.polls === 0 && t.uploadedAt !== undefined) wait = learned ?? min;
-    else wait = Math.max(min, (learned ?? min) * 0.2) * 1.5 ** Math.min(t.polls - 1, 8);
+    // Until a verdict on this target shows how long emulation takes, ask about every round
+    // at first, then less often (a first verdict found a round late delays every file).
+    if (learned === undefined) wait = min * 1.15 ** Math.min(t.polls, 12);
+    else if (t.polls === 0 && t.uploadedAt !== undefined) wait = learned;
+    else wait = Math.max(min, learned * 0.2) * 1.5 ** Math.min(t.polls - 1, 8);
     t.nextPollAt = performance.now() + Math.min(cap, Math.max(min, wait));
     this.#wakeUp();
   }
