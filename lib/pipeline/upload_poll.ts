@@ -385,6 +385,8 @@ export class Poller {
     keepLatestScrub(t.job, answer.scrub);
     t.polls = 0;
     t.uploadedAt = performance.now();
+    // Polls before this upload (of a copy the appliance lost) say nothing about this one.
+    t.polledAt = t.pendingAt = undefined;
     // The file stays out of poll rounds until its upload answer is applied (`#apply`
     // clears the flag): applying a final answer downloads its reports, and a poll
     // answered meanwhile would settle the same file a second time.
