@@ -175,6 +175,14 @@ export function queryCommand(
   }, QUERY_HELP);
 }
 
+/** ", resets 2026-11-27 19:00 UTC" for a reset time in epoch seconds (the wire sends a string). */
+function resetsAt(epochSeconds: string | undefined): string {
+  const seconds = Number(epochSeconds);
+  if (!epochSeconds || !Number.isFinite(seconds) || seconds <= 0) return "";
+  const at = new Date(seconds * 1000).toISOString();
+  return `, resets ${at.slice(0, 10)} ${at.slice(11, 16)} UTC`;
+}
+
 /**
  * `te-scan quota`: prints the API key's remaining quota (cloud only).
  *
@@ -195,7 +203,9 @@ export function queryCommand(
  * });
  * const url = `${cloud.url}/tecloud/api/v1/file/`;
  * assert.equal(await quotaCommand(["--url", url, "--ca-cert", caCert], terminal), 0);
- * assert.equal(out.join(""), "hour:  10 of 10 left\nmonth: 10 of 10 left\n");
+ * const [hour, month] = out.join("").split("\n");
+ * assert.match(hour, /^hour: {2}10 of 10 left, resets \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+ * assert.match(month, /^month: 10 of 10 left, resets /);
  * await cloud.close();
  * await Deno.remove(caCert);
  * ```
@@ -208,8 +218,10 @@ export function quotaCommand(
     const quota = await client.quota();
     reporter.result(
       { event: "quota", ...quota },
-      `hour:  ${quota.remain_quota_hour ?? "?"} of ${quota.assigned_quota_hour ?? "?"} left`,
-      `month: ${quota.remain_quota_month ?? "?"} of ${quota.assigned_quota_month ?? "?"} left`,
+      `hour:  ${quota.remain_quota_hour ?? "?"} of ${quota.assigned_quota_hour ?? "?"} left` +
+        resetsAt(quota.hourly_quota_next_reset),
+      `month: ${quota.remain_quota_month ?? "?"} of ${quota.assigned_quota_month ?? "?"} left` +
+        resetsAt(quota.monthly_quota_next_reset),
     );
     return Exit.CLEAN;
   }, QUOTA_HELP);

@@ -72,7 +72,12 @@ export class RunLock implements Disposable {
       handles.push(reports);
       if (input !== undefined) {
         const folder = await tryLockPath(input, { read: true });
-        if (!folder) throw new LockedError(`another te-scan is scanning ${input}`);
+        // Its holder's pid is in its own reports folder, which this run does not know.
+        if (!folder) {
+          throw new LockedError(
+            `another te-scan is scanning ${input} (into another reports folder)`,
+          );
+        }
         handles.push(folder);
       }
       const holder: Holder = {

@@ -157,7 +157,8 @@ Deno.test("te-scan quota against a cloud-mode emulator, with the API key from a 
     keyFile,
   ]);
   assert.equal(quota.code, 0, quota.err);
-  assert.match(quota.out, /hour:\s+25 of 25 left/);
+  assert.match(quota.out, /hour:\s+25 of 25 left, resets \d{4}-\d\d-\d\d \d\d:00 UTC/);
+  assert.match(quota.out, /month:\s+25 of 25 left, resets /);
   assert.ok(!quota.out.includes("k-123") && !quota.err.includes("k-123"), "key never echoed");
   await Deno.writeTextFile(keyFile, "wrong\n");
   const refused = await run([
