@@ -23,6 +23,7 @@
  */
 
 import { dirname, join } from "node:path";
+import { sleep } from "../transport/retry.ts";
 import { reasonOf, ReportsFolderError } from "./errors.ts";
 
 /** A file awaiting its final verdict after a te_eb early quarantine. */
@@ -184,11 +185,10 @@ export class Journal {
 
   /** The grouped durable flush the records appended now will ride on. */
   #nextCommit(): Promise<void> {
-    this.#commit ??= new Promise<void>((resolve) => setTimeout(resolve, this.#options.groupMs))
-      .then(() => {
-        this.#commit = undefined;
-        return this.#flush(true);
-      });
+    this.#commit ??= sleep(this.#options.groupMs).then(() => {
+      this.#commit = undefined;
+      return this.#flush(true);
+    });
     return this.#commit;
   }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runEmulatorCli } from "../../lib/cli/emulator.ts";
 import { CONTENT_MARKERS, eicarText, startEmulator } from "../../lib/emulator/mod.ts";
 import { CA_PEM } from "../emulator/helpers.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 function io() {
   const out: string[] = [];
@@ -24,7 +25,7 @@ Deno.test("the CLI prints one listening line, serves, and exits 0 when stopped",
   );
   const deadline = performance.now() + 5000;
   while (t.out.length === 0 && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
   assert.equal(t.out.length, 1);
   const match = /^te-scan emulator listening on (https:\/\/127\.0\.0\.1:(\d+))$/.exec(t.out[0]);
@@ -139,7 +140,7 @@ Deno.test("--scrub-max-bytes and --known-upload take effect", async () => {
   const run = runEmulatorCli(["--port", "0", ...flags], t.io);
   const deadline = performance.now() + 5000;
   while (t.out.length === 0 && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
   const url = t.out[0].replace("te-scan emulator listening on ", "");
   const client = Deno.createHttpClient({ caCerts: [CA_PEM] });

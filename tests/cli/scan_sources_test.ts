@@ -12,6 +12,7 @@ import {
   tempDir,
   writeTree,
 } from "../helpers.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 Deno.test("--files-from: the listed files, each kept at its path in the destinations", async () => {
   await using dir = await tempDir();
@@ -112,7 +113,7 @@ Deno.test("two appliances share a run; one that stops leaves the rotation, the o
     ]);
     // Once both have work in emulation, the first one goes away.
     while (first.stats().uploads < 2 || second.stats().uploads < 2) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(5);
     }
     await first.close();
     const run = await scanning;

@@ -14,6 +14,7 @@ import {
   withEmulator,
   writeTree,
 } from "../helpers.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 const REPORT = "Quarterly report: revenue grew.\n".repeat(20);
 
@@ -152,7 +153,7 @@ Deno.test("an interrupted run resumes: files pending on the appliance are not up
     const first = captureScan([...flags, ...fastFlags(emulator.port)], controller.signal);
     // Interrupt once both files are on the appliance.
     for (let i = 0; i < 2000 && emulator.stats().uploads < 2; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(5);
     }
     controller.abort();
     assert.equal((await first).code, 130);

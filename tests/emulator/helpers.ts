@@ -22,6 +22,7 @@ import {
   startEmulator,
 } from "../../lib/emulator/server.ts";
 import type { EmulatorStats } from "../../lib/emulator/stats.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 /** The test CA, read from the fixture (not from the built-in copy under test). */
 export const CA_PEM = await Deno.readTextFile(new URL("../fixtures/tls/ca.pem", import.meta.url));
@@ -217,7 +218,7 @@ export class Harness {
       const item = await this.query(request);
       seen.push(item);
       if (done(item)) return seen;
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      await sleep(2);
     }
     throw new Error(`state not reached in ${limitMs} ms; last: ${JSON.stringify(seen.at(-1))}`);
   }

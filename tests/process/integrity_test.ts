@@ -8,6 +8,7 @@ import { seededRandom, startEmulator } from "../../lib/emulator/mod.ts";
 import { PARTIAL_PREFIX } from "../../lib/fs/move.ts";
 import { CA_FILE, captureScan, listFiles, tempDir } from "../helpers.ts";
 import { IS_ROOT, mountTmpfs, teScan, unmount } from "./cli.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 /** sha1 → how many files hold it, over every file under the given folders. */
 async function contentCounts(folders: string[]): Promise<Map<string, number>> {
@@ -63,10 +64,6 @@ function scanArgs(port: number, folders: Record<string, string>, extra: string[]
     "16",
     ...extra,
   ];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Waits until a file has left `input` (which held `count`), or 5 s. */
@@ -194,7 +191,7 @@ Deno.test("a kill right after an early quarantine: the rerun applies the final v
   try {
     const child = teScan(scanArgs(emulator.port, folders)).spawn();
     while ((await listFiles(folders.jail)).length < 2) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     child.kill("SIGKILL");
     await child.status;

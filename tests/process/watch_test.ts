@@ -5,13 +5,14 @@ import { join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
 import { CA_FILE, listFiles, tempDir } from "../helpers.ts";
 import { teScan } from "./cli.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 /** Waits (polling the file system, bounded) until `folder` holds `names`. */
 async function untilHolds(folder: string, names: string[], what: string): Promise<void> {
   for (let waited = 0; waited < 60_000; waited += 50) {
     const held = await listFiles(folder);
     if (names.every((n) => held.includes(n))) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   throw new Error(`${what}: ${folder} never held ${names.join(", ")}`);
 }
@@ -51,7 +52,7 @@ Deno.test("--watch takes a file written in two parts once, whole; an outage paus
     // Half a document, then (well inside --settle) the rest, with the malicious part.
     const path = join(input, "report.docm");
     await Deno.writeTextFile(path, "Quarterly report, first half.\n");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     await Deno.writeTextFile(path, "Second half: TE-EMULATOR-MALICIOUS macro.\n", { append: true });
     await untilHolds(jail, ["report.docm"], "the whole file is quarantined");
     assert.match(await Deno.readTextFile(join(jail, "report.docm")), /first half[^]*MALICIOUS/);
@@ -60,7 +61,7 @@ Deno.test("--watch takes a file written in two parts once, whole; an outage paus
     // The appliance goes away; a new file waits, and the service keeps running.
     await emulator.close();
     await Deno.writeTextFile(join(input, "notes.txt"), "plain notes\n");
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await sleep(2_500);
     assert.deepEqual(await listFiles(out), [], "nothing can be scanned while it is away");
     emulator = await startEmulator({ port, emulationMs: 50, earlyMs: 10 });
     await untilHolds(out, ["notes.txt"], "the service resumes when the appliance returns");

@@ -39,6 +39,7 @@ import {
 } from "./hostile_answers.ts";
 import { Rng } from "./hostile_mutate.ts";
 import { HostileWireServer } from "./hostile_wire.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 const DEFAULT_SEEDS = { first: 1, last: 250 };
 /** Seeds run at once (each has its own server and folders). */
@@ -207,7 +208,7 @@ async function scanWithDeadline(argv: string[]): Promise<CapturedRun | string> {
   clearTimeout(timer);
   if (first !== "hung") return first;
   controller.abort();
-  await Promise.race([run, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  await Promise.race([run, sleep(5_000)]);
   return `hung: still running after ${SEED_DEADLINE_MS / 1000} s (aborted)`;
 }
 

@@ -14,6 +14,7 @@
 
 import { concatBytes } from "../../lib/fs/bytes.ts";
 import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "../../lib/emulator/mod.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 /** A request as read off the wire. */
 export interface WireRequest {
@@ -116,8 +117,6 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Writes one answer; returns whether the connection may carry another request. */
 async function writePlan(conn: Deno.Conn, plan: WirePlan): Promise<boolean> {

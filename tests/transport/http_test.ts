@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { HttpClient, NetworkError } from "../../lib/transport/http.ts";
 import { CA_FILE, within } from "../helpers.ts";
 import { HostileWireServer, type WirePlan } from "./hostile_wire.ts";
+import { sleep } from "../../lib/transport/retry.ts";
 
 const answer = (headers: Record<string, string> = {}): WirePlan => ({
   kind: "send",
@@ -19,8 +20,6 @@ async function client(port: number, timeoutMs: number): Promise<HttpClient> {
     maxSockets: 1,
   });
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 Deno.test("an answer that cannot be parsed on a kept-alive connection does not leak it", async () => {
   // Found by the randomized-answer test (seeds 411, 487, 538, …): after a parse error on
@@ -39,7 +38,7 @@ Deno.test("an answer that cannot be parsed on a kept-alive connection does not l
   try {
     for (let i = 0; i < 6; i++) {
       // A pause as between poll rounds: the socket is back in the pool and is reused.
-      await pause(30);
+      await sleep(30);
       await within(5, ask()).then(() => answered++, (error) => {
         assert.ok(error instanceof NetworkError, String(error));
         assert.match(error.message, /Parse Error/);
