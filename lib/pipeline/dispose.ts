@@ -99,6 +99,21 @@ export interface DisposeCounts {
   bytes: number;
 }
 
+/**
+ * Counts before any file settled.
+ *
+ * @example Every count starts at zero
+ * ```ts
+ * import { zeroCounts } from "./dispose.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(Object.values(zeroCounts()).every((n) => n === 0));
+ * ```
+ */
+export function zeroCounts(): DisposeCounts {
+  return { benign: 0, malicious: 0, error: 0, skipped: 0, uploaded: 0, duplicates: 0, bytes: 0 };
+}
+
 const FOLDER_OF: Record<FinalState, keyof Folders | undefined> = {
   benign: "benign",
   malicious: "malicious",
@@ -155,15 +170,7 @@ interface Disposal {
  * ```
  */
 export class Disposer {
-  readonly counts: DisposeCounts = {
-    benign: 0,
-    malicious: 0,
-    error: 0,
-    skipped: 0,
-    uploaded: 0,
-    duplicates: 0,
-    bytes: 0,
-  };
+  readonly counts: DisposeCounts = zeroCounts();
   /** Files quarantined by an early verdict: the path they were scanned at → where they are. */
   readonly #early = new Map<string, EarlyPlace>();
   readonly #reports: ReportFiles;

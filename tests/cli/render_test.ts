@@ -7,17 +7,9 @@ import {
   renderFileLine,
   renderProgress,
 } from "../../lib/cli/render.ts";
-import type { DisposeCounts, FileRecord } from "../../lib/pipeline/dispose.ts";
+import { type FileRecord, zeroCounts } from "../../lib/pipeline/dispose.ts";
 
-const ZERO: DisposeCounts = {
-  benign: 0,
-  malicious: 0,
-  error: 0,
-  skipped: 0,
-  uploaded: 0,
-  duplicates: 0,
-  bytes: 0,
-};
+const ZERO = zeroCounts();
 const IDLE: ProgressGauges = {
   found: 0,
   walkDone: false,

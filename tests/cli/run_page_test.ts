@@ -8,18 +8,10 @@ import {
   type RunSummary,
 } from "../../lib/cli/run_page.ts";
 import type { LogEvent } from "../../lib/fs/run_log.ts";
-import type { DisposeCounts } from "../../lib/pipeline/dispose.ts";
+import { type DisposeCounts, zeroCounts } from "../../lib/pipeline/dispose.ts";
 import { tempDir } from "../helpers.ts";
 
-const COUNTS: DisposeCounts = {
-  benign: 0,
-  malicious: 0,
-  error: 0,
-  skipped: 0,
-  uploaded: 0,
-  duplicates: 0,
-  bytes: 0,
-};
+const COUNTS = zeroCounts();
 
 function summaryOf(counts: Partial<DisposeCounts>, more: Partial<RunSummary> = {}): RunSummary {
   return {

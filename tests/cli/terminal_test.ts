@@ -2,16 +2,12 @@ import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { Reporter } from "../../lib/cli/console.ts";
 import { streamSink, Terminal } from "../../lib/cli/terminal.ts";
-import type { DisposeCounts, FileRecord } from "../../lib/pipeline/dispose.ts";
+import { type FileRecord, zeroCounts } from "../../lib/pipeline/dispose.ts";
 import { RunProgress } from "../../lib/pipeline/progress.ts";
 import { captureTerminal, ROOT } from "../helpers.ts";
 
 const CLEAR = "\r\x1b[2K";
 const TTY = { out: true, err: true };
-
-function counts(): DisposeCounts {
-  return { benign: 0, malicious: 0, error: 0, skipped: 0, uploaded: 0, duplicates: 0, bytes: 0 };
-}
 
 Deno.test("a warning while the live line shows clears it first and redraws it after", async () => {
   const { terminal, writes } = await captureTerminal(TTY);
@@ -117,7 +113,7 @@ Deno.test("a closed pipe ends a stream's output; other write errors still surfac
 Deno.test("the reporter's live line: stage gauges and done/total, cleared before the table", async () => {
   const { terminal, writes, lines } = await captureTerminal(TTY, 200);
   const reporter = new Reporter({ json: false, quiet: false, terminal });
-  const settled = counts();
+  const settled = zeroCounts();
   const progress = new RunProgress();
   progress.found = 3;
   progress.hashing = 1;
@@ -140,7 +136,7 @@ Deno.test("the reporter's live line: stage gauges and done/total, cleared before
 Deno.test("off a terminal the reporter's periodic lines carry done/total once the walk is over", async () => {
   const { terminal, writes, lines } = await captureTerminal();
   const reporter = new Reporter({ json: false, quiet: false, terminal });
-  const settled = counts();
+  const settled = zeroCounts();
   const progress = new RunProgress();
   progress.found = 4;
   reporter.track(settled, progress);
@@ -160,9 +156,9 @@ Deno.test("--quiet and --json show no progress, even on a terminal", async () =>
   for (const mode of [{ json: false, quiet: true }, { json: true, quiet: false }]) {
     const { terminal, writes } = await captureTerminal(TTY);
     const reporter = new Reporter({ ...mode, terminal });
-    reporter.track(counts(), new RunProgress());
+    reporter.track(zeroCounts(), new RunProgress());
     terminal.refresh();
-    reporter.finish({ counts: counts(), seconds: 1, logPath: "/l", summaryPath: "/s" });
+    reporter.finish({ counts: zeroCounts(), seconds: 1, logPath: "/l", summaryPath: "/s" });
     assert.deepEqual(writes.err, [], JSON.stringify(mode));
   }
 });
@@ -186,7 +182,7 @@ Deno.test("the closing table names the first 20 malicious files and says how man
     reporter.file(record(n, "malicious"));
   }
   reporter.file(record(26, "error"));
-  const settled = { ...counts(), malicious: 25, error: 1 };
+  const settled = { ...zeroCounts(), malicious: 25, error: 1 };
   reporter.finish({ counts: settled, seconds: 2, logPath: "/rep/log", summaryPath: "/rep/s.json" });
   const out = lines("out");
   const table = out.slice(out.indexOf("  malicious files:"));
