@@ -74,13 +74,12 @@ function namesOf(base: string) {
 export class ReportFiles {
   constructor(readonly reportsDir: string, readonly tempDir?: string) {}
 
-  /** The first base name whose response, reports and report folder are all free. */
-  async #freeBase(wanted: string, formats: DownloadedReport["format"][]): Promise<string> {
+  /** The first number at which the response, reports and report folder are all free. */
+  async #freeNumber(wanted: string, formats: DownloadedReport["format"][]): Promise<number> {
     for (let n = 0;; n++) {
-      const base = numberedName(wanted, n);
-      const names = namesOf(base);
+      const names = namesOf(numberedName(wanted, n));
       const taken = [names.response, names.folder, ...formats.map(names.report)];
-      if (!(await anyExists(taken))) return base;
+      if (!(await anyExists(taken))) return n;
     }
   }
 
@@ -95,18 +94,13 @@ export class ReportFiles {
     const wanted = join(this.reportsDir, relPath);
     // Without reports only the response file's name matters: its link finds a free one,
     // numbered as the reports would be, with no look before (a cache hit's common case).
-    const base = reports.length
-      ? await this.#freeBase(wanted, reports.map((r) => r.format))
-      : wanted;
-    const names = namesOf(base);
+    const first = reports.length ? await this.#freeNumber(wanted, reports.map((r) => r.format)) : 0;
+    const names = namesOf(numberedName(wanted, first));
     const options = { tempDir: this.tempDir };
     if (response) {
       const text = JSON.stringify(response, null, 2) + "\n";
-      const nameAt = (n: number) => namesOf(numberedName(base, n)).response;
-      written.responseFile = await writeFileNoClobber(names.response, text, {
-        ...options,
-        nameAt,
-      });
+      const nameAt = (n: number) => namesOf(numberedName(wanted, first + n)).response;
+      written.responseFile = await writeFileNoClobber(names.response, text, { ...options, nameAt });
     }
     for (const report of reports) {
       const path = await writeFileNoClobber(names.report(report.format), report.bytes, options);

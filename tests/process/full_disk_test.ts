@@ -3,26 +3,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
-import { CA_FILE, captureScan, listFiles, tempDir, within } from "../helpers.ts";
+import { captureScan, fastFlags, listFiles, tempDir, within } from "../helpers.ts";
 import { IS_ROOT, mountTmpfs, unmount } from "./cli.ts";
 
 const WHY_SKIPPED = IS_ROOT ? "" : " [skipped: mounting a tmpfs needs root]";
 
 function scanFlags(input: string, out: string, rep: string, port: number): string[] {
-  return [
-    "--in",
-    input,
-    "--out",
-    out,
-    "--rep",
-    rep,
-    "--ip",
-    `127.0.0.1:${port}`,
-    "--ca-cert",
-    CA_FILE,
-    "--poll-interval",
-    "0.03",
-  ];
+  return ["--in", input, "--out", out, "--rep", rep, ...fastFlags(port)];
 }
 
 Deno.test({
