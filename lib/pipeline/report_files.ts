@@ -95,15 +95,18 @@ export class ReportFiles {
     // Without reports only the response file's name matters: its link finds a free one,
     // numbered as the reports would be, with no look before (a cache hit's common case).
     const first = reports.length ? await this.#freeNumber(wanted, reports.map((r) => r.format)) : 0;
-    const names = namesOf(numberedName(wanted, first));
-    const options = { tempDir: this.tempDir };
+    // Should a name be taken meanwhile, the file takes the next number of the same scheme.
+    const namesAt = (n: number) => namesOf(numberedName(wanted, first + n));
+    const names = namesAt(0);
+    const tempDir = this.tempDir;
     if (response) {
       const text = JSON.stringify(response, null, 2) + "\n";
-      const nameAt = (n: number) => namesOf(numberedName(wanted, first + n)).response;
-      written.responseFile = await writeFileNoClobber(names.response, text, { ...options, nameAt });
+      const nameAt = (n: number) => namesAt(n).response;
+      written.responseFile = await writeFileNoClobber(names.response, text, { tempDir, nameAt });
     }
     for (const report of reports) {
-      const path = await writeFileNoClobber(names.report(report.format), report.bytes, options);
+      const nameAt = (n: number) => namesAt(n).report(report.format);
+      const path = await writeFileNoClobber(nameAt(0), report.bytes, { tempDir, nameAt });
       (written.reportFiles ??= []).push(path);
       if (report.format === "summary") {
         written.reportDir = await this.#extract(report.bytes, names.folder, written.notes);
