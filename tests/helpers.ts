@@ -11,9 +11,9 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { type EmulatorOptions, startEmulator } from "../lib/emulator/mod.ts";
 import type { Terminal } from "../lib/cli/terminal.ts";
 
-/** `../shared/fixtures/checkpoint/` beside the project. */
+/** The published Check Point response samples, copied from `../shared/fixtures/checkpoint/`. */
 export const CHECKPOINT_FIXTURES = fromFileUrl(
-  new URL("../../shared/fixtures/checkpoint/", import.meta.url),
+  new URL("./fixtures/checkpoint/", import.meta.url),
 );
 
 /** The project root. */

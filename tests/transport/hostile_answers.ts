@@ -82,7 +82,7 @@ function maliciousFrom(benign: JsonObject): JsonObject {
   return item;
 }
 
-/** Loads the samples from `shared/fixtures/checkpoint/`. */
+/** Loads the samples from `tests/fixtures/checkpoint/`. */
 export async function loadSamples(): Promise<Samples> {
   const benign = await sampleItem("benignResponseFound.json");
   const html = new TextEncoder().encode("<html><body>report</body></html>".repeat(300));
