@@ -16,7 +16,13 @@ import {
   GatewayTransport,
   TPAPI_PATH,
 } from "../transport/gateway.ts";
-import { describeTargetFailure, type TargetContext, TargetError } from "../transport/diagnose.ts";
+import {
+  describeTargetFailure,
+  PREFLIGHT_ANSWER_MS,
+  SilentTargetError,
+  type TargetContext,
+  TargetError,
+} from "../transport/diagnose.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
@@ -391,11 +397,18 @@ export async function connectRotation(
 /** Passing failures of the preflight (HTTP 5xx, resets) get this many quick tries. */
 const PREFLIGHT_TRIES = 3;
 
+/**
+ * One target's preflight, within {@linkcode PREFLIGHT_ANSWER_MS}: a target
+ * that accepts connections and never answers fails it in seconds, not after
+ * the minute a scan's request may wait.
+ */
 async function preflightOne(target: Transport): Promise<void> {
+  const deadline = AbortSignal.timeout(PREFLIGHT_ANSWER_MS);
   for (let attempt = 1;; attempt++) {
     try {
-      return await target.preflight();
+      return await target.preflight(deadline);
     } catch (error) {
+      if (deadline.aborted) throw new SilentTargetError();
       const passing = error instanceof HttpStatusError && error.transient;
       if (!passing || attempt >= PREFLIGHT_TRIES) throw error;
       await sleep(300 * attempt);
