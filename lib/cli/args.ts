@@ -496,6 +496,7 @@ Usage:
   te-scan quota --url BASE          show the API key's quota (cloud)
   te-scan doctor --ip HOST          check a target set-up step by step, EICAR round trip
                                     included (--no-eicar skips it); exit 0 or 3
+  te-scan restore --rep DIR FILE... put quarantined or error-folder files back where they were
   te-scan emulator --print-ca       the emulator's CA certificate, for --ca-cert
   te-scan help | --help | --version
 
