@@ -70,6 +70,13 @@ class RefusedError extends Error {
   override name = "RefusedError";
 }
 
+/** A mode as the log may hold it: a number, or octal digits ("0640"). */
+function modeOf(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === "string" && /^0?[0-7]{3,4}$/.test(value)) return parseInt(value, 8);
+  return undefined;
+}
+
 /** The placement the log's last word about `dest` records, if it is still te-scan's. */
 function placementOf(event: LogEvent): Placed | undefined {
   const { path, sha1, size, state, disposition } = event;
@@ -77,7 +84,7 @@ function placementOf(event: LogEvent): Placed | undefined {
   if (typeof sha1 !== "string" || typeof size !== "number" || typeof state !== "string") {
     return undefined;
   }
-  const mode = typeof event.original_mode === "number" ? event.original_mode : undefined;
+  const mode = modeOf(event.original_mode);
   return { path, sha1, size, state, mode };
 }
 

@@ -78,3 +78,33 @@ Deno.test("doctor: a wrong key fails the key check (never shown), exit 3; --no-e
     await emulator.close();
   }
 });
+
+Deno.test("doctor: a gateway whose report port is closed fails that check, exit 3", async () => {
+  const emulator = await startEmulator({ port: 0, apiKey: "gw-key" });
+  const closed = await startEmulator({ port: 0 });
+  const closedPort = closed.port;
+  await closed.close();
+  await using dir = await tempDir();
+  const keyFile = join(dir.path, "key");
+  await Deno.writeTextFile(keyFile, "gw-key\n");
+  try {
+    const flags = ["--gateway", `127.0.0.1:${emulator.port}`, "--ca-cert", CA_FILE];
+    const run = await doctor([
+      ...flags,
+      ...["--api-key-file", keyFile, "--report-port", String(closedPort), "--no-eicar"],
+    ]);
+    assert.equal(run.code, 3, run.out.join("\n"));
+    assert.equal(statusOf(run.out, "key"), "ok");
+    assert.match(
+      run.out.join("\n"),
+      new RegExp(`fail +report port 127\\.0\\.0\\.1:${closedPort}: connection refused`),
+    );
+    const open = await doctor([
+      ...flags,
+      ...["--api-key-file", keyFile, "--report-port", String(emulator.port), "--no-eicar"],
+    ]);
+    assert.equal(open.code, 0, open.out.join("\n"));
+  } finally {
+    await emulator.close();
+  }
+});

@@ -96,3 +96,21 @@ Deno.test("restore: no --rep, no files, or a folder without a run log is a usage
   assert.equal(noLog.code, 3);
   assert.match(noLog.err[0], /Cannot restore: no run log .*te-scan\.log\.jsonl/);
 });
+
+Deno.test("restore gives the file back the mode the log recorded for it at the input", async () => {
+  await withEmulator({}, async (emulator) => {
+    await using dir = await tempDir();
+    const f = scanFolders(dir.path);
+    await writeTree(f.input, { "run.sh": eicarText() });
+    assert.equal((await captureScan([...sortFlags(f), ...fastFlags(emulator.port)])).code, 1);
+    // The jail keeps owner-only bits; the run log records the input's mode as original_mode.
+    await Deno.chmod(join(f.jail, "run.sh"), 0o600);
+    const log = join(f.rep, "te-scan.log.jsonl");
+    const lines = (await Deno.readTextFile(log)).trim().split("\n").map((l) => JSON.parse(l));
+    for (const event of lines) if (event.event === "file") event.original_mode = 0o750;
+    await Deno.writeTextFile(log, lines.map((e) => JSON.stringify(e)).join("\n") + "\n");
+    const run = await restore(["--rep", f.rep, join(f.jail, "run.sh")]);
+    assert.equal(run.code, 0, run.err.join("\n"));
+    assert.equal((await Deno.stat(join(f.input, "run.sh"))).mode! & 0o7777, 0o750);
+  });
+});
