@@ -123,8 +123,11 @@ async function certificateCheck(context: TargetContext): Promise<Check | undefin
 
 /** TLS, the API and the key: the scan's own preflight, with its diagnosis. */
 async function preflightChecks(transport: Transport, context: TargetContext): Promise<Check[]> {
-  const error = await preflightOne(transport).then(() => undefined, (e: unknown) => e);
-  const tls = await certificateCheck(context);
+  // Side by side: a silent target costs the preflight's deadline once, not twice.
+  const [error, tls] = await Promise.all([
+    preflightOne(transport).then(() => undefined, (e: unknown) => e),
+    certificateCheck(context),
+  ]);
   if (error !== undefined) {
     const step = stepOf(error, tls !== undefined);
     const failed: Check = {
@@ -278,7 +281,10 @@ export async function doctorCommand(
   try {
     // --no-eicar is the doctor's own; the rest are a scan's target options.
     args = parseScanArgs(argv.filter((a) => a !== "--no-eicar"), "doctor");
-    if (args.help) return terminal.out(HELP), Exit.CLEAN;
+    if (args.help) {
+      terminal.out(HELP);
+      return Exit.CLEAN;
+    }
     if (args.positionals.length) {
       throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
     }

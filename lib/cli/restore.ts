@@ -180,7 +180,10 @@ export async function restoreCommand(
   let args;
   try {
     args = parseRestoreArgs(argv);
-    if (args === "help") return terminal.out(HELP), Exit.CLEAN;
+    if (args === "help") {
+      terminal.out(HELP);
+      return Exit.CLEAN;
+    }
     const logPath = join(args.rep, LOG_NAME);
     if (!(await Deno.stat(logPath).then((s) => s.isFile, () => false))) {
       throw new UsageError(
