@@ -32,6 +32,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     (await import("./lib/cli/lookup.ts")).queryCommand(args, terminal),
   quota: async (args, _signal, terminal) =>
     (await import("./lib/cli/lookup.ts")).quotaCommand(args, terminal),
+  doctor: async (args, _signal, terminal) =>
+    (await import("./lib/cli/doctor.ts")).doctorCommand(args, terminal),
+  restore: async (args, _signal, terminal) =>
+    (await import("./lib/cli/restore.ts")).restoreCommand(args, terminal),
   help: (_args, _signal, terminal) => {
     terminal.out(SCAN_HELP);
     return Promise.resolve(0);

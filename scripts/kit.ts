@@ -8,7 +8,13 @@
  * - `deno`, the native Deno executable running this task (~95 MB; not npm's
  *   node wrapper, which would need Node on the host);
  * - `te-scan`, the launcher (`scripts/kit-launcher.sh`), which runs the bundle
- *   with that Deno and exactly the three permissions and the V8 flag.
+ *   with that Deno and exactly the three permissions and the V8 flag;
+ * - `README.md` and `contrib/` (the systemd unit and a config file the README's
+ *   service section uses).
+ *
+ * It also writes `DIR/te-scan`, the same kit as one file to carry: the sh
+ * header `scripts/kit-single.sh` followed by the archive's bytes, which
+ * unpacks itself once into a cache and runs the launcher (see that header).
  *
  * The kit is run once (`te-scan --version`) before it is packed. Packing uses
  * the system's `tar` and gzip (about 5 s, ~42 MB).
@@ -24,11 +30,14 @@
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import { bundle } from "./bundle.ts";
-import { fail, outDir, output, RUN_FLAGS, shown, size, teScanVersion } from "./ship.ts";
+import { fail, outDir, output, ROOT, RUN_FLAGS, shown, size, teScanVersion } from "./ship.ts";
 
 /** The archive's file name, without `.tar.gz`, and its one top folder. */
 export const KIT = "te-scan-offline";
 const LAUNCHER = new URL("./kit-launcher.sh", import.meta.url);
+const SINGLE_HEADER = new URL("./kit-single.sh", import.meta.url);
+/** The single file's name in the output folder. */
+export const SINGLE = "te-scan";
 
 /** The native executable of the running Deno; throws when it is not an ELF file. */
 async function nativeDeno(): Promise<string> {
@@ -60,6 +69,14 @@ async function stageKit(stage: string): Promise<string> {
   await Deno.writeTextFile(join(dir, "te-scan"), await launcherText(), { mode: 0o755 });
   await Deno.chmod(join(dir, "te-scan"), 0o755);
   await bundle(join(dir, "te-scan.js"));
+  // The service section of the README points at these: they travel with the kit.
+  await Deno.copyFile(join(ROOT, "README.md"), join(dir, "README.md"));
+  await Deno.mkdir(join(dir, "contrib"));
+  for await (const entry of Deno.readDir(join(ROOT, "contrib"))) {
+    if (entry.isFile) {
+      await Deno.copyFile(join(ROOT, "contrib", entry.name), join(dir, "contrib", entry.name));
+    }
+  }
   return await teScanVersion(
     join(dir, "te-scan"),
     [],
@@ -92,6 +109,33 @@ async function sha256(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/**
+ * Writes `path`: the single file's sh header, with the archive's SHA-256 and
+ * the byte the archive starts at filled in, followed by the archive.
+ */
+async function writeSingle(archive: string, digest: string, path: string): Promise<void> {
+  const template = await Deno.readTextFile(SINGLE_HEADER);
+  // A fixed-width offset: filling it in does not move the byte it names.
+  const placeholder = "0".repeat(10);
+  const sized = template.replace("@PAYLOAD_SHA256@", digest).replace(
+    "@PAYLOAD_OFFSET@",
+    placeholder,
+  );
+  const header = new TextEncoder().encode(
+    sized.replace(
+      placeholder,
+      String(new TextEncoder().encode(sized).length + 1).padStart(10, "0"),
+    ),
+  );
+  // ~42 MB held once, at build time: simpler than streaming behind a header.
+  const payload = await Deno.readFile(archive);
+  const single = new Uint8Array(header.length + payload.length);
+  single.set(header);
+  single.set(payload, header.length);
+  await Deno.writeFile(path, single, { createNew: true, mode: 0o755 });
+  await Deno.chmod(path, 0o755);
+}
+
 /** Builds the kit into `out`; returns the archive's path, digest and te-scan's version. */
 export async function makeKit(
   out: string,
@@ -103,6 +147,8 @@ export async function makeKit(
     const version = await stageKit(stage);
     await pack(stage, join(stage, "kit.tar.gz"));
     const digest = await sha256(join(stage, "kit.tar.gz"));
+    await writeSingle(join(stage, "kit.tar.gz"), digest, join(stage, SINGLE));
+    await Deno.rename(join(stage, SINGLE), join(out, SINGLE));
     await Deno.rename(join(stage, "kit.tar.gz"), archive);
     await Deno.writeTextFile(`${archive}.sha256`, `${digest}  ${basename(archive)}\n`);
     return { archive, digest, version };
@@ -122,5 +168,9 @@ if (import.meta.main) {
   console.log(
     `kit: carry it and its .sha256 to the host; there: sha256sum -c ${KIT}.tar.gz.sha256 && ` +
       `tar xzf ${KIT}.tar.gz && cd ${KIT} && ./te-scan demo`,
+  );
+  console.log(
+    `kit: or carry the one file ${shown(join(out, SINGLE))} (only sh, tar, gzip and coreutils ` +
+      `needed there): ./te-scan demo`,
   );
 }

@@ -90,8 +90,11 @@ export interface ScanArgs {
   positionals: string[];
 }
 
-/** `scan` needs a folder; `lookup` (query, quota) takes only a connection and arguments. */
-export type ArgsMode = "scan" | "lookup";
+/**
+ * `scan` needs a folder; `lookup` (query, quota) takes only a connection and
+ * arguments; `doctor` takes a connection of any kind.
+ */
+export type ArgsMode = "scan" | "lookup" | "doctor";
 
 /** te_api's flags, single-dash long names and `--input_directory` forms. */
 const ALIASES: Record<string, string> = {
@@ -491,6 +494,10 @@ Usage:
   te-scan trust HOST[:PORT]         show (and --save) an appliance's certificate and fingerprint
   te-scan query HASH... --ip HOST   look md5/sha1/sha256 hashes up without files
   te-scan quota --url BASE          show the API key's quota (cloud)
+  te-scan doctor --ip HOST          check a target set-up step by step, EICAR round trip
+                                    included (--no-eicar skips it); exit 0 or 3
+  te-scan restore --rep DIR FILE... put quarantined or error-folder files back where they were
+  te-scan emulator --print-ca       the emulator's CA certificate, for --ca-cert
   te-scan help | --help | --version
 
 Where files go:

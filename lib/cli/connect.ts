@@ -16,7 +16,13 @@ import {
   GatewayTransport,
   TPAPI_PATH,
 } from "../transport/gateway.ts";
-import { describeTargetFailure, type TargetContext, TargetError } from "../transport/diagnose.ts";
+import {
+  describeTargetFailure,
+  PREFLIGHT_ANSWER_MS,
+  SilentTargetError,
+  type TargetContext,
+  TargetError,
+} from "../transport/diagnose.ts";
 import type { Transport } from "../transport/transport.ts";
 import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
@@ -391,11 +397,38 @@ export async function connectRotation(
 /** Passing failures of the preflight (HTTP 5xx, resets) get this many quick tries. */
 const PREFLIGHT_TRIES = 3;
 
-async function preflightOne(target: Transport): Promise<void> {
+/**
+ * One target's preflight, within {@linkcode PREFLIGHT_ANSWER_MS}: a target
+ * that accepts connections and never answers fails it in seconds, not after
+ * the minute a scan's request may wait. `te-scan doctor` asks it too.
+ *
+ * @example An emulated appliance passes
+ * ```ts
+ * import { connectRotation, preflightOne } from "./connect.ts";
+ * import { parseScanArgs } from "./args.ts";
+ * import { Reporter } from "./console.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0 });
+ * const caCert = await Deno.makeTempFile({ suffix: ".pem" });
+ * await Deno.writeTextFile(caCert, DEFAULT_CA_PEM);
+ * const args = parseScanArgs(["--ip", `127.0.0.1:${emulator.port}`, "--ca-cert", caCert], "doctor");
+ * const { rotation } = await connectRotation(args, new Reporter({ json: false, quiet: false }));
+ * await preflightOne(rotation.all[0]);
+ * assert.equal(emulator.stats().queries, 1);
+ * rotation.close();
+ * await emulator.close();
+ * await Deno.remove(caCert);
+ * ```
+ */
+export async function preflightOne(target: Transport): Promise<void> {
+  const deadline = AbortSignal.timeout(PREFLIGHT_ANSWER_MS);
   for (let attempt = 1;; attempt++) {
     try {
-      return await target.preflight();
+      return await target.preflight(deadline);
     } catch (error) {
+      if (deadline.aborted) throw new SilentTargetError();
       const passing = error instanceof HttpStatusError && error.transient;
       if (!passing || attempt >= PREFLIGHT_TRIES) throw error;
       await sleep(300 * attempt);

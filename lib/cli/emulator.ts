@@ -15,7 +15,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
+import { DEFAULT_CA_PEM, type EmulatorOptions, startEmulator } from "../emulator/mod.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { usageErrorOf } from "./suggest.ts";
@@ -29,7 +29,8 @@ Options:
   --host HOST             address to listen on (default 127.0.0.1)
   --port N                port, 0 for a free one (default 18194)
   --cert FILE, --key FILE TLS certificate chain and key (PEM); default the
-                          built-in test certificate (trust tests/fixtures/tls/ca.pem)
+                          built-in test certificate, signed by the built-in CA
+                          (see --print-ca)
   --mode appliance|cloud  answer like an appliance or like the cloud (default appliance)
   --emulation-ms N        upload to te FOUND, in ms (default 2000)
   --early-ms N            upload to te_eb FOUND Malicious, in ms (default 500)
@@ -52,6 +53,9 @@ Options:
   --scrub-max-bytes N     largest file TPAPI Threat Extraction takes; larger ones
                           answer scrub result 17 (default 16777216)
   --verbose               log one line per request to stderr
+  --print-ca              print the built-in CA certificate (PEM) on stdout and
+                          exit: te-scan emulator --print-ca > te-emulator-ca.pem,
+                          then scan with --ca-cert te-emulator-ca.pem
   --help                  show this help
 
 Content markers (ASCII text anywhere in a file; build them at run time):
@@ -185,10 +189,13 @@ const OPTIONS = {
   "scrub-max-bytes": { type: "string" },
   "known-upload": { type: "string" },
   verbose: { type: "boolean" },
+  "print-ca": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
-async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | "help"> {
+async function parseOptions(
+  args: string[],
+): Promise<Partial<EmulatorOptions> | "help" | "print-ca"> {
   let values;
   try {
     ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options: OPTIONS }));
@@ -196,6 +203,7 @@ async function parseOptions(args: string[]): Promise<Partial<EmulatorOptions> | 
     throw usageErrorOf(error, Object.keys(OPTIONS));
   }
   if (values.help) return "help";
+  if (values["print-ca"]) return "print-ca";
   const day = 24 * 3600 * 1000;
   const options: Partial<EmulatorOptions> = {
     host: values.host,
@@ -271,6 +279,12 @@ export async function runEmulatorCli(args: string[], io: CliIo): Promise<number>
   }
   if (options === "help") {
     io.out(USAGE.trimEnd());
+    return 0;
+  }
+  // The CA the built-in certificate is signed by: the installed command, bundle and kit
+  // carry no checkout, so this is how an operator gets the file for --ca-cert.
+  if (options === "print-ca") {
+    io.out(DEFAULT_CA_PEM.trimEnd());
     return 0;
   }
   let emulator;

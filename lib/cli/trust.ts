@@ -82,7 +82,24 @@ export function describeCertificate(
   lines.push("", "Check the fingerprint against the appliance, then scan with:");
   lines.push(`  --pin ${cert.sha256}`);
   if (saved && cert.selfSigned && cert.namesHost) lines.push(`  or --ca-cert ${saved}`);
+  else if (saved) lines.push(...whyNotCaCert(cert, saved));
   return lines.map(escapeControl);
+}
+
+/** Why a saved certificate cannot be passed as `--ca-cert`, and what to pass instead. */
+function whyNotCaCert(cert: PresentedCertificate, saved: string): string[] {
+  if (!cert.selfSigned) {
+    // TLS checks a leaf against its issuer: the leaf itself is no trust anchor.
+    return [
+      `  (not --ca-cert ${saved}: this certificate is signed by "${cert.issuer}", not`,
+      `  self-signed, so --ca-cert needs that issuing CA's certificate; get it from whoever`,
+      `  runs that CA (or the appliance's administrator), or use --pin)`,
+    ];
+  }
+  return [
+    `  (not --ca-cert ${saved}: it does not name ${cert.subjectAltName ? "the host" : "any host"}`,
+    `  you scan by; scan by a name it carries, or use --pin)`,
+  ];
 }
 
 const HELP = `Usage: te-scan trust HOST[:PORT] [--save FILE] [--json]
@@ -90,7 +107,8 @@ const HELP = `Usage: te-scan trust HOST[:PORT] [--save FILE] [--json]
 Shows the certificate an appliance presents (default port 18194) with its SHA-256
 fingerprint. Compare the fingerprint with the appliance's console, then scan with
   --pin SHA256        (works for any certificate), or
-  --ca-cert FILE      (a self-signed certificate that names the host you scan by).
+  --ca-cert FILE      (a self-signed certificate that names the host you scan by;
+                      for a certificate signed by a CA, that CA's certificate).
 --save FILE writes the certificate as PEM (an existing file is never overwritten).`;
 
 /**

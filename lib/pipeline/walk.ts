@@ -153,7 +153,7 @@ function listFolder(folder: string): { names: Entry[] } | { failure: unknown } {
 
 /**
  * The input as the walk sees it: a folder, or a single file. A missing root
- * is a one-line error such as `input folder not found: /drop`.
+ * is a one-line error such as `Cannot scan /drop: no such file or folder`.
  *
  * @example A file as the input
  * ```ts
@@ -162,7 +162,7 @@ function listFolder(folder: string): { names: Entry[] } | { failure: unknown } {
  *
  * const file = await Deno.makeTempFile();
  * assert.equal((await statInput(file)).isFile, true);
- * await assert.rejects(statInput(`${file}.missing`), /input folder not found/);
+ * await assert.rejects(statInput(`${file}.missing`), /Cannot scan .*: no such file or folder/);
  * await Deno.remove(file);
  * ```
  */
@@ -172,7 +172,8 @@ export async function statInput(root: string, shownAs = root): Promise<Deno.File
     info = await Deno.stat(root);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`input folder not found: ${shownAs}`);
+      // --in takes a folder or a single file: the message must not assume which was meant.
+      throw new Error(`Cannot scan ${shownAs}: no such file or folder`);
     }
     throw new Error(`cannot read input folder: ${shownAs}: ${reasonOf(error)}`);
   }
@@ -362,7 +363,7 @@ class Walker {
  * Walks `options.root` depth-first, in name order, yielding each file (or the
  * reason an entry was skipped or is unresolved) only when the reader asks
  * for the next item. A missing root errors the stream with a one-line
- * message such as `input folder not found: /drop`.
+ * message such as `Cannot scan /drop: no such file or folder`.
  *
  * @example Walk a small tree
  * ```ts

@@ -179,9 +179,10 @@ export class CloudTransport implements Transport {
     return this.client.download(id);
   }
 
-  async preflight(): Promise<void> {
+  async preflight(signal?: AbortSignal): Promise<void> {
     const { items } = await this.client.query([this.requestFor({ sha1: NO_SUCH_SHA1 })], {
       retry: false,
+      signal,
     });
     if (items.length !== 1) {
       throw new ProtocolError(`expected one answer item, got ${items.length}`);

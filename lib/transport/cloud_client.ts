@@ -196,16 +196,20 @@ export class CloudClient {
     method: string,
     op: string,
     read: (answer: HttpAnswer) => Promise<T>,
-    options: { body?: RequestBody; contentType?: string; retry?: boolean } = {},
+    options: { body?: RequestBody; contentType?: string; retry?: boolean; signal?: AbortSignal } =
+      {},
   ): Promise<T> {
     const { body, contentType } = options;
     const policy = this.#options.retry ?? DEFAULT_RETRY;
+    // A call's own signal (the preflight's deadline) ends it as the client's does.
+    const signals = [this.#options.signal, options.signal].filter((s) => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     return withRetry(
-      async () => read(await this.#send(what, method, op, body, contentType)),
+      async () => read(await this.#send(what, method, op, { body, contentType, signal })),
       options.retry === false ? { ...policy, attempts: 1 } : policy,
       isTransient,
       (error, attempt, delay) => this.#options.onRetry?.(what, error, attempt, delay),
-      this.#options.signal,
+      signal,
     );
   }
 
@@ -213,15 +217,14 @@ export class CloudClient {
     what: string,
     method: string,
     op: string,
-    body?: RequestBody,
-    contentType?: string,
+    { body, contentType, signal }: {
+      body?: RequestBody;
+      contentType?: string;
+      signal?: AbortSignal;
+    },
   ): Promise<HttpAnswer> {
     const headers = this.#headers(contentType ? { "content-type": contentType } : {});
-    const answer = await this.#http.request(method, this.#path + op, {
-      headers,
-      body,
-      signal: this.#options.signal,
-    });
+    const answer = await this.#http.request(method, this.#path + op, { headers, body, signal });
     this.#remember(answer);
     if (answer.status === 401 || answer.status === 403) {
       await answer.discard();
@@ -259,7 +262,10 @@ export class CloudClient {
    * await emulator.close();
    * ```
    */
-  query(items: RequestItem[], options: { retry?: boolean } = {}): Promise<ResponseBody> {
+  query(
+    items: RequestItem[],
+    options: { retry?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ResponseBody> {
     const body = new TextEncoder().encode(JSON.stringify({ request: items }));
     return this.call(
       "query",
@@ -267,7 +273,7 @@ export class CloudClient {
       "query",
       async (answer) =>
         parseResponseBody(parseJsonText(await answer.text(), "query answer"), "query answer"),
-      { body, contentType: "application/json", retry: options.retry },
+      { body, contentType: "application/json", ...options },
     );
   }
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import net from "node:net";
 import { reasonOf } from "../fs/errors.ts";
 import { fetchCertificate } from "./certificate.ts";
 import { AuthError, HttpStatusError } from "./cloud_client.ts";
@@ -34,6 +35,82 @@ export interface TargetContext {
 export class TargetError extends Error {
   override name = "TargetError";
 }
+
+/** How long the preflight waits for a target's answer before calling it silent. */
+export const PREFLIGHT_ANSWER_MS = 10_000;
+
+/** A target that sent no answer to the preflight within {@linkcode PREFLIGHT_ANSWER_MS}. */
+export class SilentTargetError extends NetworkError {
+  override name = "SilentTargetError";
+  constructor(readonly ms = PREFLIGHT_ANSWER_MS) {
+    super(`no answer in ${ms / 1000} s`, { code: "ETIMEDOUT" });
+  }
+}
+
+/** What a bare TCP connection to a port showed. */
+export interface PortProbe {
+  /** Whether the connection was accepted. */
+  open: boolean;
+  /** The first bytes the server sent back (as Latin-1 text), if any. */
+  first?: string;
+  /** Why the connection failed, and its system code. */
+  reason?: string;
+  code?: string;
+}
+
+/**
+ * Opens a plain TCP connection to `host:port`, sends `hello` if given, and
+ * reports within `ms` whether it was accepted and what came back first: the
+ * preflight's second look at a target that spoke no TLS or said nothing.
+ *
+ * @example A closed port, and a port that speaks plain HTTP
+ * ```ts
+ * import { probePort } from "./diagnose.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () => new Response("hi"));
+ * const http = await probePort("127.0.0.1", server.addr.port, 3_000, "HEAD / HTTP/1.0\r\n\r\n");
+ * assert.equal(http.open, true);
+ * assert.match(http.first ?? "", /^HTTP\//);
+ * await server.shutdown();
+ * const closed = await probePort("127.0.0.1", server.addr.port, 3_000);
+ * assert.deepEqual([closed.open, closed.code], [false, "ECONNREFUSED"]);
+ * ```
+ */
+export function probePort(
+  host: string,
+  port: number,
+  ms: number,
+  hello?: string,
+): Promise<PortProbe> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    let open = false;
+    const done = (probe: Omit<PortProbe, "open">) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ open, ...probe });
+    };
+    const timer = setTimeout(() => done({ reason: `no answer in ${ms / 1000} s` }), ms);
+    socket.once("connect", () => {
+      open = true;
+      if (hello === undefined) done({});
+      else socket.write(hello);
+    });
+    socket.once(
+      "data",
+      (chunk: Uint8Array) => done({ first: new TextDecoder("latin1").decode(chunk) }),
+    );
+    socket.once("end", () => done({}));
+    socket.once(
+      "error",
+      (error: Error & { code?: string }) => done({ reason: reasonOf(error), code: error.code }),
+    );
+  });
+}
+
+/** A TLS handshake answered by something that is not TLS (OpenSSL's and rustls's words). */
+const NOT_TLS = /wrong version number|InvalidContentType/i;
 
 const CLOUD_URL = "https://te-api.checkpoint.com/tecloud/api/v1/file/";
 
@@ -73,7 +150,32 @@ async function tlsAdvice(target: TargetContext, detail: string): Promise<string>
   return `${lead}: ${why}. It presents "${cert.subject}" (SHA-256 ${cert.sha256}); ${pin}${save}.`;
 }
 
-function networkAdvice(target: TargetContext, error: NetworkError): string {
+/** The advice for a target that accepted a connection but did not answer as HTTPS. */
+async function oddPortAdvice(
+  target: TargetContext,
+  error: NetworkError,
+): Promise<string | undefined> {
+  const port = target.kind === "appliance" ? "an appliance's API is on port 18194" : "";
+  const which = `is ${target.label} the API's port${port ? ` (${port})` : ""}?`;
+  if (error instanceof SilentTargetError) {
+    const probe = await probePort(target.host, target.port, 3_000);
+    return probe.open
+      ? `Cannot reach ${target.label}: it accepted the connection but sent no answer in ` +
+        `${error.ms / 1000} s. Is the service there hung, and ${which}`
+      : `Cannot reach ${target.label}: no answer to a connection in ${error.ms / 1000} s ` +
+        `(a firewall may drop it). Is the appliance up, and is ${target.label} right?`;
+  }
+  if (!causeChain(error).some((m) => NOT_TLS.test(m))) return undefined;
+  const probe = await probePort(target.host, target.port, 3_000, "HEAD / HTTP/1.0\r\n\r\n");
+  return probe.first?.startsWith("HTTP/")
+    ? `Cannot reach ${target.label}: this port speaks HTTP, not HTTPS; te-scan only talks ` +
+      `HTTPS to a target: ${which}`
+    : `Cannot reach ${target.label}: it does not speak TLS (${causeChain(error).at(-1)}): ${which}`;
+}
+
+async function networkAdvice(target: TargetContext, error: NetworkError): Promise<string> {
+  const odd = await oddPortAdvice(target, error);
+  if (odd) return odd;
   const where = `is the appliance up, and is ${target.label} right?`;
   switch (error.code) {
     case "ECONNREFUSED":
@@ -122,7 +224,7 @@ export async function describeTargetFailure(
     const detail = causeChain(error).at(-1)?.replace(/^TLS: /, "") ?? reasonOf(error);
     return await tlsAdvice(target, detail);
   }
-  if (error instanceof NetworkError) return networkAdvice(target, error);
+  if (error instanceof NetworkError) return await networkAdvice(target, error);
   if (error instanceof AuthError) {
     const said = reasonOf(error);
     return said.includes("--api-key-file")

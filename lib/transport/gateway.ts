@@ -186,7 +186,11 @@ export class GatewayTransport implements Transport {
   }
 
   /** One TPAPI request of QueryFile objects; the answer's items in order. */
-  #post(files: readonly FileDigests[], retry = true): Promise<TpapiResponseItem[]> {
+  #post(
+    files: readonly FileDigests[],
+    retry = true,
+    signal?: AbortSignal,
+  ): Promise<TpapiResponseItem[]> {
     const json = JSON.stringify({ request: files.map((file) => this.#queryFile(file)) });
     return this.#gateway.call(
       "gateway query",
@@ -194,7 +198,7 @@ export class GatewayTransport implements Transport {
       TPAPI_OP,
       async (answer) =>
         parseTpapiResponseBody(parseJsonText(await answer.text(), "gateway answer")),
-      { body: new TextEncoder().encode(json), contentType: "application/json", retry },
+      { body: new TextEncoder().encode(json), contentType: "application/json", retry, signal },
     );
   }
 
@@ -271,8 +275,8 @@ export class GatewayTransport implements Transport {
    * gateway is reachable, trusted and speaks TPAPI, and that it takes the
    * key for the features asked (a refusal is 1010 FORBIDDEN in the answer).
    */
-  async preflight(): Promise<void> {
-    const items = await this.#guard(() => this.#post([NO_SUCH_FILE], false));
+  async preflight(signal?: AbortSignal): Promise<void> {
+    const items = await this.#guard(() => this.#post([NO_SUCH_FILE], false, signal));
     if (items.length !== 1) {
       throw new ProtocolError(`preflight: expected one answer item, got ${items.length}`);
     }

@@ -111,8 +111,9 @@ export interface Transport {
   /**
    * One cheap request that proves the target is reachable, trusted, speaks
    * this API and accepts the key; throws a one-line error naming the cause.
+   * `signal` ends it early (the preflight's own deadline).
    */
-  preflight(): Promise<void>;
+  preflight(signal?: AbortSignal): Promise<void>;
   /** Closes idle connections. */
   close(): void;
 }

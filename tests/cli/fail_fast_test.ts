@@ -2,6 +2,7 @@
 // Each test bounds its run with a generous deadline instead of timing it.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import net from "node:net";
 import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM, startEmulator } from "../../lib/emulator/mod.ts";
 import {
   CA_FILE,
@@ -149,5 +150,39 @@ Deno.test("--ip accepts https://HOST:PORT/ as HOST:PORT", async () => {
     assert.equal(run.code, 0, run.err.join("\n"));
   } finally {
     await emulator.close();
+  }
+});
+
+Deno.test("a silent endpoint (accepts, never answers): exit 3 with its own message, within 15 s", async () => {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  try {
+    const run = await within(15, wrongRun(["--ip", `127.0.0.1:${port}`, "--ca-cert", CA_FILE]));
+    assert.match(
+      run.err[0],
+      new RegExp(
+        `Cannot reach 127\\.0\\.0\\.1:${port}: it accepted the connection but sent no answer in 10 s\\.`,
+      ),
+    );
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+Deno.test("a port that speaks plain HTTP: this port speaks HTTP, not HTTPS", async () => {
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen() {} },
+    () => new Response("plain"),
+  );
+  try {
+    for (const trust of [["--ca-cert", CA_FILE], []]) {
+      const run = await wrongRun(["--ip", `127.0.0.1:${server.addr.port}`, ...trust]);
+      assert.match(run.err[0], /: this port speaks HTTP, not HTTPS; te-scan only talks HTTPS/);
+    }
+  } finally {
+    await server.shutdown();
   }
 });

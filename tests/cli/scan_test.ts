@@ -307,7 +307,8 @@ Deno.test("configuration errors exit 3 with one line and touch nothing", async (
     const keyFile = join(dir.path, "key");
     await Deno.writeTextFile(keyFile, "wrong-key\n");
     const cases: [string[], RegExp][] = [
-      [["--in", join(dir.path, "missing")], /input folder not found/],
+      [["--in", join(dir.path, "missing")], /Cannot scan .*missing: no such file or folder/],
+      [["--in", join(dir.path, "gone.docx")], /Cannot scan .*gone\.docx: no such file or folder/],
       [["--in", f.input, "--out", join(f.input, "ok")], /inside the input folder/],
       [["--in", f.input, "--out", f.jail, "--jail", f.jail], /same folder/],
       [["--in", f.input, "--api-key-file", keyFile, "--out", f.out], /refused the API key/],

@@ -244,7 +244,7 @@ Deno.test("a missing root errors the stream with a one-line message", async () =
   await withTempDir(async (dir) => {
     const root = join(dir, "nope");
     await assert.rejects(Array.fromAsync(walk({ root })), {
-      message: `input folder not found: ${root}`,
+      message: `Cannot scan ${root}: no such file or folder`,
     });
   });
 });

@@ -23,7 +23,7 @@ Deno.test("--version, --help and a usage error", async () => {
   assert.match(help.out, /-in, --input_directory|te_api: -in/);
   const usage = await run(["--in", "/nonexistent-te-scan", "--ip", "127.0.0.1"]);
   assert.equal(usage.code, 3);
-  assert.match(usage.err, /input folder not found: \/nonexistent-te-scan/);
+  assert.match(usage.err, /Cannot scan \/nonexistent-te-scan: no such file or folder/);
 });
 
 Deno.test("a scan through the CLI against the emulator process exits 1 on malware", async () => {

@@ -157,7 +157,11 @@ Deno.test("deno task kit: unpacked anywhere, ./te-scan runs the demo without den
   assert.equal(unpacked.code, 0, unpacked.err);
   const kit = join(host, "te-scan-offline");
   const names = (await Array.fromAsync(Deno.readDir(kit))).map((e) => e.name).sort();
-  assert.deepEqual(names, ["deno", "te-scan", "te-scan.js"]);
+  assert.deepEqual(names, ["README.md", "contrib", "deno", "te-scan", "te-scan.js"]);
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(join(kit, "contrib")))).map((e) => e.name).sort(),
+    (await Array.fromAsync(Deno.readDir(join(ROOT, "contrib")))).map((e) => e.name).sort(),
+  );
   const deno = await Deno.readFile(join(kit, "deno"));
   assert.deepEqual([...deno.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], "deno is not an ELF file");
   assert.equal(deno.length, (await Deno.stat(Deno.execPath())).size);
@@ -174,7 +178,64 @@ Deno.test("deno task kit: unpacked anywhere, ./te-scan runs the demo without den
   const version = await runIn(dir.path, "te-scan", ["--version"], { PATH: tools });
   assert.equal(version.code, 0, version.err);
   assert.match(version.out, /^te-scan \d/);
+  await assertSingleFile(dir.path, join(out, "te-scan"));
 });
+
+/** Coreutils the single file may use: it must need nothing beyond sh, tar, gzip and these. */
+const COREUTILS = [
+  "basename",
+  "cat",
+  "chmod",
+  "cp",
+  "cut",
+  "dirname",
+  "env",
+  "head",
+  "id",
+  "ln",
+  "ls",
+  "mkdir",
+  "mktemp",
+  "mv",
+  "readlink",
+  "rm",
+  "sha256sum",
+  "sort",
+  "stat",
+  "tail",
+  "touch",
+  "tr",
+  "uname",
+  "wc",
+];
+
+/** dist/te-scan, copied alone to a host with only sh, tar, gzip and coreutils, runs the demo. */
+async function assertSingleFile(root: string, single: string): Promise<void> {
+  const links: Record<string, string> = { sh: which("sh"), tar: which("tar"), gzip: which("gzip") };
+  for (const name of COREUTILS) links[name] = which(name);
+  const bin = await toolsDir(await Deno.makeTempDir({ dir: root }), links);
+  const host = join(root, "single-host");
+  await Deno.mkdir(host);
+  await Deno.copyFile(single, join(host, "te-scan"));
+  const demo = join(root, "single-demo");
+  await assertDemo(await runIn(host, "./te-scan", ["demo", "--dir", demo], { PATH: bin }), demo);
+  const cached = (await Array.fromAsync(Deno.readDir(host))).map((e) => e.name).sort();
+  assert.equal(cached.length, 2, `the file and one cache beside it: ${cached}`);
+  assert.match(cached[0], /^\.te-scan-[0-9a-f]{16}$/);
+  // Two copies started at once, in a fresh folder: both unpack, one rename wins, both run.
+  const twins = join(root, "twins");
+  await Deno.mkdir(twins);
+  await Deno.copyFile(single, join(twins, "te-scan"));
+  const both = await Promise.all(
+    [1, 2].map(() => runIn(twins, "./te-scan", ["--version"], { PATH: bin })),
+  );
+  for (const ran of both) {
+    assert.equal(ran.code, 0, ran.err);
+    assert.match(ran.out, /^te-scan \d/);
+  }
+  const left = (await Array.fromAsync(Deno.readDir(twins))).map((e) => e.name);
+  assert.equal(left.length, 2, `no temporary folder left behind: ${left}`);
+}
 
 /** The one line `deno task compile` prints when it has no runtime base (deno's "Task" line aside). */
 function reasonLine(ran: Ran): string {
