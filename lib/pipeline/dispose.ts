@@ -18,7 +18,8 @@
 
 import { join } from "node:path";
 import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
-import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
+import { type Confinement, confinementOf, makeInert } from "../fs/confine.ts";
+import { FileChangedError, type FileIdentity } from "../fs/identity.ts";
 import type { Journal } from "../fs/journal.ts";
 import { copyNoClobber, exists, moveFile, type PlaceOptions } from "../fs/move.ts";
 import type { RunLog } from "../fs/run_log.ts";
@@ -26,7 +27,6 @@ import { ReportFiles } from "./report_files.ts";
 import type {
   EarlyVerdict,
   FinalState,
-  HashedFile,
   Outcome,
   PipelineItem,
   ScanFile,
@@ -56,6 +56,8 @@ export interface DisposeOptions {
   journal?: Journal;
   /** Where report files are written before they get their names (emptied at each start). */
   tempDir?: string;
+  /** The input folder: a file is moved only while every folder on its path is a real one inside. */
+  input?: string;
   /** Told about every file, for the console. */
   onFile?: (record: FileRecord) => void;
 }
@@ -72,6 +74,8 @@ export interface FileRecord extends FindingFields {
   /** From the appliance's answer, which carries it. */
   sha256?: string;
   size: number;
+  /** The mode a file moved into `--jail` or `--error` had (octal) before it was made inert. */
+  originalMode?: string;
   /** `moved`, `copied`, `left` (report-only, skipped, or a failed move), or `early`. */
   disposition: "moved" | "copied" | "left" | "early";
   destination?: string;
@@ -120,6 +124,16 @@ const FOLDER_OF: Record<FinalState, keyof Folders | undefined> = {
   error: "error",
   skipped: undefined,
 };
+
+/** The mode a file had before it was made inert, or why it could not be. */
+interface Inert {
+  originalMode?: string;
+  failure?: string;
+}
+
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, "0");
+}
 
 /** A file quarantined by an early verdict, waiting for its final one. */
 interface EarlyPlace {
@@ -174,9 +188,11 @@ export class Disposer {
   /** Files quarantined by an early verdict: the path they were scanned at → where they are. */
   readonly #early = new Map<string, EarlyPlace>();
   readonly #reports: ReportFiles;
+  readonly #confine?: Confinement;
 
   constructor(readonly options: DisposeOptions) {
     this.#reports = new ReportFiles(options.reportsDir, options.tempDir);
+    if (options.input !== undefined) this.#confine = confinementOf(options.input);
   }
 
   /** Files quarantined early and still waiting for their final verdict. */
@@ -202,10 +218,11 @@ export class Disposer {
     const hashed = isHashed(file) ? file : undefined;
     return {
       journal: this.options.journal,
-      // A followed link's identity is its target's: the link itself is checked apart.
-      expect: file.target ? undefined : hashed?.identity,
+      expect: hashed?.identity,
       strict: !moved,
-      sha1: file.target ? undefined : hashed?.sha1,
+      sha1: hashed?.sha1,
+      // Once moved, the file is in a folder of the run's own, no longer on the input's path.
+      confine: moved ? undefined : this.#confine,
     };
   }
 
@@ -220,15 +237,16 @@ export class Disposer {
     }
     try {
       const awaiting = { relPath: file.relPath, sha1: file.sha1, md5: file.md5, size: file.size };
+      // Only the hashed version is quarantined on its verdict, and its hashed identity is what
+      // the final move compares against: bytes changed meanwhile never reach another folder.
       const placed = await moveFile(file.path, join(jail, file.relPath), {
         ...this.#placeOptions(file, false),
-        // Erring towards quarantine is allowed: a changed file is quarantined all the same.
-        expect: undefined,
         awaiting,
       });
-      const identity = identityOf(Deno.lstatSync(placed.path));
+      const { identity } = placed;
       this.#early.set(file.path, { path: placed.path, record: placed.openRecord, identity });
-      this.options.log.write({ ...event, destination: placed.path });
+      const { originalMode, failure } = this.#inert(placed.path, identity, file.identity);
+      this.options.log.write({ ...event, destination: placed.path, originalMode, reason: failure });
       this.options.onFile?.({
         relPath: file.relPath,
         path: file.path,
@@ -241,8 +259,25 @@ export class Disposer {
         reason: item.reason ?? "te_eb early verdict; final verdict and report follow",
       });
     } catch (error) {
-      this.options.log.write({ ...event, reason: `cannot quarantine early: ${reasonOf(error)}` });
+      const reason = `cannot quarantine early: ${reasonOf(error)}; not quarantined`;
+      this.options.log.write({ ...event, reason });
     }
+  }
+
+  /**
+   * Takes exec, setuid and setgid off a file placed in quarantine (or the
+   * error folder); returns the mode it was scanned with, as octal.
+   */
+  #inert(path: string, placed?: FileIdentity, hashed?: FileIdentity): Inert {
+    let current: number | undefined;
+    let failure: string | undefined;
+    try {
+      current = makeInert(path, placed?.ino ?? Deno.lstatSync(path).ino ?? 0);
+    } catch (error) {
+      failure = `cannot take the exec bits off: ${reasonOf(error)}`;
+    }
+    const original = hashed?.mode ?? current;
+    return { originalMode: original === undefined ? undefined : octal(original), failure };
   }
 
   async #settled(item: Settled): Promise<void> {
@@ -297,7 +332,8 @@ export class Disposer {
   async #writeReports(d: Disposal): Promise<void> {
     const reports = d.record.state === "malicious" ? d.outcome.reports ?? [] : [];
     try {
-      const written = await this.#reports.write(d.file.relPath, d.outcome.response, reports);
+      const response = this.#withOriginalMode(d);
+      const written = await this.#reports.write(d.file.relPath, response, reports);
       Object.assign(d.record, {
         responseFile: written.responseFile,
         reportFiles: written.reportFiles,
@@ -310,28 +346,69 @@ export class Disposer {
     }
   }
 
+  /**
+   * The answer as its response file keeps it: for a file on its way to
+   * `--jail` or `--error`, where it is made inert, with the mode it had
+   * (`original_mode`, octal), so that it can be given back.
+   */
+  #withOriginalMode(d: Disposal): Disposal["outcome"]["response"] {
+    const { response } = d.outcome;
+    const key = FOLDER_OF[d.record.state];
+    const mode = isHashed(d.file) ? d.file.identity?.mode : undefined;
+    if (!response || key === "benign" || !key || !this.options.folders[key] || mode === undefined) {
+      return response;
+    }
+    return { ...response, original_mode: octal(mode) };
+  }
+
   /** Moves (or copies) the file into the folder of its state, or leaves it and says why. */
   async #place(d: Disposal): Promise<void> {
     const { record, file, outcome, early } = d;
     const key = FOLDER_OF[record.state];
     const folder = key && !outcome.keepInPlace ? this.options.folders[key] : undefined;
     if (early && record.state === "malicious") return this.#at(d, early.path, "moved");
-    if (file.target && record.state === "malicious" && folder) {
-      return await this.#contain(d, folder);
-    }
+    if (file.target) return this.#leaveLinked(d, folder !== undefined);
     if (!folder) return early ? this.#at(d, early.path, "moved") : undefined;
     const current = early?.path ?? file.path;
     const target = join(folder, file.relPath);
     try {
-      if (file.target) this.#checkLinkTarget(file);
       const options = this.#placeOptions(file, early !== undefined);
       if (early?.identity) options.expect = early.identity;
+      let placed: FileIdentity | undefined;
       if (this.options.copy) {
         this.#at(d, await copyNoClobber(current, target, options), "copied");
-      } else this.#at(d, (await moveFile(current, target, options)).path, "moved");
+      } else {
+        const moved = await moveFile(current, target, options);
+        this.#at(d, moved.path, "moved");
+        placed = moved.identity;
+      }
+      if (key !== "benign") this.#quarantined(d, placed);
     } catch (error) {
-      await this.#placeFailed(d, error, current, target);
+      await this.#placeFailed(d, error, current);
     }
+  }
+
+  /** A file placed in `--jail` or `--error` is made inert; its mode before is recorded. */
+  #quarantined(d: Disposal, placed?: FileIdentity): void {
+    const hashed = isHashed(d.file) ? d.file.identity : undefined;
+    const { originalMode, failure } = this.#inert(d.record.destination!, placed, hashed);
+    if (originalMode !== undefined) d.record.originalMode = originalMode;
+    if (failure) d.notes.push(failure);
+  }
+
+  /**
+   * A file reached through a symbolic link (to it, or to a folder on its
+   * way) is scanned and reported in place, never moved or copied: the link
+   * could lead anywhere, and the bytes there are not the input's to move.
+   */
+  #leaveLinked(d: Disposal, wouldMove: boolean): void {
+    if (!wouldMove) return;
+    const at = d.file.target!.path;
+    d.notes.push(
+      d.record.state === "malicious"
+        ? `reached through a symbolic link; not quarantined: the malicious bytes are at ${at}`
+        : "reached through a symbolic link; left in place",
+    );
   }
 
   #at(d: Disposal, destination: string, disposition: FileRecord["disposition"]): void {
@@ -339,7 +416,13 @@ export class Disposer {
     d.record.disposition = disposition;
   }
 
-  async #placeFailed(d: Disposal, error: unknown, current: string, target: string): Promise<void> {
+  /**
+   * A move refused or failed: the file stays where it was. A file that is no
+   * longer the scanned version (or no longer reached through real folders
+   * inside the input) is never moved on a verdict about other bytes; a
+   * malicious one is reported as not quarantined.
+   */
+  async #placeFailed(d: Disposal, error: unknown, current: string): Promise<void> {
     if (error instanceof ReportsFolderError) throw error;
     const { record, early } = d;
     if (early) this.#at(d, early.path, "moved");
@@ -350,64 +433,13 @@ export class Disposer {
       if (record.state !== "malicious") record.state = "error";
       return;
     }
-    if (record.state === "malicious" && !this.options.copy) {
-      // Erring towards quarantine: the changed file is quarantined all the same.
-      try {
-        const moved = await moveFile(current, target, { journal: this.options.journal });
-        this.#at(d, moved.path, "moved");
-        d.notes.push(
-          "changed while being scanned; quarantined on the verdict of the scanned bytes",
-        );
-        return;
-      } catch (again) {
-        d.notes.push(reasonOf(again));
-        return;
-      }
+    if (record.state === "malicious") {
+      d.notes.push(`${error.message}; not quarantined`);
+      return;
     }
     record.state = "error";
-    record.reason = "changed while being scanned";
+    record.reason = error.message;
     if (early) d.notes.push("left in quarantine");
-  }
-
-  /** A followed link is published only while its target is the version that was scanned. */
-  #checkLinkTarget(file: ScanFile): void {
-    const hashed = isHashed(file) ? file : undefined;
-    if (!hashed?.identity) return;
-    const now = identityOf(Deno.statSync(file.path));
-    if (!sameVersion(hashed.identity, now)) {
-      throw new FileChangedError("changed while being scanned");
-    }
-  }
-
-  /**
-   * A malicious followed link: the verdict acts on the content. A target
-   * inside the input is quarantined and the link removed with it; a target
-   * outside it is not ours to move, and the operator is told where it is.
-   */
-  async #contain(d: Disposal, jail: string): Promise<void> {
-    const target = d.file.target!;
-    if (target.relPath === undefined || this.options.copy) {
-      d.notes.push(`not contained: the malicious bytes are at ${target.path}`);
-      return;
-    }
-    if (!(await exists(target.path))) {
-      // Its own entry (or a copy of it) was quarantined first: only the link is left.
-      await Deno.remove(d.file.path).catch(() => {});
-      d.notes.push(`the link's target ${target.relPath} was already quarantined; link removed`);
-      return;
-    }
-    try {
-      const options = {
-        ...this.#placeOptions(d.file, false),
-        expect: (d.file as HashedFile).identity,
-      };
-      const placed = await moveFile(target.path, join(jail, target.relPath), options);
-      await Deno.remove(d.file.path).catch(() => {});
-      this.#at(d, placed.path, "moved");
-      d.notes.push(`the link's target ${target.relPath} was quarantined and the link removed`);
-    } catch (error) {
-      d.notes.push(`not contained: ${reasonOf(error)}; the malicious bytes are at ${target.path}`);
-    }
   }
 
   #finish(d: Disposal): void {
