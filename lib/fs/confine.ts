@@ -119,10 +119,9 @@ function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
 }
 
 /**
- * Takes the exec, setuid and setgid bits off a quarantined file, through
- * its open descriptor (so the bits come off the file that was opened, not
- * whatever the name leads to by then), and only when it is the file `ino`.
- * Returns the mode it had, or undefined when nothing was changed.
+ * Takes the exec, setuid and setgid bits off a quarantined file (see
+ * {@linkcode changeModeOpened}). Returns the mode it had, or undefined when
+ * the name no longer leads to the file `ino` (nothing was changed).
  *
  * @example A setuid program made inert
  * ```ts
@@ -137,13 +136,40 @@ function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
  * ```
  */
 export function makeInert(path: string, ino: number): number | undefined {
+  return changeModeOpened(path, ino, (mode) => mode & ~0o6111);
+}
+
+/**
+ * Changes the mode of the file `ino` at `path` to `change(its mode)`,
+ * through an open descriptor (so the bits change on the file that was
+ * opened, not on whatever the name leads to by then; a link is refused).
+ * Returns the mode it had, or undefined when `path` is not that file.
+ *
+ * @example A quarantined file given its mode back
+ * ```ts
+ * import { changeModeOpened } from "./confine.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.chmod(path, 0o644);
+ * assert.equal(changeModeOpened(path, Deno.lstatSync(path).ino!, () => 0o755), 0o644);
+ * assert.equal(Deno.statSync(path).mode! & 0o7777, 0o755);
+ * await Deno.remove(path);
+ * ```
+ */
+export function changeModeOpened(
+  path: string,
+  ino: number,
+  change: (mode: number) => number,
+): number | undefined {
   // O_NOFOLLOW: a link put in the file's place is refused, never followed.
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const info = fstatSync(fd);
     if (info.ino !== ino || !info.isFile()) return undefined;
     const mode = info.mode & 0o7777;
-    if ((mode & 0o6111) !== 0) fchmodSync(fd, mode & ~0o6111);
+    const wanted = change(mode) & 0o7777;
+    if (wanted !== mode) fchmodSync(fd, wanted);
     return mode;
   } finally {
     closeSync(fd);

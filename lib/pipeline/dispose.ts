@@ -18,7 +18,7 @@
 
 import { join } from "node:path";
 import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
-import { type Confinement, confinementOf, makeInert } from "../fs/confine.ts";
+import { changeModeOpened, type Confinement, confinementOf, makeInert } from "../fs/confine.ts";
 import { FileChangedError, type FileIdentity } from "../fs/identity.ts";
 import type { Journal } from "../fs/journal.ts";
 import { copyNoClobber, exists, moveFile, type PlaceOptions } from "../fs/move.ts";
@@ -143,6 +143,8 @@ interface EarlyPlace {
   identity?: FileIdentity;
   /** Its journal record, closed once the final verdict is applied. */
   record?: number;
+  /** The mode it had before it was made inert (octal). */
+  originalMode?: string;
 }
 
 /** A file on its way through the sink: what will be logged about it. */
@@ -152,6 +154,70 @@ interface Disposal {
   record: FileRecord;
   notes: string[];
   early?: EarlyPlace;
+}
+
+/**
+ * Takes exec, setuid and setgid off a file placed in quarantine (or the
+ * error folder); returns the mode it was scanned with, as octal.
+ */
+function inertAt(path: string, placed?: FileIdentity, hashed?: FileIdentity): Inert {
+  let current: number | undefined;
+  let failure: string | undefined;
+  try {
+    current = makeInert(path, placed?.ino ?? Deno.lstatSync(path).ino ?? 0);
+  } catch (error) {
+    failure = `cannot take the exec bits off: ${reasonOf(error)}`;
+  }
+  const original = hashed?.mode ?? current;
+  return { originalMode: original === undefined ? undefined : octal(original), failure };
+}
+
+/**
+ * The answer as its response file keeps it: for a file on its way to
+ * `--jail` or `--error`, where it is made inert, with the mode it had
+ * (`original_mode`, octal), so that it can be given back.
+ */
+function withOriginalMode(d: Disposal, folders: Folders): Disposal["outcome"]["response"] {
+  const { response } = d.outcome;
+  const key = FOLDER_OF[d.record.state];
+  const mode = isHashed(d.file) ? d.file.identity?.mode : undefined;
+  if (!response || key === "benign" || !key || !folders[key] || mode === undefined) {
+    return response;
+  }
+  return { ...response, original_mode: octal(mode) };
+}
+
+/** A file placed in `--jail` or `--error` is made inert; its mode before is recorded. */
+function quarantined(d: Disposal, placed?: FileIdentity): void {
+  const hashed = isHashed(d.file) ? d.file.identity : undefined;
+  const { originalMode, failure } = inertAt(d.record.destination!, placed, hashed);
+  if (originalMode !== undefined) d.record.originalMode = originalMode;
+  if (failure) d.notes.push(failure);
+}
+
+/** A file leaving quarantine on a benign final verdict gets back the mode it had. */
+function modeBack(d: Disposal, originalMode: string, placed?: FileIdentity): void {
+  try {
+    const ino = placed?.ino ?? Deno.lstatSync(d.record.destination!).ino ?? 0;
+    changeModeOpened(d.record.destination!, ino, () => parseInt(originalMode, 8));
+  } catch (error) {
+    d.notes.push(`cannot give back its mode ${originalMode}: ${reasonOf(error)}`);
+  }
+}
+
+/**
+ * A file reached through a symbolic link (to it, or to a folder on its
+ * way) is scanned and reported in place, never moved or copied: the link
+ * could lead anywhere, and the bytes there are not the input's to move.
+ */
+function leaveLinked(d: Disposal, wouldMove: boolean): void {
+  if (!wouldMove) return;
+  const at = d.file.target!.path;
+  d.notes.push(
+    d.record.state === "malicious"
+      ? `reached through a symbolic link; not quarantined: the malicious bytes are at ${at}`
+      : "reached through a symbolic link; left in place",
+  );
 }
 
 /**
@@ -244,8 +310,9 @@ export class Disposer {
         awaiting,
       });
       const { identity } = placed;
-      this.#early.set(file.path, { path: placed.path, record: placed.openRecord, identity });
-      const { originalMode, failure } = this.#inert(placed.path, identity, file.identity);
+      const { originalMode, failure } = inertAt(placed.path, identity, file.identity);
+      const early = { path: placed.path, record: placed.openRecord, identity, originalMode };
+      this.#early.set(file.path, early);
       this.options.log.write({ ...event, destination: placed.path, originalMode, reason: failure });
       this.options.onFile?.({
         relPath: file.relPath,
@@ -262,22 +329,6 @@ export class Disposer {
       const reason = `cannot quarantine early: ${reasonOf(error)}; not quarantined`;
       this.options.log.write({ ...event, reason });
     }
-  }
-
-  /**
-   * Takes exec, setuid and setgid off a file placed in quarantine (or the
-   * error folder); returns the mode it was scanned with, as octal.
-   */
-  #inert(path: string, placed?: FileIdentity, hashed?: FileIdentity): Inert {
-    let current: number | undefined;
-    let failure: string | undefined;
-    try {
-      current = makeInert(path, placed?.ino ?? Deno.lstatSync(path).ino ?? 0);
-    } catch (error) {
-      failure = `cannot take the exec bits off: ${reasonOf(error)}`;
-    }
-    const original = hashed?.mode ?? current;
-    return { originalMode: original === undefined ? undefined : octal(original), failure };
   }
 
   async #settled(item: Settled): Promise<void> {
@@ -332,7 +383,7 @@ export class Disposer {
   async #writeReports(d: Disposal): Promise<void> {
     const reports = d.record.state === "malicious" ? d.outcome.reports ?? [] : [];
     try {
-      const response = this.#withOriginalMode(d);
+      const response = withOriginalMode(d, this.options.folders);
       const written = await this.#reports.write(d.file.relPath, response, reports);
       Object.assign(d.record, {
         responseFile: written.responseFile,
@@ -346,28 +397,14 @@ export class Disposer {
     }
   }
 
-  /**
-   * The answer as its response file keeps it: for a file on its way to
-   * `--jail` or `--error`, where it is made inert, with the mode it had
-   * (`original_mode`, octal), so that it can be given back.
-   */
-  #withOriginalMode(d: Disposal): Disposal["outcome"]["response"] {
-    const { response } = d.outcome;
-    const key = FOLDER_OF[d.record.state];
-    const mode = isHashed(d.file) ? d.file.identity?.mode : undefined;
-    if (!response || key === "benign" || !key || !this.options.folders[key] || mode === undefined) {
-      return response;
-    }
-    return { ...response, original_mode: octal(mode) };
-  }
-
   /** Moves (or copies) the file into the folder of its state, or leaves it and says why. */
   async #place(d: Disposal): Promise<void> {
     const { record, file, outcome, early } = d;
     const key = FOLDER_OF[record.state];
     const folder = key && !outcome.keepInPlace ? this.options.folders[key] : undefined;
+    if (early?.originalMode !== undefined) record.originalMode = early.originalMode;
     if (early && record.state === "malicious") return this.#at(d, early.path, "moved");
-    if (file.target) return this.#leaveLinked(d, folder !== undefined);
+    if (file.target) return leaveLinked(d, folder !== undefined);
     if (!folder) return early ? this.#at(d, early.path, "moved") : undefined;
     const current = early?.path ?? file.path;
     const target = join(folder, file.relPath);
@@ -382,33 +419,11 @@ export class Disposer {
         this.#at(d, moved.path, "moved");
         placed = moved.identity;
       }
-      if (key !== "benign") this.#quarantined(d, placed);
+      if (key !== "benign") quarantined(d, placed);
+      else if (early?.originalMode !== undefined) modeBack(d, early.originalMode, placed);
     } catch (error) {
       await this.#placeFailed(d, error, current);
     }
-  }
-
-  /** A file placed in `--jail` or `--error` is made inert; its mode before is recorded. */
-  #quarantined(d: Disposal, placed?: FileIdentity): void {
-    const hashed = isHashed(d.file) ? d.file.identity : undefined;
-    const { originalMode, failure } = this.#inert(d.record.destination!, placed, hashed);
-    if (originalMode !== undefined) d.record.originalMode = originalMode;
-    if (failure) d.notes.push(failure);
-  }
-
-  /**
-   * A file reached through a symbolic link (to it, or to a folder on its
-   * way) is scanned and reported in place, never moved or copied: the link
-   * could lead anywhere, and the bytes there are not the input's to move.
-   */
-  #leaveLinked(d: Disposal, wouldMove: boolean): void {
-    if (!wouldMove) return;
-    const at = d.file.target!.path;
-    d.notes.push(
-      d.record.state === "malicious"
-        ? `reached through a symbolic link; not quarantined: the malicious bytes are at ${at}`
-        : "reached through a symbolic link; left in place",
-    );
   }
 
   #at(d: Disposal, destination: string, disposition: FileRecord["disposition"]): void {

@@ -14,6 +14,7 @@ import {
   scanFolders,
   sortFlags,
   tempDir,
+  withEmulator,
   within,
   writeTree,
 } from "../helpers.ts";
@@ -169,4 +170,34 @@ Deno.test("a file swapped for a link is never published, as a link or otherwise"
   for (const name of ["plain.txt", "early.doc"]) {
     assert.ok((await Deno.lstat(join(f.input, name))).isSymlink, `${name}: the link stays`);
   }
+});
+
+Deno.test("quarantine is inert: jail and error files lose exec, setuid and setgid bits", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, {
+    "evil.doc": "TE-EMULATOR-MALICIOUS\n",
+    "odd.bin": "TE-EMULATOR-UNSUPPORTED\n",
+    "run.sh": "TE-EMULATOR-EARLY-MALICIOUS, benign in the end\n",
+  });
+  await Deno.chmod(join(f.input, "evil.doc"), 0o4755);
+  await Deno.chmod(join(f.input, "odd.bin"), 0o2775);
+  await Deno.chmod(join(f.input, "run.sh"), 0o755);
+  await withEmulator({}, async (emulator) => {
+    const run = await captureScan([...sortFlags(f), ...fastFlags(emulator.port)]);
+    assert.equal(run.code, 1, run.out.join("\n"));
+  });
+  const placed = { "evil.doc": join(f.jail, "evil.doc"), "odd.bin": join(f.error, "odd.bin") };
+  const original = { "evil.doc": "4755", "odd.bin": "2775" };
+  const events = await fileEvents(f.rep);
+  for (const [name, path] of Object.entries(placed)) {
+    const mode = (await Deno.stat(path)).mode! & 0o7777;
+    assert.equal(mode & 0o6111, 0, `${name}: ${mode.toString(8)} has no exec, setuid or setgid`);
+    const event = events.find((e) => e.file === name)!;
+    assert.equal(event.originalMode, original[name as keyof typeof original], "in the log");
+    const response = JSON.parse(await Deno.readTextFile(String(event.responseFile)));
+    assert.equal(response.original_mode, original[name as keyof typeof original], "in the file");
+  }
+  const released = (await Deno.stat(join(f.out, "run.sh"))).mode! & 0o7777;
+  assert.equal(released.toString(8), "755", "a file released from quarantine keeps its mode");
 });
