@@ -49,7 +49,7 @@ async function earlyLogged(rep: string, files: string[]): Promise<boolean> {
  */
 async function scanWithAttack(
   f: Folders,
-  options: { uploads: number; early: string[]; attack: () => Promise<void> },
+  options: { uploads: number; early: string[]; attack: () => Promise<void>; flags?: string[] },
 ): Promise<CapturedRun> {
   const emulator: Emulator = await startEmulator({
     port: 0,
@@ -57,7 +57,7 @@ async function scanWithAttack(
     earlyMs: EARLY_MS,
   });
   try {
-    const run = captureScan([...sortFlags(f), ...fastFlags(emulator.port)]);
+    const run = captureScan([...sortFlags(f), ...fastFlags(emulator.port), ...options.flags ?? []]);
     await until("the uploads", () => emulator.stats().uploads >= options.uploads);
     await options.attack();
     emulator.advanceClock(EARLY_MS);
@@ -113,38 +113,49 @@ Deno.test("bytes written after hashing never reach --out through the early quara
   }
 });
 
-Deno.test("a folder swapped for a link after upload: nothing outside is moved or published", async () => {
-  await using dir = await tempDir();
-  const f = scanFolders(dir.path);
-  const elsewhere = join(dir.path, "elsewhere");
-  const names = ["benign.txt", "evil.doc", "early.doc"];
-  await writeTree(f.input, {
-    "dir/benign.txt": "scanned and benign\n",
-    "dir/evil.doc": "TE-EMULATOR-MALICIOUS scanned\n",
-    "dir/early.doc": "TE-EMULATOR-EARLY-MALICIOUS scanned\n",
+for (const flags of [[], ["--copy"]]) {
+  const name = `a folder swapped for a link after upload${flags.map((x) => ` (${x})`).join("")}`;
+  Deno.test(`${name}: nothing outside is moved, copied or published`, async () => {
+    await using dir = await tempDir();
+    const f = scanFolders(dir.path);
+    const elsewhere = join(dir.path, "elsewhere");
+    const names = ["benign.txt", "evil.doc", "early.doc"];
+    await writeTree(f.input, {
+      "dir/benign.txt": "scanned and benign\n",
+      "dir/evil.doc": "TE-EMULATOR-MALICIOUS scanned\n",
+      "dir/early.doc": "TE-EMULATOR-EARLY-MALICIOUS scanned\n",
+    });
+    const victims = Object.fromEntries(names.map((n) => [n, `OUTSIDE victim ${n}\n`]));
+    await writeTree(elsewhere, victims);
+    const run = await scanWithAttack(f, {
+      uploads: 3,
+      early: ["dir/early.doc"],
+      flags,
+      attack: async () => {
+        await Deno.rename(join(f.input, "dir"), join(f.input, "dir.orig"));
+        await Deno.symlink(elsewhere, join(f.input, "dir"));
+      },
+    });
+    assert.equal(run.code, 1, "the malicious verdict stands");
+    for (const name of names) {
+      assert.equal(await Deno.readTextFile(join(elsewhere, name)), victims[name], `${name} stays`);
+    }
+    assert.ok(
+      !(await destinationContents(f)).some((c) => c.includes("OUTSIDE")),
+      "no outside bytes",
+    );
+    assert.deepEqual(
+      await listFiles(join(f.input, "dir.orig")),
+      names.sort(),
+      "scanned files stay",
+    );
+    const events = await fileEvents(f.rep);
+    const evil = events.find((e) => e.file === "dir/evil.doc")!;
+    assert.equal(evil.state, "malicious");
+    assert.match(String(evil.reason), /not quarantined/);
+    assert.equal(events.find((e) => e.file === "dir/benign.txt")!.state, "error");
   });
-  const victims = Object.fromEntries(names.map((n) => [n, `OUTSIDE victim ${n}\n`]));
-  await writeTree(elsewhere, victims);
-  const run = await scanWithAttack(f, {
-    uploads: 3,
-    early: ["dir/early.doc"],
-    attack: async () => {
-      await Deno.rename(join(f.input, "dir"), join(f.input, "dir.orig"));
-      await Deno.symlink(elsewhere, join(f.input, "dir"));
-    },
-  });
-  assert.equal(run.code, 1, "the malicious verdict stands");
-  for (const name of names) {
-    assert.equal(await Deno.readTextFile(join(elsewhere, name)), victims[name], `${name} stays`);
-  }
-  assert.ok(!(await destinationContents(f)).some((c) => c.includes("OUTSIDE")), "no outside bytes");
-  assert.deepEqual(await listFiles(join(f.input, "dir.orig")), names.sort(), "scanned files stay");
-  const events = await fileEvents(f.rep);
-  const evil = events.find((e) => e.file === "dir/evil.doc")!;
-  assert.equal(evil.state, "malicious");
-  assert.match(String(evil.reason), /not quarantined/);
-  assert.equal(events.find((e) => e.file === "dir/benign.txt")!.state, "error");
-});
+}
 
 Deno.test("a file swapped for a link is never published, as a link or otherwise", async () => {
   await using dir = await tempDir();
