@@ -4,10 +4,12 @@
  * folder of its state at the same relative path, and a log line.
  *
  * A verdict belongs to the bytes that were scanned: the file is checked
- * against the version that was hashed just before it is moved and once it
- * is in its new place, and a file that changed is never published as
- * benign (it stays where it is and ends unresolved; a malicious one is
- * still quarantined). Every move is journaled, so a kill at any instant is
+ * against the version that was hashed (and its folders against the input
+ * folder, see `lib/fs/confine.ts`) just before it is moved and once it is
+ * in its new place, and a file that changed is never moved on that verdict
+ * (it stays where it is and ends unresolved; a malicious one is reported
+ * not quarantined). A file reached through a followed link is never moved.
+ * Quarantined files are made inert. Every move is journaled, so a kill at any instant is
  * finished by the next run. Nothing is overwritten (names clash into
  * numbered ones), a failed move leaves the file where it was and says why,
  * and a te_eb early malicious verdict quarantines at once; if the final
