@@ -219,6 +219,7 @@ async function scanAndSummarize(
     log,
     journal: state.journal,
     tempDir: state.tempDir,
+    input: layout.inputFolder,
     onFile: (record) => reporter.file(record),
   });
   const started = {

@@ -22,6 +22,8 @@ export interface FileIdentity {
   mtimeMs: number;
   /** The change time moves on any write, chmod or rename, even one that resets mtime. */
   ctimeMs: number;
+  /** Permission bits when hashed: the mode a quarantined file had before it was made inert. */
+  mode?: number;
 }
 
 /**
@@ -41,13 +43,15 @@ export interface FileIdentity {
  * ```
  */
 export function identityOf(info: Deno.FileInfo): FileIdentity {
-  return {
+  const identity: FileIdentity = {
     dev: info.dev,
     ino: info.ino ?? 0,
     size: info.size,
     mtimeMs: info.mtime?.getTime() ?? 0,
     ctimeMs: info.ctime?.getTime() ?? 0,
   };
+  if (info.mode !== null) identity.mode = info.mode & 0o7777;
+  return identity;
 }
 
 /**

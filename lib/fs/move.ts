@@ -23,6 +23,13 @@
 
 import { createHash } from "node:crypto";
 import { basename, dirname, extname, join } from "node:path";
+import {
+  checkConfined,
+  checkFolders,
+  checkRegularFile,
+  type Confinement,
+  PATH_MOVED,
+} from "./confine.ts";
 import { reasonOf, ReportsFolderError } from "./errors.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "./identity.ts";
 import type { AwaitingVerdict, Journal } from "./journal.ts";
@@ -57,12 +64,16 @@ export interface PlaceOptions {
   sha1?: string;
   /** The moved file awaits its final verdict: its journal record stays open. */
   awaiting?: AwaitingVerdict;
+  /** The folder the source must lie inside, through real folders only (see `confine.ts`). */
+  confine?: Confinement;
 }
 
 /** Where a file went, and the journal record left open for it (early quarantine). */
 export interface Placement {
   path: string;
   openRecord?: number;
+  /** The placed file's identity: the scanned version's when the move was told it. */
+  identity?: FileIdentity;
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -223,9 +234,13 @@ async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** The source's identity now, checked against the scanned version. */
+/**
+ * The source's identity now, checked against the scanned version: the name
+ * must lie inside the confinement and be a regular file (never a link).
+ */
 function checkSource(src: string, options: PlaceOptions): FileIdentity {
-  const now = identityOf(Deno.lstatSync(src));
+  if (options.confine) checkConfined(src, options.confine);
+  const now = identityOf(checkRegularFile(src));
   if (options.expect && !sameVersion(options.expect, now, options.strict ?? true)) {
     throw new FileChangedError("changed while being scanned");
   }
@@ -233,15 +248,76 @@ function checkSource(src: string, options: PlaceOptions): FileIdentity {
 }
 
 /**
+ * Checks, just before the source's name is removed, that it still names the
+ * file `source` through a confined chain: a folder swapped for a link since
+ * the move would otherwise make the removal hit a file elsewhere. The
+ * window left is the one between this check and the `unlink` (microseconds):
+ * Deno has no `unlinkat` to remove by folder descriptor.
+ */
+function checkSourceStill(src: string, source: FileIdentity, options: PlaceOptions): void {
+  if (options.confine) checkConfined(src, options.confine);
+  const now = identityOf(checkRegularFile(src));
+  if (now.dev !== source.dev || now.ino !== source.ino) throw new FileChangedError(PATH_MOVED);
+}
+
+/** {@linkcode checkSourceStill}, removing the placed file again when it fails. */
+function undoUnlessSourceStill(
+  src: string,
+  placed: string,
+  source: FileIdentity,
+  options: PlaceOptions,
+): void {
+  try {
+    checkSourceStill(src, source, options);
+  } catch (error) {
+    // Removed by someone else from a folder still in place: the placed file is the only one left.
+    if (!existsSync(src) && foldersConfined(src, options)) return;
+    removeQuietly(placed);
+    throw error;
+  }
+}
+
+function foldersConfined(src: string, options: PlaceOptions): boolean {
+  try {
+    if (options.confine) checkFolders(src, options.confine);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The placed file, checked to be the source (a link swapped in meanwhile is
+ * not) and the scanned version; a placed file that is neither is removed.
+ */
+function checkPlaced(placed: string, source: FileIdentity, options: PlaceOptions): FileIdentity {
+  const info = Deno.lstatSync(placed);
+  const now = identityOf(info);
+  if (!info.isFile || now.dev !== source.dev || now.ino !== source.ino) {
+    removeQuietly(placed);
+    throw new FileChangedError(PATH_MOVED);
+  }
+  if (options.expect && !sameVersion(options.expect, now, false)) {
+    removeQuietly(placed);
+    throw new FileChangedError("changed while being scanned");
+  }
+  return options.expect ?? now;
+}
+
+/**
  * Copies `src` into the new file `temp` with the source's mode and times,
  * synced to disk; the bytes copied must be the scanned version (`sha1`).
  */
 async function copyToNewFile(src: string, temp: string, options: PlaceOptions): Promise<void> {
-  // Checked before opening: opening a FIFO for reading would block until a writer came.
-  const seen = await Deno.stat(src);
-  if (!seen.isFile) throw new Error("not a regular file");
+  // Checked before opening: opening a FIFO for reading would block until a writer came,
+  // and opening follows a link, so the file opened must be the regular file looked at.
+  const seen = identityOf(checkRegularFile(src));
   using input = await Deno.open(src, { read: true });
   const before = await input.stat();
+  const opened = options.expect ?? seen;
+  if (before.dev !== opened.dev || before.ino !== opened.ino) {
+    throw new FileChangedError(PATH_MOVED);
+  }
   using output = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
   const buffer = new Uint8Array(Math.min(COPY_CHUNK, Math.max(4096, before.size + 1)));
   const hash = options.sha1 ? createHash("sha1") : undefined;
@@ -280,9 +356,10 @@ async function placeRecorded(
   options: PlaceOptions,
   place: (candidate: string) => Promise<boolean>,
   partial?: string,
-): Promise<{ placed: string; record?: number }> {
+): Promise<{ placed: string; record?: number; source: FileIdentity }> {
   const { journal, awaiting } = options;
-  const { dev, ino } = checkSource(src, options);
+  const source = checkSource(src, options);
+  const { dev, ino } = source;
   let record: number | undefined;
   try {
     const placed = await placeAtFreeName(dest, async (candidate) => {
@@ -290,7 +367,7 @@ async function placeRecorded(
       record = await journal?.begin({ src, dest: candidate, dev, ino, partial, awaiting });
       return await place(candidate);
     });
-    return { placed, record };
+    return { placed, record, source };
   } catch (error) {
     if (record !== undefined) journal?.done(record);
     throw error;
@@ -329,15 +406,19 @@ export async function moveByCopy(
   try {
     ensureParentFolder(dest);
     let placed: string;
-    ({ placed, record } = await placeRecorded(src, dest, options, async (candidate) => {
+    let source: FileIdentity;
+    ({ placed, record, source } = await placeRecorded(src, dest, options, async (candidate) => {
       if (!(await exists(partial))) await copyToNewFile(src, partial, options);
       return await linkOrRenameIfFree(partial, candidate);
     }, partial));
     removeQuietly(partial);
     await syncFolder(dirname(placed));
+    // A new file, written by this move from the checked bytes: its own identity from now on.
+    const identity = identityOf(Deno.lstatSync(placed));
+    undoUnlessSourceStill(src, placed, source, options);
     removeSourceOrUndo(src, placed);
     if (record !== undefined && !options.awaiting) journal?.done(record);
-    return { path: placed, openRecord: options.awaiting ? record : undefined };
+    return { path: placed, openRecord: options.awaiting ? record : undefined, identity };
   } catch (error) {
     removeQuietly(partial);
     if (record !== undefined) journal?.done(record);
@@ -372,9 +453,10 @@ export async function moveFile(
   const { journal } = options;
   let record: number | undefined;
   let placed: string;
+  let source: FileIdentity;
   try {
     ensureParentFolder(dest);
-    ({ placed, record } = await placeRecorded(
+    ({ placed, record, source } = await placeRecorded(
       src,
       dest,
       options,
@@ -384,19 +466,18 @@ export async function moveFile(
     if (LINK_IMPOSSIBLE.has(errorCode(error) ?? "")) return await moveByCopy(src, dest, options);
     throw moveError("move", src, dest, error);
   }
+  let identity: FileIdentity;
   try {
-    const now = identityOf(Deno.lstatSync(placed));
-    if (options.expect && !sameVersion(options.expect, now, false)) {
-      removeQuietly(placed);
-      throw new FileChangedError("changed while being scanned");
-    }
+    // link(2) resolves the folders on the way again: the file linked must be the one checked.
+    identity = checkPlaced(placed, source, options);
+    undoUnlessSourceStill(src, placed, source, options);
     removeSourceOrUndo(src, placed);
   } catch (error) {
     if (record !== undefined) journal?.done(record);
     throw moveError("move", src, dest, error);
   }
   if (record !== undefined && !options.awaiting) journal?.done(record);
-  return { path: placed, openRecord: options.awaiting ? record : undefined };
+  return { path: placed, openRecord: options.awaiting ? record : undefined, identity };
 }
 
 /**

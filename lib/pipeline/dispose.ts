@@ -4,10 +4,12 @@
  * folder of its state at the same relative path, and a log line.
  *
  * A verdict belongs to the bytes that were scanned: the file is checked
- * against the version that was hashed just before it is moved and once it
- * is in its new place, and a file that changed is never published as
- * benign (it stays where it is and ends unresolved; a malicious one is
- * still quarantined). Every move is journaled, so a kill at any instant is
+ * against the version that was hashed (and its folders against the input
+ * folder, see `lib/fs/confine.ts`) just before it is moved and once it is
+ * in its new place, and a file that changed is never moved on that verdict
+ * (it stays where it is and ends unresolved; a malicious one is reported
+ * not quarantined). A file reached through a followed link is never moved.
+ * Quarantined files are made inert. Every move is journaled, so a kill at any instant is
  * finished by the next run. Nothing is overwritten (names clash into
  * numbered ones), a failed move leaves the file where it was and says why,
  * and a te_eb early malicious verdict quarantines at once; if the final
@@ -18,7 +20,8 @@
 
 import { join } from "node:path";
 import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
-import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
+import { changeModeOpened, type Confinement, confinementOf, makeInert } from "../fs/confine.ts";
+import { FileChangedError, type FileIdentity } from "../fs/identity.ts";
 import type { Journal } from "../fs/journal.ts";
 import { copyNoClobber, exists, moveFile, type PlaceOptions } from "../fs/move.ts";
 import type { RunLog } from "../fs/run_log.ts";
@@ -26,7 +29,6 @@ import { ReportFiles } from "./report_files.ts";
 import type {
   EarlyVerdict,
   FinalState,
-  HashedFile,
   Outcome,
   PipelineItem,
   ScanFile,
@@ -56,6 +58,8 @@ export interface DisposeOptions {
   journal?: Journal;
   /** Where report files are written before they get their names (emptied at each start). */
   tempDir?: string;
+  /** The input folder: a file is moved only while every folder on its path is a real one inside. */
+  input?: string;
   /** Told about every file, for the console. */
   onFile?: (record: FileRecord) => void;
 }
@@ -72,6 +76,8 @@ export interface FileRecord extends FindingFields {
   /** From the appliance's answer, which carries it. */
   sha256?: string;
   size: number;
+  /** The mode a file moved into `--jail` or `--error` had (octal) before it was made inert. */
+  originalMode?: string;
   /** `moved`, `copied`, `left` (report-only, skipped, or a failed move), or `early`. */
   disposition: "moved" | "copied" | "left" | "early";
   destination?: string;
@@ -121,6 +127,16 @@ const FOLDER_OF: Record<FinalState, keyof Folders | undefined> = {
   skipped: undefined,
 };
 
+/** The mode a file had before it was made inert, or why it could not be. */
+interface Inert {
+  originalMode?: string;
+  failure?: string;
+}
+
+function octal(mode: number): string {
+  return mode.toString(8).padStart(4, "0");
+}
+
 /** A file quarantined by an early verdict, waiting for its final one. */
 interface EarlyPlace {
   /** Where it is now. */
@@ -129,6 +145,8 @@ interface EarlyPlace {
   identity?: FileIdentity;
   /** Its journal record, closed once the final verdict is applied. */
   record?: number;
+  /** The mode it had before it was made inert (octal). */
+  originalMode?: string;
 }
 
 /** A file on its way through the sink: what will be logged about it. */
@@ -138,6 +156,70 @@ interface Disposal {
   record: FileRecord;
   notes: string[];
   early?: EarlyPlace;
+}
+
+/**
+ * Takes exec, setuid and setgid off a file placed in quarantine (or the
+ * error folder); returns the mode it was scanned with, as octal.
+ */
+function inertAt(path: string, placed?: FileIdentity, hashed?: FileIdentity): Inert {
+  let current: number | undefined;
+  let failure: string | undefined;
+  try {
+    current = makeInert(path, placed?.ino ?? Deno.lstatSync(path).ino ?? 0);
+  } catch (error) {
+    failure = `cannot take the exec bits off: ${reasonOf(error)}`;
+  }
+  const original = hashed?.mode ?? current;
+  return { originalMode: original === undefined ? undefined : octal(original), failure };
+}
+
+/**
+ * The answer as its response file keeps it: for a file on its way to
+ * `--jail` or `--error`, where it is made inert, with the mode it had
+ * (`original_mode`, octal), so that it can be given back.
+ */
+function withOriginalMode(d: Disposal, folders: Folders): Disposal["outcome"]["response"] {
+  const { response } = d.outcome;
+  const key = FOLDER_OF[d.record.state];
+  const mode = isHashed(d.file) ? d.file.identity?.mode : undefined;
+  if (!response || key === "benign" || !key || !folders[key] || mode === undefined) {
+    return response;
+  }
+  return { ...response, original_mode: octal(mode) };
+}
+
+/** A file placed in `--jail` or `--error` is made inert; its mode before is recorded. */
+function quarantined(d: Disposal, placed?: FileIdentity): void {
+  const hashed = isHashed(d.file) ? d.file.identity : undefined;
+  const { originalMode, failure } = inertAt(d.record.destination!, placed, hashed);
+  if (originalMode !== undefined) d.record.originalMode = originalMode;
+  if (failure) d.notes.push(failure);
+}
+
+/** A file leaving quarantine on a benign final verdict gets back the mode it had. */
+function modeBack(d: Disposal, originalMode: string, placed?: FileIdentity): void {
+  try {
+    const ino = placed?.ino ?? Deno.lstatSync(d.record.destination!).ino ?? 0;
+    changeModeOpened(d.record.destination!, ino, () => parseInt(originalMode, 8));
+  } catch (error) {
+    d.notes.push(`cannot give back its mode ${originalMode}: ${reasonOf(error)}`);
+  }
+}
+
+/**
+ * A file reached through a symbolic link (to it, or to a folder on its
+ * way) is scanned and reported in place, never moved or copied: the link
+ * could lead anywhere, and the bytes there are not the input's to move.
+ */
+function leaveLinked(d: Disposal, wouldMove: boolean): void {
+  if (!wouldMove) return;
+  const at = d.file.target!.path;
+  d.notes.push(
+    d.record.state === "malicious"
+      ? `reached through a symbolic link; not quarantined: the malicious bytes are at ${at}`
+      : "reached through a symbolic link; left in place",
+  );
 }
 
 /**
@@ -174,9 +256,11 @@ export class Disposer {
   /** Files quarantined by an early verdict: the path they were scanned at → where they are. */
   readonly #early = new Map<string, EarlyPlace>();
   readonly #reports: ReportFiles;
+  readonly #confine?: Confinement;
 
   constructor(readonly options: DisposeOptions) {
     this.#reports = new ReportFiles(options.reportsDir, options.tempDir);
+    if (options.input !== undefined) this.#confine = confinementOf(options.input);
   }
 
   /** Files quarantined early and still waiting for their final verdict. */
@@ -202,10 +286,11 @@ export class Disposer {
     const hashed = isHashed(file) ? file : undefined;
     return {
       journal: this.options.journal,
-      // A followed link's identity is its target's: the link itself is checked apart.
-      expect: file.target ? undefined : hashed?.identity,
+      expect: hashed?.identity,
       strict: !moved,
-      sha1: file.target ? undefined : hashed?.sha1,
+      sha1: hashed?.sha1,
+      // Once moved, the file is in a folder of the run's own, no longer on the input's path.
+      confine: moved ? undefined : this.#confine,
     };
   }
 
@@ -220,15 +305,17 @@ export class Disposer {
     }
     try {
       const awaiting = { relPath: file.relPath, sha1: file.sha1, md5: file.md5, size: file.size };
+      // Only the hashed version is quarantined on its verdict, and its hashed identity is what
+      // the final move compares against: bytes changed meanwhile never reach another folder.
       const placed = await moveFile(file.path, join(jail, file.relPath), {
         ...this.#placeOptions(file, false),
-        // Erring towards quarantine is allowed: a changed file is quarantined all the same.
-        expect: undefined,
         awaiting,
       });
-      const identity = identityOf(Deno.lstatSync(placed.path));
-      this.#early.set(file.path, { path: placed.path, record: placed.openRecord, identity });
-      this.options.log.write({ ...event, destination: placed.path });
+      const { identity } = placed;
+      const { originalMode, failure } = inertAt(placed.path, identity, file.identity);
+      const early = { path: placed.path, record: placed.openRecord, identity, originalMode };
+      this.#early.set(file.path, early);
+      this.options.log.write({ ...event, destination: placed.path, originalMode, reason: failure });
       this.options.onFile?.({
         relPath: file.relPath,
         path: file.path,
@@ -241,7 +328,8 @@ export class Disposer {
         reason: item.reason ?? "te_eb early verdict; final verdict and report follow",
       });
     } catch (error) {
-      this.options.log.write({ ...event, reason: `cannot quarantine early: ${reasonOf(error)}` });
+      const reason = `cannot quarantine early: ${reasonOf(error)}; not quarantined`;
+      this.options.log.write({ ...event, reason });
     }
   }
 
@@ -297,7 +385,8 @@ export class Disposer {
   async #writeReports(d: Disposal): Promise<void> {
     const reports = d.record.state === "malicious" ? d.outcome.reports ?? [] : [];
     try {
-      const written = await this.#reports.write(d.file.relPath, d.outcome.response, reports);
+      const response = withOriginalMode(d, this.options.folders);
+      const written = await this.#reports.write(d.file.relPath, response, reports);
       Object.assign(d.record, {
         responseFile: written.responseFile,
         reportFiles: written.reportFiles,
@@ -315,22 +404,27 @@ export class Disposer {
     const { record, file, outcome, early } = d;
     const key = FOLDER_OF[record.state];
     const folder = key && !outcome.keepInPlace ? this.options.folders[key] : undefined;
+    if (early?.originalMode !== undefined) record.originalMode = early.originalMode;
     if (early && record.state === "malicious") return this.#at(d, early.path, "moved");
-    if (file.target && record.state === "malicious" && folder) {
-      return await this.#contain(d, folder);
-    }
+    if (file.target) return leaveLinked(d, folder !== undefined);
     if (!folder) return early ? this.#at(d, early.path, "moved") : undefined;
     const current = early?.path ?? file.path;
     const target = join(folder, file.relPath);
     try {
-      if (file.target) this.#checkLinkTarget(file);
       const options = this.#placeOptions(file, early !== undefined);
       if (early?.identity) options.expect = early.identity;
+      let placed: FileIdentity | undefined;
       if (this.options.copy) {
         this.#at(d, await copyNoClobber(current, target, options), "copied");
-      } else this.#at(d, (await moveFile(current, target, options)).path, "moved");
+      } else {
+        const moved = await moveFile(current, target, options);
+        this.#at(d, moved.path, "moved");
+        placed = moved.identity;
+      }
+      if (key !== "benign") quarantined(d, placed);
+      else if (early?.originalMode !== undefined) modeBack(d, early.originalMode, placed);
     } catch (error) {
-      await this.#placeFailed(d, error, current, target);
+      await this.#placeFailed(d, error, current);
     }
   }
 
@@ -339,7 +433,13 @@ export class Disposer {
     d.record.disposition = disposition;
   }
 
-  async #placeFailed(d: Disposal, error: unknown, current: string, target: string): Promise<void> {
+  /**
+   * A move refused or failed: the file stays where it was. A file that is no
+   * longer the scanned version (or no longer reached through real folders
+   * inside the input) is never moved on a verdict about other bytes; a
+   * malicious one is reported as not quarantined.
+   */
+  async #placeFailed(d: Disposal, error: unknown, current: string): Promise<void> {
     if (error instanceof ReportsFolderError) throw error;
     const { record, early } = d;
     if (early) this.#at(d, early.path, "moved");
@@ -350,64 +450,13 @@ export class Disposer {
       if (record.state !== "malicious") record.state = "error";
       return;
     }
-    if (record.state === "malicious" && !this.options.copy) {
-      // Erring towards quarantine: the changed file is quarantined all the same.
-      try {
-        const moved = await moveFile(current, target, { journal: this.options.journal });
-        this.#at(d, moved.path, "moved");
-        d.notes.push(
-          "changed while being scanned; quarantined on the verdict of the scanned bytes",
-        );
-        return;
-      } catch (again) {
-        d.notes.push(reasonOf(again));
-        return;
-      }
+    if (record.state === "malicious") {
+      d.notes.push(`${error.message}; not quarantined`);
+      return;
     }
     record.state = "error";
-    record.reason = "changed while being scanned";
+    record.reason = error.message;
     if (early) d.notes.push("left in quarantine");
-  }
-
-  /** A followed link is published only while its target is the version that was scanned. */
-  #checkLinkTarget(file: ScanFile): void {
-    const hashed = isHashed(file) ? file : undefined;
-    if (!hashed?.identity) return;
-    const now = identityOf(Deno.statSync(file.path));
-    if (!sameVersion(hashed.identity, now)) {
-      throw new FileChangedError("changed while being scanned");
-    }
-  }
-
-  /**
-   * A malicious followed link: the verdict acts on the content. A target
-   * inside the input is quarantined and the link removed with it; a target
-   * outside it is not ours to move, and the operator is told where it is.
-   */
-  async #contain(d: Disposal, jail: string): Promise<void> {
-    const target = d.file.target!;
-    if (target.relPath === undefined || this.options.copy) {
-      d.notes.push(`not contained: the malicious bytes are at ${target.path}`);
-      return;
-    }
-    if (!(await exists(target.path))) {
-      // Its own entry (or a copy of it) was quarantined first: only the link is left.
-      await Deno.remove(d.file.path).catch(() => {});
-      d.notes.push(`the link's target ${target.relPath} was already quarantined; link removed`);
-      return;
-    }
-    try {
-      const options = {
-        ...this.#placeOptions(d.file, false),
-        expect: (d.file as HashedFile).identity,
-      };
-      const placed = await moveFile(target.path, join(jail, target.relPath), options);
-      await Deno.remove(d.file.path).catch(() => {});
-      this.#at(d, placed.path, "moved");
-      d.notes.push(`the link's target ${target.relPath} was quarantined and the link removed`);
-    } catch (error) {
-      d.notes.push(`not contained: ${reasonOf(error)}; the malicious bytes are at ${target.path}`);
-    }
   }
 
   #finish(d: Disposal): void {

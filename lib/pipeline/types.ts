@@ -59,7 +59,11 @@ export interface DownloadedReport {
  * Threat Extraction, that upload's `scrub` result (file data aside) sits
  * beside the final answer's fields, as in the gateway's own answer item.
  */
-export type RecordedResponse = ResponseItem & { scrub?: Record<string, unknown> };
+export type RecordedResponse = ResponseItem & {
+  scrub?: Record<string, unknown>;
+  /** The mode (octal) a file quarantined and made inert had (see `dispose.ts`). */
+  original_mode?: string;
+};
 
 /** How a file was settled. */
 export interface Outcome {

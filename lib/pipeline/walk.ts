@@ -72,6 +72,8 @@ interface Frame {
   next: number;
   /** Device and inode, tracked only when links are followed (for loop detection). */
   identity?: string;
+  /** Reached through a followed link to a folder: its files are scanned, never moved. */
+  viaLink?: boolean;
 }
 
 /** A name in a listing; `lossy` when it is not the entry's real (non-UTF-8) name. */
@@ -274,7 +276,8 @@ class Walker {
       return;
     }
     if (info.isSymlink) yield* this.#symlink(path, relPath);
-    else if (info.isDirectory) yield* this.#folder(path, relPath, info);
+    else if (info.isDirectory) yield* this.#folder(path, relPath, info, frame.viaLink);
+    else if (frame.viaLink) yield* this.#file(path, relPath, info, await this.#linkTarget(path));
     else yield* this.#file(path, relPath, info);
   }
 
@@ -301,7 +304,7 @@ class Walker {
       yield { kind: "skipped", path, relPath, reason };
       return;
     }
-    if (leadsToFolder) yield* this.#folder(path, relPath, target);
+    if (leadsToFolder) yield* this.#folder(path, relPath, target, true);
     else yield* this.#file(path, relPath, target, await this.#linkTarget(path));
   }
 
@@ -313,7 +316,12 @@ class Walker {
     return inside ? { path: real, relPath: rel.split("\\").join("/") } : { path: real };
   }
 
-  async *#folder(path: string, relPath: string, info: Deno.FileInfo): AsyncGenerator<WalkItem> {
+  async *#folder(
+    path: string,
+    relPath: string,
+    info: Deno.FileInfo,
+    viaLink = false,
+  ): AsyncGenerator<WalkItem> {
     if (!(this.#options.recursive ?? true)) return;
     const identity = identityOf(info);
     if (this.#skipIdentities.has(identity)) return;
@@ -334,7 +342,14 @@ class Walker {
       yield { kind: "unresolved", path, relPath, reason };
       return;
     }
-    this.#enter({ folder: path, relFolder: relPath, names: listing.names, next: 0 }, info, relPath);
+    const frame: Frame = {
+      folder: path,
+      relFolder: relPath,
+      names: listing.names,
+      next: 0,
+      viaLink,
+    };
+    this.#enter(frame, info, relPath);
   }
 
   async *#file(

@@ -81,7 +81,14 @@ Deno.test("a report download cut short is fetched again; only a whole archive is
   });
 });
 
-Deno.test("--follow-symlinks: a malicious target inside --in is quarantined, the link removed", async () => {
+/** A `--follow-symlinks` scan expected to find malware: its output and its file events. */
+async function scanFollowing(f: ReturnType<typeof scanFolders>, port: number) {
+  const run = await captureScan([...sortFlags(f), ...fastFlags(port), "--follow-symlinks"]);
+  assert.equal(run.code, 1, run.err.join("\n"));
+  return { run, events: (await readLog(f.rep)).filter((e) => e.event === "file") };
+}
+
+Deno.test("--follow-symlinks: a link is scanned and reported in place, never moved", async () => {
   await using dir = await tempDir();
   const f = scanFolders(dir.path);
   await writeTree(f.input, { "real/evil.docm": "TE-EMULATOR-MALICIOUS inside\n" });
@@ -89,22 +96,38 @@ Deno.test("--follow-symlinks: a malicious target inside --in is quarantined, the
   await Deno.symlink(join(f.input, "real", "evil.docm"), join(f.input, "link-in.docm"));
   await Deno.symlink(join(dir.path, "elsewhere", "outside.docm"), join(f.input, "link-out.docm"));
   await withEmulator({}, async (emulator) => {
-    const run = await captureScan([
-      ...sortFlags(f),
-      ...fastFlags(emulator.port),
-      "--follow-symlinks",
-    ]);
-    assert.equal(run.code, 1, run.err.join("\n"));
-    assert.deepEqual(await listFiles(f.jail), ["real/evil.docm"], "the bytes, not the link");
-    assert.deepEqual(await listFiles(f.input), ["link-out.docm"], "the outside link stays");
+    const { run, events } = await scanFollowing(f, emulator.port);
+    assert.deepEqual(await listFiles(f.jail), ["real/evil.docm"], "by its own entry, not the link");
+    assert.deepEqual(await listFiles(f.input), ["link-in.docm", "link-out.docm"], "links stay");
+    assert.ok((await Deno.lstat(join(f.input, "link-out.docm"))).isSymlink);
     assert.ok((await Deno.stat(join(dir.path, "elsewhere", "outside.docm"))).isFile);
-    const events = (await readLog(f.rep)).filter((e) => e.event === "file");
     const outside = events.find((e) => e.file === "link-out.docm")!;
     assert.equal(outside.state, "malicious");
+    assert.equal(outside.disposition, "left");
     assert.match(
       String(outside.reason),
-      new RegExp(`not contained: the malicious bytes are at ${join(dir.path, "elsewhere")}`),
+      new RegExp(`not quarantined: the malicious bytes are at ${join(dir.path, "elsewhere")}`),
     );
     assert.equal(run.out.filter((l) => l.startsWith("MALICIOUS")).length >= 2, true);
+  });
+});
+
+Deno.test("--follow-symlinks to a folder outside --in moves and copies nothing from it", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  const elsewhere = join(dir.path, "elsewhere");
+  const outside = { "fine.txt": "benign far away\n", "sub/evil.docm": "TE-EMULATOR-MALICIOUS\n" };
+  await writeTree(elsewhere, outside);
+  await writeTree(f.input, { "own.txt": "benign\n" });
+  await Deno.symlink(elsewhere, join(f.input, "linked"));
+  await withEmulator({}, async (emulator) => {
+    const { events } = await scanFollowing(f, emulator.port);
+    assert.deepEqual(await listFiles(elsewhere), ["fine.txt", "sub/evil.docm"], "all still there");
+    assert.deepEqual(await listFiles(f.out), ["own.txt"]);
+    assert.deepEqual(await listFiles(f.jail), []);
+    const evil = events.find((e) => e.file === "linked/sub/evil.docm")!;
+    assert.equal(evil.state, "malicious", "the verdict is in the log");
+    assert.match(String(evil.reason), /not quarantined/);
+    assert.equal(events.find((e) => e.file === "linked/fine.txt")!.disposition, "left");
   });
 });

@@ -9,6 +9,8 @@ import {
   PARTIAL_PREFIX,
   writeFileNoClobber,
 } from "../../lib/fs/move.ts";
+import { confinementOf } from "../../lib/fs/confine.ts";
+import { FileChangedError } from "../../lib/fs/identity.ts";
 import { namesIn, withTempDir } from "../helpers.ts";
 
 const OLD_TIME = new Date("2021-03-04T05:06:07.000Z");
@@ -214,5 +216,37 @@ Deno.test("writeFileNoClobber under a file fails in one line naming the destinat
         join(dir, "rep")
       }: a file is in the way`,
     });
+  });
+});
+
+Deno.test("a link in a file's place is never moved, copied or published", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(join(dir, "secret"), "outside");
+    const link = join(dir, "in.txt");
+    await Deno.symlink(join(dir, "secret"), link);
+    for (const place of [moveNoClobber, moveByCopy, copyNoClobber]) {
+      await assert.rejects(place(link, join(dir, "out", "in.txt")), FileChangedError);
+    }
+    assert.ok((await Deno.lstat(link)).isSymlink, "the link stays");
+    assert.equal(await Deno.readTextFile(join(dir, "secret")), "outside");
+    assert.deepEqual(await namesIn(join(dir, "out")), []);
+  });
+});
+
+Deno.test("a move confined to --in refuses a folder on the way swapped for a link", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(join(dir, "in", "sub"), { recursive: true });
+    await Deno.mkdir(join(dir, "elsewhere"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "elsewhere", "a.txt"), "outside");
+    await Deno.writeTextFile(join(dir, "in", "sub", "a.txt"), "inside");
+    const confine = confinementOf(join(dir, "in"));
+    await Deno.rename(join(dir, "in", "sub"), join(dir, "in", "sub.orig"));
+    await Deno.symlink(join(dir, "elsewhere"), join(dir, "in", "sub"));
+    const src = join(dir, "in", "sub", "a.txt");
+    for (const place of [moveNoClobber, moveByCopy, copyNoClobber]) {
+      await assert.rejects(place(src, join(dir, "out", "a.txt"), { confine }), FileChangedError);
+    }
+    assert.equal(await Deno.readTextFile(join(dir, "elsewhere", "a.txt")), "outside");
+    assert.deepEqual(await namesIn(join(dir, "out")), []);
   });
 });

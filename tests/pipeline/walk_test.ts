@@ -161,6 +161,11 @@ Deno.test("followed links yield files under the link's own path; dangling ones s
     ]);
     assert.equal(items[1].path, join(inside, "file-link"));
     assert.equal(items[1].kind === "file" && items[1].size, "content of elsewhere/doc.txt".length);
+    // Reached through a link, so never to be moved: each carries where its bytes really are.
+    const real = await Deno.realPath(join(root, "elsewhere", "doc.txt"));
+    for (const item of items.slice(1)) {
+      assert.deepEqual(item.kind === "file" && item.target, { path: real }, item.relPath);
+    }
   });
 });
 

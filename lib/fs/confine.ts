@@ -1,0 +1,177 @@
+/**
+ * Confinement: te-scan acts only on a file inside the folder it was given.
+ * A path is a chain of names, and anyone who can write to the input folder
+ * can swap a folder on that chain for a symbolic link between the moment a
+ * file is hashed and the moment it is moved. So, at the moment of acting,
+ * every folder between the input folder and the file is checked to be a
+ * real folder (no link on the chain), the real path of the file's folder is
+ * checked to be where it should be, and the name itself must be a regular
+ * file. Quarantined files are made inert: no exec, setuid or setgid bits.
+ *
+ * @module
+ */
+
+import { closeSync, constants, fchmodSync, fstatSync, openSync } from "node:fs";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { FileChangedError } from "./identity.ts";
+
+/** Why te-scan refuses to act on a path whose chain of folders changed. */
+export const PATH_MOVED = "path no longer leads to the scanned file";
+
+/** The folder a file must lie inside: as given, and its real path when the run started. */
+export interface Confinement {
+  root: string;
+  realRoot: string;
+}
+
+/**
+ * The confinement of a folder, its real path taken now (at the start of a run).
+ *
+ * @example A folder's confinement
+ * ```ts
+ * import { confinementOf } from "./confine.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(confinementOf(dir).realRoot, Deno.realPathSync(dir));
+ * await Deno.remove(dir);
+ * ```
+ */
+export function confinementOf(folder: string): Confinement {
+  const root = resolve(folder);
+  let realRoot = root;
+  try {
+    realRoot = Deno.realPathSync(root);
+  } catch {
+    // A root that is gone: every later check fails on the chain instead.
+  }
+  return { root, realRoot };
+}
+
+/**
+ * Throws a {@linkcode FileChangedError} unless `path` lies inside the
+ * confinement through real folders only and names a regular file. The
+ * check is a snapshot: callers re-check the file they acted on afterwards.
+ *
+ * @example A folder swapped for a link to elsewhere
+ * ```ts
+ * import { checkConfined, confinementOf } from "./confine.ts";
+ * import { FileChangedError } from "./identity.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/in/sub`, { recursive: true });
+ * await Deno.mkdir(`${dir}/elsewhere`);
+ * await Deno.writeTextFile(`${dir}/in/sub/a.txt`, "a");
+ * await Deno.writeTextFile(`${dir}/elsewhere/a.txt`, "b");
+ * const inside = confinementOf(`${dir}/in`);
+ * checkConfined(`${dir}/in/sub/a.txt`, inside);
+ * await Deno.rename(`${dir}/in/sub`, `${dir}/in/sub.orig`);
+ * await Deno.symlink(`${dir}/elsewhere`, `${dir}/in/sub`);
+ * assert.throws(() => checkConfined(`${dir}/in/sub/a.txt`, inside), FileChangedError);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function checkConfined(path: string, confinement: Confinement): void {
+  checkFolders(path, confinement);
+  checkRegularFile(path);
+}
+
+/** The folder half of {@linkcode checkConfined}: the chain up to the file's name is confined. */
+export function checkFolders(path: string, confinement: Confinement): void {
+  const rel = relative(confinement.root, resolve(path));
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw new FileChangedError(PATH_MOVED);
+  const names = rel.split(sep);
+  let folder = confinement.root;
+  for (const name of names.slice(0, -1)) {
+    folder = join(folder, name);
+    const info = lstatOrUndefined(folder);
+    if (!info?.isDirectory || info.isSymlink) throw new FileChangedError(PATH_MOVED);
+  }
+  const expected = join(confinement.realRoot, ...names.slice(0, -1));
+  let real: string | undefined;
+  try {
+    real = Deno.realPathSync(folder);
+  } catch {
+    real = undefined;
+  }
+  if (real !== expected) throw new FileChangedError(PATH_MOVED);
+}
+
+/**
+ * The `lstat` of `path`, which must be a regular file itself: a link in its
+ * place is a {@linkcode FileChangedError}, a folder or special file an error,
+ * a missing name `Deno.errors.NotFound`.
+ */
+export function checkRegularFile(path: string): Deno.FileInfo {
+  const info = Deno.lstatSync(path);
+  if (info.isSymlink) throw new FileChangedError(PATH_MOVED);
+  if (!info.isFile) throw new Error("not a regular file");
+  return info;
+}
+
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the exec, setuid and setgid bits off a quarantined file (see
+ * {@linkcode changeModeOpened}). Returns the mode it had, or undefined when
+ * the name no longer leads to the file `ino` (nothing was changed).
+ *
+ * @example A setuid program made inert
+ * ```ts
+ * import { makeInert } from "./confine.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.chmod(path, 0o4755);
+ * assert.equal(makeInert(path, Deno.lstatSync(path).ino!), 0o4755);
+ * assert.equal(Deno.statSync(path).mode! & 0o7777, 0o644);
+ * await Deno.remove(path);
+ * ```
+ */
+export function makeInert(path: string, ino: number): number | undefined {
+  return changeModeOpened(path, ino, (mode) => mode & ~0o6111);
+}
+
+/**
+ * Changes the mode of the file `ino` at `path` to `change(its mode)`,
+ * through an open descriptor (so the bits change on the file that was
+ * opened, not on whatever the name leads to by then; a link is refused).
+ * Returns the mode it had, or undefined when `path` is not that file.
+ *
+ * @example A quarantined file given its mode back
+ * ```ts
+ * import { changeModeOpened } from "./confine.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.chmod(path, 0o644);
+ * assert.equal(changeModeOpened(path, Deno.lstatSync(path).ino!, () => 0o755), 0o644);
+ * assert.equal(Deno.statSync(path).mode! & 0o7777, 0o755);
+ * await Deno.remove(path);
+ * ```
+ */
+export function changeModeOpened(
+  path: string,
+  ino: number,
+  change: (mode: number) => number,
+): number | undefined {
+  // O_NOFOLLOW: a link put in the file's place is refused, never followed.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const info = fstatSync(fd);
+    if (info.ino !== ino || !info.isFile()) return undefined;
+    const mode = info.mode & 0o7777;
+    const wanted = change(mode) & 0o7777;
+    if (wanted !== mode) fchmodSync(fd, wanted);
+    return mode;
+  } finally {
+    closeSync(fd);
+  }
+}
