@@ -42,7 +42,7 @@ import { parseScanArgs, SCAN_HELP, type ScanArgs } from "./args.ts";
 import { connectRotation, preflight, type Targets } from "./connect.ts";
 import { Reporter } from "./console.ts";
 import { Exit, UsageError } from "./exit.ts";
-import { checkLayout, type Layout } from "./layout.ts";
+import { checkLayout, type Layout, probeLayout } from "./layout.ts";
 import { renderError } from "./render.ts";
 import { writeRunPage } from "./run_page.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
@@ -135,10 +135,11 @@ function resolveLayout(args: ScanArgs): Promise<Layout> {
   return checkLayout(input, folders, resolve(args.reportsDir), args.exclude, clean);
 }
 
-/** Creates the reports and output folders. */
-async function createFolders(layout: Layout): Promise<Layout> {
+/** Creates the reports folder and, unless it is a dry run, the output folders. */
+async function createFolders(layout: Layout, dryRun: boolean): Promise<Layout> {
   const { folders, reportsDir, clean } = layout;
-  for (const folder of [reportsDir, folders.benign, folders.malicious, folders.error, clean]) {
+  const outputs = dryRun ? [] : [folders.benign, folders.malicious, folders.error, clean];
+  for (const folder of [reportsDir, ...outputs]) {
     if (!folder) continue;
     try {
       await Deno.mkdir(folder, { recursive: true });
@@ -179,13 +180,15 @@ async function openState(layout: Layout): Promise<{ state: StateDir; log: RunLog
 
 async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
   const resolved = await resolveLayout(args);
+  const moves = !args.copy && !args.dryRun;
+  for (const note of await probeLayout(resolved, moves)) reporter.warn(note);
   const targets = await connectRotation(args, reporter, signal);
   let opened: { state: StateDir; log: RunLog };
   let layout: Layout;
   try {
     // Before anything is created, hashed or moved: a wrong target ends the run here.
     await preflight(targets, reporter);
-    layout = await createFolders(resolved);
+    layout = await createFolders(resolved, args.dryRun);
     opened = await openState(layout);
   } catch (error) {
     targets.rotation.close();
@@ -264,8 +267,11 @@ interface TreeRun {
   signal?: AbortSignal;
 }
 
-/** The files `--files-from` names, when it is given. */
-async function listedFiles(args: ScanArgs): Promise<ReadableStream<WalkItem> | undefined> {
+/** The files `--files-from` names, when it is given; those outside `input` are not touched. */
+async function listedFiles(
+  args: ScanArgs,
+  input?: string,
+): Promise<ReadableStream<WalkItem> | undefined> {
   if (args.filesFrom === undefined) return undefined;
   let list: ReadableStream<Uint8Array>;
   try {
@@ -275,7 +281,7 @@ async function listedFiles(args: ScanArgs): Promise<ReadableStream<WalkItem> | u
   } catch (error) {
     throw new UsageError(`--files-from: cannot read ${args.filesFrom}: ${reasonOf(error)}`);
   }
-  return filesFrom(list, { nul: args.nulSeparated });
+  return filesFrom(list, { nul: args.nulSeparated, inside: input });
 }
 
 /** Runs the pipeline over the tree; says whether it was interrupted or stopped by an error. */
@@ -290,7 +296,7 @@ async function scanTree(
   const { folders, reportsDir, clean } = layout;
   try {
     const { interrupted, held } = await runPipeline({
-      files: await listedFiles(args),
+      files: await listedFiles(args, layout.input),
       watch: args.watch ? { settleMs: args.settleMs } : undefined,
       walk: {
         root: layout.input ?? "",
