@@ -103,7 +103,7 @@ export async function checkLayout(
     throw new UsageError(reasonOf(error));
   }
   const root = input !== undefined && info ? inputFolder(input, info) : undefined;
-  const realRoot = root === undefined ? undefined : await placeOf("--in", root);
+  const realRoot = root === undefined ? undefined : await placeOf("the input folder", root);
   const named: [string, string | undefined][] = [
     ["--out", folders.benign],
     ["--jail", folders.malicious],
@@ -174,13 +174,13 @@ function checkAgainstInput(
   }
   if (place.real !== root && isInside(root, place.real)) {
     throw new UsageError(
-      `Cannot use ${shown(place)}: the input folder ${shown(input)} is inside it`,
+      `Cannot use ${shown(place)}: ${shown(input)} is inside it`,
     );
   }
   const rel = relative(root, place.real);
   if (!singleFile && isInside(place.real, root) && !excluded(rel, exclude)) {
     throw new UsageError(
-      `Cannot use ${shown(place)}: it is inside the input folder ${shown(input)}; ` +
+      `Cannot use ${shown(place)}: it is inside ${shown(input)}; ` +
         `move it out or add --exclude ${excludeFor(rel)}`,
     );
   }
