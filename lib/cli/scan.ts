@@ -50,6 +50,7 @@ import { Disposer } from "../pipeline/dispose.ts";
 import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
 import { replaceFile } from "../fs/move.ts";
 import { LockedError } from "../fs/lock.ts";
+import { RunRegistry } from "../fs/run_registry.ts";
 import { StateDir } from "../fs/state_dir.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
 import { describeTargetFailure, TargetError } from "../transport/diagnose.ts";
@@ -68,6 +69,8 @@ export interface ScanHooks {
   /** Where everything is written; default the reporter's, else the process's terminal. */
   terminal?: Terminal;
   signal?: AbortSignal;
+  /** The registry of the host's running scans (tests keep their own); default `/tmp/te-scan-runs`. */
+  runsDir?: string;
 }
 
 /**
@@ -109,7 +112,7 @@ export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promis
   const reporter = hooks.reporter ??
     new Reporter({ json: args.json, quiet: args.quiet, terminal });
   try {
-    return await runScan(args, reporter, hooks.signal);
+    return await runScan(args, reporter, hooks);
   } catch (error) {
     if (error instanceof UsageError || error instanceof TargetError) {
       reporter.error(error.message);
@@ -178,10 +181,29 @@ async function openState(layout: Layout): Promise<{ state: StateDir; log: RunLog
   }
 }
 
-async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
+/** Registers the run among the host's running scans; one on an overlapping input is exit 3. */
+async function registerRun(
+  layout: Layout,
+  reporter: Reporter,
+  dir?: string,
+): Promise<RunRegistry | undefined> {
+  if (layout.input === undefined) return undefined;
+  const input = await Deno.realPath(layout.input);
+  try {
+    return await RunRegistry.enter(input, { dir, onWarning: (m) => reporter.warn(m) });
+  } catch (error) {
+    if (error instanceof LockedError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function runScan(args: ScanArgs, reporter: Reporter, hooks: ScanHooks): Promise<number> {
+  const signal = hooks.signal;
   const resolved = await resolveLayout(args);
   const moves = !args.copy && !args.dryRun;
   for (const note of await probeLayout(resolved, moves)) reporter.warn(note);
+  // Held until the run ends (a watch, until it stops): the kernel frees it if the process dies.
+  using _registered = await registerRun(resolved, reporter, hooks.runsDir);
   const targets = await connectRotation(args, reporter, signal);
   let opened: { state: StateDir; log: RunLog };
   let layout: Layout;
