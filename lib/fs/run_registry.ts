@@ -11,12 +11,11 @@
  * when it is this user's). Only read and write permissions are needed.
  *
  * `/tmp` is shared with other users, so nothing there is trusted: the folder
- * must be a real folder owned by root or this user (sticky when others may
- * write it), entries are created with create-new (which never follows a
- * link), others' entries are opened only when they are regular files, and an
- * open that blocks (a FIFO put in place) is given up on. A registry that
- * cannot be used is a warning, not a stop: overlapping runs are then not
- * detected, and nothing else changes.
+ * must be a real folder (sticky when others may write it), entries are
+ * created with create-new (which never follows a link), others' entries are
+ * opened only when they are regular files, and an open that blocks (a FIFO
+ * put in place) is given up on. A registry that cannot be used is a warning,
+ * not a stop: overlapping runs are then not detected, nothing else changes.
  *
  * @module
  */
@@ -104,14 +103,16 @@ async function ensureFolder(dir: string): Promise<void> {
   }
 }
 
-/** Why the registry folder cannot be trusted by user `uid`, if it cannot. */
-async function distrust(dir: string, uid: number): Promise<string | undefined> {
+/**
+ * Why the registry folder cannot be trusted, if it cannot: whoever created
+ * it, others may only add entries of their own, as in `/tmp`.
+ */
+async function distrust(dir: string): Promise<string | undefined> {
   const info = await Deno.lstat(dir);
   if (!info.isDirectory) return "it is not a folder (a link or a file is in its place)";
-  if (info.uid !== uid && info.uid !== 0) return `it belongs to another user (uid ${info.uid})`;
   const mode = info.mode ?? 0;
-  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0 && info.uid !== uid) {
-    return "others may write it and it is not sticky";
+  if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+    return "others may write in it and it is not sticky (chmod +t)";
   }
   return undefined;
 }
@@ -190,8 +191,7 @@ export class RunRegistry implements Disposable {
       await handle.lock(true);
       const entry: Entry = { input, pid: Deno.pid, started: new Date().toISOString() };
       await handle.write(new TextEncoder().encode(JSON.stringify(entry) + "\n"));
-      const uid = (await handle.stat()).uid;
-      const why = uid === null ? undefined : await distrust(dir, uid);
+      const why = await distrust(dir);
       if (why) throw new Error(why);
       await Deno.rename(temporary, join(dir, `${id}.run`));
       return new RunRegistry(handle, join(dir, `${id}.run`));
