@@ -1,10 +1,10 @@
 // An unwritable destination is found before anything is uploaded, by a user who cannot write
 // there. CI runs as root, who can write anywhere, so the scan runs as nobody (setpriv), hence
-// --allow-run.
+// --allow-run; a destination on another file system (a tmpfs mount) is only a note.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fastFlags, listFiles, tempDir, withEmulator, writeTree } from "../helpers.ts";
-import { IS_ROOT, MAIN, PERMISSIONS, teScan } from "./cli.ts";
+import { captureScan, fastFlags, listFiles, tempDir, withEmulator, writeTree } from "../helpers.ts";
+import { IS_ROOT, MAIN, mountTmpfs, PERMISSIONS, teScan, unmount } from "./cli.ts";
 
 const NOBODY = 65534;
 
@@ -83,3 +83,27 @@ for (const [name, flags, line] of CASES) {
     assert.deepEqual(await listFiles(join(root, "locked")), [], "nothing left in it");
   });
 }
+
+Deno.test("a destination on another file system is named once, as information, and used", async () => {
+  await using dir = await tempDir();
+  const root = await Deno.realPath(dir.path);
+  await writeTree(join(root, "in"), { "evil.docm": "TE-EMULATOR-MALICIOUS" });
+  const jail = join(root, "jail");
+  await Deno.mkdir(jail);
+  // A tmpfs of its own: another device than the input's (mounting needs root; CI runs as root).
+  await mountTmpfs(jail, "1m");
+  try {
+    await withEmulator({}, async (emulator) => {
+      const flags = ["--in", join(root, "in"), "--jail", jail, "--rep", join(root, "rep")];
+      const run = await captureScan([...flags, ...fastFlags(emulator.port)]);
+      assert.equal(run.code, 1, run.err.join("\n"));
+      assert.deepEqual(run.err, [
+        `te-scan: warning: --jail ${jail} is on another file system than the input: ` +
+        "each file is copied there, flushed, then removed from the input",
+      ]);
+      assert.deepEqual(await listFiles(jail), ["evil.docm"]);
+    });
+  } finally {
+    await unmount(jail);
+  }
+});
