@@ -188,12 +188,13 @@ async function registerRun(
   dir?: string,
 ): Promise<RunRegistry | undefined> {
   if (layout.input === undefined) return undefined;
-  const input = await Deno.realPath(layout.input);
   try {
+    const input = await Deno.realPath(layout.input);
     return await RunRegistry.enter(input, { dir, onWarning: (m) => reporter.warn(m) });
   } catch (error) {
     if (error instanceof LockedError) throw new UsageError(error.message);
-    throw error;
+    // The input went away since its layout was checked.
+    throw new UsageError(`Cannot scan ${layout.input}: ${reasonOf(error)}`);
   }
 }
 
