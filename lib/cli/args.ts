@@ -389,11 +389,15 @@ function readValues(
 
 /** The checks across options, once they are parsed one by one. */
 function checkArgs(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
-  if (!args.input && !args.filesFrom && mode === "scan") {
-    throw new UsageError("missing --in DIR (the folder to scan) or --files-from FILE");
+  if (args.filesFrom && !args.input) {
+    // The list only picks files: --in says which folder they may be taken from.
+    throw new UsageError("--files-from needs --in DIR (the folder the listed files are in)");
   }
-  if (args.input && args.filesFrom) {
-    throw new UsageError("give --in DIR or --files-from FILE, not both");
+  if (!args.input && mode === "scan") {
+    throw new UsageError("missing --in DIR (the folder to scan)");
+  }
+  if (args.watch && args.filesFrom) {
+    throw new UsageError("--watch and --files-from cannot be used together");
   }
   if (args.watch && !args.input) {
     throw new UsageError("--watch needs --in DIR (the folder to watch)");
@@ -487,7 +491,7 @@ export const SCAN_HELP =
   `te-scan: scan a folder with Check Point Threat Emulation and sort every file
 
 Usage:
-  te-scan [scan] (--in DIR|FILE | --files-from LIST) (--ip HOST | --gateway HOST | --url BASE)
+  te-scan [scan] --in DIR|FILE [--files-from LIST] (--ip HOST | --gateway HOST | --url BASE)
                  [--out DIR] [--jail DIR] [--error DIR] [options]
   te-scan demo                      scan a sample tree against a built-in emulator
   te-scan emulator [--port N]       run the appliance and gateway emulator
@@ -559,8 +563,8 @@ Emulation:
 
 Selection:
   --in DIR|FILE         a folder (walked recursively) or a single file
-  --files-from FILE     the paths to scan, one per line (- reads standard input);
-                        each keeps its path in the destinations
+  --files-from FILE     only the paths listed, one per line (- reads standard input), each
+                        inside --in (others are reported, never touched)
   -0, --null            the --files-from list is separated by NUL bytes
   --no-recursive        top folder only (default: recursive)
   --follow-symlinks     follow symbolic links (loops are detected)

@@ -42,7 +42,7 @@ import { parseScanArgs, SCAN_HELP, type ScanArgs } from "./args.ts";
 import { connectRotation, preflight, type Targets } from "./connect.ts";
 import { Reporter } from "./console.ts";
 import { Exit, UsageError } from "./exit.ts";
-import { checkLayout, type Layout } from "./layout.ts";
+import { checkLayout, type Layout, probeLayout } from "./layout.ts";
 import { renderError } from "./render.ts";
 import { writeRunPage } from "./run_page.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
@@ -50,6 +50,7 @@ import { Disposer } from "../pipeline/dispose.ts";
 import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
 import { replaceFile } from "../fs/move.ts";
 import { LockedError } from "../fs/lock.ts";
+import { RunRegistry } from "../fs/run_registry.ts";
 import { StateDir } from "../fs/state_dir.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
 import { describeTargetFailure, TargetError } from "../transport/diagnose.ts";
@@ -68,6 +69,8 @@ export interface ScanHooks {
   /** Where everything is written; default the reporter's, else the process's terminal. */
   terminal?: Terminal;
   signal?: AbortSignal;
+  /** The registry of the host's running scans (tests keep their own); default `/tmp/te-scan-runs`. */
+  runsDir?: string;
 }
 
 /**
@@ -109,7 +112,7 @@ export async function scanCommand(argv: string[], hooks: ScanHooks = {}): Promis
   const reporter = hooks.reporter ??
     new Reporter({ json: args.json, quiet: args.quiet, terminal });
   try {
-    return await runScan(args, reporter, hooks.signal);
+    return await runScan(args, reporter, hooks);
   } catch (error) {
     if (error instanceof UsageError || error instanceof TargetError) {
       reporter.error(error.message);
@@ -135,10 +138,11 @@ function resolveLayout(args: ScanArgs): Promise<Layout> {
   return checkLayout(input, folders, resolve(args.reportsDir), args.exclude, clean);
 }
 
-/** Creates the reports and output folders. */
-async function createFolders(layout: Layout): Promise<Layout> {
+/** Creates the reports folder and, unless it is a dry run, the output folders. */
+async function createFolders(layout: Layout, dryRun: boolean): Promise<Layout> {
   const { folders, reportsDir, clean } = layout;
-  for (const folder of [reportsDir, folders.benign, folders.malicious, folders.error, clean]) {
+  const outputs = dryRun ? [] : [folders.benign, folders.malicious, folders.error, clean];
+  for (const folder of [reportsDir, ...outputs]) {
     if (!folder) continue;
     try {
       await Deno.mkdir(folder, { recursive: true });
@@ -177,15 +181,37 @@ async function openState(layout: Layout): Promise<{ state: StateDir; log: RunLog
   }
 }
 
-async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
+/** Registers the run among the host's running scans; one on an overlapping input is exit 3. */
+async function registerRun(
+  layout: Layout,
+  reporter: Reporter,
+  dir?: string,
+): Promise<RunRegistry | undefined> {
+  if (layout.input === undefined) return undefined;
+  try {
+    const input = await Deno.realPath(layout.input);
+    return await RunRegistry.enter(input, { dir, onWarning: (m) => reporter.warn(m) });
+  } catch (error) {
+    if (error instanceof LockedError) throw new UsageError(error.message);
+    // The input went away since its layout was checked.
+    throw new UsageError(`Cannot scan ${layout.input}: ${reasonOf(error)}`);
+  }
+}
+
+async function runScan(args: ScanArgs, reporter: Reporter, hooks: ScanHooks): Promise<number> {
+  const signal = hooks.signal;
   const resolved = await resolveLayout(args);
+  const moves = !args.copy && !args.dryRun;
+  for (const note of await probeLayout(resolved, moves)) reporter.warn(note);
+  // Held until the run ends (a watch, until it stops): the kernel frees it if the process dies.
+  using _registered = await registerRun(resolved, reporter, hooks.runsDir);
   const targets = await connectRotation(args, reporter, signal);
   let opened: { state: StateDir; log: RunLog };
   let layout: Layout;
   try {
     // Before anything is created, hashed or moved: a wrong target ends the run here.
     await preflight(targets, reporter);
-    layout = await createFolders(resolved);
+    layout = await createFolders(resolved, args.dryRun);
     opened = await openState(layout);
   } catch (error) {
     targets.rotation.close();
@@ -265,8 +291,11 @@ interface TreeRun {
   signal?: AbortSignal;
 }
 
-/** The files `--files-from` names, when it is given. */
-async function listedFiles(args: ScanArgs): Promise<ReadableStream<WalkItem> | undefined> {
+/** The files `--files-from` names, when it is given; those outside `input` are not touched. */
+async function listedFiles(
+  args: ScanArgs,
+  input?: string,
+): Promise<ReadableStream<WalkItem> | undefined> {
   if (args.filesFrom === undefined) return undefined;
   let list: ReadableStream<Uint8Array>;
   try {
@@ -276,7 +305,7 @@ async function listedFiles(args: ScanArgs): Promise<ReadableStream<WalkItem> | u
   } catch (error) {
     throw new UsageError(`--files-from: cannot read ${args.filesFrom}: ${reasonOf(error)}`);
   }
-  return filesFrom(list, { nul: args.nulSeparated });
+  return filesFrom(list, { nul: args.nulSeparated, inside: input });
 }
 
 /** Runs the pipeline over the tree; says whether it was interrupted or stopped by an error. */
@@ -291,7 +320,7 @@ async function scanTree(
   const { folders, reportsDir, clean } = layout;
   try {
     const { interrupted, held } = await runPipeline({
-      files: await listedFiles(args),
+      files: await listedFiles(args, layout.input),
       watch: args.watch ? { settleMs: args.settleMs } : undefined,
       walk: {
         root: layout.input ?? "",

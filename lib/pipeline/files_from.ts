@@ -9,9 +9,10 @@
  * @module
  */
 
-import { isAbsolute, normalize, relative, resolve } from "node:path";
+import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
 import { reasonOf } from "../fs/errors.ts";
 import type { WalkItem } from "./walk.ts";
+import { isInside } from "../util/paths.ts";
 
 /** Splits a byte stream into records ending with `separator` (the last one may not). */
 async function* records(
@@ -37,11 +38,39 @@ function relPathOf(path: string): string | undefined {
   return rel;
 }
 
-function itemOf(line: string, cwd: string): WalkItem | undefined {
+/** Why a listed path is not the input's to touch, if it is not. */
+const OUTSIDE = "outside --in, not touched";
+
+/**
+ * A listed path checked against the input folder's real path `root`: the
+ * file it reaches (links resolved) must be inside, and that real path is the
+ * one acted on, so no link leads a move out of `--in`.
+ */
+function confined(path: string, root: string): WalkItem | { path: string; relPath: string } {
+  let real: string;
+  try {
+    real = Deno.realPathSync(path);
+  } catch {
+    // Gone or unreadable: reported below by its own path, if it is in the input at all.
+    real = path;
+  }
+  const relPath = relative(root, real);
+  if (relPath === "" || !isInside(real, root)) {
+    return { kind: "unresolved", path, relPath: relPathOf(path)!, reason: OUTSIDE };
+  }
+  return { path: real, relPath: relPath.split(sep).join("/") };
+}
+
+function itemOf(line: string, cwd: string, root?: string): WalkItem | undefined {
   const text = line.endsWith("\r") ? line.slice(0, -1) : line;
   if (!text) return undefined;
-  const path = resolve(cwd, text);
-  const relPath = relPathOf(isAbsolute(text) ? text : relative(cwd, path)) ?? relPathOf(path)!;
+  let path = resolve(cwd, text);
+  let relPath = relPathOf(isAbsolute(text) ? text : relative(cwd, path)) ?? relPathOf(path)!;
+  if (root !== undefined) {
+    const place = confined(path, root);
+    if ("kind" in place) return place;
+    ({ path, relPath } = place);
+  }
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
@@ -75,12 +104,13 @@ function itemOf(line: string, cwd: string): WalkItem | undefined {
  */
 export function filesFrom(
   list: ReadableStream<Uint8Array>,
-  options: { nul?: boolean; cwd?: string } = {},
+  options: { nul?: boolean; cwd?: string; inside?: string } = {},
 ): ReadableStream<WalkItem> {
   const cwd = options.cwd ?? Deno.cwd();
   return ReadableStream.from((async function* () {
+    const root = options.inside === undefined ? undefined : await Deno.realPath(options.inside);
     for await (const line of records(list, options.nul ? "\0" : "\n")) {
-      const item = itemOf(line, cwd);
+      const item = itemOf(line, cwd, root);
       if (item) yield item;
     }
   })());

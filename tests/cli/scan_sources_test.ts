@@ -1,6 +1,6 @@
 // Ways in (a single file, a list of files) and ways out (several appliances) of a scan.
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
 import {
   CA_FILE,
@@ -9,47 +9,75 @@ import {
   listFiles,
   readLog,
   scanFolders,
+  sortFlags,
   tempDir,
   writeTree,
 } from "../helpers.ts";
 import { sleep } from "../../lib/transport/retry.ts";
 
-Deno.test("--files-from: the listed files, each kept at its path in the destinations", async () => {
+/** Scans the files `list` names, with `f`'s folders. */
+function scanList(list: string, f: ReturnType<typeof scanFolders>, port: number) {
+  return captureScan(["--files-from", list, ...sortFlags(f), ...fastFlags(port)]);
+}
+
+Deno.test("--files-from: the listed files inside --in, each kept at its path in the destinations", async () => {
   await using dir = await tempDir();
   const f = scanFolders(dir.path);
-  await writeTree(join(dir.path, "a"), { "x/report.docx": "report", "y/report.docx": "other" });
-  await writeTree(join(dir.path, "b"), { "evil.docm": "TE-EMULATOR-MALICIOUS" });
+  await writeTree(join(f.input, "a"), { "x/report.docx": "report", "y/report.docx": "other" });
+  await writeTree(join(f.input, "b"), { "evil.docm": "TE-EMULATOR-MALICIOUS" });
   const list = join(dir.path, "list.txt");
   const paths = [
-    join(dir.path, "a", "x", "report.docx"),
-    join(dir.path, "a", "y", "report.docx"),
-    join(dir.path, "b", "evil.docm"),
-    join(dir.path, "b", "missing.txt"),
+    join(f.input, "a", "x", "report.docx"),
+    "in/a/y/report.docx",
+    join(f.input, "b", "evil.docm"),
+    join(f.input, "b", "missing.txt"),
   ];
   await Deno.writeTextFile(list, paths.join("\n") + "\n");
   const emulator = await startEmulator({ port: 0, emulationMs: 20, earlyMs: 5 });
+  const cwd = Deno.cwd();
   try {
-    const run = await captureScan([
-      "--files-from",
-      list,
-      "--out",
-      f.out,
-      "--jail",
-      f.jail,
-      "--rep",
-      f.rep,
-      ...fastFlags(emulator.port),
-    ]);
+    Deno.chdir(dir.path);
+    const run = await scanList(list, f, emulator.port);
     assert.equal(run.code, 1, run.err.join("\n"));
-    const base = dir.path.slice(1);
-    assert.deepEqual(await listFiles(f.out), [
-      `${base}/a/x/report.docx`,
-      `${base}/a/y/report.docx`,
-    ]);
-    assert.deepEqual(await listFiles(f.jail), [`${base}/b/evil.docm`]);
+    assert.deepEqual(await listFiles(f.out), ["a/x/report.docx", "a/y/report.docx"]);
+    assert.deepEqual(await listFiles(f.jail), ["b/evil.docm"]);
     const missing = (await readLog(f.rep)).find((e) => String(e.file).endsWith("missing.txt"));
     assert.equal(missing?.state, "error");
     assert.match(String(missing?.reason), /listed but not found/);
+  } finally {
+    Deno.chdir(cwd);
+    await emulator.close();
+  }
+});
+
+Deno.test("--files-from: paths outside --in, by name or through a link, are reported and never touched", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "inside.txt": "fine" });
+  await writeTree(join(dir.path, "etc"), {
+    "hostname": "box",
+    "evil.docm": "TE-EMULATOR-MALICIOUS",
+  });
+  await Deno.symlink(join(dir.path, "etc", "evil.docm"), join(f.input, "link.docm"));
+  const outside = [
+    join(dir.path, "etc", "hostname"),
+    join(f.input, "..", "etc", "evil.docm"),
+    join(f.input, "link.docm"),
+  ];
+  const list = join(dir.path, "list.txt");
+  await Deno.writeTextFile(list, [join(f.input, "inside.txt"), ...outside].join("\n") + "\n");
+  const emulator = await startEmulator({ port: 0, emulationMs: 20, earlyMs: 5 });
+  try {
+    const run = await scanList(list, f, emulator.port);
+    assert.equal(run.code, 2, run.err.join("\n"));
+    for (const path of outside) {
+      const lines = run.out.filter((l) => l.includes("outside --in, not touched"));
+      assert.ok(lines.some((l) => l.includes(basename(path))), `${path}: ${run.out.join("\n")}`);
+    }
+    assert.deepEqual(await listFiles(join(dir.path, "etc")), ["evil.docm", "hostname"]);
+    assert.deepEqual(await listFiles(f.out), ["inside.txt"]);
+    assert.deepEqual(await listFiles(f.jail), [], "the link's malicious target stays where it is");
+    assert.equal(emulator.stats().uploads, 1, "only the file inside --in was uploaded");
   } finally {
     await emulator.close();
   }

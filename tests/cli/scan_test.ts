@@ -485,9 +485,9 @@ Deno.test("--clean follows the layout rules of the other output folders", async 
   await Deno.writeTextFile(join(f.input, "a.txt"), "a");
   const gateway = ["--gateway", "127.0.0.1:1", "--extract", "clean"];
   const cases: [string, RegExp][] = [
-    [f.out, /--out and --clean are the same folder/],
+    [f.out, /--out and --clean: they are the same folder/],
     [join(f.input, "cleaned"), /--clean .* is inside the input folder/],
-    [f.input, /--clean is the input folder/],
+    [f.input, /--clean .*: it is the input folder/],
   ];
   for (const [clean, pattern] of cases) {
     const run = await captureScan([...sortFlags(f), ...gateway, "--clean", clean]);
