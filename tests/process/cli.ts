@@ -73,18 +73,22 @@ export async function startEmulatorProcess(extra: string[] = []) {
   };
 }
 
-/** Whether the tests run as root (tmpfs mounts need it; CI runs as root). */
+/** Whether the tests run as root (CI does): tests that need an ordinary user then drop to one. */
 export const IS_ROOT = new TextDecoder().decode(
   (await new Deno.Command("id", { args: ["-u"] }).output()).stdout,
 ).trim() === "0";
 
-/** Mounts a tmpfs of `size` (e.g. "64m") at `path`; needs root. */
+/** Mounts a tmpfs of `size` (e.g. "64m") at `path`; needs root, and throws without it. */
 export async function mountTmpfs(path: string, size: string): Promise<void> {
   const mounted = await new Deno.Command("mount", {
     args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", path],
   }).output();
   if (!mounted.success) {
-    throw new Error(`cannot mount a tmpfs at ${path}: ${new TextDecoder().decode(mounted.stderr)}`);
+    throw new Error(
+      `cannot mount a tmpfs at ${path} (run the tests as root, as CI does): ${
+        new TextDecoder().decode(mounted.stderr)
+      }`,
+    );
   }
 }
 
