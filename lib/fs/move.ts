@@ -23,7 +23,9 @@
 
 import { createHash } from "node:crypto";
 import { basename, dirname, extname, join } from "node:path";
-import { reasonOf, ReportsFolderError } from "./errors.ts";
+import { ReportsFolderError } from "./errors.ts";
+import { reasonOf } from "../util/reason.ts";
+import { errorCode } from "../util/error_code.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "./identity.ts";
 import type { AwaitingVerdict, Journal } from "./journal.ts";
 
@@ -63,13 +65,6 @@ export interface PlaceOptions {
 export interface Placement {
   path: string;
   openRecord?: number;
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (error instanceof Error && "code" in error && typeof error.code === "string") {
-    return error.code;
-  }
-  return undefined;
 }
 
 /**

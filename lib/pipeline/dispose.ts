@@ -17,7 +17,8 @@
  */
 
 import { join } from "node:path";
-import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
+import { ReportsFolderError } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
 import type { Journal } from "../fs/journal.ts";
 import { copyNoClobber, exists, moveFile, type PlaceOptions } from "../fs/move.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { fetchCertificate } from "./certificate.ts";
 import { AuthError, HttpStatusError } from "./cloud_client.ts";
 import { QuotaError } from "./fatal.ts";

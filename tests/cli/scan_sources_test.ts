@@ -12,7 +12,7 @@ import {
   tempDir,
   writeTree,
 } from "../helpers.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 Deno.test("--files-from: the listed files, each kept at its path in the destinations", async () => {
   await using dir = await tempDir();

@@ -14,7 +14,7 @@ import {
   withEmulator,
   writeTree,
 } from "../helpers.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 const REPORT = "Quarterly report: revenue grew.\n".repeat(20);
 

@@ -5,7 +5,7 @@ import { Rotation } from "../../lib/transport/rotation.ts";
 import type { ResponseItem } from "../../lib/transport/cloud_types.ts";
 import type { Download } from "../../lib/transport/transport.ts";
 import { benign, FakeTransport, pending } from "./fake_transport.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 function job(sha1: string, target?: FakeTransport): Job {
   return {

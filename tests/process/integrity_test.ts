@@ -8,7 +8,7 @@ import { seededRandom, startEmulator } from "../../lib/emulator/mod.ts";
 import { PARTIAL_PREFIX } from "../../lib/fs/move.ts";
 import { CA_FILE, captureScan, listFiles, tempDir } from "../helpers.ts";
 import { mountTmpfs, teScan, unmount } from "./cli.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 /** sha1 → how many files hold it, over every file under the given folders. */
 async function contentCounts(folders: string[]): Promise<Map<string, number>> {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
 import { CA_FILE, listFiles, tempDir } from "../helpers.ts";
 import { teScan } from "./cli.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 /** Waits (polling the file system, bounded) until `folder` holds `names`. */
 async function untilHolds(folder: string, names: string[], what: string): Promise<void> {
