@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { type EmulatorOptions, startEmulator } from "../lib/emulator/mod.ts";
 import type { Terminal } from "../lib/cli/terminal.ts";
+import { sleep } from "../lib/util/sleep.ts";
 
 /** The published Check Point response samples, copied from `../shared/fixtures/checkpoint/`. */
 export const CHECKPOINT_FIXTURES = fromFileUrl(
@@ -62,6 +63,22 @@ export async function within<T>(seconds: number, run: Promise<T>): Promise<T> {
     return await Promise.race([run, deadline]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Resolves once `holds()` is true (checked every few milliseconds), or rejects after `seconds`
+ * naming `what` never happened: a polling wait that turns a hang into a failed test.
+ */
+export async function eventually(
+  seconds: number,
+  what: string,
+  holds: () => boolean | Promise<boolean>,
+): Promise<void> {
+  const deadline = performance.now() + seconds * 1000;
+  while (!(await holds())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not after ${seconds} s`);
+    await sleep(5);
   }
 }
 

@@ -5,6 +5,7 @@ import { startEmulator } from "../../lib/emulator/mod.ts";
 import {
   CA_FILE,
   captureScan,
+  eventually,
   fastFlags,
   listFiles,
   readLog,
@@ -12,7 +13,6 @@ import {
   tempDir,
   writeTree,
 } from "../helpers.ts";
-import { sleep } from "../../lib/util/sleep.ts";
 
 Deno.test("--files-from: the listed files, each kept at its path in the destinations", async () => {
   await using dir = await tempDir();
@@ -112,9 +112,11 @@ Deno.test("two appliances share a run; one that stops leaves the rotation, the o
       "0",
     ]);
     // Once both have work in emulation, the first one goes away.
-    while (first.stats().uploads < 2 || second.stats().uploads < 2) {
-      await sleep(5);
-    }
+    await eventually(
+      30,
+      "two uploads on each appliance",
+      () => first.stats().uploads >= 2 && second.stats().uploads >= 2,
+    );
     await first.close();
     const run = await scanning;
     assert.equal(run.code, 0, run.err.join("\n"));
