@@ -17,6 +17,7 @@ import {
   withEmulator,
   writeTree,
 } from "../helpers.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 Deno.test("a file appended to while in emulation never reaches the benign folder", async () => {
   await using dir = await tempDir();
@@ -29,7 +30,7 @@ Deno.test("a file appended to while in emulation never reaches the benign folder
       await eventually(30, "the first upload", () => emulator.stats().uploads >= 1);
       for (const line of ["line 2\n", "line 3\n", "TE-EMULATOR-MALICIOUS\n"]) {
         Deno.writeTextFileSync(path, line, { append: true });
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     })();
     const run = await captureScan([...sortFlags(f), ...fastFlags(emulator.port)]);
