@@ -134,11 +134,11 @@ export async function captureTerminal(
   return { terminal, writes, lines };
 }
 
-/** Runs the scan command in-process with its console captured. */
+/** Runs the scan command in-process with its console captured; a scan that hangs fails at 300 s. */
 export async function captureScan(argv: string[], signal?: AbortSignal): Promise<CapturedRun> {
   const { scanCommand } = await import("../lib/cli/scan.ts");
   const { terminal, lines } = await captureTerminal();
-  const code = await scanCommand(argv, { terminal, signal });
+  const code = await within(300, scanCommand(argv, { terminal, signal }));
   return { code, out: lines("out"), err: lines("err") };
 }
 
