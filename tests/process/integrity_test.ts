@@ -1,6 +1,6 @@
 // Integrity the hard way: kill -9 at random instants with a rerun after each, a kill right after
 // an early quarantine, names that are not UTF-8. These drive the CLI as a subprocess (--allow-run)
-// and mount a tmpfs for the cross-filesystem case when running as root.
+// and mount a tmpfs for the cross-filesystem case (root only; CI runs as root).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
