@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { type EmulatorOptions, startEmulator } from "../lib/emulator/mod.ts";
 import type { Terminal } from "../lib/cli/terminal.ts";
+import { sleep } from "../lib/util/sleep.ts";
 
 /** The published Check Point response samples, copied from `../shared/fixtures/checkpoint/`. */
 export const CHECKPOINT_FIXTURES = fromFileUrl(
@@ -65,6 +66,22 @@ export async function within<T>(seconds: number, run: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Resolves once `holds()` is true (checked every few milliseconds), or rejects after `seconds`
+ * naming `what` never happened: a polling wait that turns a hang into a failed test.
+ */
+export async function eventually(
+  seconds: number,
+  what: string,
+  holds: () => boolean | Promise<boolean>,
+): Promise<void> {
+  const deadline = performance.now() + seconds * 1000;
+  while (!(await holds())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not after ${seconds} s`);
+    await sleep(5);
+  }
+}
+
 /** Runs `body` with a temporary folder, removed afterwards. */
 export async function withTempDir(
   body: (dir: string) => Promise<void>,
@@ -117,11 +134,11 @@ export async function captureTerminal(
   return { terminal, writes, lines };
 }
 
-/** Runs the scan command in-process with its console captured. */
+/** Runs the scan command in-process with its console captured; a scan that hangs fails at 300 s. */
 export async function captureScan(argv: string[], signal?: AbortSignal): Promise<CapturedRun> {
   const { scanCommand } = await import("../lib/cli/scan.ts");
   const { terminal, lines } = await captureTerminal();
-  const code = await scanCommand(argv, { terminal, signal });
+  const code = await within(300, scanCommand(argv, { terminal, signal }));
   return { code, out: lines("out"), err: lines("err") };
 }
 

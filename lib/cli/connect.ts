@@ -27,10 +27,11 @@ import type { Transport } from "../transport/transport.ts";
 import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
-import { DEFAULT_RETRY, sleep } from "../transport/retry.ts";
+import { DEFAULT_RETRY } from "../transport/retry.ts";
+import { sleep } from "../util/sleep.ts";
 import { UsageError } from "./args.ts";
 import type { Reporter } from "./console.ts";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 
 /** The settings a connection is made from (a subset of the scan's). */
 export interface ConnectionArgs {

@@ -6,7 +6,7 @@
  */
 
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import type { Folders } from "../pipeline/dispose.ts";
 import { matchesAnyGlob } from "../pipeline/glob.ts";
 import { inputFolder, statInput } from "../pipeline/walk.ts";

@@ -39,7 +39,7 @@ import { describeStatus } from "../transport/status.ts";
 import { parseScanArgs, type ScanArgs, UsageError } from "./args.ts";
 import { connect, type Connection } from "./connect.ts";
 import { describeTargetFailure } from "../transport/diagnose.ts";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { Reporter } from "./console.ts";
 import { renderError } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";

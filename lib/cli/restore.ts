@@ -31,7 +31,7 @@
 
 import { parseArgs } from "node:util";
 import { basename, dirname, join, resolve } from "node:path";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { moveFile } from "../fs/move.ts";
 import { type LogEvent, RunLog } from "../fs/run_log.ts";
 import { readLogEvents } from "../fs/run_log_events.ts";

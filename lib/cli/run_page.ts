@@ -70,6 +70,7 @@ import { readLogEvents } from "../fs/run_log_events.ts";
 import { replaceFileStreamed } from "../fs/replace_streamed.ts";
 import { formatSize } from "../fs/size.ts";
 import { escapeControl, formatDuration } from "./render.ts";
+import { escapeHtml } from "../util/html.ts";
 import { RUN_PAGE_CSS } from "./run_page_style.ts";
 
 /** The page's name in the reports folder. */
@@ -109,14 +110,6 @@ export interface RunPageSource {
   listed?: number;
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
 /**
  * Text from the tree, the appliance or the user, safe as HTML text and as a
  * quoted attribute value; control characters are shown as escapes.
@@ -133,7 +126,7 @@ const HTML_ESCAPES: Record<string, string> = {
  * ```
  */
 export function htmlText(text: string): string {
-  return escapeControl(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  return escapeHtml(escapeControl(text));
 }
 
 /**

@@ -35,7 +35,7 @@ import { parseArgs } from "node:util";
 import { splitHostPort } from "./connect.ts";
 import { usageErrorOf } from "./suggest.ts";
 import { fetchCertificate, type PresentedCertificate } from "../transport/certificate.ts";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { Exit } from "./exit.ts";
 import { escapeControl } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";

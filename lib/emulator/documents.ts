@@ -13,6 +13,8 @@
  * @module
  */
 
+import { escapeHtml } from "../util/html.ts";
+
 const ENCODER = new TextEncoder();
 
 function pdfText(line: string): string {
@@ -71,23 +73,6 @@ function latin1(text: string): Uint8Array {
 }
 
 /**
- * Escapes text for XML and HTML content and attribute values.
- *
- * @example Escape markup
- * ```ts
- * import { escapeMarkup } from "./documents.ts";
- * import assert from "node:assert/strict";
- * assert.equal(escapeMarkup('<a href="x">'), "&lt;a href=&quot;x&quot;&gt;");
- * ```
- */
-export function escapeMarkup(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
-  );
-}
-
-/**
  * Fields of an XML emulation report.
  */
 export interface XmlReportInfo {
@@ -120,7 +105,7 @@ export interface XmlReportInfo {
  * ```
  */
 export function xmlReport(info: XmlReportInfo): string {
-  const e = escapeMarkup;
+  const e = escapeHtml;
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<te_report generator="te-scan emulator" version="1.0">`,

@@ -33,7 +33,7 @@
 
 import { createHash } from "node:crypto";
 import type { ImageRef } from "../transport/cloud_types.ts";
-import { escapeMarkup as e } from "./documents.ts";
+import { escapeHtml as e } from "../util/html.ts";
 import { seededRandom } from "./rng.ts";
 
 /**

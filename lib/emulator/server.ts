@@ -25,7 +25,7 @@ import { statusFor } from "./answer.ts";
 import { cloudAuthorized } from "./auth.ts";
 import { handleDownload, handleQuery, handleQuota, handleUpload } from "./cloud.ts";
 import { type EmulatorContext, newContext } from "./context.ts";
-import { sleep } from "../transport/retry.ts";
+import { sleep } from "../util/sleep.ts";
 import { DeliberateReset, faultResponse, truncate } from "./fault_answers.ts";
 import { type ApiRoute, randomFault } from "./faults.ts";
 import { apiError, discardBody, jsonResponse } from "./http.ts";

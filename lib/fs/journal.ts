@@ -23,8 +23,9 @@
  */
 
 import { dirname, join } from "node:path";
-import { sleep } from "../transport/retry.ts";
-import { reasonOf, ReportsFolderError } from "./errors.ts";
+import { sleep } from "../util/sleep.ts";
+import { ReportsFolderError } from "./errors.ts";
+import { reasonOf } from "../util/reason.ts";
 
 /** A file awaiting its final verdict after a te_eb early quarantine. */
 export interface AwaitingVerdict {

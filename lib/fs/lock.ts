@@ -11,7 +11,7 @@
  * @module
  */
 
-import { reasonOf } from "./errors.ts";
+import { reasonOf } from "../util/reason.ts";
 
 /** Another run holds a lock: exit 3, nothing touched. */
 export class LockedError extends Error {

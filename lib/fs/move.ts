@@ -30,7 +30,9 @@ import {
   type Confinement,
   PATH_MOVED,
 } from "./confine.ts";
-import { reasonOf, ReportsFolderError } from "./errors.ts";
+import { ReportsFolderError } from "./errors.ts";
+import { reasonOf } from "../util/reason.ts";
+import { errorCode } from "../util/error_code.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "./identity.ts";
 import type { AwaitingVerdict, Journal } from "./journal.ts";
 
@@ -74,13 +76,6 @@ export interface Placement {
   openRecord?: number;
   /** The placed file's identity: the scanned version's when the move was told it. */
   identity?: FileIdentity;
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (error instanceof Error && "code" in error && typeof error.code === "string") {
-    return error.code;
-  }
-  return undefined;
 }
 
 /**

@@ -22,7 +22,8 @@
  */
 
 import { dirname, join } from "node:path";
-import { reasonOf } from "./errors.ts";
+import { reasonOf } from "../util/reason.ts";
+import { errorCode } from "../util/error_code.ts";
 import { PARTIAL_PREFIX, removeQuietly } from "./move.ts";
 
 /** How much text is gathered before it is written. */
@@ -43,10 +44,6 @@ async function* encodedInBatches(pieces: AsyncIterable<string>): AsyncGenerator<
   if (batch.length) yield encoder.encode(batch.join(""));
 }
 
-function isCrossDevice(error: unknown): boolean {
-  return error instanceof Error && "code" in error && error.code === "EXDEV";
-}
-
 /**
  * Writes the pieces `make()` yields to a temporary file (in `tempDir`, else
  * beside `dest`), then renames it over `dest`. `make` is called again if
@@ -65,7 +62,7 @@ export async function replaceFileStreamed(
     await Deno.rename(temp, dest);
   } catch (error) {
     await removeQuietly(temp);
-    if (options.tempDir !== undefined && isCrossDevice(error)) {
+    if (options.tempDir !== undefined && errorCode(error) === "EXDEV") {
       return await replaceFileStreamed(dest, make);
     }
     throw new Error(`cannot write ${dest}: ${reasonOf(error)}`);

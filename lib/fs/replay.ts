@@ -20,6 +20,7 @@
 import { identityOf } from "./identity.ts";
 import type { AwaitingVerdict, Journal, MoveRecord } from "./journal.ts";
 import { removeQuietly } from "./move.ts";
+import { lstatOrUndefined } from "../util/stat.ts";
 
 /** A quarantined file whose final verdict is still to come. */
 export interface AwaitingFile {
@@ -39,15 +40,6 @@ export interface ReplayResult {
   /** Partial copies removed. */
   partialsRemoved: number;
   awaiting: AwaitingFile[];
-}
-
-async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
 }
 
 /** Whether two files hold the same bytes (a copy to another filesystem and its source). */
@@ -88,12 +80,12 @@ async function settle(
   record: MoveRecord,
   result: ReplayResult,
 ): Promise<"dest" | "src" | undefined> {
-  if (record.partial && await statOrUndefined(record.partial)) {
+  if (record.partial && await lstatOrUndefined(record.partial)) {
     removeQuietly(record.partial);
     result.partialsRemoved++;
   }
-  const src = await statOrUndefined(record.src);
-  const dest = await statOrUndefined(record.dest);
+  const src = await lstatOrUndefined(record.src);
+  const dest = await lstatOrUndefined(record.dest);
   if (dest && await destinationIsOurs(record, dest, src)) {
     if (src) {
       await Deno.remove(record.src);

@@ -27,6 +27,7 @@
  */
 
 import type { LogEvent } from "./run_log.ts";
+import { records } from "../util/lines.ts";
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -74,20 +75,16 @@ export async function* readLogEvents(
 ): AsyncGenerator<LogEvent> {
   using file = await Deno.open(path);
   await file.seek(start, Deno.SeekMode.Start);
-  const decoder = new TextDecoder();
-  const buffer = new Uint8Array(CHUNK_BYTES);
-  let pending = "";
-  for (;;) {
-    const n = await file.read(buffer);
-    if (n === null) break;
-    pending += decoder.decode(buffer.subarray(0, n), { stream: true });
-    const lines = pending.split("\n");
-    pending = lines.pop()!;
-    for (const line of lines) {
-      const event = parseLine(line, filter);
-      if (event) yield event;
-    }
+  for await (const line of records(chunksOf(file), "\n")) {
+    const event = parseLine(line, filter);
+    if (event) yield event;
   }
-  const last = parseLine(pending + decoder.decode(), filter);
-  if (last) yield last;
+}
+
+/** The file's bytes from where it stands, through one fixed buffer (each chunk used at once). */
+async function* chunksOf(file: Deno.FsFile): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(CHUNK_BYTES);
+  for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+    yield buffer.subarray(0, n);
+  }
 }

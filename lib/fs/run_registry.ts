@@ -22,7 +22,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { reasonOf } from "./errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { LockedError } from "./lock.ts";
 import { isInside, overlaps } from "../util/paths.ts";
 

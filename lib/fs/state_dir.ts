@@ -9,7 +9,7 @@
  */
 
 import { join } from "node:path";
-import { reasonOf } from "./errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { Journal, type JournalOptions } from "./journal.ts";
 import { RunLock } from "./lock.ts";
 import { replayJournal, type ReplayResult } from "./replay.ts";

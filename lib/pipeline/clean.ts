@@ -15,7 +15,7 @@
  */
 
 import { basename, dirname, extname, join } from "node:path";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { copyNoClobber, moveNoClobber, PARTIAL_PREFIX } from "../fs/move.ts";
 import type { ScrubOutcome } from "../transport/transport.ts";
 import { type AvFinding, avFinding } from "./decide.ts";

@@ -19,7 +19,8 @@
  */
 
 import { join } from "node:path";
-import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
+import { ReportsFolderError } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { changeModeOpened, type Confinement, confinementOf, makeInert } from "../fs/confine.ts";
 import { FileChangedError, type FileIdentity } from "../fs/identity.ts";
 import type { Journal } from "../fs/journal.ts";

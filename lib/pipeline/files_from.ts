@@ -10,26 +10,10 @@
  */
 
 import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import type { WalkItem } from "./walk.ts";
 import { isInside } from "../util/paths.ts";
-
-/** Splits a byte stream into records ending with `separator` (the last one may not). */
-async function* records(
-  source: ReadableStream<Uint8Array>,
-  separator: "\n" | "\0",
-): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of source) {
-    pending += decoder.decode(chunk, { stream: true });
-    const parts = pending.split(separator);
-    pending = parts.pop()!;
-    yield* parts;
-  }
-  pending += decoder.decode();
-  if (pending) yield pending;
-}
+import { records } from "../util/lines.ts";
 
 /** The relative path a listed file keeps: its path, without a leading `/` or any `..`. */
 function relPathOf(path: string): string | undefined {

@@ -23,7 +23,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
 import type { RunProgress } from "./progress.ts";
 import type { PipelineItem, ScanFile } from "./types.ts";

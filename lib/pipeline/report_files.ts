@@ -14,7 +14,7 @@
  */
 
 import { dirname, join } from "node:path";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { exists, numberedName, PARTIAL_PREFIX, writeFileNoClobber } from "../fs/move.ts";
 import { extractTarGz } from "../fs/tar.ts";
 import type { ResponseItem } from "../transport/cloud_types.ts";

@@ -19,7 +19,7 @@
 import type { Transport } from "../transport/transport.ts";
 import { type ReportFormat, reportIds, type ResponseItem } from "../transport/cloud_types.ts";
 import type { DownloadedReport } from "./types.ts";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { verifyTarGz } from "../fs/tar.ts";
 
 /** A summary report that is neither gzip nor base64 of gzip. */

@@ -15,13 +15,14 @@
  */
 
 import { basename } from "node:path";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { FileChangedError } from "../fs/identity.ts";
 import { isTransient } from "../transport/cloud_client.ts";
 import { ForeignAnswerError } from "../transport/cloud.ts";
 import type { ResponseItem } from "../transport/cloud_types.ts";
 import { isFatal } from "../transport/fatal.ts";
-import { backoffMs, DEFAULT_RETRY, sleep } from "../transport/retry.ts";
+import { backoffMs, DEFAULT_RETRY } from "../transport/retry.ts";
+import { sleep } from "../util/sleep.ts";
 import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
 import { describeStatus } from "../transport/status.ts";
 import type { MatchedAnswer, Transport } from "../transport/transport.ts";

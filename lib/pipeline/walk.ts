@@ -18,7 +18,8 @@
 
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { matchesAnyGlob } from "./glob.ts";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
+import { errorCode } from "../util/error_code.ts";
 import { formatSize } from "../fs/size.ts";
 
 /** What to walk and which entries to leave out. */
@@ -93,10 +94,6 @@ function tooBigReason(size: number, maxSize: number): string {
   // "10.0 MiB > 10.0 MiB" would read as a bug; exact byte counts make the point.
   if (shown === limit) [shown, limit] = [`${size} B`, `${maxSize} B`];
   return `larger than --max-size (${shown} > ${limit})`;
-}
-
-function isSymlinkLoopError(error: unknown): boolean {
-  return error instanceof Error && "code" in error && error.code === "ELOOP";
 }
 
 function identityOf(info: Deno.FileInfo): string {
@@ -298,7 +295,7 @@ class Walker {
     if (target === undefined) {
       const reason = failure instanceof Deno.errors.NotFound
         ? "dangling symbolic link"
-        : isSymlinkLoopError(failure)
+        : errorCode(failure) === "ELOOP"
         ? "symlink loop"
         : `cannot read: ${reasonOf(failure)}`;
       yield { kind: "skipped", path, relPath, reason };

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { sleep } from "../transport/retry.ts";
+import { sleep } from "../util/sleep.ts";
 import { walk, type WalkItem, type WalkOptions } from "./walk.ts";
 
 /** Options of {@linkcode watch}. */

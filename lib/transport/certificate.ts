@@ -8,7 +8,7 @@
 
 import { X509Certificate } from "node:crypto";
 import tls from "node:tls";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 
 /** What an appliance presented. */
 export interface PresentedCertificate {

@@ -9,7 +9,7 @@
  */
 
 import net from "node:net";
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { fetchCertificate } from "./certificate.ts";
 import { AuthError, HttpStatusError } from "./cloud_client.ts";
 import { QuotaError } from "./fatal.ts";

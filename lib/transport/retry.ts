@@ -19,6 +19,8 @@
  * @module
  */
 
+import { sleep } from "../util/sleep.ts";
+
 /** How often and how long to retry. */
 export interface RetryPolicy {
   /** Total tries, the first included. */
@@ -52,36 +54,6 @@ export function backoffMs(
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** attempt);
   const floor = Math.min(ceiling, policy.baseMs / 2);
   return Math.round(floor + (ceiling - floor) * random());
-}
-
-/**
- * Resolves after `ms`, or rejects at once with the signal's reason when it aborts.
- *
- * @example A sleep cut short
- * ```ts
- * import { sleep } from "./retry.ts";
- * import assert from "node:assert/strict";
- *
- * await sleep(1);
- * const controller = new AbortController();
- * const slept = sleep(60_000, controller.signal);
- * controller.abort(new Error("stopped"));
- * await assert.rejects(slept, /stopped/);
- * ```
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

@@ -10,10 +10,10 @@
  * @module
  */
 
-import { reasonOf } from "../fs/errors.ts";
+import { reasonOf } from "../util/reason.ts";
 import { isTransient } from "./cloud_client.ts";
 import { ApplianceDownError } from "./fatal.ts";
-import { sleep } from "./retry.ts";
+import { sleep } from "../util/sleep.ts";
 import type { Transport } from "./transport.ts";
 
 /** A request for a target out of rotation while others are in it: send the file elsewhere. */

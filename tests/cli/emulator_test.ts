@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { runEmulatorCli } from "../../lib/cli/emulator.ts";
 import { CONTENT_MARKERS, eicarText, startEmulator } from "../../lib/emulator/mod.ts";
 import { CA_PEM } from "../emulator/helpers.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 function io() {
   const out: string[] = [];

@@ -6,6 +6,7 @@ import { RunLock } from "../../lib/fs/lock.ts";
 import { verifyTarGz } from "../../lib/fs/tar.ts";
 import {
   captureScan,
+  eventually,
   fastFlags,
   injectFaults,
   listFiles,
@@ -16,6 +17,7 @@ import {
   withEmulator,
   writeTree,
 } from "../helpers.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 Deno.test("a file appended to while in emulation never reaches the benign folder", async () => {
   await using dir = await tempDir();
@@ -25,10 +27,10 @@ Deno.test("a file appended to while in emulation never reaches the benign folder
     const path = join(f.input, "growing.log");
     // Once the scanned version is uploaded, the writer goes on: its third line is malicious.
     const writer = (async () => {
-      while (emulator.stats().uploads < 1) await new Promise((r) => setTimeout(r, 5));
+      await eventually(30, "the first upload", () => emulator.stats().uploads >= 1);
       for (const line of ["line 2\n", "line 3\n", "TE-EMULATOR-MALICIOUS\n"]) {
         Deno.writeTextFileSync(path, line, { append: true });
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     })();
     const run = await captureScan([...sortFlags(f), ...fastFlags(emulator.port)]);

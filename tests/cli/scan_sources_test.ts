@@ -5,6 +5,7 @@ import { startEmulator } from "../../lib/emulator/mod.ts";
 import {
   CA_FILE,
   captureScan,
+  eventually,
   fastFlags,
   listFiles,
   readLog,
@@ -13,7 +14,6 @@ import {
   tempDir,
   writeTree,
 } from "../helpers.ts";
-import { sleep } from "../../lib/transport/retry.ts";
 
 /** Scans the files `list` names, with `f`'s folders. */
 function scanList(list: string, f: ReturnType<typeof scanFolders>, port: number) {
@@ -140,9 +140,11 @@ Deno.test("two appliances share a run; one that stops leaves the rotation, the o
       "0",
     ]);
     // Once both have work in emulation, the first one goes away.
-    while (first.stats().uploads < 2 || second.stats().uploads < 2) {
-      await sleep(5);
-    }
+    await eventually(
+      30,
+      "two uploads on each appliance",
+      () => first.stats().uploads >= 2 && second.stats().uploads >= 2,
+    );
     await first.close();
     const run = await scanning;
     assert.equal(run.code, 0, run.err.join("\n"));

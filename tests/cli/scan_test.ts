@@ -4,6 +4,7 @@ import { eicarText, startEmulator } from "../../lib/emulator/mod.ts";
 import {
   CA_FILE,
   captureScan,
+  eventually,
   fastFlags,
   injectFaults,
   listFiles,
@@ -14,7 +15,7 @@ import {
   withEmulator,
   writeTree,
 } from "../helpers.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 const REPORT = "Quarterly report: revenue grew.\n".repeat(20);
 
@@ -414,7 +415,7 @@ Deno.test("an appliance that goes down mid-run stops it after --grace: exit 2, f
     "0",
   ]);
   // Both files uploaded and in emulation: then the appliance goes away.
-  while (emulator.stats().uploads < 2) await new Promise((r) => setTimeout(r, 5));
+  await eventually(30, "both uploads", () => emulator.stats().uploads >= 2);
   await emulator.close();
   const run = await scanning;
   assert.equal(run.code, 2, run.err.join("\n"));

@@ -22,7 +22,7 @@ import {
   startEmulator,
 } from "../../lib/emulator/server.ts";
 import type { EmulatorStats } from "../../lib/emulator/stats.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 /** The test CA, read from the fixture (not from the built-in copy under test). */
 export const CA_PEM = await Deno.readTextFile(new URL("../fixtures/tls/ca.pem", import.meta.url));

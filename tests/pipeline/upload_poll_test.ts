@@ -5,7 +5,7 @@ import { Rotation } from "../../lib/transport/rotation.ts";
 import type { ResponseItem } from "../../lib/transport/cloud_types.ts";
 import type { Download } from "../../lib/transport/transport.ts";
 import { benign, FakeTransport, pending } from "./fake_transport.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { eventually } from "../helpers.ts";
 
 function job(sha1: string, target?: FakeTransport): Job {
   return {
@@ -74,7 +74,7 @@ Deno.test("an abort wakes the sleeping poller at once: the loop ends and every s
   const loop = p.run();
   const tracked = p.track(job("long", target));
   // Let the first round happen: the poller then sleeps on a 60 s timer.
-  while (!target.calls.length) await sleep(1);
+  await eventually(10, "a first poll round", () => target.calls.length > 0);
   controller.abort(new Error("interrupted"));
   await assert.rejects(loop, /interrupted/);
   await assert.rejects(tracked, /interrupted/);
@@ -93,7 +93,7 @@ Deno.test({
     const loop = p.run();
     const waiting = p.track(job("waiting", target));
     // After its first round the poller sleeps on a 60 s timer...
-    while (!target.calls.length) await sleep(1);
+    await eventually(10, "a first poll round", () => target.calls.length > 0);
     // ...cut short twice: by an admission, then by that file's upload answer.
     await p.track(job("fresh"));
     assert.deepEqual(settled.map((s) => `${s.file.relPath} ${s.outcome.state}`), ["fresh benign"]);

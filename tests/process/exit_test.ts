@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
-import { CA_FILE, tempDir } from "../helpers.ts";
+import { CA_FILE, tempDir, within } from "../helpers.ts";
 import { readAll, teScan, waitForLine } from "./cli.ts";
 
 Deno.test("an all-benign scan with the default --poll-interval exits within 1 s of its summary", async () => {
@@ -29,9 +29,9 @@ Deno.test("an all-benign scan with the default --poll-interval exits within 1 s 
     // The closing table's last line names summary.json: the run's work is done then.
     const { rest } = await waitForLine(child.stdout, /^\s+summary\s+\S+summary\.json$/m);
     const summarised = performance.now();
-    const status = await child.status;
+    const status = await within(60, child.status);
     const lingered = performance.now() - summarised;
-    await Array.fromAsync(readAll(rest));
+    await within(60, Array.fromAsync(readAll(rest)));
     await child.stderr.cancel();
     assert.equal(status.code, 0);
     assert.ok(lingered < 1000, `the process lived ${Math.round(lingered)} ms after its summary`);

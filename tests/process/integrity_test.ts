@@ -1,14 +1,14 @@
 // Integrity the hard way: kill -9 at random instants with a rerun after each, a kill right after
 // an early quarantine, names that are not UTF-8. These drive the CLI as a subprocess (--allow-run)
-// and mount a tmpfs for the cross-filesystem case when running as root.
+// and mount a tmpfs for the cross-filesystem case (root only; CI runs as root).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { seededRandom, startEmulator } from "../../lib/emulator/mod.ts";
 import { PARTIAL_PREFIX } from "../../lib/fs/move.ts";
-import { CA_FILE, captureScan, listFiles, tempDir } from "../helpers.ts";
-import { IS_ROOT, mountTmpfs, teScan, unmount } from "./cli.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { CA_FILE, captureScan, eventually, listFiles, tempDir, within } from "../helpers.ts";
+import { mountTmpfs, teScan, unmount } from "./cli.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 /** sha1 → how many files hold it, over every file under the given folders. */
 async function contentCounts(folders: string[]): Promise<Map<string, number>> {
@@ -85,17 +85,20 @@ async function killLoop(root: string, destRoot: string, seed: number): Promise<v
   const emulator = await startEmulator({ port: 0, emulationMs: 5, earlyMs: 1 });
   try {
     // Teach the emulator every content first (a copy run), so the loop below uploads nothing.
-    const seeding = await teScan(
-      scanArgs(emulator.port, { ...folders, out: join(root, "seed-out") }, [
-        "--copy",
-        "--rep",
-        join(root, "seed-rep"),
-        "--jail",
-        join(root, "seed-jail"),
-        "--error",
-        join(root, "seed-error"),
-      ]),
-    ).output();
+    const seeding = await within(
+      300,
+      teScan(
+        scanArgs(emulator.port, { ...folders, out: join(root, "seed-out") }, [
+          "--copy",
+          "--rep",
+          join(root, "seed-rep"),
+          "--jail",
+          join(root, "seed-jail"),
+          "--error",
+          join(root, "seed-error"),
+        ]),
+      ).output(),
+    );
     assert.equal(seeding.code, 1, new TextDecoder().decode(seeding.stderr));
     const uploadsAfterSeeding = emulator.stats().uploads;
     const random = seededRandom(seed);
@@ -113,7 +116,7 @@ async function killLoop(root: string, destRoot: string, seed: number): Promise<v
       try {
         child.kill("SIGKILL");
       } catch { /* it had already finished */ }
-      const status = await child.status;
+      const status = await within(30, child.status);
       await child.stdout.cancel();
       await child.stderr.cancel();
       const inputAfter = (await listFiles(folders.input)).length;
@@ -123,7 +126,7 @@ async function killLoop(root: string, destRoot: string, seed: number): Promise<v
     }
     // The kills must land among the moves, not on runs that had nothing left to do.
     assert.ok(midMove.length >= 4, `seed ${seed}: kills mid-move: ${midMove}`);
-    const output = await teScan(scanArgs(emulator.port, folders)).output();
+    const output = await within(300, teScan(scanArgs(emulator.port, folders)).output());
     const last = { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
     // What is left for the last run decides its code; it must only have finished normally.
     assert.ok([0, 1, 2].includes(last.code), `seed ${seed}: exit ${last.code}: ${last.stderr}`);
@@ -156,9 +159,7 @@ Deno.test(`kill -9 at 10 random instants, same filesystem (seed ${SEED})`, async
 });
 
 Deno.test({
-  name: `kill -9 at 10 random instants, destinations on a tmpfs (seed ${SEED + 1})` +
-    (IS_ROOT ? "" : " [skipped: mounting a tmpfs needs root]"),
-  ignore: !IS_ROOT,
+  name: `kill -9 at 10 random instants, destinations on a tmpfs (seed ${SEED + 1})`,
   async fn() {
     await using dir = await tempDir();
     const dest = join(dir.path, "dest");
@@ -190,15 +191,15 @@ Deno.test("a kill right after an early quarantine: the rerun applies the final v
   const emulator = await startEmulator({ port: 0, emulationMs: 600_000, earlyMs: 10 });
   try {
     const child = teScan(scanArgs(emulator.port, folders)).spawn();
-    while ((await listFiles(folders.jail)).length < 2) {
-      await sleep(20);
-    }
+    await eventually(60, "both files early-quarantined", async () => {
+      return (await listFiles(folders.jail)).length >= 2;
+    });
     child.kill("SIGKILL");
-    await child.status;
+    await within(30, child.status);
     await child.stdout.cancel();
     await child.stderr.cancel();
     emulator.advanceClock(600_000);
-    const rerun = await teScan(scanArgs(emulator.port, folders)).output();
+    const rerun = await within(120, teScan(scanArgs(emulator.port, folders)).output());
     assert.equal(rerun.code, 1, new TextDecoder().decode(rerun.stderr));
     assert.deepEqual(await listFiles(folders.out), ["false-alarm.docm"], "the final benign wins");
     assert.deepEqual(await listFiles(folders.jail), ["evil.docm"]);

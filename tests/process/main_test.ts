@@ -1,14 +1,14 @@
 // Drives the CLI as a user does: a subprocess with exactly the three permissions.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CA_FILE, tempDir } from "../helpers.ts";
+import { CA_FILE, tempDir, within } from "../helpers.ts";
 import { readAll, run, startEmulatorProcess, teScan, waitForLine } from "./cli.ts";
 
 Deno.test("te-scan emulator prints its listening line and stops cleanly on SIGTERM", async () => {
   const { child, line, rest } = await startEmulatorProcess();
   assert.match(line, /^te-scan emulator listening on https:\/\/127\.0\.0\.1:\d+$/);
   child.kill("SIGTERM");
-  const status = await child.status;
+  const status = await within(30, child.status);
   await rest.cancel();
   await child.stderr.cancel();
   assert.equal(status.code, 0);
@@ -79,11 +79,14 @@ Deno.test("SIGINT during a scan exits 130 and leaves unsettled files in place", 
   // Wait until the scan has started (its first JSON event), then interrupt it.
   const { rest } = await waitForLine(child.stdout, /"event":"start"/);
   child.kill("SIGINT");
-  const [status, stdout, stderr] = await Promise.all([
-    child.status,
-    Array.fromAsync({ [Symbol.asyncIterator]: () => readAll(rest) }),
-    new Response(child.stderr).text(),
-  ]);
+  const [status, stdout, stderr] = await within(
+    60,
+    Promise.all([
+      child.status,
+      Array.fromAsync({ [Symbol.asyncIterator]: () => readAll(rest) }),
+      new Response(child.stderr).text(),
+    ]),
+  );
   assert.equal(status.code, 130, `stdout: ${stdout.join("")}\nstderr: ${stderr}`);
   assert.ok((await Deno.stat(join(input, "slow.pdf"))).isFile, "file left in place");
   const summary = JSON.parse(await Deno.readTextFile(join(dir.path, "rep", "summary.json")));

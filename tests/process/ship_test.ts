@@ -3,7 +3,7 @@
 // Everything is built in, and removed with, a temporary folder.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ROOT, tempDir } from "../helpers.ts";
+import { ROOT, tempDir, within } from "../helpers.ts";
 import { RUN_FLAGS } from "../../scripts/ship.ts";
 
 interface Ran {
@@ -20,15 +20,18 @@ async function runIn(
   env: Record<string, string>,
   clearEnv = true,
 ): Promise<Ran> {
-  const result = await new Deno.Command(command, {
-    args,
-    cwd,
-    clearEnv,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const result = await within(
+    600,
+    new Deno.Command(command, {
+      args,
+      cwd,
+      clearEnv,
+      env: { NO_COLOR: "1", ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output(),
+  );
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: result.code, out: decode(result.stdout), err: decode(result.stderr) };
 }

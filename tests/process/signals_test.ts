@@ -28,11 +28,16 @@ async function interruptDuringRetries(signal: Deno.Signal): Promise<void> {
     ]).spawn();
     const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
     let seen = "";
-    while (!/failed .*try 2/.test(seen)) {
-      const { value, done } = await stderr.read();
-      if (done) throw new Error(`the scan ended before retrying: ${seen}`);
-      seen += value;
-    }
+    await within(
+      120,
+      (async () => {
+        while (!/failed .*try 2/.test(seen)) {
+          const { value, done } = await stderr.read();
+          if (done) throw new Error(`the scan ended before retrying: ${seen}`);
+          seen += value;
+        }
+      })(),
+    );
     child.kill(signal);
     // The first signal must end the run: a hang fails here instead of hanging the suite.
     const [status, stdout] = await within(

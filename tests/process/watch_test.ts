@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
-import { CA_FILE, listFiles, tempDir } from "../helpers.ts";
+import { CA_FILE, listFiles, tempDir, within } from "../helpers.ts";
 import { teScan } from "./cli.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 /** Waits (polling the file system, bounded) until `folder` holds `names`. */
 async function untilHolds(folder: string, names: string[], what: string): Promise<void> {
@@ -67,9 +67,9 @@ Deno.test("--watch takes a file written in two parts once, whole; an outage paus
     await untilHolds(out, ["notes.txt"], "the service resumes when the appliance returns");
   } finally {
     child.kill("SIGTERM");
-    const status = await child.status;
+    const status = await within(60, child.status);
     await emulator.close();
-    const [printed, warned] = await Promise.all([stdout, stderr]);
+    const [printed, warned] = await within(60, Promise.all([stdout, stderr]));
     assert.equal(status.code, 130, warned);
     assert.match(printed, /^\s+summary\s+\S+summary\.json$/m, "a closing table on SIGTERM");
   }

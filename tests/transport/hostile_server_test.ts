@@ -39,7 +39,7 @@ import {
 } from "./hostile_answers.ts";
 import { Rng } from "./hostile_mutate.ts";
 import { HostileWireServer } from "./hostile_wire.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 const DEFAULT_SEEDS = { first: 1, last: 250 };
 /** Seeds run at once (each has its own server and folders). */

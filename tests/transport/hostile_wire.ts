@@ -14,7 +14,7 @@
 
 import { concatBytes } from "../../lib/fs/bytes.ts";
 import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "../../lib/emulator/mod.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 /** A request as read off the wire. */
 export interface WireRequest {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { HttpClient, NetworkError } from "../../lib/transport/http.ts";
 import { CA_FILE, within } from "../helpers.ts";
 import { HostileWireServer, type WirePlan } from "./hostile_wire.ts";
-import { sleep } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 const answer = (headers: Record<string, string> = {}): WirePlan => ({
   kind: "send",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { backoffMs, sleep, withRetry } from "../../lib/transport/retry.ts";
+import { backoffMs, withRetry } from "../../lib/transport/retry.ts";
+import { sleep } from "../../lib/util/sleep.ts";
 
 const POLICY = { attempts: 4, baseMs: 100, maxMs: 1_000 };
 

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { checkGraph, type ImportEdge, importsOf } from "../../scripts/check_imports.ts";
+
+/** A graph from `from → to` pairs; a `type:` prefix on `to` marks an `import type`. */
+function graphOf(pairs: [string, string][]): Map<string, ImportEdge[]> {
+  const graph = new Map<string, ImportEdge[]>();
+  for (const [from, to] of pairs) {
+    const edge = { to: to.replace(/^type:/, ""), typeOnly: to.startsWith("type:") };
+    graph.set(from, [...(graph.get(from) ?? []), edge]);
+  }
+  return graph;
+}
+
+Deno.test("each folder imports itself and the folders below it; main.ts imports anything", () => {
+  const report = checkGraph(graphOf([
+    ["main.ts", "lib/cli/scan.ts"],
+    ["main.ts", "lib/emulator/mod.ts"],
+    ["lib/cli/scan.ts", "lib/pipeline/mod.ts"],
+    ["lib/cli/scan.ts", "lib/util/sleep.ts"],
+    ["lib/cli/emulator.ts", "lib/emulator/mod.ts"],
+    ["lib/pipeline/mod.ts", "lib/transport/transport.ts"],
+    ["lib/pipeline/mod.ts", "lib/pipeline/walk.ts"],
+    ["lib/transport/tpapi_answer.ts", "lib/fs/move.ts"],
+    ["lib/fs/journal.ts", "lib/util/sleep.ts"],
+    ["lib/emulator/server.ts", "lib/fs/tar.ts"],
+    ["lib/emulator/server.ts", "lib/util/html.ts"],
+  ]));
+  assert.deepEqual(report, { errors: [], warnings: [] });
+});
+
+Deno.test("an upward import is an error, type-only or not, and so is the cycle it makes", () => {
+  const report = checkGraph(graphOf([
+    ["lib/transport/http.ts", "lib/fs/move.ts"],
+    ["lib/fs/journal.ts", "lib/transport/retry.ts"],
+    ["lib/util/sleep.ts", "type:lib/cli/args.ts"],
+  ]));
+  assert.deepEqual(report.errors, [
+    "lib/fs/journal.ts imports lib/transport/retry.ts: upward import " +
+    "(order: cli → pipeline → transport → fs → util)",
+    "lib/util/sleep.ts imports lib/cli/args.ts: upward import " +
+    "(order: cli → pipeline → transport → fs → util)",
+    "folder cycle: fs → transport → fs",
+  ]);
+});
+
+Deno.test("the emulator is entered through mod.ts, from cli only, and imports fs and util only", () => {
+  const report = checkGraph(graphOf([
+    ["lib/cli/demo.ts", "lib/emulator/server.ts"],
+    ["lib/pipeline/hash.ts", "lib/emulator/mod.ts"],
+    ["lib/emulator/mod.ts", "lib/pipeline/walk.ts"],
+    ["lib/emulator/tpapi.ts", "lib/transport/status.ts"],
+    ["lib/emulator/tpapi.ts", "type:lib/transport/cloud_types.ts"],
+  ]));
+  assert.deepEqual(report.errors, [
+    "lib/cli/demo.ts imports lib/emulator/server.ts: " +
+    "enter lib/emulator/ only through lib/emulator/mod.ts",
+    "lib/pipeline/hash.ts imports lib/emulator/mod.ts: only cli may use the emulator",
+    "lib/emulator/mod.ts imports lib/pipeline/walk.ts: the emulator may import only fs and util",
+    "folder cycle: emulator → pipeline → emulator",
+  ]);
+  // Run-time imports of transport are listed until EMULATOR_TRANSPORT_IS_ERROR is switched on.
+  const why = "lib/emulator/tpapi.ts imports lib/transport/status.ts: " +
+    "the emulator must not import transport at run time";
+  assert.deepEqual(report.warnings, [why]);
+  const strict = checkGraph(graphOf([["lib/emulator/tpapi.ts", "lib/transport/status.ts"]]), true);
+  assert.deepEqual(strict, { errors: [why], warnings: [] });
+});
+
+Deno.test("a folder outside the order is an error until it is placed in it", () => {
+  const report = checkGraph(graphOf([["lib/cli/scan.ts", "lib/helpers/x.ts"]]));
+  assert.deepEqual(report.errors, [
+    "lib/cli/scan.ts imports lib/helpers/x.ts: lib/helpers/ is not in the folder order",
+  ]);
+});
+
+Deno.test("imports are read from re-exports, multi-line lists and bare imports", () => {
+  const source = [
+    "import {",
+    "  a,",
+    "  type B,",
+    '} from "../fs/move.ts";',
+    'export { c } from "./c.ts";',
+    'export type { D } from "../util/d.ts";',
+    'import "../cli/side_effect.ts";',
+    "const text = 'not an import from \"../cli/x.ts\"';",
+  ].join("\n");
+  assert.deepEqual(importsOf("lib/transport/x.ts", source), [
+    { to: "lib/fs/move.ts", typeOnly: false },
+    { to: "lib/transport/c.ts", typeOnly: false },
+    { to: "lib/util/d.ts", typeOnly: true },
+    { to: "lib/cli/side_effect.ts", typeOnly: false },
+  ]);
+});
