@@ -334,6 +334,37 @@ export function spellVerdict(malicious: boolean, verdictCase: "upper" | "lower")
   return verdictCase === "upper" ? word : word.toLowerCase();
 }
 
+/** What te_api's request asks for besides the verdict (sk167161). */
+export const TE_ENGINE_VERSION = "te-scan-emulator-1.0";
+const EMULATION_FAILED = "The emulation failed (TE-EMULATOR-EMULATION-ERROR).";
+
+/**
+ * Adds to a te section what the request asked for: the engine's version
+ * (`version_info`) and, for a failed emulation reported as an Error verdict
+ * (`return_errors`), the reason in its status message.
+ *
+ * @example A failed emulation, asked for errors and the version
+ * ```ts
+ * import { askedTeExtras, TE_ENGINE_VERSION } from "./answer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * import type { TeResult } from "../transport/cloud_types.ts";
+ *
+ * const te: TeResult = { status: { code: 1001, label: "FOUND" }, combined_verdict: "Error" };
+ * askedTeExtras(te, { te: { return_errors: true, version_info: true } }, true);
+ * assert.equal(te.te_engine_version, TE_ENGINE_VERSION);
+ * assert.match(te.status.message ?? "", /emulation failed/);
+ * ```
+ */
+export function askedTeExtras(
+  te: { status: Status; te_engine_version?: string },
+  request: RequestItem,
+  failed: boolean,
+): void {
+  if (request.te?.version_info === true) te.te_engine_version = TE_ENGINE_VERSION;
+  if (failed && te.status.code === Code.FOUND) te.status = statusFor(Code.FOUND, EMULATION_FAILED);
+}
+
 /**
  * The answer object for one request object.
  *
@@ -369,7 +400,10 @@ export function buildAnswer(input: AnswerInput): ResponseItem {
     return errorAnswer(request, Code.FILE_TYPE_NOT_SUPPORTED, undefined, sample);
   }
   const malicious = sample?.verdict === "malicious";
-  const verdict = spellVerdict(malicious, settings.verdictCase);
+  const failed = sample?.verdict === "emulation-error" && request.te?.return_errors === true;
+  const verdict = failed
+    ? (settings.verdictCase === "upper" ? "Error" : "error")
+    : spellVerdict(malicious, settings.verdictCase);
   const te: Stage = !sample
     ? "unknown"
     : view === "upload"
@@ -391,6 +425,7 @@ export function buildAnswer(input: AnswerInput): ResponseItem {
         malicious,
         ids: sample && te === "found" ? reportIds(input, sample, images) : undefined,
       });
+      askedTeExtras(section, request, failed);
     } else if (feature === "te_eb") {
       const stage = fresh ? te : teEbStage(sample!, input.now, te, settings);
       const early = sample !== undefined && earlyMalicious(sample);

@@ -86,6 +86,8 @@ export interface FileRecord extends FindingFields {
   /** The file whose content this one shares (emulated once for both). */
   duplicateOf?: string;
   elapsedMs?: number;
+  /** The TE engine that emulated the file (`te.te_engine_version`, asked for with `version_info`). */
+  teEngineVersion?: string;
   /** Malicious, a quarantine was asked for, and the file could not be put there (exit 4). */
   uncontained?: true;
 }
@@ -303,6 +305,8 @@ export class Disposer {
       const md5 = file.md5 ?? outcome.response?.md5;
       if (md5) record.md5 = md5;
       if (outcome.response?.sha256) record.sha256 = outcome.response.sha256;
+      const engine = outcome.response?.te?.te_engine_version;
+      if (engine) record.teEngineVersion = engine;
     }
     if (item.duplicateOf) record.duplicateOf = item.duplicateOf;
     return { file, outcome, record, notes, early };

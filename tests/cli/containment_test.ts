@@ -1,11 +1,15 @@
 // Containment: a malicious file that cannot be put in the quarantine is named as such, with where
 // it is, first in the closing table, in summary.json and index.html, and the run exits 4.
+// Error verdicts are asked for: te-scan sends te.return_errors and te.version_info, so a failed
+// emulation (the emulator's TE-EMULATOR-EMULATION-ERROR marker) ends in --error, never benign.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   captureScan,
   fastFlags,
+  gatewayFastFlags,
   listFiles,
+  readLog,
   scanFolders,
   sortFlags,
   withEmulator,
@@ -79,3 +83,40 @@ Deno.test("report-only mode: a malicious file is reported, not uncontained (exit
     });
   });
 });
+
+async function keyFileIn(root: string): Promise<string> {
+  const keyFile = join(root, "gateway.key");
+  await Deno.writeTextFile(keyFile, "key\n");
+  return keyFile;
+}
+
+for (const target of ["appliance", "gateway"] as const) {
+  Deno.test(`${target}: a failed emulation ends in --error with the reason and the engine version, exit 2`, async () => {
+    await withEmulator({}, async (emulator) => {
+      await withTempDir(async (root) => {
+        const f = scanFolders(root);
+        await writeTree(f.input, { "doc.docx": "TE-EMULATOR-EMULATION-ERROR", "ok.txt": "fine" });
+        const connect = target === "gateway"
+          ? gatewayFastFlags(emulator.port, await keyFileIn(root))
+          : fastFlags(emulator.port);
+        const run = await captureScan([...sortFlags(f), ...connect]);
+        const all = [...run.out, ...run.err].join("\n");
+        assert.equal(run.code, 2, all);
+        // The emulator answers Error only to a request that carried te.return_errors.
+        assert.deepEqual(await listFiles(f.error), ["doc.docx"], all);
+        assert.deepEqual(await listFiles(f.out), ["ok.txt"], all);
+        const line = run.out.find((l) => l.includes("doc.docx")) ?? "";
+        assert.match(
+          line,
+          /^ERROR +doc\.docx -> .*\(emulation error: te verdict "Error" \(The emulation failed/,
+        );
+        const event = (await readLog(f.rep)).find((e) =>
+          e.event === "file" && e.file === "doc.docx"
+        );
+        assert.equal(typeof event?.teEngineVersion, "string", JSON.stringify(event));
+        const response = JSON.parse(await Deno.readTextFile(join(f.rep, "doc.docx.response.json")));
+        assert.equal(response.te.te_engine_version, event?.teEngineVersion);
+      });
+    });
+  });
+}
