@@ -119,14 +119,6 @@ function existsSync(path: string): boolean {
   }
 }
 
-function isFolder(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
 /** Creates the folder `path` goes into (and its parents). */
 function makeParentFolder(path: string): void {
   const folder = dirname(path);
@@ -150,9 +142,10 @@ async function inParentFolder<T>(path: string, act: () => Promise<T>): Promise<T
   try {
     return await act();
   } catch (error) {
+    // The folder may have been made meanwhile by a move racing this one: try again all the same.
     const missing = error instanceof Deno.errors.NotFound ||
       error instanceof Deno.errors.NotADirectory;
-    if (!missing || isFolder(dirname(path))) throw error;
+    if (!missing) throw error;
   }
   makeParentFolder(path);
   return await act();

@@ -245,3 +245,14 @@ Deno.test("a destination folder removed after a move is created again for the ne
     assert.equal(await Deno.readTextFile(join(dir, "d")), "d");
   });
 });
+
+Deno.test("moves racing into one missing folder all arrive (each makes it or finds it made)", async () => {
+  await withTempDir(async (dir) => {
+    const names = Array.from({ length: 32 }, (_, i) => `f${String(i).padStart(2, "0")}`);
+    for (const name of names) await Deno.writeTextFile(join(dir, name), name);
+    await Promise.all(
+      names.map((name) => moveNoClobber(join(dir, name), join(dir, "q/new", name))),
+    );
+    assert.deepEqual(await namesIn(join(dir, "q/new")), names);
+  });
+});
