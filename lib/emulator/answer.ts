@@ -334,9 +334,26 @@ export function spellVerdict(malicious: boolean, verdictCase: "upper" | "lower")
   return verdictCase === "upper" ? word : word.toLowerCase();
 }
 
-/** What te_api's request asks for besides the verdict (sk167161). */
+/** The engine version answered to `te.version_info` (sk167161). */
 export const TE_ENGINE_VERSION = "te-scan-emulator-1.0";
 const EMULATION_FAILED = "The emulation failed (TE-EMULATOR-EMULATION-ERROR).";
+
+/** A failed emulation is reported as one only to a client that asks for errors. */
+function emulationFailed(sample: Sample | undefined, request: RequestItem): boolean {
+  return sample?.verdict === "emulation-error" && request.te?.return_errors === true;
+}
+
+/** The te verdict as the deployment spells it: Error for a failed emulation reported as one. */
+function teVerdict(
+  sample: Sample | undefined,
+  request: RequestItem,
+  verdictCase: "upper" | "lower",
+): string {
+  if (!emulationFailed(sample, request)) {
+    return spellVerdict(sample?.verdict === "malicious", verdictCase);
+  }
+  return verdictCase === "upper" ? "Error" : "error";
+}
 
 /**
  * Adds to a te section what the request asked for: the engine's version
@@ -400,10 +417,7 @@ export function buildAnswer(input: AnswerInput): ResponseItem {
     return errorAnswer(request, Code.FILE_TYPE_NOT_SUPPORTED, undefined, sample);
   }
   const malicious = sample?.verdict === "malicious";
-  const failed = sample?.verdict === "emulation-error" && request.te?.return_errors === true;
-  const verdict = failed
-    ? (settings.verdictCase === "upper" ? "Error" : "error")
-    : spellVerdict(malicious, settings.verdictCase);
+  const verdict = teVerdict(sample, request, settings.verdictCase);
   const te: Stage = !sample
     ? "unknown"
     : view === "upload"
@@ -425,7 +439,7 @@ export function buildAnswer(input: AnswerInput): ResponseItem {
         malicious,
         ids: sample && te === "found" ? reportIds(input, sample, images) : undefined,
       });
-      askedTeExtras(section, request, failed);
+      askedTeExtras(section, request, emulationFailed(sample, request));
     } else if (feature === "te_eb") {
       const stage = fresh ? te : teEbStage(sample!, input.now, te, settings);
       const early = sample !== undefined && earlyMalicious(sample);
