@@ -214,6 +214,14 @@ export function fastFlags(port: number): string[] {
   ];
 }
 
+/** The flags of a fast scan through the emulator's gateway (TPAPI) side on `port`. */
+export function gatewayFastFlags(port: number, keyFile: string): string[] {
+  const trustAndTiming = fastFlags(port).slice(0, -2); // all but `--ip HOST`
+  const gateway = `127.0.0.1:${port}`;
+  return ["--gateway", gateway, "--report-port", String(port), "--api-key-file", keyFile]
+    .concat(trustAndTiming);
+}
+
 /** Queues faults on a running emulator (`POST /__emulator/faults`). */
 export async function injectFaults(url: string, faults: unknown[]): Promise<void> {
   const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(CA_FILE)] });

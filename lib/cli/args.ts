@@ -597,11 +597,13 @@ Examples:
 
 Exit codes:
   0    every file benign (or nothing to do)
-  1    at least one file malicious
+  1    at least one file malicious, every one quarantined (or reported: no --jail)
   2    some file unresolved and none malicious, or the run stopped with files left in place
        (no appliance left in rotation, reports folder full or unwritable, quota spent)
   3    usage or configuration error, nothing scanned: bad options, wrong target (refused,
        unreachable, not trusted, not the API, wrong key), another run holds the folders
+  4    a malicious file could NOT be quarantined (its line and the closing table name it
+       and where it is); wins over 1, 2 and 130
   70   internal error (a bug: --debug shows the stack; please report it)
   130  interrupted (Ctrl-C, SIGTERM): settled files stay settled, the rest stay in place
 `;

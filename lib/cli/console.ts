@@ -108,6 +108,7 @@ export class Reporter {
   readonly #json: boolean;
   readonly #quiet: boolean;
   readonly #malicious = new FirstFiles();
+  readonly #uncontained = new FirstFiles();
   readonly #unresolved = new FirstFiles();
   #live?: Disposable;
 
@@ -120,7 +121,8 @@ export class Reporter {
   /** A settled file (or an early quarantine, whose final record follows). */
   file(record: FileRecord): void {
     if (record.disposition !== "early") {
-      if (record.state === "malicious") this.#malicious.add(record);
+      if (record.uncontained) this.#uncontained.add(record);
+      else if (record.state === "malicious") this.#malicious.add(record);
       if (record.state === "error") this.#unresolved.add(record);
     }
     if (this.#json) {
@@ -191,6 +193,7 @@ export class Reporter {
     const table = renderClosingTable({
       ...totals,
       malicious: this.#malicious,
+      uncontained: this.#uncontained,
       unresolved: this.#unresolved,
     });
     this.terminal.out(table.join("\n"));

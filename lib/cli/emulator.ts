@@ -70,6 +70,10 @@ Content markers (ASCII text anywhere in a file; build them at run time):
       (the final verdict wins); av FOUND clean; scrub as for any other file
   TE-EMULATOR-UNSUPPORTED
       te, te_eb and av 1007 FILE_TYPE_NOT_SUPPORTED; scrub 3 Unsupported
+  TE-EMULATOR-EMULATION-ERROR
+      the emulation fails: te FOUND with verdict Error (and the reason in
+      te.status.message) to a client that sends te.return_errors, te Benign
+      to one that does not; te_eb, av and scrub as for any other file
   TE-EMULATOR-ACTIVE-CONTENT
       te, te_eb and av as for any other file; scrub method 1 or 0: 0 OK with
       a cleaned copy in which the marker is replaced (<name>.cleaned.<ext>)

@@ -7,9 +7,11 @@
  */
 
 /**
- * Exit codes: 0 every file benign (or nothing to do), 1 malicious found,
- * 2 some file unresolved (or the run stopped with files left in place) and
- * none malicious, 3 usage or configuration error (nothing scanned), 70 an
+ * Exit codes: 0 every file benign (or nothing to do), 1 malicious found
+ * (every one quarantined, or reported in report-only mode), 2 some file
+ * unresolved (or the run stopped with files left in place) and none
+ * malicious, 3 usage or configuration error (nothing scanned), 4 a
+ * malicious file could not be quarantined (wins over 1, 2 and 130), 70 an
  * internal error (a bug: please report it), 130 interrupted.
  *
  * @example Malicious files found
@@ -25,6 +27,7 @@ export const Exit = {
   MALICIOUS: 1,
   UNRESOLVED: 2,
   USAGE: 3,
+  UNCONTAINED: 4,
   INTERNAL: 70,
   INTERRUPTED: 130,
 } as const;

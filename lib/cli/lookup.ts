@@ -35,6 +35,7 @@
  */
 
 import type { RequestItem } from "../transport/cloud_types.ts";
+import { TE_ASK_ERRORS } from "../transport/cloud.ts";
 import { describeStatus } from "../transport/status.ts";
 import { parseScanArgs, type ScanArgs, UsageError } from "./args.ts";
 import { connect, type Connection } from "./connect.ts";
@@ -65,7 +66,7 @@ const DIGEST_KEYS: Record<number, "md5" | "sha1" | "sha256"> = {
  * assert.deepEqual(requestForHash("D41D8CD98F00B204E9800998ECF8427E", ["te"]), {
  *   md5: "d41d8cd98f00b204e9800998ecf8427e",
  *   features: ["te"],
- *   te: { reports: [] },
+ *   te: { reports: [], return_errors: true, version_info: true },
  * });
  * assert.throws(() => requestForHash("xyz", ["te"]), /not an md5, sha1 or sha256 hash/);
  * ```
@@ -76,7 +77,7 @@ export function requestForHash(hash: string, features: string[]): RequestItem {
   if (!key || !/^[0-9a-f]+$/.test(digest)) {
     throw new UsageError(`not an md5, sha1 or sha256 hash: ${JSON.stringify(hash)}`);
   }
-  return { [key]: digest, features: [...features], te: { reports: [] } };
+  return { [key]: digest, features: [...features], te: { reports: [], ...TE_ASK_ERRORS } };
 }
 
 async function withConnection(

@@ -51,8 +51,10 @@ export interface ClosingTable {
   seconds: number;
   logPath: string;
   summaryPath: string;
-  /** Files whose final state is malicious. */
+  /** Files whose final state is malicious (the uncontained ones aside, when listed). */
   malicious: ListedFiles;
+  /** Malicious files that could not be quarantined: listed first. */
+  uncontained?: ListedFiles;
   /** Files that ended unresolved (state `error`), with their reasons. */
   unresolved: ListedFiles;
 }
@@ -186,7 +188,8 @@ function describeFindings(record: FileRecord): string {
 }
 
 function describeFile(record: FileRecord): string {
-  const where = record.destination ? ` -> ${record.destination}` : "";
+  // An uncontained file's reason starts with where it is: NOT quarantined, in plain words.
+  const where = record.destination && !record.uncontained ? ` -> ${record.destination}` : "";
   const report = record.reportDir ? `  report: ${record.reportDir}` : "";
   const dup = record.duplicateOf ? `  same content as ${record.duplicateOf}` : "";
   const why = record.reason ? `  (${record.reason})` : "";
@@ -328,6 +331,7 @@ function perSecond(files: number, seconds: number): number {
  *   uploaded: 5,
  *   duplicates: 0,
  *   bytes: 0,
+ *   uncontained: 0,
  * };
  * const gauges = {
  *   found: 400,
@@ -391,7 +395,8 @@ function renderListed(title: string, files: ListedFiles, logPath: string): strin
 
 /**
  * The closing table: the counts, the time and rate, where the log and the
- * summary are; then the malicious and the unresolved files (with their
+ * summary are; then the malicious files that could not be quarantined, the
+ * malicious and the unresolved files (with their
  * reasons), the first {@linkcode LISTED_FILES} of each, so they are not lost
  * in the scroll-back. Starts with a blank line.
  *
@@ -416,6 +421,7 @@ function renderListed(title: string, files: ListedFiles, logPath: string): strin
  *     uploaded: 2,
  *     duplicates: 0,
  *     bytes: 1536,
+ *     uncontained: 0,
  *   },
  *   seconds: 4,
  *   logPath: "/rep/te-scan.log.jsonl",
@@ -434,6 +440,7 @@ export function renderClosingTable(table: ClosingTable): string[] {
     ["files", formatCount(files)],
     ["benign", formatCount(c.benign)],
     ["malicious", formatCount(c.malicious)],
+    ...(c.uncontained ? [["NOT QUARANTINED", formatCount(c.uncontained)] as [string, string]] : []),
     ["errors", formatCount(c.error)],
     ["skipped", formatCount(c.skipped)],
     ["uploaded", formatCount(c.uploaded)],
@@ -448,6 +455,11 @@ export function renderClosingTable(table: ClosingTable): string[] {
   return [
     "",
     ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`),
+    ...renderListed(
+      "malicious files NOT quarantined (still where they were)",
+      table.uncontained ?? { shown: [], total: 0 },
+      table.logPath,
+    ),
     ...renderListed("malicious files", table.malicious, table.logPath),
     ...renderListed("unresolved files", table.unresolved, table.logPath),
   ];

@@ -21,8 +21,9 @@
  *
  * The elements a test (or a script) reads carry data attributes:
  * `data-count="benign|malicious|error|skipped|uploaded|duplicates|files"` on
- * the numbers, `data-bar` on the chart's bars, `data-state` on each file's
- * row, `data-report` and `data-response` on its links, `data-more` on the
+ * the numbers (and `uncontained`, when a malicious file could not be
+ * quarantined), `data-bar` on the chart's bars, `data-state` on each file's
+ * row (`data-uncontained` on a malicious file that is not in the quarantine), `data-report` and `data-response` on its links, `data-more` on the
  * "and N more" line, `data-setting` on the settings.
  *
  * @example The page of a run, from its events
@@ -38,6 +39,7 @@
  *   uploaded: 1,
  *   duplicates: 0,
  *   bytes: 5,
+ *   uncontained: 0,
  * };
  * const summary = {
  *   version: "0.1.0",
@@ -174,13 +176,17 @@ const COUNTED: readonly { key: keyof DisposeCounts; label: string }[] = [
   { key: "duplicates", label: "Same content" },
 ];
 const OUTCOMES = 4;
+/** Shown first, and only when there are any: malicious files that are not in the quarantine. */
+const UNCONTAINED: readonly { key: keyof DisposeCounts; label: string }[] = [
+  { key: "uncontained", label: "Not quarantined" },
+];
 
 function countList(counts: DisposeCounts): string {
   const items = [
     `<div class="count files"><dt>Files</dt><dd data-count="files">${
       count(settledFiles(counts))
     }</dd></div>`,
-    ...COUNTED.map(({ key, label }) =>
+    ...[...(counts.uncontained ? UNCONTAINED : []), ...COUNTED].map(({ key, label }) =>
       `<div class="count ${key}"><dt>${label}</dt><dd data-count="${key}">${
         count(counts[key])
       }</dd></div>`
@@ -208,6 +214,7 @@ const CHART = { label: 110, bar: 360, row: 30, gap: 16, top: 8, width: 560 };
  *   uploaded: 4,
  *   duplicates: 0,
  *   bytes: 0,
+ *   uncontained: 0,
  * });
  * assert.match(svg, /<g data-bar="malicious"><title>Malicious: 1 of 4 files<\/title>/);
  * ```
@@ -240,9 +247,15 @@ export function outcomeChart(counts: DisposeCounts): string {
 /** One sentence for the top of the page: what needs doing. */
 function headline(summary: RunSummary): { tone: string; text: string } {
   const c = summary.counts;
-  if (summary.error) return { tone: "stopped", text: `Stopped: ${summary.error}` };
-  if (summary.interrupted) {
+  if (summary.error && !c.uncontained) {
+    return { tone: "stopped", text: `Stopped: ${summary.error}` };
+  }
+  if (summary.interrupted && !c.uncontained) {
     return { tone: "stopped", text: "Interrupted: files not yet settled were left in place" };
+  }
+  if (c.uncontained > 0) {
+    const text = `${count(c.uncontained)} malicious ${plural(c.uncontained)} NOT quarantined`;
+    return { tone: "uncontained", text };
   }
   if (c.malicious > 0) {
     return { tone: "malicious", text: `${count(c.malicious)} malicious ${plural(c.malicious)}` };
@@ -355,6 +368,8 @@ interface FileSection {
   id: string;
   title: string;
   states: readonly string[];
+  /** Only the uncontained files (true), or none of them (false). */
+  uncontained?: boolean;
   /** A text every line of these files holds (a sieve before parsing). */
   containing: string;
   total: number;
@@ -364,11 +379,21 @@ interface FileSection {
 function fileSections(counts: DisposeCounts, listed: number): FileSection[] {
   return [
     {
+      id: "uncontained",
+      title: "Malicious files NOT quarantined (still where they were)",
+      states: ["malicious"],
+      uncontained: true,
+      containing: '"uncontained":true',
+      total: counts.uncontained,
+      listed: Infinity,
+    },
+    {
       id: "malicious",
       title: "Malicious files",
       states: ["malicious"],
+      uncontained: false,
       containing: '"state":"malicious"',
-      total: counts.malicious,
+      total: counts.malicious - counts.uncontained,
       listed: Infinity,
     },
     {
@@ -402,6 +427,8 @@ async function* fileSection(section: FileSection, source: RunPageSource): AsyncG
     if (shown >= section.listed) break;
     const record = listedFileOf(event);
     if (!record || !section.states.includes(record.state)) continue;
+    const uncontained = record.uncontained === true;
+    if (section.uncontained !== undefined && section.uncontained !== uncontained) continue;
     if (shown === 0) yield TABLE_HEAD;
     yield await fileRow(record, source.summary.reports_dir);
     shown++;
@@ -428,6 +455,7 @@ type ListedFile =
     | "reportDir"
     | "reportFiles"
     | "early"
+    | "uncontained"
   >
   & { state: string };
 
@@ -451,6 +479,7 @@ function listedFileOf(event: LogEvent): ListedFile | undefined {
     reportDir: text("reportDir"),
     reportFiles,
     early: event.early === true,
+    uncontained: event.uncontained === true ? true : undefined,
   };
 }
 
@@ -488,7 +517,8 @@ async function fileRow(record: ListedFile, reportsDir: string): Promise<string> 
     links.push(`<a data-response href="${href}">response</a>`);
   }
   const destination = record.destination ?? "— (left in place)";
-  return `<tr data-state="${htmlText(record.state)}">` +
+  const flag = record.uncontained ? ` class="uncontained" data-uncontained` : "";
+  return `<tr data-state="${htmlText(record.state)}"${flag}>` +
     `<td class="path">${htmlText(record.relPath)}</td>` +
     `<td class="outcome">${htmlText(outcomeText(record))}</td>` +
     `<td class="path">${htmlText(destination)}</td>` +

@@ -29,6 +29,7 @@ h2 .n { color: var(--muted); font-weight: normal; }
 .headline { font-size: 1.15rem; font-weight: 600; padding: 0.5rem 0.8rem; border-radius: 4px;
   border-left: 6px solid var(--files); background: var(--head); }
 .headline.malicious { border-color: var(--malicious); }
+.headline.uncontained { border-color: var(--malicious); background: #ffebee; font-weight: 700; }
 .headline.error, .headline.stopped { border-color: var(--error); }
 .headline.benign { border-color: var(--benign); }
 .counts { display: flex; flex-wrap: wrap; gap: 0.6rem; margin: 0 0 1rem; }
@@ -38,6 +39,7 @@ h2 .n { color: var(--muted); font-weight: normal; }
 .count dd { margin: 0; font-size: 1.5rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .count.benign { border-top-color: var(--benign); }
 .count.malicious { border-top-color: var(--malicious); }
+.count.uncontained { border-top-color: var(--malicious); background: #ffebee; }
 .count.error { border-top-color: var(--error); }
 .count.skipped { border-top-color: var(--skipped); }
 .count.uploaded { border-top-color: var(--uploaded); }
@@ -59,6 +61,7 @@ thead th { background: var(--head); position: sticky; top: 0; }
 .settings td, td.path { overflow-wrap: anywhere; font-family: ui-monospace, monospace;
   font-size: 0.9rem; }
 tr[data-state="malicious"] td.outcome { color: var(--malicious); font-weight: 600; }
+tr.uncontained { background: #ffebee; }
 tr[data-state="error"] td.outcome { color: var(--error); }
 tr[data-state="skipped"] td.outcome { color: var(--skipped); }
 td.links { white-space: nowrap; }

@@ -4,7 +4,8 @@
  *
  * Exit codes: 0 every file benign (or nothing to do), 1 malicious found,
  * 2 some file unresolved and none malicious, 3 usage or configuration
- * error (nothing scanned), 130 interrupted.
+ * error (nothing scanned), 4 a malicious file could not be quarantined,
+ * 130 interrupted.
  *
  * @example Scan a folder against the built-in emulator
  * ```ts
@@ -377,7 +378,10 @@ interface RunEnd {
 
 function exitCodeOf(end: RunEnd): number {
   const counts = end.disposer.counts;
-  if (end.fatal) return isConfigurationError(end.fatal) ? Exit.USAGE : Exit.UNRESOLVED;
+  if (end.fatal && isConfigurationError(end.fatal)) return Exit.USAGE;
+  // Malware that could not be quarantined outranks every other outcome.
+  if (counts.uncontained > 0) return Exit.UNCONTAINED;
+  if (end.fatal) return Exit.UNRESOLVED;
   if (end.interrupted) return Exit.INTERRUPTED;
   if (counts.malicious > 0) return Exit.MALICIOUS;
   return counts.error > 0 ? Exit.UNRESOLVED : Exit.CLEAN;

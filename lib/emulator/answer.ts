@@ -334,6 +334,54 @@ export function spellVerdict(malicious: boolean, verdictCase: "upper" | "lower")
   return verdictCase === "upper" ? word : word.toLowerCase();
 }
 
+/** The engine version answered to `te.version_info` (sk167161). */
+export const TE_ENGINE_VERSION = "te-scan-emulator-1.0";
+const EMULATION_FAILED = "The emulation failed (TE-EMULATOR-EMULATION-ERROR).";
+
+/** A failed emulation is reported as one only to a client that asks for errors. */
+function emulationFailed(sample: Sample | undefined, request: RequestItem): boolean {
+  return sample?.verdict === "emulation-error" && request.te?.return_errors === true;
+}
+
+/** The te verdict as the deployment spells it: Error for a failed emulation reported as one. */
+function teVerdict(
+  sample: Sample | undefined,
+  request: RequestItem,
+  verdictCase: "upper" | "lower",
+): string {
+  if (!emulationFailed(sample, request)) {
+    return spellVerdict(sample?.verdict === "malicious", verdictCase);
+  }
+  return verdictCase === "upper" ? "Error" : "error";
+}
+
+/**
+ * Adds to a te section what the request asked for: the engine's version
+ * (`version_info`) and, for a failed emulation reported as an Error verdict
+ * (`return_errors`), the reason in its status message.
+ *
+ * @example A failed emulation, asked for errors and the version
+ * ```ts
+ * import { askedTeExtras, TE_ENGINE_VERSION } from "./answer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * import type { TeResult } from "../transport/cloud_types.ts";
+ *
+ * const te: TeResult = { status: { code: 1001, label: "FOUND" }, combined_verdict: "Error" };
+ * askedTeExtras(te, { te: { return_errors: true, version_info: true } }, true);
+ * assert.equal(te.te_engine_version, TE_ENGINE_VERSION);
+ * assert.match(te.status.message ?? "", /emulation failed/);
+ * ```
+ */
+export function askedTeExtras(
+  te: { status: Status; te_engine_version?: string },
+  request: RequestItem,
+  failed: boolean,
+): void {
+  if (request.te?.version_info === true) te.te_engine_version = TE_ENGINE_VERSION;
+  if (failed && te.status.code === Code.FOUND) te.status = statusFor(Code.FOUND, EMULATION_FAILED);
+}
+
 /**
  * The answer object for one request object.
  *
@@ -369,7 +417,7 @@ export function buildAnswer(input: AnswerInput): ResponseItem {
     return errorAnswer(request, Code.FILE_TYPE_NOT_SUPPORTED, undefined, sample);
   }
   const malicious = sample?.verdict === "malicious";
-  const verdict = spellVerdict(malicious, settings.verdictCase);
+  const verdict = teVerdict(sample, request, settings.verdictCase);
   const te: Stage = !sample
     ? "unknown"
     : view === "upload"
@@ -391,6 +439,7 @@ export function buildAnswer(input: AnswerInput): ResponseItem {
         malicious,
         ids: sample && te === "found" ? reportIds(input, sample, images) : undefined,
       });
+      askedTeExtras(section, request, emulationFailed(sample, request));
     } else if (feature === "te_eb") {
       const stage = fresh ? te : teEbStage(sample!, input.now, te, settings);
       const early = sample !== undefined && earlyMalicious(sample);

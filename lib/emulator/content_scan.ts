@@ -32,6 +32,7 @@ export type Marker =
   | "malicious"
   | "early-malicious"
   | "unsupported"
+  | "emulation-error"
   | "active-content"
   | "encrypted";
 
@@ -56,6 +57,8 @@ const MARKER_BYTES: Readonly<Record<Marker, Uint8Array>> = {
   "early-malicious": ASCII.encode("TE-EMULATOR-EARLY-MALICIOUS"),
   // Every feature answers 1007; Threat Extraction answers 3 Unsupported.
   unsupported: ASCII.encode("TE-EMULATOR-UNSUPPORTED"),
+  // The emulation fails: te says Error to a client that sends te.return_errors, else Benign.
+  "emulation-error": ASCII.encode("TE-EMULATOR-EMULATION-ERROR"),
   // Threat Extraction (method 1 or 0) has something to remove.
   "active-content": ASCII.encode("TE-EMULATOR-ACTIVE-CONTENT"),
   // Threat Extraction answers 7 Password protected.

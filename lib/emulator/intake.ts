@@ -26,7 +26,8 @@ import { fileTypeOf, type Sample, type SampleVerdict } from "./samples.ts";
 
 /**
  * The verdict the markers in a file decide; unsupported wins over the rest,
- * then malicious (EICAR or TE-EMULATOR-MALICIOUS), then early-malicious.
+ * then malicious (EICAR or TE-EMULATOR-MALICIOUS), then a failed emulation
+ * (TE-EMULATOR-EMULATION-ERROR), then early-malicious.
  *
  * @example The early-malicious marker
  * ```ts
@@ -42,6 +43,7 @@ export function verdictOf(facts: Pick<ContentFacts, "markers">): SampleVerdict {
   const { markers } = facts;
   if (markers.has("unsupported")) return "unsupported";
   if (markers.has("eicar") || markers.has("malicious")) return "malicious";
+  if (markers.has("emulation-error")) return "emulation-error";
   if (markers.has("early-malicious")) return "early-malicious";
   return "benign";
 }

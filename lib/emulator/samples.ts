@@ -36,7 +36,12 @@ import type { ImageRef } from "../transport/cloud_types.ts";
  * early verdict (te_eb) is Malicious but whose final te verdict is Benign,
  * so clients can test that the final verdict wins.
  */
-export type SampleVerdict = "malicious" | "early-malicious" | "benign" | "unsupported";
+export type SampleVerdict =
+  | "malicious"
+  | "early-malicious"
+  | "benign"
+  | "unsupported"
+  | "emulation-error";
 
 /**
  * One uploaded file. Only facts are kept, never the content: uploads may be GiBs.

@@ -125,23 +125,36 @@ function existsSync(path: string): boolean {
   }
 }
 
-/** Folders known to exist: a move into a folder made a moment ago needs no mkdir. */
-const madeFolders = new Set<string>();
-const MADE_FOLDERS_KEPT = 4096;
-
-function ensureParentFolder(path: string): void {
+/** Creates the folder `path` goes into (and its parents). */
+function makeParentFolder(path: string): void {
   const folder = dirname(path);
-  if (madeFolders.has(folder)) return;
   try {
     Deno.mkdirSync(folder, { recursive: true });
-    if (madeFolders.size >= MADE_FOLDERS_KEPT) madeFolders.clear();
-    madeFolders.add(folder);
   } catch (error) {
     const reason = error instanceof Deno.errors.AlreadyExists
       ? "a file is in the way"
       : reasonOf(error);
     throw new Error(`cannot create folder ${folder}: ${reason}`);
   }
+}
+
+/**
+ * Runs `act`, which puts a file into `path`'s folder. The folder is made only
+ * when `act` finds it missing, then `act` runs once more: no mkdir per file
+ * on the fast path, and no cache of made folders that an operator removing
+ * one mid-run (or mid-watch) would make lie.
+ */
+async function inParentFolder<T>(path: string, act: () => Promise<T>): Promise<T> {
+  try {
+    return await act();
+  } catch (error) {
+    // The folder may have been made meanwhile by a move racing this one: try again all the same.
+    const missing = error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.NotADirectory;
+    if (!missing) throw error;
+  }
+  makeParentFolder(path);
+  return await act();
 }
 
 /**
@@ -399,13 +412,16 @@ export async function moveByCopy(
   const partial = join(dirname(dest), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
   let record: number | undefined;
   try {
-    ensureParentFolder(dest);
     let placed: string;
     let source: FileIdentity;
-    ({ placed, record, source } = await placeRecorded(src, dest, options, async (candidate) => {
-      if (!(await exists(partial))) await copyToNewFile(src, partial, options);
-      return await linkOrRenameIfFree(partial, candidate);
-    }, partial));
+    ({ placed, record, source } = await inParentFolder(
+      dest,
+      () =>
+        placeRecorded(src, dest, options, async (candidate) => {
+          if (!(await exists(partial))) await copyToNewFile(src, partial, options);
+          return await linkOrRenameIfFree(partial, candidate);
+        }, partial),
+    ));
     removeQuietly(partial);
     await syncFolder(dirname(placed));
     // A new file, written by this move from the checked bytes: its own identity from now on.
@@ -450,12 +466,9 @@ export async function moveFile(
   let placed: string;
   let source: FileIdentity;
   try {
-    ensureParentFolder(dest);
-    ({ placed, record, source } = await placeRecorded(
-      src,
+    ({ placed, record, source } = await inParentFolder(
       dest,
-      options,
-      (c) => Promise.resolve(linkIfFree(src, c)),
+      () => placeRecorded(src, dest, options, (c) => Promise.resolve(linkIfFree(src, c))),
     ));
   } catch (error) {
     if (LINK_IMPOSSIBLE.has(errorCode(error) ?? "")) return await moveByCopy(src, dest, options);
@@ -510,11 +523,13 @@ async function publishNewFile(
   tempDir?: string,
   nameAt?: (n: number) => string,
 ): Promise<string> {
-  ensureParentFolder(dest);
   const temp = join(tempDir ?? dirname(dest), `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
   try {
-    await fill(temp);
-    return await placeAtFreeName(dest, (candidate) => linkOrRenameIfFree(temp, candidate), nameAt);
+    await inParentFolder(temp, () => fill(temp));
+    return await inParentFolder(
+      dest,
+      () => placeAtFreeName(dest, (candidate) => linkOrRenameIfFree(temp, candidate), nameAt),
+    );
   } catch (error) {
     // The temporary folder is on another filesystem than `dest`: write beside it instead.
     if (tempDir === undefined || errorCode(error) !== "EXDEV") throw error;

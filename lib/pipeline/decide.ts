@@ -4,7 +4,9 @@
  * place answers are interpreted, for both transports.
  *
  * Unlike te_api, the te section decides (a `PARTIALLY_FOUND` answer whose te
- * is FOUND is final), verdicts are compared case-insensitively, and every
+ * is FOUND is final), verdicts are compared case-insensitively, an `Error`
+ * verdict (asked for with `te.return_errors`) is an error with the
+ * appliance's reason, never benign, and every
  * non-final code ends in a decision with a reason — no file is stranded.
  *
  * Anti-Virus (`--features av`): a detection (AV FOUND with a signature name)
@@ -65,6 +67,12 @@ function fromVerdict(raw: string | null | undefined, status: Status): Decision {
   }
   if (verdict === undefined) {
     return { kind: "error", reason: `te ${describeStatus(status)} without a verdict` };
+  }
+  if (verdict === "error") {
+    // Asked for with te.return_errors: the emulation failed, so the file is not known to be safe.
+    const why = status.message?.trim();
+    const reason = `emulation error: te verdict ${JSON.stringify(raw)}${why ? ` (${why})` : ""}`;
+    return { kind: "error", reason };
   }
   return { kind: "error", reason: `appliance verdict is ${JSON.stringify(raw)}` };
 }

@@ -93,6 +93,10 @@ export interface FileRecord extends FindingFields {
   /** The file whose content this one shares (emulated once for both). */
   duplicateOf?: string;
   elapsedMs?: number;
+  /** The TE engine that emulated the file (`te.te_engine_version`, asked for with `version_info`). */
+  teEngineVersion?: string;
+  /** Malicious, a quarantine was asked for, and the file could not be put there (exit 4). */
+  uncontained?: true;
 }
 
 /** Counts per state, for the summary and the exit code. */
@@ -104,6 +108,8 @@ export interface DisposeCounts {
   uploaded: number;
   duplicates: number;
   bytes: number;
+  /** Malicious files that could not be quarantined (counted in `malicious` too). */
+  uncontained: number;
 }
 
 /**
@@ -118,7 +124,16 @@ export interface DisposeCounts {
  * ```
  */
 export function zeroCounts(): DisposeCounts {
-  return { benign: 0, malicious: 0, error: 0, skipped: 0, uploaded: 0, duplicates: 0, bytes: 0 };
+  return {
+    benign: 0,
+    malicious: 0,
+    error: 0,
+    skipped: 0,
+    uploaded: 0,
+    duplicates: 0,
+    bytes: 0,
+    uncontained: 0,
+  };
 }
 
 const FOLDER_OF: Record<FinalState, keyof Folders | undefined> = {
@@ -340,6 +355,7 @@ export class Disposer {
     await this.#writeReports(d);
     await this.#place(d);
     d.notes.push(...await addFindings(d.record, d.file, d.outcome, this.options.clean));
+    await this.#checkContained(d);
     this.#finish(d);
   }
 
@@ -378,6 +394,8 @@ export class Disposer {
       const md5 = file.md5 ?? outcome.response?.md5;
       if (md5) record.md5 = md5;
       if (outcome.response?.sha256) record.sha256 = outcome.response.sha256;
+      const engine = outcome.response?.te?.te_engine_version;
+      if (engine) record.teEngineVersion = engine;
     }
     if (item.duplicateOf) record.duplicateOf = item.duplicateOf;
     return { file, outcome, record, notes, early };
@@ -458,6 +476,25 @@ export class Disposer {
     record.state = "error";
     record.reason = error.message;
     if (early) d.notes.push("left in quarantine");
+  }
+
+  /**
+   * A malicious file that a quarantine was asked for and that is not in it
+   * (the move failed, the file changed or went, it may not be moved) is
+   * uncontained: its line says so first, with where the bytes are.
+   */
+  async #checkContained(d: Disposal): Promise<void> {
+    const { record, file } = d;
+    if (record.state !== "malicious" || !this.options.folders.malicious) return;
+    if (record.disposition !== "left") return;
+    record.uncontained = true;
+    this.counts.uncontained++;
+    const where = file.target?.path ?? file.path;
+    d.notes.unshift(
+      await exists(where)
+        ? `NOT quarantined: the file is still at ${where}`
+        : `NOT quarantined: ${where} went away before it could be moved`,
+    );
   }
 
   #finish(d: Disposal): void {

@@ -61,7 +61,8 @@ export function refusal(item: ResponseItem): void {
  * The cloud-format request object a file is asked with: its digests (sha1
  * is what appliances key on; md5, when computed, because AV looks files up
  * by md5), the features, the reports and images for te, and with a `name`
- * its file name and type. A gateway nests the same object in its QueryFile
+ * its file name and type; te always asks for error verdicts and the engine
+ * version ({@linkcode TE_ASK_ERRORS}). A gateway nests the same object in its QueryFile
  * and UploadFile requests.
  *
  * @example Asked with a name
@@ -81,7 +82,7 @@ export function refusal(item: ResponseItem): void {
  *     md5: "bb",
  *     file_name: "A.DOCX",
  *     file_type: "docx",
- *     te: { reports: ["summary"] },
+ *     te: { reports: ["summary"], return_errors: true, version_info: true },
  *   },
  * );
  * ```
@@ -102,11 +103,18 @@ export function requestItem(
     if (extension) item.file_type = extension.slice(1).toLowerCase();
   }
   if (features.includes("te")) {
-    item.te = { reports: [...reports] };
+    item.te = { reports: [...reports], ...TE_ASK_ERRORS };
     if (images?.length) item.te.images = images;
   }
   return item;
 }
+
+/**
+ * Asked in every te request object, as Check Point's te_api asks: an
+ * emulation that failed comes back as an error verdict instead of a plain
+ * (benign) one, and the answer names the TE engine's version (sk167161).
+ */
+export const TE_ASK_ERRORS = { return_errors: true, version_info: true } as const;
 
 /** A hash no file has: the preflight asks for it, and any API answers NOT_FOUND. */
 const NO_SUCH_SHA1 = "0".repeat(40);

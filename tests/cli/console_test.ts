@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Reporter } from "../../lib/cli/console.ts";
 import { formatSize } from "../../lib/fs/size.ts";
-import type { FileRecord } from "../../lib/pipeline/dispose.ts";
+import { type FileRecord, zeroCounts } from "../../lib/pipeline/dispose.ts";
 import { captureTerminal } from "../helpers.ts";
 
 const benign: FileRecord = {
@@ -65,7 +65,7 @@ Deno.test("--json: one object per event; warnings go to stdout as events too", a
   reporter.file(benign);
   reporter.warn("slow appliance");
   reporter.finish({
-    counts: { benign: 1, malicious: 0, error: 0, skipped: 0, uploaded: 1, duplicates: 0, bytes: 3 },
+    counts: { ...zeroCounts(), benign: 1, uploaded: 1, bytes: 3 },
     seconds: 1,
     logPath: "/rep/te-scan.log.jsonl",
     summaryPath: "/rep/summary.json",
@@ -87,6 +87,7 @@ Deno.test("the closing table lists counts and where the log is", async () => {
       uploaded: 4,
       duplicates: 1,
       bytes: 1536,
+      uncontained: 0,
     },
     seconds: 2.25,
     logPath: "/rep/te-scan.log.jsonl",

@@ -148,6 +148,7 @@ Deno.test("closing table: counts, paths, then the first 20 malicious and unresol
       uploaded: 30,
       duplicates: 2,
       bytes: 5 * 1024 ** 2,
+      uncontained: 0,
     },
     seconds: 80,
     logPath: "/rep/te-scan.log.jsonl",

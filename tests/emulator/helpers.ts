@@ -275,7 +275,13 @@ export function listTar(bytes: Uint8Array): TarMember[] {
 
 /** Bytes holding a test marker (assembled, so this file does not trip scanners). */
 export function marked(
-  marker: "MALICIOUS" | "EARLY-MALICIOUS" | "UNSUPPORTED" | "ACTIVE-CONTENT" | "ENCRYPTED",
+  marker:
+    | "MALICIOUS"
+    | "EARLY-MALICIOUS"
+    | "UNSUPPORTED"
+    | "ACTIVE-CONTENT"
+    | "ENCRYPTED"
+    | "EMULATION-ERROR",
   unique: string,
 ): string {
   return `unique ${unique}\nTE-EMULATOR-${marker}\nend\n`;

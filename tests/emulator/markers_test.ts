@@ -98,3 +98,20 @@ Deno.test("POST /__emulator/clock moves the clock; bad bodies answer 400", async
     assert.equal((await h.fetch("/__emulator/nothing")).status, 404);
   });
 });
+
+Deno.test("emulation-error: te Error to a client that asks for errors, Benign to one that does not", async () => {
+  await withEmulator({ emulationMs: 1_000 }, async (h) => {
+    const up = await h.upload(marked("EMULATION-ERROR", "failed"), { file_name: "a.docx" });
+    await h.advanceClock(1_000);
+    const plain = await h.query({ md5: up.md5, features: ["te"], te: { reports: ["summary"] } });
+    assert.equal(plain.te?.status.code, 1001);
+    assert.equal(plain.te?.combined_verdict, "Benign", "an old client is told benign");
+    assert.equal(plain.te?.te_engine_version, undefined, "no version unless asked");
+    const te = { reports: ["summary"], return_errors: true, version_info: true };
+    const asked = await h.query({ md5: up.md5, features: ["te"], te });
+    assert.equal(asked.te?.status.code, 1001);
+    assert.equal(asked.te?.combined_verdict, "Error");
+    assert.match(asked.te?.status.message ?? "", /emulation failed/);
+    assert.equal(typeof asked.te?.te_engine_version, "string");
+  });
+});

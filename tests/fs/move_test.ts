@@ -158,7 +158,8 @@ Deno.test("moveByCopy refuses a folder without touching it", async () => {
       message: `cannot move ${src} to ${dest}: not a regular file`,
     });
     assert.deepEqual(await namesIn(src), ["inside.txt"]);
-    assert.deepEqual(await namesIn(join(dir, "out")), []);
+    // Folders are made only when a file goes into them.
+    assert.equal(await exists(join(dir, "out")), false);
   });
 });
 
@@ -248,5 +249,44 @@ Deno.test("a move confined to --in refuses a folder on the way swapped for a lin
     }
     assert.equal(await Deno.readTextFile(join(dir, "elsewhere", "a.txt")), "outside");
     assert.deepEqual(await namesIn(join(dir, "out")), []);
+  });
+});
+
+Deno.test("a destination folder removed after a move is created again for the next one", async () => {
+  await withTempDir(async (dir) => {
+    const jail = join(dir, "jail");
+    for (const name of ["a", "b", "c", "d"]) await Deno.writeTextFile(join(dir, name), name);
+    await moveNoClobber(join(dir, "a"), join(jail, "mail", "a"));
+    await Deno.remove(join(jail, "mail"), { recursive: true });
+    // Each way into a folder: a link, a copy (other filesystems), a new file.
+    assert.equal(
+      await moveNoClobber(join(dir, "b"), join(jail, "mail", "b")),
+      join(jail, "mail", "b"),
+    );
+    await Deno.remove(jail, { recursive: true });
+    assert.equal(
+      (await moveByCopy(join(dir, "c"), join(jail, "mail", "c"))).path,
+      join(jail, "mail", "c"),
+    );
+    await Deno.remove(join(jail, "mail"), { recursive: true });
+    assert.equal(
+      await copyNoClobber(join(dir, "d"), join(jail, "mail", "d")),
+      join(jail, "mail", "d"),
+    );
+    await Deno.remove(join(jail, "mail"), { recursive: true });
+    assert.equal(await writeFileNoClobber(join(jail, "mail", "e"), "e"), join(jail, "mail", "e"));
+    assert.deepEqual(await namesIn(join(jail, "mail")), ["e"]);
+    assert.equal(await Deno.readTextFile(join(dir, "d")), "d");
+  });
+});
+
+Deno.test("moves racing into one missing folder all arrive (each makes it or finds it made)", async () => {
+  await withTempDir(async (dir) => {
+    const names = Array.from({ length: 32 }, (_, i) => `f${String(i).padStart(2, "0")}`);
+    for (const name of names) await Deno.writeTextFile(join(dir, name), name);
+    await Promise.all(
+      names.map((name) => moveNoClobber(join(dir, name), join(dir, "q/new", name))),
+    );
+    assert.deepEqual(await namesIn(join(dir, "q/new")), names);
   });
 });

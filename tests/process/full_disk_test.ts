@@ -41,6 +41,40 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "a quarantine on a full disk: exit 4, the file named as NOT quarantined, nothing lost",
+  async fn() {
+    await using dir = await tempDir();
+    const [input, jail, rep] = ["in", "jail", "rep"].map((n) => join(dir.path, n));
+    await Deno.mkdir(input);
+    await Deno.mkdir(jail);
+    await mountTmpfs(jail, "128k");
+    const emulator = await startEmulator({ port: 0, emulationMs: 20 });
+    try {
+      const big = new TextEncoder().encode("TE-EMULATOR-MALICIOUS " + "A".repeat(300 * 1024));
+      const path = join(input, "big.docm");
+      await Deno.writeFile(path, big);
+      const flags = ["--in", input, "--jail", jail, "--rep", rep, ...fastFlags(emulator.port)];
+      const run = await within(120, captureScan(flags));
+      const all = [...run.out, ...run.err].join("\n");
+      assert.equal(run.code, 4, all);
+      assert.deepEqual(await Deno.readFile(path), big, "the file is whole where it was");
+      const line = run.out.find((l) => l.startsWith("MALICIOUS ") && l.includes("big.docm"));
+      assert.match(
+        line ?? "",
+        /NOT quarantined: the file is still at \S+big\.docm; .*No space left/,
+      );
+      const listed = run.out.indexOf("  malicious files NOT quarantined (still where they were):");
+      assert.match(run.out[listed + 1] ?? "", /^ {4}big\.docm /, all);
+      const summary = JSON.parse(await Deno.readTextFile(join(rep, "summary.json")));
+      assert.equal(summary.counts.uncontained, 1);
+    } finally {
+      await emulator.close();
+      await unmount(jail);
+    }
+  },
+});
+
 /** Runs a scan of `count` files into a reports folder on a tmpfs of `size`, filled with `filler`. */
 async function scanIntoFullReports(count: number, size: string, filler: number) {
   await using dir = await tempDir();

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startEmulator } from "../../lib/emulator/mod.ts";
-import { CA_FILE, listFiles, tempDir, within } from "../helpers.ts";
+import { CA_FILE, fastFlags, listFiles, tempDir, within } from "../helpers.ts";
 import { teScan } from "./cli.ts";
 import { sleep } from "../../lib/util/sleep.ts";
 
@@ -15,6 +15,21 @@ async function untilHolds(folder: string, names: string[], what: string): Promis
     await sleep(50);
   }
   throw new Error(`${what}: ${folder} never held ${names.join(", ")}`);
+}
+
+/** Stops the service with SIGTERM (exit 130 expected), then the emulator; returns its stdout. */
+async function stopService(
+  child: Deno.ChildProcess,
+  emulator: { close(): Promise<void> },
+  stdout: Promise<string>,
+  stderr: Promise<string>,
+): Promise<string> {
+  child.kill("SIGTERM");
+  const status = await within(60, child.status);
+  await emulator.close();
+  const [printed, warned] = await within(60, Promise.all([stdout, stderr]));
+  assert.equal(status.code, 130, warned);
+  return printed;
 }
 
 Deno.test("--watch takes a file written in two parts once, whole; an outage pauses it; SIGTERM ends it", async () => {
@@ -66,11 +81,40 @@ Deno.test("--watch takes a file written in two parts once, whole; an outage paus
     emulator = await startEmulator({ port, emulationMs: 50, earlyMs: 10 });
     await untilHolds(out, ["notes.txt"], "the service resumes when the appliance returns");
   } finally {
-    child.kill("SIGTERM");
-    const status = await within(60, child.status);
-    await emulator.close();
-    const [printed, warned] = await within(60, Promise.all([stdout, stderr]));
-    assert.equal(status.code, 130, warned);
+    const printed = await stopService(child, emulator, stdout, stderr);
     assert.match(printed, /^\s+summary\s+\S+summary\.json$/m, "a closing table on SIGTERM");
+  }
+});
+
+Deno.test("--watch: a quarantine subfolder removed mid-watch is made again for the next file", async () => {
+  await using dir = await tempDir();
+  const [input, jail, rep] = ["in", "jail", "rep"].map((n) => join(dir.path, n));
+  await Deno.mkdir(join(input, "mail"), { recursive: true });
+  const emulator = await startEmulator({ port: 0, emulationMs: 50, earlyMs: 10 });
+  const child = teScan([
+    "--watch",
+    "--settle",
+    "0.2",
+    "--in",
+    input,
+    "--jail",
+    jail,
+    "--rep",
+    rep,
+    ...fastFlags(emulator.port),
+  ]).spawn();
+  const stdout = new Response(child.stdout).text();
+  const stderr = new Response(child.stderr).text();
+  try {
+    await Deno.writeTextFile(join(input, "mail", "first.eml"), "TE-EMULATOR-MALICIOUS one\n");
+    await untilHolds(jail, ["mail/first.eml"], "the first file is quarantined");
+    // The operator clears the quarantine subfolder while the service runs.
+    await Deno.remove(join(jail, "mail"), { recursive: true });
+    await Deno.writeTextFile(join(input, "mail", "second.eml"), "TE-EMULATOR-MALICIOUS two\n");
+    await untilHolds(jail, ["mail/second.eml"], "the next file is quarantined all the same");
+    assert.deepEqual(await listFiles(input), [], "nothing left in the drop folder");
+  } finally {
+    const printed = await stopService(child, emulator, stdout, stderr);
+    assert.doesNotMatch(printed, /cannot move/, printed);
   }
 });
