@@ -12,7 +12,7 @@
  * @module
  */
 
-import { BodyTooLarge, parseJsonText, ProtocolError } from "../transport/validate.ts";
+import { BadRequest, TooLarge } from "./wire.ts";
 import { statusFor } from "./answer.ts";
 import { concatBytes } from "../fs/bytes.ts";
 
@@ -81,7 +81,7 @@ export async function readCapped(req: Request, cap: number): Promise<Uint8Array>
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > cap) {
     await discardBody(req);
-    throw new BodyTooLarge(cap);
+    throw new TooLarge(cap);
   }
   if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
@@ -92,7 +92,7 @@ export async function readCapped(req: Request, cap: number): Promise<Uint8Array>
       const { done, value } = await reader.read();
       if (done) break;
       size += value.length;
-      if (size > cap) throw new BodyTooLarge(cap);
+      if (size > cap) throw new TooLarge(cap);
       chunks.push(value);
     }
   } finally {
@@ -107,8 +107,8 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
 /**
  * Parses a JSON body whatever its Content-Type (clients send none,
  * `text/plain`, `application/octet-stream` or `application/json`).
- * Throws a `ProtocolError` naming what is wrong; text too long for a
- * JavaScript string is a {@link BodyTooLarge}.
+ * Throws a `BadRequest` naming what is wrong; text too long for a
+ * JavaScript string is a `TooLarge`.
  *
  * @example Parse a JSON body
  * ```ts
@@ -124,11 +124,31 @@ export function parseJsonBody(bytes: Uint8Array, what: string): unknown {
   try {
     text = UTF8.decode(bytes);
   } catch (error) {
-    if (error instanceof RangeError) throw new BodyTooLarge(bytes.length - 1);
-    throw new ProtocolError(`${what} is not UTF-8 text`);
+    if (error instanceof RangeError) throw new TooLarge(bytes.length - 1);
+    throw new BadRequest(`${what} is not UTF-8 text`);
   }
-  if (text.trim() === "") throw new ProtocolError(`${what} is empty`);
+  if (text.trim() === "") throw new BadRequest(`${what} is empty`);
   return parseJsonText(text, what);
+}
+
+/**
+ * Parses JSON text, or throws a `BadRequest` quoting how the text starts.
+ *
+ * @example JSON, and text that is not
+ * ```ts
+ * import { parseJsonText } from "./http.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseJsonText('{"a":1}', "upload request part"), { a: 1 });
+ * assert.throws(() => parseJsonText("<html>", "upload request part"), /is not JSON/);
+ * ```
+ */
+export function parseJsonText(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const start = JSON.stringify(text.slice(0, 60).replace(/\s+/g, " "));
+    throw new BadRequest(`${what} is not JSON (starts with ${start})`);
+  }
 }
 
 /**

@@ -32,7 +32,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { ImageRef } from "../transport/cloud_types.ts";
+import type { ImageRef } from "./wire.ts";
 import { escapeMarkup as e } from "./documents.ts";
 import { seededRandom } from "./rng.ts";
 

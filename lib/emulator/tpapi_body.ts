@@ -31,10 +31,10 @@
  * @module
  */
 
-import { ProtocolError } from "../transport/validate.ts";
-import { Base64Decoder, Base64Error } from "../transport/base64_stream.ts";
+import { BadRequest } from "./wire.ts";
+import { Base64Decoder, Base64Error } from "../util/base64_stream.ts";
 import { type ContentFacts, ContentScanner } from "./content_scan.ts";
-import { envelopeEntry, type JsonPath, JsonStreamParser } from "../transport/json_stream.ts";
+import { envelopeEntry, type JsonPath, JsonStreamParser } from "../util/json_stream.ts";
 import { concatBytes } from "../fs/bytes.ts";
 
 /**
@@ -132,8 +132,8 @@ function isFileData(path: JsonPath): boolean {
 
 /**
  * Reads a whole TPAPI body, calling `onObject` for each request object as
- * soon as it is closed, in order. Throws a `ProtocolError` for a body that is
- * not such a JSON document (a `BodyTooLarge` when its JSON outside the file
+ * soon as it is closed, in order. Throws a `BadRequest` for a body that is
+ * not such a JSON document (a `TooLarge` when its JSON outside the file
  * data passes the cap); errors of the stream itself propagate. A
  * `file_enc_data` that is not base64 is not an error here: the object's
  * `file.error` says why, so the other objects are still served.
@@ -172,12 +172,12 @@ export async function readTpapiBody(
       const index = envelopeEntry(path, "request", 0);
       if (index === undefined) return;
       if (index === -1) {
-        if (seen) throw new ProtocolError(`TPAPI request: "request" is given twice`);
+        if (seen) throw new BadRequest(`TPAPI request: "request" is given twice`);
         seen = true;
         wasArray = Array.isArray(value);
         if (wasArray) return;
         if (typeof value !== "object" || value === null) {
-          throw new ProtocolError(`TPAPI request: "request" must be an object or an array`);
+          throw new BadRequest(`TPAPI request: "request" must be an object or an array`);
         }
       }
       const file = files.get(index)?.end();
@@ -186,7 +186,10 @@ export async function readTpapiBody(
       if (file) object.file = file;
       onObject(object);
     },
-  }, { maxHeldBytes: limits.maxJsonBytes });
+  }, {
+    maxHeldBytes: limits.maxJsonBytes,
+    malformed: (message) => new BadRequest(message),
+  });
   const reader = body.getReader();
   let root: unknown;
   try {
@@ -202,8 +205,8 @@ export async function readTpapiBody(
     reader.releaseLock();
   }
   if (typeof root !== "object" || root === null || Array.isArray(root)) {
-    throw new ProtocolError(`TPAPI request: expected a JSON object`);
+    throw new BadRequest(`TPAPI request: expected a JSON object`);
   }
-  if (!seen) throw new ProtocolError(`TPAPI request: no "request" field`);
+  if (!seen) throw new BadRequest(`TPAPI request: no "request" field`);
   return { wasArray };
 }
