@@ -49,7 +49,45 @@ export function apiError(httpStatus: number, code: number, message: string): Res
 }
 
 /**
- * Drops a request body the route does not read, so the client stops sending.
+ * Most of a refused body read (and dropped) before answering: past it the
+ * stream is cancelled instead, so a huge refused upload costs no more.
+ */
+export const DRAIN_CAP = 32 * 1024 * 1024;
+
+/**
+ * Reads and drops what is left of a body, up to {@link DRAIN_CAP} bytes,
+ * then lets go of the reader. Answering while the client is still sending
+ * and cancelling the rest resets the HTTP/2 stream: clients then see a
+ * framing error instead of the answer (curl), or wait for ever (Node).
+ *
+ * @example A body read to its end
+ * ```ts
+ * import { drain } from "./http.ts";
+ * import assert from "node:assert/strict";
+ * const reader = new Blob(["abc"]).stream().getReader();
+ * assert.equal(await drain(reader), 3);
+ * ```
+ */
+export async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<number> {
+  let dropped = 0;
+  try {
+    while (dropped <= DRAIN_CAP) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      dropped += value.length;
+    }
+  } catch {
+    // A body that breaks off is gone either way.
+  } finally {
+    await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  return dropped;
+}
+
+/**
+ * Drops a request body the route does not read: read to its end (up to
+ * {@link DRAIN_CAP}), so the answer reaches an HTTP/2 client whole.
  *
  * @example A body read and dropped
  * ```ts
@@ -62,7 +100,7 @@ export function apiError(httpStatus: number, code: number, message: string): Res
  * ```
  */
 export async function discardBody(req: Request): Promise<void> {
-  await req.body?.cancel().catch(() => {});
+  if (req.body && !req.bodyUsed && !req.body.locked) await drain(req.body.getReader());
 }
 
 /**
@@ -87,18 +125,20 @@ export async function readCapped(req: Request, cap: number): Promise<Uint8Array>
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = req.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > cap) throw new TooLarge(cap);
-      chunks.push(value);
+  for (;;) {
+    const { done, value } = await reader.read().catch(async (error) => {
+      await drain(reader);
+      throw error;
+    });
+    if (done) break;
+    size += value.length;
+    if (size > cap) {
+      await drain(reader);
+      throw new TooLarge(cap);
     }
-  } finally {
-    await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    chunks.push(value);
   }
+  reader.releaseLock();
   return concatBytes(chunks);
 }
 

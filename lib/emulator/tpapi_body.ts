@@ -32,6 +32,7 @@
  */
 
 import { BadRequest } from "./wire.ts";
+import { drain } from "./http.ts";
 import { Base64Decoder, Base64Error } from "../util/base64_stream.ts";
 import { type ContentFacts, ContentScanner } from "./content_scan.ts";
 import { envelopeEntry, type JsonPath, JsonStreamParser } from "../util/json_stream.ts";
@@ -200,9 +201,9 @@ export async function readTpapiBody(
     }
     root = parser.end();
   } finally {
-    // A body given up on may be GiBs: stop the sender rather than drain it.
-    await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    // A body given up on is read before the answer, up to a cap past which
+    // the sender is stopped (HTTP/2 safety).
+    await drain(reader);
   }
   if (typeof root !== "object" || root === null || Array.isArray(root)) {
     throw new BadRequest(`TPAPI request: expected a JSON object`);
