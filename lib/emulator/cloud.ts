@@ -168,6 +168,8 @@ export async function handleUpload(
   try {
     upload = await parseUpload(req.body, req.headers.get("content-type") ?? "");
   } catch (error) {
+    // A body refused before it was read (no boundary) is read now.
+    await discardBody(req);
     if (error instanceof MultipartError) return badRequest(ctx, error);
     const reason = error instanceof Error ? error.message : String(error);
     return badRequest(ctx, new Error(`upload body could not be read: ${reason}`));

@@ -326,3 +326,19 @@ Deno.test("contract: malformed requests are refused with 1008 naming the field",
     assert.match(items[1].te?.status.message ?? "", /request\[1\]\.api_key: missing/);
   });
 });
+
+Deno.test("contract: lib/emulator/ imports nothing from lib/transport/", async () => {
+  const dir = new URL("../../lib/emulator/", import.meta.url);
+  const offenders: string[] = [];
+  let files = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".ts")) continue;
+    files++;
+    const text = await Deno.readTextFile(new URL(entry.name, dir));
+    for (const match of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)) {
+      if (match[1].includes("/transport/")) offenders.push(`${entry.name}: ${match[1]}`);
+    }
+  }
+  assert.ok(files > 20, `read ${files} files`);
+  assert.deepEqual(offenders, []);
+});

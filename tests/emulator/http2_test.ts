@@ -88,6 +88,14 @@ Deno.test("HTTP/2: other answers given before the body is read end cleanly too",
       assert.equal(reply.status, status, path);
       assert.ok(JSON.parse(reply.body).response.status.code > 1000, path);
     }
+    // An upload that is not multipart, and a TPAPI body broken at its start.
+    const upload = await post(session, "/tecloud/api/v1/file/upload", body, {
+      "content-type": "text/plain",
+    });
+    assert.equal(upload.status, 400);
+    assert.match(upload.body, /not multipart/);
+    const tpapi = await post(session, "/UserCheck/TPAPI", new Uint8Array([0x5b, ...body]));
+    assert.equal(tpapi.status, 400);
     const broken = new TextEncoder().encode(`{"request": [${"1,".repeat(150_000)}`);
     const reply = await post(session, "/tecloud/api/v1/file/query", broken);
     assert.equal(reply.status, 400);
