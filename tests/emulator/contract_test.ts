@@ -182,6 +182,13 @@ Deno.test("contract: cloud-format answers have the published samples' shapes", a
     const [foundItem] = (found.json as Json).response as Json[];
     // The same keys as the published benign answer: no summary_report at all.
     assert.deepEqual(keys(foundItem.te), keys((foundSample.response as Json[])[0].te));
+
+    // Threat Extraction asked with te: the TEX upload sample. (TEXResponseNotFound's
+    // te has confidence and severity that responseNotFound's lacks: the samples
+    // disagree, and the emulator follows the te-only one.)
+    const tex = { features: ["extraction", "te"], extraction: { method: "pdf" } };
+    const texUp = await h.uploadRaw("a document to extract", { file_name: "b.pdf", ...tex });
+    assertCovers(texUp.json, await sample("TEXUploadResponse.json"));
   });
 });
 
