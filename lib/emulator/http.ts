@@ -51,6 +51,13 @@ export function apiError(httpStatus: number, code: number, message: string): Res
 /**
  * Most of a refused body read (and dropped) before answering: past it the
  * stream is cancelled instead, so a huge refused upload costs no more.
+ *
+ * @example The most drained
+ * ```ts
+ * import { DRAIN_CAP } from "./http.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DRAIN_CAP, 33554432);
+ * ```
  */
 export const DRAIN_CAP = 32 * 1024 * 1024;
 

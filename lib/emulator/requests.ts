@@ -256,7 +256,16 @@ export function parseCloudBody(
   return { items: [parseCloudItem(request, `${what}.request`)], wasArray: false };
 }
 
-/** The protocol version every gateway request object carries (sk137032). */
+/**
+ * The protocol version every gateway request object carries (sk137032).
+ *
+ * @example The version of the guide
+ * ```ts
+ * import { GATEWAY_VERSION } from "./requests.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(GATEWAY_VERSION, "1.1");
+ * ```
+ */
 export const GATEWAY_VERSION = "1.1";
 
 /** `scrub_options` of an UploadFile, as checked. */

@@ -85,7 +85,8 @@ async function postText(url: string, path: string, body: string): Promise<Json> 
   }
 }
 
-Deno.test("contract: the gateway guide's examples, verbatim, are read as the guide says", async () => {
+/** The guide's six examples by name, checked to be the ones expected. */
+async function namedExamples() {
   const examples = await guideExamples();
   assert.deepEqual(examples.map((e) => e.heading), [
     "Query request",
@@ -95,19 +96,25 @@ Deno.test("contract: the gateway guide's examples, verbatim, are read as the gui
     "Upload request",
     "Upload response",
   ]);
-  await withEmulator({ emulationMs: 0 }, async (h) => {
+  const [query, queryAnswer, upload1, upload1Answer, upload2, upload2Answer] = examples.map(
+    (e) => e.text,
+  );
+  return { query, queryAnswer, upload1, upload1Answer, upload2, upload2Answer };
+}
+
+const GUIDE_SHA1 = "c22b5f9178342609428d6f51b2c5af4c0bde6a42";
+
+Deno.test("contract: the gateway guide's examples, verbatim, are read as the guide says", async () => {
+  const { query, queryAnswer, upload1, upload2 } = await namedExamples();
+  await withEmulator({}, async (h) => {
     const url = h.emulator.url;
-    const [query, queryAnswer, upload1, upload1Answer, upload2, upload2Answer] = examples.map(
-      (e) => e.text,
-    );
     // The query example, byte for byte: a hash the emulator never saw.
     const notFound = (await postText(url, "/UserCheck/TPAPI", query)).response as Json[];
     assert.equal(notFound.length, 1);
-    const sample = JSON.parse(queryAnswer).response[0];
-    assert.deepEqual(keys(notFound[0]), keys(sample));
+    assert.deepEqual(keys(notFound[0]), keys(JSON.parse(queryAnswer).response[0]));
     const te = notFound[0].te as Json;
     assert.equal((te.status as Json).code, 1004);
-    assert.equal(te.sha1, "c22b5f9178342609428d6f51b2c5af4c0bde6a42");
+    assert.equal(te.sha1, GUIDE_SHA1);
     const published = (await readFixture("responseNotFound.json")) as { response: Json[] };
     // Not found, the answer carries only the digest asked by (DOC-189796): sha1 here.
     const { md5: _, ...byDigest } = published.response[0];
@@ -120,36 +127,38 @@ Deno.test("contract: the gateway guide's examples, verbatim, are read as the gui
       assert.equal(status.code, 1008);
       assert.match(String(status.message), /request\[0\]\.file_enc_data: not valid base64/);
     }
+  });
+});
 
-    // With real base64 in place of the placeholder, the answers have the guide's shapes.
-    const fill = (text: string, content: string) =>
-      text.replace("<base64_encoded_file>", new TextEncoder().encode(content).toBase64());
-    const [toPdf] = (await postText(url, "/UserCheck/TPAPI", fill(upload1, "hi there")))
-      .response as Json[];
-    const toPdfSample = JSON.parse(upload1Answer).response[0];
+Deno.test("contract: the guide's examples with a real file get the guide's answers", async () => {
+  const ex = await namedExamples();
+  const fill = (text: string, content: string) =>
+    text.replace("<base64_encoded_file>", new TextEncoder().encode(content).toBase64());
+  await withEmulator({ emulationMs: 0 }, async (h) => {
+    const url = h.emulator.url;
+    const send = async (text: string) =>
+      ((await postText(url, "/UserCheck/TPAPI", text)).response as Json[])[0];
+    const toPdf = await send(fill(ex.upload1, "hi there"));
+    const toPdfSample = JSON.parse(ex.upload1Answer).response[0];
     assert.deepEqual(keys(toPdf), keys(toPdfSample));
     assert.deepEqual(keys(toPdf.scrub), keys(toPdfSample.scrub));
     assert.equal((toPdf.scrub as Json).output_file_name, "hi.cleaned.pdf");
     assert.equal((toPdf.scrub as Json).protection_type, "Conversion to PDF");
 
-    const pdf = "%PDF-1.4 a document without active content";
-    const [byProfile] = (await postText(url, "/UserCheck/TPAPI", fill(upload2, pdf)))
-      .response as Json[];
-    const byProfileSample = JSON.parse(upload2Answer).response[0];
+    const byProfile = await send(fill(ex.upload2, "%PDF-1.4 a document without active content"));
+    const byProfileSample = JSON.parse(ex.upload2Answer).response[0];
     assert.deepEqual(keys(byProfile), keys(byProfileSample));
     assert.deepEqual(keys(byProfile.scrub), keys(byProfileSample.scrub));
     assert.equal((byProfile.scrub as Json).scrub_result, 4, "Skipped, as in the guide");
     assertCovers(byProfile.te, byProfileSample.te);
     assert.equal(((byProfile.te as Json).status as Json).code, 1002);
 
-    // The query example again, for the file just uploaded: the guide's FOUND shape,
-    // additional_emulation_data included.
-    const sha1 = (byProfile.te as Json).sha1 as string;
-    const again = query.replace("c22b5f9178342609428d6f51b2c5af4c0bde6a42", sha1);
-    const [found] = (await postText(url, "/UserCheck/TPAPI", again)).response as Json[];
+    // The query example again, for the file just uploaded: the guide's FOUND
+    // shape, additional_emulation_data included.
+    const found = await send(ex.query.replace(GUIDE_SHA1, (byProfile.te as Json).sha1 as string));
+    const sample = JSON.parse(ex.queryAnswer).response[0];
     assertCovers(found, sample);
-    const images = ((found.te as Json).te as Json).images as Json[];
-    for (const image of images) {
+    for (const image of ((found.te as Json).te as Json).images as Json[]) {
       assert.deepEqual(keys(image.report), keys(sample.te.te.images[0].report));
     }
     assert.equal(((found.te as Json).te as Json).combined_verdict, "Benign");
