@@ -24,7 +24,7 @@ import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Switch on once the emulator no longer imports `lib/transport/` at run time. */
-export const EMULATOR_TRANSPORT_IS_ERROR = false;
+export const EMULATOR_TRANSPORT_IS_ERROR = true;
 
 /** The folders of `lib/` from the top down: each imports only itself and those after it. */
 export const LAYERS = ["cli", "pipeline", "transport", "fs", "util"] as const;

@@ -35,8 +35,8 @@ import {
   type RequestItem,
   type ResponseItem,
   type Status,
-} from "../transport/cloud_types.ts";
-import { Code, statusInfo } from "../transport/status.ts";
+} from "./wire.ts";
+import { Code, statusObject } from "./wire.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { DigestQuery, Sample, SampleStore } from "./samples.ts";
 import {
@@ -71,12 +71,7 @@ export type AnswerSettings = Pick<
  * ```
  */
 export function statusFor(code: number, message?: string): Required<Status> {
-  const info = statusInfo(code);
-  return {
-    code,
-    label: info?.label ?? "UNKNOWN",
-    message: message ?? info?.message ?? `Status ${code}.`,
-  };
+  return statusObject(code, message);
 }
 
 /**
@@ -365,7 +360,7 @@ function teVerdict(
  * import { askedTeExtras, TE_ENGINE_VERSION } from "./answer.ts";
  * import assert from "node:assert/strict";
  *
- * import type { TeResult } from "../transport/cloud_types.ts";
+ * import type { TeResult } from "./wire.ts";
  *
  * const te: TeResult = { status: { code: 1001, label: "FOUND" }, combined_verdict: "Error" };
  * askedTeExtras(te, { te: { return_errors: true, version_info: true } }, true);

@@ -19,14 +19,20 @@
  * @module
  */
 
-import { parseRequestBody, type ResponseItem } from "../transport/cloud_types.ts";
-import { Code } from "../transport/status.ts";
-import { BodyTooLarge, parseJsonText, ProtocolError } from "../transport/validate.ts";
+import { BadRequest, Code, type ResponseItem, TooLarge } from "./wire.ts";
+import { parseCloudBody } from "./requests.ts";
 import { buildAnswer, errorAnswer } from "./answer.ts";
 import type { EmulatorContext } from "./context.ts";
 import { setCookieValue, teCookieOf } from "./cookie.ts";
 import { downloadResponse } from "./download.ts";
-import { apiError, discardBody, jsonResponse, parseJsonBody, readCapped } from "./http.ts";
+import {
+  apiError,
+  discardBody,
+  jsonResponse,
+  parseJsonBody,
+  parseJsonText,
+  readCapped,
+} from "./http.ts";
 import { acceptUpload } from "./intake.ts";
 import { MultipartError, parseUpload } from "./multipart.ts";
 
@@ -57,7 +63,7 @@ export const QUERY_BODY_CAP = 16 * 1024 * 1024;
  */
 export function badRequest(ctx: EmulatorContext, error: unknown): Response {
   ctx.stats.bad_requests++;
-  if (error instanceof BodyTooLarge) return apiError(413, Code.BAD_REQUEST, error.message);
+  if (error instanceof TooLarge) return apiError(413, Code.BAD_REQUEST, error.message);
   const message = error instanceof Error ? error.message : String(error);
   return apiError(400, Code.BAD_REQUEST, message);
 }
@@ -98,9 +104,9 @@ export async function handleQuery(
   let parsed;
   try {
     const body = parseJsonBody(await readCapped(req, QUERY_BODY_CAP), "query request");
-    parsed = parseRequestBody(body, "query request");
+    parsed = parseCloudBody(body, "query request");
   } catch (error) {
-    if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
+    if (error instanceof BadRequest || error instanceof TooLarge) {
       return badRequest(ctx, error);
     }
     throw error;
@@ -157,28 +163,30 @@ export async function handleUpload(
   req: Request,
   forcedCode?: number,
 ): Promise<Response> {
-  if (!req.body) return badRequest(ctx, new ProtocolError("upload has no body"));
+  if (!req.body) return badRequest(ctx, new BadRequest("upload has no body"));
   let upload;
   try {
     upload = await parseUpload(req.body, req.headers.get("content-type") ?? "");
   } catch (error) {
+    // A body refused before it was read (no boundary) is read now.
+    await discardBody(req);
     if (error instanceof MultipartError) return badRequest(ctx, error);
     const reason = error instanceof Error ? error.message : String(error);
     return badRequest(ctx, new Error(`upload body could not be read: ${reason}`));
   }
   const { stats } = ctx;
-  if (!upload.file) return badRequest(ctx, new ProtocolError("upload has no file part"));
+  if (!upload.file) return badRequest(ctx, new BadRequest("upload has no file part"));
   stats.uploads++;
   stats.upload_bytes += upload.file.size;
   if (upload.requestJson === null) {
-    return badRequest(ctx, new ProtocolError(`upload has no "request" part`));
+    return badRequest(ctx, new BadRequest(`upload has no "request" part`));
   }
   let parsed;
   try {
     const body = parseJsonText(upload.requestJson, "upload request part");
-    parsed = parseRequestBody(body, "upload request");
+    parsed = parseCloudBody(body, "upload request");
   } catch (error) {
-    if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
+    if (error instanceof BadRequest || error instanceof TooLarge) {
       return badRequest(ctx, error);
     }
     throw error;
@@ -186,7 +194,7 @@ export async function handleUpload(
   if (parsed.items.length !== 1) {
     return badRequest(
       ctx,
-      new ProtocolError(`an upload carries one request object, got ${parsed.items.length}`),
+      new BadRequest(`an upload carries one request object, got ${parsed.items.length}`),
     );
   }
   const request = parsed.items[0];

@@ -28,13 +28,9 @@
  * @module
  */
 
-import { Code } from "../transport/status.ts";
-import {
-  BodyTooLarge,
-  expectObject,
-  ProtocolError,
-  requiredNumber,
-} from "../transport/validate.ts";
+import { Code } from "./wire.ts";
+import { checkObject } from "./requests.ts";
+import { BadRequest, TooLarge } from "./wire.ts";
 import { badRequest } from "./cloud.ts";
 import type { EmulatorContext } from "./context.ts";
 import { parseFaults } from "./faults.ts";
@@ -56,7 +52,7 @@ export const CONTROL_PREFIX = "/__emulator/";
 const MAX_ADVANCE_MS = 365 * 24 * 3600 * 1000;
 
 async function readControlBody(req: Request, what: string): Promise<Record<string, unknown>> {
-  return expectObject(parseJsonBody(await readCapped(req, 1 << 20), what), what);
+  return checkObject(parseJsonBody(await readCapped(req, 1 << 20), what), what, {});
 }
 
 async function queueFaults(ctx: EmulatorContext, req: Request): Promise<Response> {
@@ -67,9 +63,10 @@ async function queueFaults(ctx: EmulatorContext, req: Request): Promise<Response
 
 async function advanceClock(ctx: EmulatorContext, req: Request): Promise<Response> {
   const body = await readControlBody(req, "clock request");
-  const ms = requiredNumber(body, "advance_ms", "clock request");
+  const ms = checkObject(body, "clock request", { advance_ms: "number" }, ["advance_ms"])
+    .advance_ms as number;
   if (!(ms >= 0 && ms <= MAX_ADVANCE_MS)) {
-    throw new ProtocolError(`clock request.advance_ms: expected 0..${MAX_ADVANCE_MS}, got ${ms}`);
+    throw new BadRequest(`clock request.advance_ms: expected 0..${MAX_ADVANCE_MS}, got ${ms}`);
   }
   ctx.advance(ms);
   return jsonResponse({ advanced_ms: ms });
@@ -114,7 +111,7 @@ export async function handleControl(
   try {
     return await answer();
   } catch (error) {
-    if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
+    if (error instanceof BadRequest || error instanceof TooLarge) {
       return badRequest(ctx, error);
     }
     throw error;

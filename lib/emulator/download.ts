@@ -19,7 +19,7 @@
  * @module
  */
 
-import { Code } from "../transport/status.ts";
+import { Code } from "./wire.ts";
 import { spellVerdict } from "./answer.ts";
 import { simplePdf, utf8, xmlReport } from "./documents.ts";
 import { apiError, attachment } from "./http.ts";

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { Code } from "../transport/status.ts";
+import { Code } from "./wire.ts";
 import type { Fault } from "./faults.ts";
 import { apiError } from "./http.ts";
 

@@ -19,13 +19,8 @@
  * @module
  */
 
-import {
-  expectObject,
-  optionalNumber,
-  optionalString,
-  ProtocolError,
-  requiredString,
-} from "../transport/validate.ts";
+import { checkObject } from "./requests.ts";
+import { BadRequest } from "./wire.ts";
 
 /**
  * What a fault does:
@@ -87,6 +82,14 @@ const PATHS: readonly FaultPath[] = ["query", "upload", "download", "tpapi", "an
 /** A delay longer than this is a mistake (and would hold the server's shutdown). */
 const MAX_DELAY_MS = 10 * 60 * 1000;
 
+const FAULT_FIELDS = {
+  kind: "string",
+  path: "string",
+  times: "number",
+  code: "number",
+  delayMs: "number",
+} as const;
+
 /**
  * Validates a `POST /__emulator/faults` body:
  * `{"faults":[{kind, path?, times?, code?, delayMs?}]}`.
@@ -99,35 +102,31 @@ const MAX_DELAY_MS = 10 * 60 * 1000;
  * ```
  */
 export function parseFaults(body: unknown): Fault[] {
-  const obj = expectObject(body, "faults request");
-  if (!Array.isArray(obj.faults)) {
-    throw new ProtocolError(`faults request: "faults" must be an array`);
-  }
-  return obj.faults.map((raw, i) => {
+  const obj = checkObject(body, "faults request", { faults: "array" }, ["faults"]);
+  return (obj.faults as unknown[]).map((raw, i) => {
     const path = `faults[${i}]`;
-    const item = expectObject(raw, path);
-    const kind = requiredString(item, "kind", path) as FaultKind;
+    const item = checkObject(raw, path, FAULT_FIELDS, ["kind"]);
+    const kind = item.kind as FaultKind;
     if (!KINDS.includes(kind)) {
-      throw new ProtocolError(`${path}.kind: expected one of ${KINDS.join(", ")}, got ${kind}`);
+      throw new BadRequest(`${path}.kind: expected one of ${KINDS.join(", ")}, got ${kind}`);
     }
-    const where =
-      (optionalString(item, "path", path) ?? (kind === "scrub" ? "tpapi" : "any")) as FaultPath;
+    const where = (item.path ?? (kind === "scrub" ? "tpapi" : "any")) as FaultPath;
     if (!PATHS.includes(where)) {
-      throw new ProtocolError(`${path}.path: expected one of ${PATHS.join(", ")}, got ${where}`);
+      throw new BadRequest(`${path}.path: expected one of ${PATHS.join(", ")}, got ${where}`);
     }
-    const times = optionalNumber(item, "times", path) ?? 1;
+    const times = (item.times ?? 1) as number;
     if (!Number.isInteger(times) || times < 1) {
-      throw new ProtocolError(`${path}.times: expected an integer >= 1, got ${times}`);
+      throw new BadRequest(`${path}.times: expected an integer >= 1, got ${times}`);
     }
     const fault: Fault = { kind, path: where, times };
-    const code = optionalNumber(item, "code", path);
+    const code = item.code as number | undefined;
     if ((kind === "code" || kind === "scrub") && (code === undefined || !Number.isInteger(code))) {
-      throw new ProtocolError(`${path}.code: an integer is required for kind ${kind}`);
+      throw new BadRequest(`${path}.code: an integer is required for kind ${kind}`);
     }
     if (code !== undefined) fault.code = code;
-    const delayMs = optionalNumber(item, "delayMs", path);
+    const delayMs = item.delayMs as number | undefined;
     if (kind === "delay" && (delayMs === undefined || delayMs < 0 || delayMs > MAX_DELAY_MS)) {
-      throw new ProtocolError(`${path}.delayMs: 0..${MAX_DELAY_MS} is required for kind delay`);
+      throw new BadRequest(`${path}.delayMs: 0..${MAX_DELAY_MS} is required for kind delay`);
     }
     if (delayMs !== undefined) fault.delayMs = delayMs;
     return fault;

@@ -12,9 +12,9 @@
  * @module
  */
 
-import { BodyTooLarge, parseJsonText, ProtocolError } from "../transport/validate.ts";
+import { BadRequest, TooLarge } from "./wire.ts";
 import { statusFor } from "./answer.ts";
-import { concatBytes } from "../fs/bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /**
  * A JSON response.
@@ -49,7 +49,52 @@ export function apiError(httpStatus: number, code: number, message: string): Res
 }
 
 /**
- * Drops a request body the route does not read, so the client stops sending.
+ * Most of a refused body read (and dropped) before answering: past it the
+ * stream is cancelled instead, so a huge refused upload costs no more.
+ *
+ * @example The most drained
+ * ```ts
+ * import { DRAIN_CAP } from "./http.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DRAIN_CAP, 33554432);
+ * ```
+ */
+export const DRAIN_CAP = 32 * 1024 * 1024;
+
+/**
+ * Reads and drops what is left of a body, up to {@link DRAIN_CAP} bytes,
+ * then lets go of the reader. Answering while the client is still sending
+ * and cancelling the rest resets the HTTP/2 stream: clients then see a
+ * framing error instead of the answer (curl), or wait for ever (Node).
+ *
+ * @example A body read to its end
+ * ```ts
+ * import { drain } from "./http.ts";
+ * import assert from "node:assert/strict";
+ * const reader = new Blob(["abc"]).stream().getReader();
+ * assert.equal(await drain(reader), 3);
+ * ```
+ */
+export async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<number> {
+  let dropped = 0;
+  try {
+    while (dropped <= DRAIN_CAP) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      dropped += value.length;
+    }
+  } catch {
+    // A body that breaks off is gone either way.
+  } finally {
+    await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  return dropped;
+}
+
+/**
+ * Drops a request body the route does not read: read to its end (up to
+ * {@link DRAIN_CAP}), so the answer reaches an HTTP/2 client whole.
  *
  * @example A body read and dropped
  * ```ts
@@ -62,7 +107,7 @@ export function apiError(httpStatus: number, code: number, message: string): Res
  * ```
  */
 export async function discardBody(req: Request): Promise<void> {
-  await req.body?.cancel().catch(() => {});
+  if (req.body && !req.bodyUsed && !req.body.locked) await drain(req.body.getReader());
 }
 
 /**
@@ -81,24 +126,26 @@ export async function readCapped(req: Request, cap: number): Promise<Uint8Array>
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > cap) {
     await discardBody(req);
-    throw new BodyTooLarge(cap);
+    throw new TooLarge(cap);
   }
   if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = req.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > cap) throw new BodyTooLarge(cap);
-      chunks.push(value);
+  for (;;) {
+    const { done, value } = await reader.read().catch(async (error) => {
+      await drain(reader);
+      throw error;
+    });
+    if (done) break;
+    size += value.length;
+    if (size > cap) {
+      await drain(reader);
+      throw new TooLarge(cap);
     }
-  } finally {
-    await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    chunks.push(value);
   }
+  reader.releaseLock();
   return concatBytes(chunks);
 }
 
@@ -107,8 +154,8 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
 /**
  * Parses a JSON body whatever its Content-Type (clients send none,
  * `text/plain`, `application/octet-stream` or `application/json`).
- * Throws a `ProtocolError` naming what is wrong; text too long for a
- * JavaScript string is a {@link BodyTooLarge}.
+ * Throws a `BadRequest` naming what is wrong; text too long for a
+ * JavaScript string is a `TooLarge`.
  *
  * @example Parse a JSON body
  * ```ts
@@ -124,11 +171,31 @@ export function parseJsonBody(bytes: Uint8Array, what: string): unknown {
   try {
     text = UTF8.decode(bytes);
   } catch (error) {
-    if (error instanceof RangeError) throw new BodyTooLarge(bytes.length - 1);
-    throw new ProtocolError(`${what} is not UTF-8 text`);
+    if (error instanceof RangeError) throw new TooLarge(bytes.length - 1);
+    throw new BadRequest(`${what} is not UTF-8 text`);
   }
-  if (text.trim() === "") throw new ProtocolError(`${what} is empty`);
+  if (text.trim() === "") throw new BadRequest(`${what} is empty`);
   return parseJsonText(text, what);
+}
+
+/**
+ * Parses JSON text, or throws a `BadRequest` quoting how the text starts.
+ *
+ * @example JSON, and text that is not
+ * ```ts
+ * import { parseJsonText } from "./http.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseJsonText('{"a":1}', "upload request part"), { a: 1 });
+ * assert.throws(() => parseJsonText("<html>", "upload request part"), /is not JSON/);
+ * ```
+ */
+export function parseJsonText(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const start = JSON.stringify(text.slice(0, 60).replace(/\s+/g, " "));
+    throw new BadRequest(`${what} is not JSON (starts with ${start})`);
+  }
 }
 
 /**

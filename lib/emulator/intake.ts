@@ -17,8 +17,8 @@
  * @module
  */
 
-import type { RequestItem, ResponseItem } from "../transport/cloud_types.ts";
-import { Code } from "../transport/status.ts";
+import type { RequestItem, ResponseItem } from "./wire.ts";
+import { Code } from "./wire.ts";
 import { buildAnswer, errorAnswer, teStage } from "./answer.ts";
 import type { ContentFacts } from "./content_scan.ts";
 import type { EmulatorContext } from "./context.ts";

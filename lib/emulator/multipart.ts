@@ -29,6 +29,7 @@
  */
 
 import { BytePattern, type ContentFacts, ContentScanner } from "./content_scan.ts";
+import { drain } from "./http.ts";
 
 /**
  * A malformed or unacceptable upload body; the message is one line, fit for a
@@ -168,14 +169,19 @@ export async function parseUpload(
   const maxJsonBytes = limits.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
   if (!(maxJsonBytes >= 0)) throw new RangeError(`maxJsonBytes must be >= 0, got ${maxJsonBytes}`);
   const reader = body.getReader();
+  let parsed;
   try {
-    return await readParts(new ByteInput(reader), boundary, maxJsonBytes);
-  } finally {
-    // The rest (epilogue, or a body we gave up on) may be GiBs: stop the
-    // sender rather than drain it. A stream that already failed rejects here.
-    await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    parsed = await readParts(new ByteInput(reader), boundary, maxJsonBytes);
+  } catch (error) {
+    // A body given up on is read before the error answer, up to a cap past
+    // which the sender is stopped (HTTP/2 safety).
+    await drain(reader);
+    throw error;
   }
+  // An epilogue after the closing boundary may be endless: stop the sender.
+  await reader.cancel().catch(() => {});
+  reader.releaseLock();
+  return parsed;
 }
 
 async function readParts(

@@ -37,18 +37,74 @@
  * @module
  */
 
-import {
-  DEFAULT_SCRUBBED_PARTS,
-  SCRUBBED_PARTS,
-  type ScrubOptions,
-  type ScrubResult,
-  scrubResultInfo,
-} from "../transport/tpapi_types.ts";
+import type { ScrubOptions } from "./requests.ts";
 import { BytePattern, type ContentFacts, markerBytes } from "./content_scan.ts";
 import { simplePdf } from "./documents.ts";
 import { fileTypeOf } from "./samples.ts";
 import { cleanedName } from "./sections.ts";
-import { concatBytes } from "../fs/bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
+
+/** The `scrub` section of an UploadFile answer (the guide's "Upload Response Format"). */
+export interface ScrubResult {
+  file_enc_data?: string;
+  input_real_extension?: string;
+  message?: string;
+  orig_file_url?: string;
+  output_file_name?: string;
+  protection_name?: string;
+  protection_type?: string;
+  real_extension?: string;
+  risk?: number;
+  scrub_activity?: string;
+  scrub_method?: string;
+  scrub_result: number;
+  scrub_time?: string;
+  scrubbed_content?: string;
+}
+
+// The guide's "Scrub Result Codes": codes 0 to 9 in order, then 15 and 17.
+const RESULT_MESSAGES = [
+  "OK",
+  "Failed",
+  "Timeout",
+  "Unsupported",
+  "Skipped",
+  "Error",
+  "Disk limit reached",
+  "Password protected",
+  "Protected by DocSec",
+  "Out of memory",
+];
+
+function resultMessage(code: number): string {
+  if (code === 15) return "Unknown";
+  if (code === 17) return "Larger than next hop size limit";
+  return RESULT_MESSAGES[code] ?? `unknown code ${code}`;
+}
+
+// The guide's "Scrubbed Parts Codes", by display name.
+const PART_NAMES = new Map<number, string>([
+  [1017, "Custom Properties"],
+  [1018, "Database Queries"],
+  [1019, "Embedded Objects"],
+  [1021, "Fast Save Data"],
+  [1025, "Linked Objects"],
+  [1026, "Macros And Code"],
+  [1034, "Sensitive Hyperlinks"],
+  [1036, "Statistic Properties"],
+  [1037, "Summary Properties"],
+  [1137, "PDF Go To Remote Actions"],
+  [1139, "PDF Launch Actions"],
+  [1141, "PDF URI Actions"],
+  [1142, "PDF Sound Actions"],
+  [1143, "PDF Movie Actions"],
+  [1150, "PDF JavaScript Actions"],
+  [1151, "PDF Submit Form Actions"],
+]);
+
+// A request naming no parts gets every part but the document properties:
+// the list the guide's own example and the appliance clients send.
+const DEFAULT_PARTS = [...PART_NAMES.keys()].filter((code) => ![1017, 1036, 1037].includes(code));
 
 const ACTIVE = new BytePattern(markerBytes("active-content"));
 const REPLACEMENT = new TextEncoder().encode("[removed by te-scan emulator]");
@@ -136,7 +192,7 @@ export function scrubFile(input: ScrubInput): ScrubResult {
   ): ScrubResult => ({
     file_enc_data: cleaned ? cleaned.toBase64() : "",
     input_real_extension: extension,
-    message: scrubResultInfo(code).message,
+    message: resultMessage(code),
     orig_file_url: options.save_original_file_on_server ? input.originalUrl ?? "" : "",
     output_file_name: cleaned ? output : "",
     protection_name: "Extract potentially malicious content",
@@ -180,6 +236,6 @@ export function scrubFile(input: ScrubInput): ScrubResult {
 }
 
 function partsNamed(options: ScrubOptions): string {
-  const codes = options.scrubbed_parts_codes ?? DEFAULT_SCRUBBED_PARTS;
-  return codes.map((code) => SCRUBBED_PARTS[code]).filter(Boolean).join(", ");
+  const codes = options.scrubbed_parts_codes ?? DEFAULT_PARTS;
+  return codes.map((code) => PART_NAMES.get(code)).filter(Boolean).join(", ");
 }

@@ -22,8 +22,8 @@ import type {
   ImageResult,
   TeEbResult,
   TeResult,
-} from "../transport/cloud_types.ts";
-import { Code, statusObject } from "../transport/status.ts";
+} from "./wire.ts";
+import { Code, statusObject } from "./wire.ts";
 
 /**
  * Where a feature stands for one sample at one moment:
@@ -61,7 +61,10 @@ const REPORT_KEYS = {
   xml: "xml_report",
   tar: "tar_report",
   full_report: "full_report",
-} as const satisfies Record<ImageFormat, Exclude<keyof ImageReport, "verdict">>;
+} as const satisfies Record<
+  ImageFormat,
+  Exclude<keyof ImageReport, "verdict" | "additional_emulation_data">
+>;
 
 /**
  * Report ids of a found sample; `null` when the report is not produced
@@ -96,12 +99,24 @@ function imageReport(
   for (
     const [format, key] of Object.entries(REPORT_KEYS) as [
       ImageFormat,
-      Exclude<keyof ImageReport, "verdict">,
+      Exclude<keyof ImageReport, "verdict" | "additional_emulation_data">,
     ][]
   ) {
     if (reports.includes(format)) report[key] = id(format);
   }
   return report;
+}
+
+/** A found image's `additional_emulation_data`, field for field as the gateway guide's QueryFile example. */
+function emulationData(): Record<string, string> {
+  return {
+    dropped_data: "",
+    dropped_files_info: "",
+    embedded_data: "",
+    embedded_files_info: "",
+    source_url_risk: "",
+    verdict_decider: "",
+  };
 }
 
 function image(ref: ImageRef, status: string, report: ImageReport): ImageResult {
@@ -142,7 +157,7 @@ export function teSection(input: TeInput): TeResult {
   const imageResults = images.map((ref, i) => {
     if (found || (stage === "partial" && i === 0)) {
       const report = imageReport(input.verdict!, reports, (f) => ids?.image(f, ref.id) ?? null);
-      return image(ref, "found", report);
+      return image(ref, "found", { ...report, additional_emulation_data: emulationData() });
     }
     return image(
       ref,
@@ -159,7 +174,12 @@ export function teSection(input: TeInput): TeResult {
     severity: found && input.malicious ? 4 : 0,
     status: statusObject(code),
   };
-  if (reports.includes("summary")) te.summary_report = ids?.summary() ?? null;
+  if (reports.includes("summary")) {
+    // A found answer without a summary report has no key at all (the
+    // published benign sample): clients download every id key present.
+    const summary = ids?.summary() ?? null;
+    if (summary !== null || !found) te.summary_report = summary;
+  }
   return te;
 }
 

@@ -20,12 +20,12 @@
  * @module
  */
 
-import { Code } from "../transport/status.ts";
+import { setTimeout as wait } from "node:timers/promises";
+import { Code } from "./wire.ts";
 import { statusFor } from "./answer.ts";
 import { cloudAuthorized } from "./auth.ts";
 import { handleDownload, handleQuery, handleQuota, handleUpload } from "./cloud.ts";
 import { type EmulatorContext, newContext } from "./context.ts";
-import { sleep } from "../util/sleep.ts";
 import { DeliberateReset, faultResponse, truncate } from "./fault_answers.ts";
 import { type ApiRoute, randomFault } from "./faults.ts";
 import { apiError, discardBody, jsonResponse } from "./http.ts";
@@ -35,7 +35,7 @@ import type { EmulatorStats } from "./stats.ts";
 import { handleTpapi } from "./tpapi.ts";
 import { acceptUpload } from "./intake.ts";
 import { scanBytes } from "./content_scan.ts";
-import type { ResponseItem } from "../transport/cloud_types.ts";
+import type { ResponseItem } from "./wire.ts";
 
 export type { EmulatorOptions } from "./options.ts";
 export type { EmulatorStats } from "./stats.ts";
@@ -159,7 +159,7 @@ async function serve(ctx: EmulatorContext, req: Request): Promise<Response> {
     }
     if (fault.kind === "delay") {
       // A closing server cuts the delay short and answers at once.
-      await sleep(fault.delayMs ?? 0, ctx.closing).catch(() => {});
+      await wait(fault.delayMs ?? 0, undefined, { signal: ctx.closing }).catch(() => {});
     }
     if (fault.kind === "code" && (route === "download" || route === "quota")) {
       // No request objects to mark: the body is just the status, as a

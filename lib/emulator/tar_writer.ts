@@ -7,7 +7,7 @@
  * @module
  */
 
-import { concatBytes } from "../fs/bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 const BLOCK = 512;
 const encoder = new TextEncoder();

@@ -49,16 +49,8 @@
  * @module
  */
 
-import { parseRequestItem, type RequestItem } from "../transport/cloud_types.ts";
-import { Code } from "../transport/status.ts";
-import {
-  parseTpapiRequest,
-  type ScrubResult,
-  TPAPI_PROTOCOL_VERSION,
-  type TpapiRequest,
-  type TpapiResponseItem,
-} from "../transport/tpapi_types.ts";
-import { BodyTooLarge, expectObject, ProtocolError } from "../transport/validate.ts";
+import { BadRequest, Code, type RequestItem, type ResponseItem, TooLarge } from "./wire.ts";
+import { GATEWAY_VERSION, type GatewayRequest, parseGatewayObject } from "./requests.ts";
 import { buildAnswer, errorAnswer } from "./answer.ts";
 import { keysEqual } from "./auth.ts";
 import { badRequest } from "./cloud.ts";
@@ -67,7 +59,7 @@ import type { EmulatorContext } from "./context.ts";
 import type { Fault } from "./faults.ts";
 import { jsonResponse } from "./http.ts";
 import { acceptUpload, verdictOf } from "./intake.ts";
-import { scrubFile } from "./scrub.ts";
+import { scrubFile, type ScrubResult } from "./scrub.ts";
 import { readTpapiBody, type TpapiObject } from "./tpapi_body.ts";
 
 /**
@@ -113,6 +105,14 @@ export function sourceIp(host: string): string {
   return host;
 }
 
+/** One answer object of the gateway: the cloud-format answer nests under `te`. */
+export interface TpapiResponseItem {
+  protocol_version?: string;
+  src_ip?: string;
+  te?: ResponseItem;
+  scrub?: ScrubResult;
+}
+
 /** A request object checked as it was read, waiting for the whole body. */
 type Prepared =
   | { kind: "refused"; item: TpapiResponseItem; reason: "auth" | "bad" }
@@ -132,24 +132,16 @@ function apiKeyOf(raw: unknown): string {
   return typeof key === "string" ? key : "";
 }
 
-/** Validates one object; the cloud-format part sits at the top of a QueryFile, in te_options of an UploadFile. */
-function parseObject(object: TpapiObject): { parsed: TpapiRequest; te?: RequestItem } {
+/** Checks one object; an upload's file data must also have been base64. */
+function parseObject(object: TpapiObject): GatewayRequest {
   const { path, value, file } = object;
-  const parsed = parseTpapiRequest(value, path);
-  if (parsed.protocol_version !== TPAPI_PROTOCOL_VERSION) {
-    const got = JSON.stringify(parsed.protocol_version);
-    throw new ProtocolError(
-      `${path}.protocol_version: expected "${TPAPI_PROTOCOL_VERSION}", got ${got}`,
-    );
-  }
-  const obj = expectObject(value, path);
-  if (parsed.request_name === "QueryFile") return { parsed, te: parseRequestItem(obj, path) };
-  if (!file) throw new ProtocolError(`${path}.file_enc_data: missing`);
+  const parsed = parseGatewayObject(value, path);
+  if (parsed.request_name === "QueryFile") return parsed;
+  if (!file) throw new BadRequest(`${path}.file_enc_data: missing`);
   if (file.error) {
-    throw new ProtocolError(`${path}.file_enc_data: not valid base64 (${file.error})`);
+    throw new BadRequest(`${path}.file_enc_data: not valid base64 (${file.error})`);
   }
-  if (!obj.te_options) return { parsed };
-  return { parsed, te: parseRequestItem(obj.te_options, `${path}.te_options`) };
+  return parsed;
 }
 
 /** One TPAPI request: its objects are prepared as they are read, answered at the end. */
@@ -164,7 +156,7 @@ class TpapiRun {
     this.#ctx = ctx;
     this.#forcedCode = forcedCode;
     this.#base = {
-      protocol_version: TPAPI_PROTOCOL_VERSION,
+      protocol_version: GATEWAY_VERSION,
       src_ip: sourceIp(ctx.options.host),
     };
   }
@@ -186,26 +178,26 @@ class TpapiRun {
       const item = { ...base, te: errorAnswer({}, Code.FORBIDDEN, WRONG_KEY) };
       return { kind: "refused", item, reason: "auth" };
     }
-    let checked;
+    let parsed;
     try {
-      checked = parseObject(object);
+      parsed = parseObject(object);
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
+      if (!(error instanceof BadRequest)) throw error;
       const item = { ...base, te: errorAnswer({}, Code.BAD_REQUEST, error.message) };
       return { kind: "refused", item, reason: "bad" };
     }
-    const { parsed, te } = checked;
-    if (parsed.request_name === "QueryFile") return { kind: "query", base, request: te! };
+    if (parsed.request_name === "QueryFile") return { kind: "query", base, request: parsed.query };
+    const { te } = parsed;
     const { facts, bytes } = object.file!;
     const fileName = te?.file_name || parsed.file_orig_name || "";
     const prepared: Prepared = { kind: "upload", base, facts, fileName };
     if (te) prepared.te = te;
-    if (parsed.scrub_options) {
+    if (parsed.scrub) {
       prepared.scrub = scrubFile({
         facts,
         bytes,
         fileName,
-        options: parsed.scrub_options,
+        options: parsed.scrub,
         maxBytes: options.scrubMaxBytes,
         forcedCode: this.#scrubCode(),
         originalUrl: `https://${base.src_ip}/UserCheck/file/${facts.sha1}`,
@@ -293,7 +285,7 @@ export async function handleTpapi(
   req: Request,
   forcedCode?: number,
 ): Promise<Response> {
-  if (!req.body) return badRequest(ctx, new ProtocolError("TPAPI request: no body"));
+  if (!req.body) return badRequest(ctx, new BadRequest("TPAPI request: no body"));
   const run = new TpapiRun(ctx, forcedCode);
   const prepared: Prepared[] = [];
   let wasArray: boolean;
@@ -301,7 +293,7 @@ export async function handleTpapi(
     const limits = { keepBytes: ctx.options.scrubMaxBytes, maxJsonBytes: TPAPI_JSON_CAP };
     ({ wasArray } = await readTpapiBody(req.body, limits, (o) => prepared.push(run.prepare(o))));
   } catch (error) {
-    if (error instanceof ProtocolError || error instanceof BodyTooLarge) {
+    if (error instanceof BadRequest || error instanceof TooLarge) {
       return badRequest(ctx, error);
     }
     const reason = error instanceof Error ? error.message : String(error);

@@ -31,11 +31,12 @@
  * @module
  */
 
-import { ProtocolError } from "../transport/validate.ts";
-import { Base64Decoder, Base64Error } from "../transport/base64_stream.ts";
+import { BadRequest } from "./wire.ts";
+import { drain } from "./http.ts";
+import { Base64Decoder, Base64Error } from "../util/base64_stream.ts";
 import { type ContentFacts, ContentScanner } from "./content_scan.ts";
-import { envelopeEntry, type JsonPath, JsonStreamParser } from "../transport/json_stream.ts";
-import { concatBytes } from "../fs/bytes.ts";
+import { envelopeEntry, type JsonPath, JsonStreamParser } from "../util/json_stream.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /**
  * What the emulator learned from one `file_enc_data`.
@@ -132,8 +133,8 @@ function isFileData(path: JsonPath): boolean {
 
 /**
  * Reads a whole TPAPI body, calling `onObject` for each request object as
- * soon as it is closed, in order. Throws a `ProtocolError` for a body that is
- * not such a JSON document (a `BodyTooLarge` when its JSON outside the file
+ * soon as it is closed, in order. Throws a `BadRequest` for a body that is
+ * not such a JSON document (a `TooLarge` when its JSON outside the file
  * data passes the cap); errors of the stream itself propagate. A
  * `file_enc_data` that is not base64 is not an error here: the object's
  * `file.error` says why, so the other objects are still served.
@@ -172,12 +173,12 @@ export async function readTpapiBody(
       const index = envelopeEntry(path, "request", 0);
       if (index === undefined) return;
       if (index === -1) {
-        if (seen) throw new ProtocolError(`TPAPI request: "request" is given twice`);
+        if (seen) throw new BadRequest(`TPAPI request: "request" is given twice`);
         seen = true;
         wasArray = Array.isArray(value);
         if (wasArray) return;
         if (typeof value !== "object" || value === null) {
-          throw new ProtocolError(`TPAPI request: "request" must be an object or an array`);
+          throw new BadRequest(`TPAPI request: "request" must be an object or an array`);
         }
       }
       const file = files.get(index)?.end();
@@ -186,7 +187,10 @@ export async function readTpapiBody(
       if (file) object.file = file;
       onObject(object);
     },
-  }, { maxHeldBytes: limits.maxJsonBytes });
+  }, {
+    maxHeldBytes: limits.maxJsonBytes,
+    malformed: (message) => new BadRequest(message),
+  });
   const reader = body.getReader();
   let root: unknown;
   try {
@@ -197,13 +201,13 @@ export async function readTpapiBody(
     }
     root = parser.end();
   } finally {
-    // A body given up on may be GiBs: stop the sender rather than drain it.
-    await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    // A body given up on is read before the answer, up to a cap past which
+    // the sender is stopped (HTTP/2 safety).
+    await drain(reader);
   }
   if (typeof root !== "object" || root === null || Array.isArray(root)) {
-    throw new ProtocolError(`TPAPI request: expected a JSON object`);
+    throw new BadRequest(`TPAPI request: expected a JSON object`);
   }
-  if (!seen) throw new ProtocolError(`TPAPI request: no "request" field`);
+  if (!seen) throw new BadRequest(`TPAPI request: no "request" field`);
   return { wasArray };
 }

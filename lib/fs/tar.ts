@@ -13,7 +13,7 @@
  */
 
 import { join } from "node:path";
-import { concatBytes } from "./bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 
 /**
  * Bounds for {@linkcode extractTarGz}. Sizes are bytes of member content

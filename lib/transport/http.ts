@@ -31,7 +31,7 @@
 import https from "node:https";
 import type { ClientRequest, IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
-import { concatBytes } from "../fs/bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { FileChangedError } from "../fs/identity.ts";
 
 /** How the appliance's certificate is checked. */

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { concatBytes } from "../fs/bytes.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { FileChangedError } from "../fs/identity.ts";
 import type { RequestBody } from "./http.ts";
 

@@ -13,7 +13,7 @@ Deno.test("parseFaults validates and fills defaults", () => {
   assert.throws(() => parseFaults({ faults: [{ kind: "code" }] }), /code: an integer is required/);
   assert.throws(() => parseFaults({ faults: [{ kind: "delay" }] }), /delayMs/);
   assert.throws(() => parseFaults({ faults: [{ kind: "reset", times: 0 }] }), /times/);
-  assert.throws(() => parseFaults({}), /"faults" must be an array/);
+  assert.throws(() => parseFaults({}), /faults request\.faults: missing/);
 });
 
 Deno.test("FaultQueue matches paths in order and uses faults up", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Base64Decoder, Base64Error } from "../../lib/transport/base64_stream.ts";
-import { concatBytes } from "../../lib/fs/bytes.ts";
+import { concatBytes } from "../../lib/util/bytes.ts";
 
 function decodePieces(pieces: string[]): Uint8Array {
   const out: Uint8Array[] = [];

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { concatBytes } from "../../lib/fs/bytes.ts";
+import { concatBytes } from "../../lib/util/bytes.ts";
 import { DEFAULT_CERT_PEM, DEFAULT_KEY_PEM } from "../../lib/emulator/mod.ts";
 import { sleep } from "../../lib/util/sleep.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { concatBytes } from "../../lib/fs/bytes.ts";
+import { concatBytes } from "../../lib/util/bytes.ts";
 import { base64JsonBody, base64Length, fileChunks } from "../../lib/transport/upload_body.ts";
 import { tempDir } from "../helpers.ts";
 
