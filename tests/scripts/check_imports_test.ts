@@ -62,7 +62,10 @@ Deno.test("the emulator is entered through mod.ts, from cli only, and imports fs
     "folder cycle: emulator → pipeline → emulator",
   ]);
   // With the switch off (while the emulator still borrowed the client's code) it was a warning.
-  const lenient = checkGraph(graphOf([["lib/emulator/tpapi.ts", "lib/transport/status.ts"]]), false);
+  const lenient = checkGraph(
+    graphOf([["lib/emulator/tpapi.ts", "lib/transport/status.ts"]]),
+    false,
+  );
   assert.deepEqual(lenient, { errors: [], warnings: [why] });
 });
 
