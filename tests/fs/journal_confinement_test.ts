@@ -1,0 +1,164 @@
+/**
+ * The journal cannot be turned against its owner: whatever a hand-written
+ * `REP/.te-scan/journal.jsonl` holds (junk, `null`, torn or edited lines,
+ * well-sealed records naming files outside the run), the next run deletes
+ * and publishes nothing outside its folders, says which lines it skipped,
+ * and goes on.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import {
+  captureScan,
+  fastFlags,
+  listFiles,
+  readLog,
+  scanFolders,
+  sortFlags,
+  tempDir,
+  withEmulator,
+  within,
+  writeTree,
+} from "../helpers.ts";
+
+/** A record as te-scan writes it: its JSON with a checksum of its body as the last field. */
+function sealed(record: Record<string, unknown>): string {
+  const body = JSON.stringify(record);
+  const sum = createHash("sha256").update(body).digest("hex").slice(0, 16);
+  return `${body.slice(0, -1)},"c":"${sum}"}`;
+}
+
+async function writeJournal(rep: string, lines: string[]): Promise<void> {
+  await Deno.mkdir(join(rep, ".te-scan"), { recursive: true });
+  await Deno.writeTextFile(join(rep, ".te-scan", "journal.jsonl"), lines.join("\n") + "\n");
+}
+
+async function scan(f: ReturnType<typeof scanFolders>, port: number) {
+  return await within(60, captureScan([...sortFlags(f), ...fastFlags(port)]));
+}
+
+Deno.test("junk in the journal (null, numbers, arrays, bad JSON, a bad checksum) is reported by line and the run goes on", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a.txt": "fine" });
+  await writeTree(dir.path, { "outside/victim.txt": "keep me" });
+  const victim = join(dir.path, "outside", "victim.txt");
+  // Inside paths, but a partial copy outside: its checksum no longer matches its body.
+  const edited = sealed({
+    t: "move",
+    id: 7,
+    src: join(f.input, "a.txt"),
+    dest: join(f.out, "a.txt"),
+    dev: 1,
+    ino: 2,
+  }).replace(`"ino":2`, `"ino":2,"partial":${JSON.stringify(victim)}`);
+  await writeJournal(f.rep, ["null", "42", "[1,2]", '{"t":"move"', edited]);
+  await withEmulator({}, async (emulator) => {
+    const run = await scan(f, emulator.port);
+    assert.equal(run.code, 0, run.err.join("\n"));
+    for (const line of [1, 2, 3, 4, 5]) {
+      assert.ok(
+        run.err.some((text) => text.includes(`journal line ${line} skipped, nothing done`)),
+        `line ${line} is reported:\n${run.err.join("\n")}`,
+      );
+    }
+    assert.match(run.err.join("\n"), /journal line 5 .*checksum mismatch/);
+  });
+  assert.equal(await Deno.readTextFile(victim), "keep me");
+  assert.deepEqual(await listFiles(f.out), ["a.txt"]);
+  const rejected = (await readLog(f.rep)).filter((e) => e.event === "journal_rejected");
+  assert.deepEqual(rejected.map((e) => e.line), [1, 2, 3, 4, 5]);
+  // Only its owner may read or write what the next run acts on.
+  assert.equal((await Deno.stat(join(f.rep, ".te-scan"))).mode! & 0o777, 0o700);
+});
+
+Deno.test("well-sealed records naming files outside the run delete, move and publish nothing outside it", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a.txt": "fine" });
+  await writeTree(dir.path, { "outside/partial.txt": "keep 1", "outside/linked.txt": "keep 2" });
+  await writeTree(f.jail, { "e.doc": "benign once finished" });
+  const outside = join(dir.path, "outside");
+  // A name in --out linked to an outside file: replaying "src outside, dest ours" would unlink it.
+  await Deno.mkdir(f.out, { recursive: true });
+  await Deno.link(join(outside, "linked.txt"), join(f.out, "linked.txt"));
+  const linked = await Deno.lstat(join(outside, "linked.txt"));
+  const early = await Deno.lstat(join(f.jail, "e.doc"));
+  const sha1 = createHash("sha1").update("benign once finished").digest("hex");
+  await writeJournal(f.rep, [
+    sealed({
+      t: "move",
+      id: 1,
+      src: join(f.input, "gone.txt"),
+      dest: join(f.out, "gone.txt"),
+      dev: 1,
+      ino: 2,
+      partial: join(outside, "partial.txt"),
+    }),
+    sealed({
+      t: "move",
+      id: 2,
+      src: join(outside, "linked.txt"),
+      dest: join(f.out, "linked.txt"),
+      dev: linked.dev,
+      ino: linked.ino!,
+    }),
+    // A file "awaiting its final verdict" whose relative path climbs out of --out.
+    sealed({
+      t: "move",
+      id: 3,
+      src: join(f.input, "e.doc"),
+      dest: join(f.jail, "e.doc"),
+      dev: early.dev,
+      ino: early.ino!,
+      awaiting: { relPath: "../escaped.txt", sha1, size: 20 },
+    }),
+    sealed({
+      t: "move",
+      id: 4,
+      src: join(f.input, "x.txt"),
+      dest: join(f.out, "..", "..", "escaped.txt"),
+      dev: 1,
+      ino: 2,
+    }),
+  ]);
+  let err = "";
+  await withEmulator({}, async (emulator) => {
+    const run = await scan(f, emulator.port);
+    err = run.err.join("\n");
+    assert.equal(run.code, 0, err);
+  });
+  assert.equal(await Deno.readTextFile(join(outside, "partial.txt")), "keep 1");
+  assert.equal(await Deno.readTextFile(join(outside, "linked.txt")), "keep 2");
+  await assert.rejects(Deno.lstat(join(dir.path, "escaped.txt")), Deno.errors.NotFound);
+  await assert.rejects(Deno.lstat(join(dir.path, "..", "escaped.txt")), Deno.errors.NotFound);
+  assert.deepEqual(await listFiles(f.out), ["a.txt", "linked.txt"]);
+  // The refused early record is not acted on: its file stays in the jail.
+  assert.deepEqual(await listFiles(f.jail), ["e.doc"]);
+  for (const line of [1, 2, 3, 4]) {
+    assert.match(err, new RegExp(`journal line ${line} skipped, nothing done`));
+  }
+  assert.match(err, /journal line 3 .*relative path "..\/escaped.txt"/);
+});
+
+Deno.test("a journal lost after an early quarantine: the run names each file left in the jail", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a.txt": "fine" });
+  await writeTree(f.jail, { "m.doc": "quarantined early" });
+  const destination = join(f.jail, "m.doc");
+  const early = { event: "early", file: "m.doc", sha1: "ab".repeat(20), destination };
+  await Deno.mkdir(f.rep, { recursive: true });
+  await Deno.writeTextFile(join(f.rep, "te-scan.log.jsonl"), JSON.stringify(early) + "\n");
+  await withEmulator({}, async (emulator) => {
+    const run = await scan(f, emulator.port);
+    assert.equal(run.code, 0, run.err.join("\n"));
+    assert.match(run.err.join("\n"), /m\.doc: quarantined early, final verdict never applied/);
+  });
+  const stranded = (await readLog(f.rep)).filter((e) => e.event === "stranded");
+  assert.deepEqual(stranded.map((e) => e.path), [destination]);
+  assert.deepEqual(await listFiles(f.jail), ["m.doc"]);
+});
