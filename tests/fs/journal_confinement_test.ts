@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { Journal } from "../../lib/fs/journal.ts";
 import {
   captureScan,
   fastFlags,
@@ -161,4 +162,25 @@ Deno.test("a journal lost after an early quarantine: the run names each file lef
   const stranded = (await readLog(f.rep)).filter((e) => e.event === "stranded");
   assert.deepEqual(stranded.map((e) => e.path), [destination]);
   assert.deepEqual(await listFiles(f.jail), ["m.doc"]);
+});
+
+Deno.test("sealed records that are not what te-scan writes (kinds, field types, unknown fields) are refused by line", async () => {
+  await using dir = await tempDir();
+  const move = { t: "move", id: 1, src: "/in/a", dest: "/out/a", dev: 1, ino: 2 };
+  await writeJournal(dir.path, [
+    sealed({ ...move, id: 1, ino: "2" }),
+    sealed({ ...move, id: 2, extra: true }),
+    sealed({ ...move, id: 3, t: "delete" }),
+    sealed({ ...move, id: 4, awaiting: { relPath: "a", sha1: "x", size: 1 } }),
+    sealed({ ...move, id: 5, partial: null }),
+    sealed({ ...move, id: 6 }),
+  ]);
+  const journal = await Journal.open(join(dir.path, ".te-scan", "journal.jsonl"), {
+    durable: false,
+  });
+  assert.deepEqual(journal.rejected.map((p) => p.line), [1, 2, 3, 4, 5]);
+  assert.match(journal.rejected[1].reason, /unknown field "extra"/);
+  assert.match(journal.rejected[2].reason, /unknown kind "delete"/);
+  assert.deepEqual(journal.open.map((r) => r.id), [6]);
+  await journal.close();
 });
