@@ -168,7 +168,12 @@ async function resumedFiles(state: StateDir, disposer: Disposer): Promise<WalkIt
  * journal was lost or refused lines, which files quarantined early still
  * wait in the jail for a final verdict: a rescan of them finishes them.
  */
-async function reportJournal(state: StateDir, log: RunLog, reporter: Reporter): Promise<void> {
+async function reportJournal(
+  state: StateDir,
+  log: RunLog,
+  reporter: Reporter,
+  counts: Disposer["counts"],
+): Promise<void> {
   const { journal, replay } = state;
   for (const { line, reason } of replay.rejected) {
     log.write({ event: "journal_rejected", line, reason });
@@ -177,11 +182,20 @@ async function reportJournal(state: StateDir, log: RunLog, reporter: Reporter): 
   if (journal.existed && !replay.rejected.length) return;
   const open = new Set(journal.open.map((record) => record.dest));
   for (const file of await strandedEarly(log.path, open)) {
-    log.write({ event: "stranded", ...file });
-    reporter.warn(
-      `${file.path}: quarantined early, final verdict never applied (journal lost); ` +
-        `rescan it to finish it`,
-    );
+    const reason = "quarantined early, final verdict never applied (journal lost); " +
+      "rescan it to finish it";
+    // Still malicious on its early verdict, as a file whose final verdict never came.
+    counts.malicious++;
+    log.write({
+      event: "stranded",
+      relPath: file.file,
+      state: "malicious",
+      verdict: "malicious",
+      sha1: file.sha1,
+      destination: file.path,
+      reason,
+    });
+    reporter.warn(`${file.path}: ${reason}`);
   }
 }
 
@@ -258,7 +272,7 @@ async function scanAndSummarize(
   };
   log.write(started);
   reporter.event(started);
-  await reportJournal(state, log, reporter);
+  await reportJournal(state, log, reporter, disposer.counts);
   const outcome = await scanTree({ args, layout, rotation, disposer, reporter, signal, state });
   // A run stopped by its target says why in the same words as the preflight would.
   const [context] = targets.contexts.values();

@@ -156,12 +156,17 @@ Deno.test("a journal lost after an early quarantine: the run names each file lef
   await Deno.writeTextFile(join(f.rep, "te-scan.log.jsonl"), JSON.stringify(early) + "\n");
   await withEmulator({}, async (emulator) => {
     const run = await scan(f, emulator.port);
-    assert.equal(run.code, 0, run.err.join("\n"));
+    // Malicious on its early verdict, as a file whose final verdict never came.
+    assert.equal(run.code, 1, run.err.join("\n"));
     assert.match(run.err.join("\n"), /m\.doc: quarantined early, final verdict never applied/);
   });
   const stranded = (await readLog(f.rep)).filter((e) => e.event === "stranded");
-  assert.deepEqual(stranded.map((e) => e.path), [destination]);
+  assert.deepEqual(stranded.map((e) => e.destination), [destination]);
   assert.deepEqual(await listFiles(f.jail), ["m.doc"]);
+  // The run page lists it with the malicious files.
+  const page = await Deno.readTextFile(join(f.rep, "index.html"));
+  assert.match(page, /<tr data-state="malicious"><td class="path">m\.doc<\/td>/);
+  assert.match(page, /final verdict never applied/);
 });
 
 Deno.test("sealed records that are not what te-scan writes (kinds, field types, unknown fields) are refused by line", async () => {
