@@ -188,6 +188,36 @@ async function settle(
   return undefined;
 }
 
+async function realPathOf(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a record must not be acted on although its paths read as inside the
+ * run's folders: a folder on the way is a symbolic link that leads outside
+ * them. (A source anywhere, with `--files-from`, is the exception above.)
+ */
+async function linkedOutProblem(
+  record: MoveRecord,
+  folders: RunFolders,
+): Promise<string | undefined> {
+  const roots = [...folders.destinations, ...(folders.input === undefined ? [] : [folders.input])];
+  const realRoots = (await Promise.all(roots.map(realPathOf))).filter((r) => r !== undefined);
+  for (const path of [record.src, record.dest, record.partial]) {
+    if (path === undefined || (path === record.src && folders.input === undefined)) continue;
+    const real = await realPathOf(dirname(path));
+    if (real === undefined) continue;
+    if (!realRoots.some((root) => real === root || isBelow(real, root))) {
+      return `the folder of ${JSON.stringify(path)} leads outside the run's folders`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Replays every record `journal` holds open.
  *
@@ -223,7 +253,8 @@ export async function replayJournal(
     rejected: [...journal.rejected],
   };
   for (const record of journal.open) {
-    const problem = confinementProblem(record, folders);
+    const problem = confinementProblem(record, folders) ??
+      await linkedOutProblem(record, folders);
     if (problem !== undefined) {
       result.rejected.push({ line: journal.lineOf(record.id) ?? 0, reason: problem });
       journal.done(record.id);

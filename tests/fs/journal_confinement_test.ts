@@ -125,7 +125,19 @@ Deno.test("well-sealed records naming files outside the run delete, move and pub
       dev: 1,
       ino: 2,
     }),
+    // Inside --out by its text, outside through a link: its partial copy is an outside file.
+    sealed({
+      t: "move",
+      id: 5,
+      src: join(f.input, "y.txt"),
+      dest: join(f.out, "link", "y.txt"),
+      dev: 1,
+      ino: 2,
+      partial: join(f.out, "link", ".te-scan-partial-1"),
+    }),
   ]);
+  await Deno.writeTextFile(join(outside, ".te-scan-partial-1"), "keep 3");
+  await Deno.symlink(outside, join(f.out, "link"));
   let err = "";
   await withEmulator({}, async (emulator) => {
     const run = await scan(f, emulator.port);
@@ -136,12 +148,14 @@ Deno.test("well-sealed records naming files outside the run delete, move and pub
   assert.equal(await Deno.readTextFile(join(outside, "linked.txt")), "keep 2");
   await assert.rejects(Deno.lstat(join(dir.path, "escaped.txt")), Deno.errors.NotFound);
   await assert.rejects(Deno.lstat(join(dir.path, "..", "escaped.txt")), Deno.errors.NotFound);
-  assert.deepEqual(await listFiles(f.out), ["a.txt", "linked.txt"]);
+  assert.equal(await Deno.readTextFile(join(outside, ".te-scan-partial-1")), "keep 3");
+  assert.deepEqual((await listFiles(f.out)).sort(), ["a.txt", "link", "linked.txt"]);
   // The refused early record is not acted on: its file stays in the jail.
   assert.deepEqual(await listFiles(f.jail), ["e.doc"]);
-  for (const line of [1, 2, 3, 4]) {
+  for (const line of [1, 2, 3, 4, 5]) {
     assert.match(err, new RegExp(`journal line ${line} skipped, nothing done`));
   }
+  assert.match(err, /journal line 5 .*leads outside the run's folders/);
   assert.match(err, /journal line 3 .*relative path "..\/escaped.txt"/);
 });
 
