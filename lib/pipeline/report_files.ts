@@ -98,15 +98,38 @@ export class ReportFiles {
     }
   }
 
-  /** Writes the response file and, when given, the reports of one file. */
+  /**
+   * Writes the response file and, when given, the reports of one file. A
+   * path too long for the file system under the reports folder (its folders
+   * are deeper there than in the input) is one file's problem, not the
+   * run's: its files go to the top of the reports folder instead, under its
+   * relative path made one shortened name, and the file's record says so.
+   */
   async write(
     relPath: string,
     response: ResponseItem | undefined,
     reports: DownloadedReport[],
   ): Promise<WrittenReports> {
+    if (!response && !reports.length) return { notes: [] };
+    try {
+      return await this.#writeAt(join(this.reportsDir, relPath), response, reports);
+    } catch (error) {
+      if (!/ENAMETOOLONG|name too long|os error 36\b/i.test(String(error))) throw error;
+      const flat = fitName(join(this.reportsDir, relPath.replaceAll("/", "_")));
+      const written = await this.#writeAt(flat, response, reports);
+      written.notes.push(
+        `path too long for the file system: report files named ${basename(flat)}…`,
+      );
+      return written;
+    }
+  }
+
+  async #writeAt(
+    wanted: string,
+    response: ResponseItem | undefined,
+    reports: DownloadedReport[],
+  ): Promise<WrittenReports> {
     const written: WrittenReports = { notes: [] };
-    if (!response && !reports.length) return written;
-    const wanted = join(this.reportsDir, relPath);
     // Without reports only the response file's name matters: its link finds a free one,
     // numbered as the reports would be, with no look before (a cache hit's common case).
     const first = reports.length ? await this.#freeNumber(wanted, reports.map((r) => r.format)) : 0;

@@ -66,3 +66,25 @@ Deno.test("255-byte names: report files and numbered names are shortened, every 
     assert.ok(reports.includes(String(event.responseFile).slice(f.rep.length + 1)));
   }
 });
+
+Deno.test("a path too long under the reports folder (deeper than the input) is one file's problem: its response file goes to the top, the run goes on", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  const chain = (letter: string, n: number) => Array(n).fill(letter.repeat(200)).join("/");
+  const rep = join(dir.path, chain("r", 7));
+  const deep = `${chain("d", 14)}/deep.txt`;
+  await writeTree(f.input, { [deep]: "benign, deep down\n", "ok.txt": "fine\n" });
+  assert.ok(bytesOf(join(rep, deep)) > 4096 && bytesOf(join(f.input, deep)) < 4000);
+  await withEmulator({}, async (emulator) => {
+    const flags = [...sortFlags({ ...f, rep }), ...fastFlags(emulator.port)];
+    const run = await within(60, captureScan(flags));
+    assert.equal(run.code, 0, [...run.out, ...run.err].join("\n"));
+  });
+  assert.deepEqual(await listFiles(f.out), [deep, "ok.txt"].sort());
+  const [event] = (await readLog(rep)).filter((e) => e.event === "file" && e.file === deep);
+  assert.match(String(event.reason), /path too long for the file system: report files named/);
+  const response = String(event.responseFile);
+  assert.equal(join(response, ".."), rep, "at the top of the reports folder");
+  assert.match(response, /~[0-9a-f]{12}\.txt\.response\.json$/);
+  assert.equal(JSON.parse(await Deno.readTextFile(response)).status.label, "FOUND");
+});
