@@ -31,8 +31,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { sleep } from "../transport/retry.ts";
+import { concatBytes } from "./bytes.ts";
 import { reasonOf, ReportsFolderError } from "./errors.ts";
 
 /** A file awaiting its final verdict after a te_eb early quarantine. */
@@ -140,22 +141,19 @@ export class Journal {
   /** Opens (creating if needed) the journal at `path` and reads the records left open. */
   static async open(path: string, options: JournalOptions = {}): Promise<Journal> {
     await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    let text = "";
-    let existed = true;
+    const problems: JournalProblem[] = [];
+    let opened: { file: Deno.FsFile; text: string; existed: boolean };
     try {
-      text = await Deno.readTextFile(path);
+      opened = await openOwnFile(path, problems);
     } catch (error) {
-      existed = false;
-      if (!(error instanceof Deno.errors.NotFound)) {
-        throw new Error(`Cannot read the journal ${path}: ${reasonOf(error)}`);
-      }
+      throw new Error(`Cannot read the journal ${path}: ${reasonOf(error)}`);
     }
-    const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+    const { file, text, existed } = opened;
     // A line torn by a kill has no newline: the next record must not be glued to it.
     if (text !== "" && !text.endsWith("\n")) file.writeSync(encoder.encode("\n"));
     const read = readOpenRecords(text);
     const journal = new Journal(path, file, read.open, encoder.encode(text).length, options);
-    journal.rejected.push(...read.rejected);
+    journal.rejected.push(...problems, ...read.rejected);
     journal.#lines = read.lines;
     journal.existed = existed;
     return journal;
@@ -275,6 +273,73 @@ export class Journal {
     this.#file.close();
     this.#file = await Deno.open(this.path, { append: true });
     this.#bytes = encoder.encode(text).length;
+  }
+}
+
+/**
+ * What `lstat` says of `path`, or `undefined` when nothing has that name.
+ *
+ * @example A name that is free
+ * ```ts
+ * import { lstatOrUndefined } from "./journal.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * assert.equal(await lstatOrUndefined(`${dir}/none`), undefined);
+ * assert.ok((await lstatOrUndefined(dir))?.isDirectory);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Opens the journal file itself, never what a link in its place points to
+ * (the next run reads and appends to it): anything but a regular file
+ * there is set aside, renamed and never followed, and said so; a file
+ * swapped in while it is opened is refused.
+ */
+async function openOwnFile(
+  path: string,
+  problems: JournalProblem[],
+): Promise<{ file: Deno.FsFile; text: string; existed: boolean }> {
+  const before = await lstatOrUndefined(path);
+  if (before && !before.isFile) {
+    const aside = `${path}.refused-${crypto.randomUUID()}`;
+    await Deno.rename(path, aside);
+    problems.push({
+      line: 0,
+      reason: `the journal is not a regular file (a symbolic link?); set aside as ${
+        basename(aside)
+      }`,
+    });
+  }
+  const file = await Deno.open(path, { read: true, append: true, create: true, mode: 0o600 });
+  try {
+    const opened = await file.stat();
+    const now = await Deno.lstat(path);
+    if (!now.isFile || opened.dev !== now.dev || opened.ino !== now.ino) {
+      throw new Error("it was replaced while being opened");
+    }
+    const chunks: Uint8Array[] = [];
+    for (let n = 0; n < opened.size;) {
+      const chunk = new Uint8Array(Math.min(1 << 20, opened.size - n));
+      const read = await file.read(chunk);
+      if (read === null) break;
+      chunks.push(chunk.subarray(0, read));
+      n += read;
+    }
+    const text = new TextDecoder().decode(concatBytes(chunks));
+    return { file, text, existed: before?.isFile === true };
+  } catch (error) {
+    file.close();
+    throw error;
   }
 }
 

@@ -24,7 +24,13 @@
 
 import { basename, dirname, isAbsolute, normalize, relative, resolve } from "node:path";
 import { identityOf } from "./identity.ts";
-import type { AwaitingVerdict, Journal, JournalProblem, MoveRecord } from "./journal.ts";
+import {
+  type AwaitingVerdict,
+  type Journal,
+  type JournalProblem,
+  lstatOrUndefined,
+  type MoveRecord,
+} from "./journal.ts";
 import { PARTIAL_PREFIX, removeQuietly } from "./move.ts";
 
 /** The folders of the run, which the journal's records must stay inside. */
@@ -121,15 +127,6 @@ export function confinementProblem(record: MoveRecord, folders: RunFolders): str
   return undefined;
 }
 
-async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
 /** Whether two files hold the same bytes (a copy to another filesystem and its source). */
 async function sameBytes(a: string, b: string): Promise<boolean> {
   using fa = await Deno.open(a, { read: true });
@@ -168,12 +165,12 @@ async function settle(
   record: MoveRecord,
   result: ReplayResult,
 ): Promise<"dest" | "src" | undefined> {
-  if (record.partial && await statOrUndefined(record.partial)) {
+  if (record.partial && await lstatOrUndefined(record.partial)) {
     removeQuietly(record.partial);
     result.partialsRemoved++;
   }
-  const src = await statOrUndefined(record.src);
-  const dest = await statOrUndefined(record.dest);
+  const src = await lstatOrUndefined(record.src);
+  const dest = await lstatOrUndefined(record.dest);
   if (dest && await destinationIsOurs(record, dest, src)) {
     if (src) {
       await Deno.remove(record.src);

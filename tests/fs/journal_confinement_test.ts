@@ -203,3 +203,21 @@ Deno.test("sealed records that are not what te-scan writes (kinds, field types, 
   assert.deepEqual(journal.open.map((r) => r.id), [6]);
   await journal.close();
 });
+
+Deno.test("a journal that is a symbolic link is set aside, never read through nor appended to", async () => {
+  await using dir = await tempDir();
+  const target = join(dir.path, "precious.txt");
+  await Deno.writeTextFile(target, "keep me\n");
+  await Deno.mkdir(join(dir.path, ".te-scan"));
+  const path = join(dir.path, ".te-scan", "journal.jsonl");
+  await Deno.symlink(target, path);
+  const journal = await Journal.open(path);
+  await journal.begin({ src: "/in/a", dest: "/out/a", dev: 1, ino: 2 });
+  await journal.close();
+  assert.equal(await Deno.readTextFile(target), "keep me\n");
+  assert.match(
+    journal.rejected[0].reason,
+    /not a regular file .*set aside as journal\.jsonl\.refused-/,
+  );
+  assert.ok((await Deno.lstat(path)).isFile);
+});
