@@ -48,6 +48,7 @@ import {
   renderWarning,
 } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
+import { jsonLine } from "../fs/run_log.ts";
 
 /** How to talk, and to which terminal. */
 export interface ReporterOptions {
@@ -130,7 +131,7 @@ export class Reporter {
       // The same fields as the log's line for this file.
       const event = record.disposition === "early" ? "early" : "file";
       const time = new Date().toISOString();
-      this.terminal.out(JSON.stringify({ time, event, file: record.relPath, ...record }));
+      this.terminal.out(jsonLine({ time, event, file: record.relPath, ...record }));
       return;
     }
     if (this.#quiet && record.state !== "malicious" && record.state !== "error") return;
@@ -139,7 +140,7 @@ export class Reporter {
 
   /** A JSON event (only in --json mode). */
   event(event: Record<string, unknown>): void {
-    if (this.#json) this.terminal.out(JSON.stringify(event));
+    if (this.#json) this.terminal.out(jsonLine(event));
   }
 
   /**
@@ -147,19 +148,19 @@ export class Reporter {
    * (control characters escaped: they may carry text from the appliance).
    */
   result(event: Record<string, unknown>, ...lines: string[]): void {
-    if (this.#json) this.terminal.out(JSON.stringify(event));
+    if (this.#json) this.terminal.out(jsonLine(event));
     else this.terminal.out(lines.map(escapeControl).join("\n"));
   }
 
   /** A passing problem: the run goes on. */
   warn(message: string): void {
-    if (this.#json) this.terminal.out(JSON.stringify({ event: "warning", message }));
+    if (this.#json) this.terminal.out(jsonLine({ event: "warning", message }));
     else this.terminal.err(renderWarning(message));
   }
 
   /** A one-line error (with --json, also as an event on stdout). */
   error(message: string): void {
-    if (this.#json) this.terminal.out(JSON.stringify({ event: "error", message }));
+    if (this.#json) this.terminal.out(jsonLine({ event: "error", message }));
     this.terminal.err(renderError(message));
   }
 

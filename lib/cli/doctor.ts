@@ -194,7 +194,7 @@ async function eicarCheck(
   try {
     const path = join(dir, "eicar.com");
     await Deno.writeFile(path, eicarBytes());
-    const digests = await hashFile(path, { md5: transport.needsMd5 });
+    const digests = await hashFile(path);
     const file = { ...digests, path, name: "eicar.com" };
     const decision = await verdictOf(transport, file, args);
     if (

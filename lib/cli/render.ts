@@ -32,6 +32,7 @@
 import type { DisposeCounts, FileRecord } from "../pipeline/dispose.ts";
 import type { RunProgress } from "../pipeline/progress.ts";
 import { formatSize } from "../fs/size.ts";
+import { isControlOrBidi } from "../fs/run_log.ts";
 
 /** The gauges the progress line reads (a `RunProgress` or a plain object). */
 export type ProgressGauges = Pick<
@@ -74,10 +75,7 @@ const STATE_COLOR: Record<FileRecord["state"], string> = {
 };
 
 function actsOnTerminal(code: number): boolean {
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || // C0, DEL, C1
-    code === 0xfffd || // a name that was not valid UTF-8
-    code === 0x200e || code === 0x200f || code === 0x2028 || code === 0x2029 ||
-    (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069); // bidi, line breaks
+  return code === 0xfffd || isControlOrBidi(code); // U+FFFD: a name that was not valid UTF-8
 }
 
 function escapeOf(code: number): string {

@@ -122,7 +122,7 @@ async function checkPlaced(file: string, logPath: string) {
     }
     const info = await Deno.lstat(at).catch(() => undefined);
     if (!info?.isFile) throw new RefusedError(`no file is there any more`);
-    const now = await hashFile(at, { md5: false });
+    const now = await hashFile(at);
     if (now.size !== placed.size || now.sha1 !== placed.sha1) {
       throw new RefusedError(
         `it is not the file te-scan placed there (that one had ${placed.size} bytes and ` +

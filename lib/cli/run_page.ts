@@ -464,7 +464,9 @@ function listedFileOf(event: LogEvent): ListedFile | undefined {
   const text = (key: string) => typeof event[key] === "string" ? event[key] as string : undefined;
   const state = text("state");
   const relPath = text("relPath") ?? text("file");
-  if (event.event !== "file" || state === undefined || relPath === undefined) return undefined;
+  // A `stranded` event is a file a lost journal left in quarantine (see `lib/fs/stranded.ts`).
+  const listed = event.event === "file" || event.event === "stranded";
+  if (!listed || state === undefined || relPath === undefined) return undefined;
   const reportFiles = Array.isArray(event.reportFiles)
     ? event.reportFiles.filter((f): f is string => typeof f === "string")
     : undefined;

@@ -54,6 +54,7 @@ import { replaceFile } from "../fs/move.ts";
 import { LockedError } from "../fs/lock.ts";
 import { RunRegistry } from "../fs/run_registry.ts";
 import { StateDir } from "../fs/state_dir.ts";
+import { strandedEarly } from "../fs/stranded.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
 import { describeTargetFailure, TargetError } from "../transport/diagnose.ts";
 import type { Rotation } from "../transport/rotation.ts";
@@ -168,11 +169,48 @@ async function resumedFiles(state: StateDir, disposer: Disposer): Promise<WalkIt
   return items;
 }
 
+/**
+ * Says which journal lines were refused (never acted on) and, when the
+ * journal was lost or refused lines, which files quarantined early still
+ * wait in the jail for a final verdict: a rescan of them finishes them.
+ */
+async function reportJournal(
+  state: StateDir,
+  log: RunLog,
+  reporter: Reporter,
+  counts: Disposer["counts"],
+): Promise<void> {
+  const { journal, replay } = state;
+  for (const { line, reason } of replay.rejected) {
+    log.write({ event: "journal_rejected", line, reason });
+    reporter.warn(`journal line ${line} skipped, nothing done: ${reason}`);
+  }
+  if (journal.existed && !replay.rejected.length) return;
+  const open = new Set(journal.open.map((record) => record.dest));
+  for (const file of await strandedEarly(log.path, open)) {
+    const reason = "quarantined early, final verdict never applied (journal lost); " +
+      "rescan it to finish it";
+    // Still malicious on its early verdict, as a file whose final verdict never came.
+    counts.malicious++;
+    log.write({
+      event: "stranded",
+      relPath: file.file,
+      state: "malicious",
+      verdict: "malicious",
+      sha1: file.sha1,
+      destination: file.path,
+      reason,
+    });
+    reporter.warn(`${file.path}: ${reason}`);
+  }
+}
+
 /** Locks the folders and opens the journal; a reports folder that cannot be written is exit 2. */
 async function openState(layout: Layout): Promise<{ state: StateDir; log: RunLog }> {
   let state: StateDir | undefined;
   try {
-    state = await StateDir.open(layout.reportsDir, layout.inputFolder);
+    const destinations = Object.values(layout.folders).filter((f): f is string => !!f);
+    state = await StateDir.open(layout.reportsDir, layout.inputFolder, { destinations });
     const log = await RunLog.open(join(layout.reportsDir, "te-scan.log.jsonl"));
     return { state, log };
   } catch (error) {
@@ -263,6 +301,7 @@ async function scanAndSummarize(
   };
   log.write(started);
   reporter.event(started);
+  await reportJournal(state, log, reporter, disposer.counts);
   const outcome = await scanTree({ args, layout, rotation, disposer, reporter, signal, state });
   // A run stopped by its target says why in the same words as the preflight would.
   const [context] = targets.contexts.values();

@@ -19,13 +19,24 @@
  * file is compacted to them whenever it has grown past a threshold, so it
  * does not grow without bound over a watch service's life.
  *
+ * The journal lies in the reports folder, which others may be able to
+ * write: nothing read back is trusted. Each line carries a checksum of its
+ * body (`"c"`, a short SHA-256), so a torn or edited line is caught; each
+ * record must have exactly the fields, of the types, that the writer
+ * writes. A line that fails is kept in {@linkcode Journal.rejected} (its
+ * line number and why) and never acted on; junk never stops a run. Where
+ * a record's paths may point is checked by the replay (`replay.ts`).
+ *
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
 import { sleep } from "../util/sleep.ts";
+import { concatBytes } from "../util/bytes.ts";
 import { ReportsFolderError } from "./errors.ts";
 import { reasonOf } from "../util/reason.ts";
+import { lstatOrUndefined } from "../util/stat.ts";
 
 /** A file awaiting its final verdict after a te_eb early quarantine. */
 export interface AwaitingVerdict {
@@ -61,6 +72,13 @@ interface DoneRecord {
 }
 
 type Line = MoveRecord | DoneRecord;
+
+/** A journal line that was not acted on, and why. */
+export interface JournalProblem {
+  /** Its line number in the journal file, from 1. */
+  line: number;
+  reason: string;
+}
 
 /** Options of {@linkcode Journal.open}. */
 export interface JournalOptions {
@@ -124,17 +142,36 @@ export class Journal {
 
   /** Opens (creating if needed) the journal at `path` and reads the records left open. */
   static async open(path: string, options: JournalOptions = {}): Promise<Journal> {
-    await Deno.mkdir(dirname(path), { recursive: true });
-    let text = "";
+    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const problems: JournalProblem[] = [];
+    let opened: { file: Deno.FsFile; text: string; existed: boolean };
     try {
-      text = await Deno.readTextFile(path);
+      opened = await openOwnFile(path, problems);
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) {
-        throw new Error(`Cannot read the journal ${path}: ${reasonOf(error)}`);
-      }
+      throw new Error(`Cannot read the journal ${path}: ${reasonOf(error)}`);
     }
-    const file = await Deno.open(path, { append: true, create: true });
-    return new Journal(path, file, readOpenRecords(text), encoder.encode(text).length, options);
+    const { file, text, existed } = opened;
+    // A line torn by a kill has no newline: the next record must not be glued to it.
+    if (text !== "" && !text.endsWith("\n")) file.writeSync(encoder.encode("\n"));
+    const read = readOpenRecords(text);
+    const journal = new Journal(path, file, read.open, encoder.encode(text).length, options);
+    journal.rejected.push(...problems, ...read.rejected);
+    journal.#lines = read.lines;
+    journal.existed = existed;
+    return journal;
+  }
+
+  /** Whether the file was there when opened (a lost journal may have left files behind). */
+  existed = true;
+
+  /** Lines read at open that were not acted on (torn, edited, or not what the writer writes). */
+  readonly rejected: JournalProblem[] = [];
+  /** The line each record read at open came from. */
+  #lines = new Map<number, number>();
+
+  /** The journal line a record read at open came from (for messages). */
+  lineOf(id: number): number | undefined {
+    return this.#lines.get(id);
   }
 
   /** How many times the journal has been flushed to disk (grouping keeps this low). */
@@ -165,7 +202,7 @@ export class Journal {
    */
   done(id: number): void {
     if (!this.#open.delete(id)) return;
-    this.#pending.push(encoder.encode(JSON.stringify({ t: "done", id }) + "\n"));
+    this.#pending.push(encoder.encode(sealed({ t: "done", id })));
   }
 
   /** Flushes what is buffered, compacts when everything is done, and closes the file. */
@@ -180,7 +217,7 @@ export class Journal {
 
   async #append(line: Line, durable: boolean): Promise<void> {
     if (this.#failure) throw this.#failure;
-    this.#pending.push(encoder.encode(JSON.stringify(line) + "\n"));
+    this.#pending.push(encoder.encode(sealed(line)));
     await (durable ? this.#nextCommit() : this.#flush(false));
   }
 
@@ -226,9 +263,9 @@ export class Journal {
 
   /** Rewrites the journal to its open records (nothing, when all are done). */
   async #compact(): Promise<void> {
-    const text = this.open.map((r) => JSON.stringify(r) + "\n").join("");
+    const text = this.open.map(sealed).join("");
     const temp = join(dirname(this.path), `.journal-${crypto.randomUUID()}.tmp`);
-    await Deno.writeTextFile(temp, text);
+    await Deno.writeTextFile(temp, text, { mode: 0o600 });
     if (this.#options.durable) {
       using handle = await Deno.open(temp, { read: true, write: true });
       await handle.syncData();
@@ -241,19 +278,157 @@ export class Journal {
   }
 }
 
-/** The records a journal's text leaves open; a torn last line (a kill mid-write) is ignored. */
-function readOpenRecords(text: string): MoveRecord[] {
-  const open = new Map<number, MoveRecord>();
-  for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
-    let parsed: Line;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (parsed.t === "move" && typeof parsed.id === "number") open.set(parsed.id, parsed);
-    else if (parsed.t === "done") open.delete(parsed.id);
+/**
+ * Opens the journal file itself, never what a link in its place points to
+ * (the next run reads and appends to it): anything but a regular file
+ * there is set aside, renamed and never followed, and said so; a file
+ * swapped in while it is opened is refused.
+ */
+async function openOwnFile(
+  path: string,
+  problems: JournalProblem[],
+): Promise<{ file: Deno.FsFile; text: string; existed: boolean }> {
+  const before = await lstatOrUndefined(path);
+  if (before && !before.isFile) {
+    const aside = `${path}.refused-${crypto.randomUUID()}`;
+    await Deno.rename(path, aside);
+    problems.push({
+      line: 0,
+      reason: `the journal is not a regular file (a symbolic link?); set aside as ${
+        basename(aside)
+      }`,
+    });
   }
-  return [...open.values()];
+  const file = await Deno.open(path, { read: true, append: true, create: true, mode: 0o600 });
+  try {
+    const opened = await file.stat();
+    const now = await Deno.lstat(path);
+    if (!now.isFile || opened.dev !== now.dev || opened.ino !== now.ino) {
+      throw new Error("it was replaced while being opened");
+    }
+    const chunks: Uint8Array[] = [];
+    for (let n = 0; n < opened.size;) {
+      const chunk = new Uint8Array(Math.min(1 << 20, opened.size - n));
+      const read = await file.read(chunk);
+      if (read === null) break;
+      chunks.push(chunk.subarray(0, read));
+      n += read;
+    }
+    const text = new TextDecoder().decode(concatBytes(chunks));
+    return { file, text, existed: before?.isFile === true };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+/** The checksum of a line's body: a short SHA-256, enough to catch a torn or edited line. */
+function checksum(body: string): string {
+  return createHash("sha256").update(body).digest("hex").slice(0, 16);
+}
+
+/** A line as written: the record's JSON with its checksum as the last field. */
+function sealed(line: Line): string {
+  const body = JSON.stringify(line);
+  return `${body.slice(0, -1)},"c":"${checksum(body)}"}\n`;
+}
+
+/** What a journal's text leaves open, the lines refused, and where each record came from. */
+interface ReadRecords {
+  open: MoveRecord[];
+  rejected: JournalProblem[];
+  lines: Map<number, number>;
+}
+
+/**
+ * The records a journal's text leaves open. A line that is not a sealed
+ * record the writer would write (a torn last line after a kill, junk, an
+ * edit) is refused and said why; it never stops the reading.
+ */
+function readOpenRecords(text: string): ReadRecords {
+  const read: ReadRecords = { open: [], rejected: [], lines: new Map() };
+  const open = new Map<number, MoveRecord>();
+  for (const [index, line] of text.split("\n").entries()) {
+    if (!line.trim()) continue;
+    const parsed = parseLine(line);
+    if (typeof parsed === "string") {
+      read.rejected.push({ line: index + 1, reason: parsed });
+    } else if (parsed.t === "done") {
+      open.delete(parsed.id);
+    } else if (open.has(parsed.id)) {
+      read.rejected.push({ line: index + 1, reason: `record ${parsed.id} is already open` });
+    } else {
+      open.set(parsed.id, parsed);
+      read.lines.set(parsed.id, index + 1);
+    }
+  }
+  read.open = [...open.values()];
+  return read;
+}
+
+/** One line's record, or why it is refused. */
+function parseLine(line: string): Line | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return "not JSON (torn by a kill, or edited)";
+  }
+  if (!isObject(value)) return "not a record";
+  const { c, ...body } = value;
+  if (typeof c !== "string") return "no checksum";
+  if (checksum(JSON.stringify(body)) !== c) return "checksum mismatch (torn or edited)";
+  return body.t === "done" ? doneRecord(body) : moveRecord(body);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const isId = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+const isText = (v: unknown) => typeof v === "string" && v !== "";
+const isHex = (length: number) => (v: unknown) =>
+  typeof v === "string" && new RegExp(`^[0-9a-f]{${length}}$`).test(v);
+
+/** Each field the writer writes, and the test its value must pass; `?` marks optional ones. */
+type Fields = Record<string, (value: unknown) => boolean>;
+
+const MOVE_FIELDS: Fields = {
+  t: (v) => v === "move",
+  id: isId,
+  src: isText,
+  dest: isText,
+  dev: isId,
+  ino: isId,
+  "partial?": isText,
+  "awaiting?": (v) => isObject(v) && fieldsProblem(v, AWAITING_FIELDS) === undefined,
+};
+
+const AWAITING_FIELDS: Fields = {
+  relPath: isText,
+  sha1: isHex(40),
+  "md5?": isHex(32),
+  size: isId,
+  "via?": isText,
+};
+
+/** Why `record` is not what the writer writes (a missing, unknown or mistyped field). */
+function fieldsProblem(record: Record<string, unknown>, fields: Fields): string | undefined {
+  for (const [key, valid] of Object.entries(fields)) {
+    const name = key.replace(/\?$/, "");
+    if (record[name] === undefined && key.endsWith("?")) continue;
+    if (!valid(record[name])) return `field ${name} is missing or not what te-scan writes`;
+  }
+  const known = new Set(Object.keys(fields).map((key) => key.replace(/\?$/, "")));
+  const unknown = Object.keys(record).find((key) => !known.has(key));
+  return unknown === undefined ? undefined : `unknown field ${JSON.stringify(unknown)}`;
+}
+
+function moveRecord(body: Record<string, unknown>): MoveRecord | string {
+  if (body.t !== "move") return `unknown kind ${JSON.stringify(body.t)}`;
+  return fieldsProblem(body, MOVE_FIELDS) ?? body as unknown as MoveRecord;
+}
+
+function doneRecord(body: Record<string, unknown>): DoneRecord | string {
+  return fieldsProblem(body, { t: (v) => v === "done", id: isId }) ?? body as unknown as DoneRecord;
 }

@@ -35,6 +35,7 @@ import { reasonOf } from "../util/reason.ts";
 import { errorCode } from "../util/error_code.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "./identity.ts";
 import type { AwaitingVerdict, Journal } from "./journal.ts";
+import { fitName } from "./names.ts";
 
 /** Prefix of the temporary names that cross-filesystem copies are written under. */
 export const PARTIAL_PREFIX = ".te-scan-partial-";
@@ -100,7 +101,8 @@ export function numberedName(path: string, n: number): string {
   const stem = name.slice(0, name.length - extension.length);
   const numbered = `${stem}.${n}${extension}`;
   const folder = dirname(path);
-  return folder === "." ? numbered : join(folder, numbered);
+  // A name already at the length limit has no room for a number: it is shortened.
+  return fitName(folder === "." ? numbered : join(folder, numbered));
 }
 
 /**

@@ -14,13 +14,27 @@
  * which asks for its final verdict by hash (no new upload unless the
  * appliance lost it) and leaves it in quarantine or releases it.
  *
+ * Nothing in the journal is trusted (the reports folder may be writable by
+ * others): a record is acted on only when every path it names lies inside
+ * the run's own folders (see {@linkcode confinementProblem}); one that does
+ * not is reported, closed and never acted on.
+ *
  * @module
  */
 
+import { basename, dirname, isAbsolute, normalize, relative, resolve } from "node:path";
 import { identityOf } from "./identity.ts";
-import type { AwaitingVerdict, Journal, MoveRecord } from "./journal.ts";
-import { removeQuietly } from "./move.ts";
+import type { AwaitingVerdict, Journal, JournalProblem, MoveRecord } from "./journal.ts";
+import { PARTIAL_PREFIX, removeQuietly } from "./move.ts";
 import { lstatOrUndefined } from "../util/stat.ts";
+
+/** The folders of the run, which the journal's records must stay inside. */
+export interface RunFolders {
+  /** The input folder; none with `--files-from`. */
+  input?: string;
+  /** The folders files are moved to (`--out`, `--jail`, `--error`). */
+  destinations: readonly string[];
+}
 
 /** A quarantined file whose final verdict is still to come. */
 export interface AwaitingFile {
@@ -40,6 +54,72 @@ export interface ReplayResult {
   /** Partial copies removed. */
   partialsRemoved: number;
   awaiting: AwaitingFile[];
+  /** Journal lines refused and never acted on: torn, edited, junk, or pointing outside the run. */
+  rejected: JournalProblem[];
+}
+
+/** Whether `path` is absolute, normal (no `.`, `..` or doubled slash) and strictly below `folder`. */
+function isBelow(path: string, folder: string): boolean {
+  if (!isAbsolute(path) || normalize(path) !== path) return false;
+  const rel = relative(resolve(folder), path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+/** Whether `relPath` is a relative path that cannot climb out of the folder it is joined to. */
+function isPlainRelPath(relPath: string): boolean {
+  return !isAbsolute(relPath) && !relPath.split("/").some((part) => ["", ".", ".."].includes(part));
+}
+
+/**
+ * Why a journal record must not be acted on, or `undefined` when every path
+ * it names lies inside the run's folders: its destination (and a partial
+ * copy, which lies beside it under the writer's prefix) in a destination
+ * folder, its source in the input or a destination folder, and the relative
+ * path of a file awaiting its verdict plain (no `..`, not absolute).
+ *
+ * A run without an input folder (`--files-from`) lists files from
+ * anywhere: a source outside its folders is then accepted only for a
+ * same-filesystem move, whose replay removes the source name only when the
+ * destination is the very same inode (nothing is lost).
+ *
+ * @example A record naming a file outside the run is refused
+ * ```ts
+ * import { confinementProblem } from "./replay.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const folders = { input: "/drop", destinations: ["/out"] };
+ * const move = { t: "move" as const, id: 1, dev: 1, ino: 2 };
+ * assert.equal(confinementProblem({ ...move, src: "/drop/a", dest: "/out/a" }, folders), undefined);
+ * assert.match(
+ *   confinementProblem({ ...move, src: "/etc/passwd", dest: "/out/a" }, folders) ?? "",
+ *   /outside the run's folders/,
+ * );
+ * assert.match(
+ *   confinementProblem({ ...move, src: "/drop/a", dest: "/out/../escaped" }, folders) ?? "",
+ *   /outside the run's folders/,
+ * );
+ * ```
+ */
+export function confinementProblem(record: MoveRecord, folders: RunFolders): string | undefined {
+  const { destinations, input } = folders;
+  const inDestination = (path: string) => destinations.some((folder) => isBelow(path, folder));
+  const outside = (what: string, path: string) =>
+    `its ${what} ${JSON.stringify(path)} is outside the run's folders`;
+  if (!inDestination(record.dest)) return outside("destination", record.dest);
+  if (
+    record.partial !== undefined &&
+    (dirname(record.partial) !== dirname(record.dest) ||
+      !basename(record.partial).startsWith(PARTIAL_PREFIX))
+  ) return outside("partial copy", record.partial);
+  const sourceInside = inDestination(record.src) ||
+    (input !== undefined && isBelow(record.src, input));
+  const anywhere = input === undefined && record.partial === undefined && isAbsolute(record.src);
+  if (!sourceInside && !anywhere) return outside("source", record.src);
+  const relPath = record.awaiting?.relPath;
+  if (relPath !== undefined && !isPlainRelPath(relPath)) {
+    return `its relative path ${JSON.stringify(relPath)} climbs out of its folder`;
+  }
+  return undefined;
 }
 
 /** Whether two files hold the same bytes (a copy to another filesystem and its source). */
@@ -100,6 +180,36 @@ async function settle(
   return undefined;
 }
 
+async function realPathOf(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a record must not be acted on although its paths read as inside the
+ * run's folders: a folder on the way is a symbolic link that leads outside
+ * them. (A source anywhere, with `--files-from`, is the exception above.)
+ */
+async function linkedOutProblem(
+  record: MoveRecord,
+  folders: RunFolders,
+): Promise<string | undefined> {
+  const roots = [...folders.destinations, ...(folders.input === undefined ? [] : [folders.input])];
+  const realRoots = (await Promise.all(roots.map(realPathOf))).filter((r) => r !== undefined);
+  for (const path of [record.src, record.dest, record.partial]) {
+    if (path === undefined || (path === record.src && folders.input === undefined)) continue;
+    const real = await realPathOf(dirname(path));
+    if (real === undefined) continue;
+    if (!realRoots.some((root) => real === root || isBelow(real, root))) {
+      return `the folder of ${JSON.stringify(path)} leads outside the run's folders`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Replays every record `journal` holds open.
  *
@@ -115,7 +225,7 @@ async function settle(
  * const journal = await Journal.open(`${dir}/journal.jsonl`);
  * await journal.begin({ src: `${dir}/a`, dest: `${dir}/b`, dev, ino: ino! });
  * await Deno.link(`${dir}/a`, `${dir}/b`); // ...and the run was killed here
- * const result = await replayJournal(journal);
+ * const result = await replayJournal(journal, { input: dir, destinations: [dir] });
  * assert.equal(result.finished, 1);
  * await assert.rejects(Deno.lstat(`${dir}/a`), Deno.errors.NotFound);
  * assert.equal(await Deno.readTextFile(`${dir}/b`), "x");
@@ -123,9 +233,25 @@ async function settle(
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function replayJournal(journal: Journal): Promise<ReplayResult> {
-  const result: ReplayResult = { finished: 0, notStarted: 0, partialsRemoved: 0, awaiting: [] };
+export async function replayJournal(
+  journal: Journal,
+  folders: RunFolders,
+): Promise<ReplayResult> {
+  const result: ReplayResult = {
+    finished: 0,
+    notStarted: 0,
+    partialsRemoved: 0,
+    awaiting: [],
+    rejected: [...journal.rejected],
+  };
   for (const record of journal.open) {
+    const problem = confinementProblem(record, folders) ??
+      await linkedOutProblem(record, folders);
+    if (problem !== undefined) {
+      result.rejected.push({ line: journal.lineOf(record.id) ?? 0, reason: problem });
+      journal.done(record.id);
+      continue;
+    }
     const at = await settle(record, result);
     if (at === "dest" && record.awaiting) {
       result.awaiting.push({ path: record.dest, record: record.id, awaiting: record.awaiting });

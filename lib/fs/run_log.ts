@@ -22,6 +22,55 @@
 import { dirname } from "node:path";
 import { ReportsFolderError } from "./errors.ts";
 
+/**
+ * Whether a character is a control that could act on whatever displays it:
+ * C0 and C1 controls, DEL, the line and paragraph separators, and the
+ * bidirectional controls (which reorder what a reader sees).
+ *
+ * @example An ESC, a CSI and a right-to-left override, but not a letter
+ * ```ts
+ * import { isControlOrBidi } from "./run_log.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok([0x1b, 0x9b, 0x202e, 0x061c].every(isControlOrBidi));
+ * assert.equal(isControlOrBidi("é".charCodeAt(0)), false);
+ * ```
+ */
+export function isControlOrBidi(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || // C0, DEL, C1
+    code === 0x061c || code === 0x200e || code === 0x200f || code === 0x2028 ||
+    code === 0x2029 || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+}
+
+/**
+ * One value as a JSON line (without its newline) in which no control or
+ * bidirectional character is left raw: `JSON.stringify` escapes C0 only,
+ * so the others (U+009B, U+202E, ...) are written as `\uXXXX`. They can
+ * only occur inside strings, where the escape means the same character.
+ *
+ * @example A C1 control and a right-to-left override are escaped
+ * ```ts
+ * import { jsonLine } from "./run_log.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const line = jsonLine({ file: "a\u009b2J\u202etxt.exe" });
+ * assert.equal(line, String.raw`{"file":"a\u009b2J\u202etxt.exe"}`);
+ * assert.equal(JSON.parse(line).file, "a\u009b2J\u202etxt.exe");
+ * ```
+ */
+export function jsonLine(value: unknown): string {
+  const text = JSON.stringify(value);
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x7f || !isControlOrBidi(code)) continue;
+    out += text.slice(from, i) + `\\u${code.toString(16).padStart(4, "0")}`;
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
 /** One log event; `time` is added on write. */
 export type LogEvent = { event: string } & Record<string, unknown>;
 
@@ -74,7 +123,7 @@ export class RunLog {
    */
   write(event: LogEvent): void {
     const line = this.#encoder.encode(
-      JSON.stringify({ time: new Date().toISOString(), ...event }) + "\n",
+      jsonLine({ time: new Date().toISOString(), ...event }) + "\n",
     );
     try {
       let offset = 0;

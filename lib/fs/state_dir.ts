@@ -14,6 +14,12 @@ import { Journal, type JournalOptions } from "./journal.ts";
 import { RunLock } from "./lock.ts";
 import { replayJournal, type ReplayResult } from "./replay.ts";
 
+/** Options of {@linkcode StateDir.open}. */
+export interface StateOptions extends JournalOptions {
+  /** The folders files are moved to: the journal's records must stay inside them. */
+  destinations?: readonly string[];
+}
+
 /** The folder's name inside the reports folder. */
 export const STATE_DIR = ".te-scan";
 
@@ -31,6 +37,7 @@ export const STATE_DIR = ".te-scan";
  *   await using state = await StateDir.open(reports, input);
  *   assert.equal(state.replay.finished, 0);
  *   assert.deepEqual(state.replay.awaiting, []);
+ *   assert.equal((await Deno.stat(state.path)).mode! & 0o777, 0o700);
  * }
  * await Deno.remove(input, { recursive: true });
  * await Deno.remove(reports, { recursive: true });
@@ -51,20 +58,26 @@ export class StateDir implements AsyncDisposable {
 
   /**
    * Locks `input` (when given) and `reportsDir` (or throws `LockedError`), empties the
-   * temporary folder, opens the journal and replays what it left open.
+   * temporary folder, opens the journal and replays what it left open (only
+   * records that stay inside `input` and `options.destinations`).
    */
   static async open(
     reportsDir: string,
     input: string | undefined,
-    options: JournalOptions = {},
+    options: StateOptions = {},
   ): Promise<StateDir> {
+    const { destinations = [], ...journalOptions } = options;
     const path = join(reportsDir, STATE_DIR);
+    // Only the owner may read or write what the next run acts on.
+    await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+    await Deno.chmod(path, 0o700);
     await Deno.mkdir(join(path, "tmp"), { recursive: true });
     const lock = await RunLock.acquire(input, join(path, "lock"));
     try {
       await emptyFolder(join(path, "tmp"));
-      const journal = await Journal.open(join(path, "journal.jsonl"), options);
-      return new StateDir(path, lock, journal, await replayJournal(journal));
+      const journal = await Journal.open(join(path, "journal.jsonl"), journalOptions);
+      const replay = await replayJournal(journal, { input, destinations });
+      return new StateDir(path, lock, journal, replay);
     } catch (error) {
       lock.release();
       throw error;

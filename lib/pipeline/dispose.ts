@@ -390,7 +390,7 @@ export class Disposer {
     if (reason) record.reason = reason;
     if (isHashed(file)) {
       record.sha1 = file.sha1;
-      // Without AV the md5 was not computed; the appliance's answer carries it.
+      // Every hashed file has its md5 (hash.ts); the answer's is only a fallback.
       const md5 = file.md5 ?? outcome.response?.md5;
       if (md5) record.md5 = md5;
       if (outcome.response?.sha256) record.sha256 = outcome.response.sha256;

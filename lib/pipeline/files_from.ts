@@ -6,14 +6,47 @@
  * the destinations (an absolute path without its leading `/`), so two
  * files of the same name from different folders never meet.
  *
+ * te-scan acts only on the exact bytes listed: a name that is not valid
+ * UTF-8 cannot be represented in Deno (decoding it would put U+FFFD in
+ * place of its bad bytes and name another file, perhaps a real one), so it
+ * is reported unresolved and nothing is done with it.
+ *
  * @module
  */
 
 import { isAbsolute, normalize, relative, resolve, sep } from "node:path";
+import { concatBytes } from "../util/bytes.ts";
 import { reasonOf } from "../util/reason.ts";
-import type { WalkItem } from "./walk.ts";
 import { isInside } from "../util/paths.ts";
-import { records } from "../util/lines.ts";
+import { NOT_UTF8, type WalkItem } from "./walk.ts";
+
+/** Splits a byte stream into records ending with `separator` (the last one may not). */
+async function* records(
+  source: ReadableStream<Uint8Array>,
+  separator: number,
+): AsyncGenerator<Uint8Array> {
+  let pending = new Uint8Array(0);
+  for await (const chunk of source) {
+    const data = pending.length ? concatBytes([pending, chunk]) : chunk;
+    let start = 0;
+    for (let end = data.indexOf(separator); end !== -1; end = data.indexOf(separator, start)) {
+      yield data.subarray(start, end);
+      start = end + 1;
+    }
+    pending = data.slice(start);
+  }
+  if (pending.length) yield pending;
+}
+
+/** Exact names only: a bad byte throws instead of becoming U+FFFD, and a leading BOM is kept. */
+const exact = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A listed name that is not UTF-8: unresolved, under a lossy name for the messages only. */
+function notUtf8(record: Uint8Array, cwd: string): WalkItem {
+  const shown = new TextDecoder().decode(record).replace(/\r$/, "");
+  const path = resolve(cwd, shown);
+  return { kind: "unresolved", path, relPath: relPathOf(path)!, reason: NOT_UTF8 };
+}
 
 /** The relative path a listed file keeps: its path, without a leading `/` or any `..`. */
 function relPathOf(path: string): string | undefined {
@@ -93,7 +126,14 @@ export function filesFrom(
   const cwd = options.cwd ?? Deno.cwd();
   return ReadableStream.from((async function* () {
     const root = options.inside === undefined ? undefined : await Deno.realPath(options.inside);
-    for await (const line of records(list, options.nul ? "\0" : "\n")) {
+    for await (const record of records(list, options.nul ? 0 : 0x0a)) {
+      let line: string;
+      try {
+        line = exact.decode(record);
+      } catch {
+        yield notUtf8(record, cwd);
+        continue;
+      }
       const item = itemOf(line, cwd, root);
       if (item) yield item;
     }

@@ -1,10 +1,11 @@
 /**
- * SHA-1 (and MD5 when asked) of a file in one read pass of 1 MiB reads.
+ * SHA-1 and MD5 of a file in one read pass of 1 MiB reads.
  *
  * Appliances key Threat Emulation on SHA-1, and echo MD5 and SHA-256 in every
- * answer. MD5 is only needed for Anti-Virus lookups and the cloud service; it
- * is also the slowest of the two (about 470 MiB/s here, against 1 GiB/s for
- * SHA-1 and 550 MiB/s for coreutils `sha1sum`), so it is computed only then.
+ * answer. MD5 is computed for every file, not only for Anti-Virus lookups:
+ * an answer is applied only when every digest it names matches the file's
+ * (see `lib/transport/match.ts`), and an unchecked md5 would let an answer
+ * about other content through. Both digests share the one read pass.
  *
  * @example The digests of a small file
  * ```ts
@@ -32,8 +33,8 @@ import type { WalkItem } from "./walk.ts";
 
 /** A file's digests, in lowercase hex, the number of bytes hashed, and the version hashed. */
 export interface FileDigests {
-  /** MD5, 32 hex digits; only when asked for. */
-  md5?: string;
+  /** MD5, 32 hex digits. */
+  md5: string;
   /** SHA-1, 40 hex digits. */
   sha1: string;
   /** Bytes hashed, which is also the file's size while it was read. */
@@ -51,8 +52,6 @@ export interface HashExpectations {
   expectedSize?: number;
   /** Modification time (ms since the epoch) the file must still have. */
   expectedMtimeMs?: number;
-  /** Compute MD5 too (default true). */
-  md5?: boolean;
 }
 
 /**
@@ -162,7 +161,7 @@ async function readAllOverlapped(
  *
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, "abcd");
- * assert.equal((await hashFile(path, { expectedSize: 4, md5: false })).md5, undefined);
+ * assert.equal((await hashFile(path, { expectedSize: 4 })).size, 4);
  * await assert.rejects(hashFile(path, { expectedSize: 3 }), FileChangedError);
  * await Deno.remove(path);
  * ```
@@ -177,10 +176,10 @@ export async function hashFile(
   using file = small ? openForHashingSync(path) : await openForHashing(path);
   try {
     const before = small ? file.statSync() : await file.stat();
-    const md5 = options.md5 === false ? undefined : createHash("md5");
+    const md5 = createHash("md5");
     const sha1 = createHash("sha1");
     const update = (chunk: Uint8Array) => {
-      md5?.update(chunk);
+      md5.update(chunk);
       sha1.update(chunk);
     };
     const bytesRead = small
@@ -193,9 +192,7 @@ export async function hashFile(
       (options.expectedSize === undefined || options.expectedSize === after.size) &&
       (options.expectedMtimeMs === undefined || options.expectedMtimeMs === mtimeMsOf(after));
     if (!unchanged) throw new FileChangedError(`changed while being hashed: ${path}`);
-    const digests: FileDigests = { sha1: sha1.digest("hex"), size: bytesRead, identity };
-    if (md5) digests.md5 = md5.digest("hex");
-    return digests;
+    return { sha1: sha1.digest("hex"), md5: md5.digest("hex"), size: bytesRead, identity };
   } catch (error) {
     if (error instanceof FileChangedError) throw error;
     throw new Error(`cannot read: ${path}: ${reasonOf(error)}`);
@@ -225,14 +222,14 @@ export async function hashFile(
  */
 export function hashStage(
   concurrency: number,
-  options: { md5?: boolean; progress?: RunProgress; signal?: AbortSignal } = {},
+  options: { progress?: RunProgress; signal?: AbortSignal } = {},
 ): TransformStream<WalkItem, PipelineItem> {
   const progress = options.progress;
   return mapConcurrent(
     async (item: WalkItem): Promise<PipelineItem> => {
       if (progress) progress.hashing++;
       try {
-        return await hashItem(item, options.md5);
+        return await hashItem(item);
       } finally {
         if (progress) progress.hashing--;
       }
@@ -242,7 +239,7 @@ export function hashStage(
   );
 }
 
-async function hashItem(item: WalkItem, md5?: boolean): Promise<PipelineItem> {
+async function hashItem(item: WalkItem): Promise<PipelineItem> {
   if (item.kind !== "file") {
     // A policy skip stays a skip; an entry that cannot be read by its real name is unresolved.
     const state = item.kind === "skipped" ? "skipped" : "error";
@@ -264,7 +261,6 @@ async function hashItem(item: WalkItem, md5?: boolean): Promise<PipelineItem> {
     const digests = await hashFile(item.path, {
       expectedSize: item.size,
       expectedMtimeMs: item.mtimeMs,
-      md5,
     });
     return { kind: "job", file: { ...file, ...digests }, startedAt, needsUpload: false };
   } catch (error) {

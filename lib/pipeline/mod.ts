@@ -161,11 +161,10 @@ export async function runPipeline(config: PipelineConfig): Promise<RunEnd> {
     load: rotation.inEmulation,
     awaitingFinal: config.disposer.awaitingFinal,
   });
-  const md5 = rotation.all.some((target) => target.needsMd5);
   try {
     await sourceOf(config)
       .pipeThrough(counted(progress))
-      .pipeThrough(hashStage(config.hashConcurrency ?? 4, { md5, progress, signal }))
+      .pipeThrough(hashStage(config.hashConcurrency ?? 4, { progress, signal }))
       .pipeThrough(dedupe.hold())
       .pipeThrough(cacheQueryStage({
         rotation,

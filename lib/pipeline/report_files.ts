@@ -4,7 +4,9 @@
  * beside them. All three share one name: `REP/a/b.docx.response.json`,
  * `REP/a/b.docx.report.tar.gz`, `REP/a/b.docx_report/`; a rerun that finds
  * any of them taken numbers all three the same way (`b.1.docx.…`), so they
- * stay together.
+ * stay together. A name too long for the file system once a suffix is added
+ * is shortened for all three alike (see `lib/fs/names.ts`), and the file's
+ * record says so.
  *
  * Every file appears whole or not at all (a temporary file, then a link),
  * and the extracted report folder appears whole too (extracted into the
@@ -13,9 +15,10 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { exists, numberedName, PARTIAL_PREFIX, writeFileNoClobber } from "../fs/move.ts";
+import { fitName, NAME_MAX } from "../fs/names.ts";
 import { extractTarGz } from "../fs/tar.ts";
 import type { ResponseItem } from "../transport/cloud_types.ts";
 import type { DownloadedReport } from "./types.ts";
@@ -37,8 +40,20 @@ export interface WrittenReports {
   notes: string[];
 }
 
+/** The longest suffix a report file's name adds: the base must leave room for it. */
+const SUFFIX_BYTES = Math.max(
+  ...[".response.json", "_report", ...Object.values(REPORT_EXTENSION).map((e) => `.report.${e}`)]
+    .map((suffix) => suffix.length),
+);
+
+/** A base path whose every report file's name fits the file system. */
+function baseOf(wanted: string): string {
+  return fitName(wanted, NAME_MAX - SUFFIX_BYTES);
+}
+
 /** The names one file's report files take, for a base path `REP/<relPath>`. */
-function namesOf(base: string) {
+function namesOf(wanted: string) {
+  const base = baseOf(wanted);
   return {
     response: `${base}.response.json`,
     report: (format: DownloadedReport["format"]) => `${base}.report.${REPORT_EXTENSION[format]}`,
@@ -83,21 +98,50 @@ export class ReportFiles {
     }
   }
 
-  /** Writes the response file and, when given, the reports of one file. */
+  /**
+   * Writes the response file and, when given, the reports of one file. A
+   * path too long for the file system under the reports folder (its folders
+   * are deeper there than in the input) is one file's problem, not the
+   * run's: its files go to the top of the reports folder instead, under its
+   * relative path made one shortened name, and the file's record says so.
+   */
   async write(
     relPath: string,
     response: ResponseItem | undefined,
     reports: DownloadedReport[],
   ): Promise<WrittenReports> {
+    if (!response && !reports.length) return { notes: [] };
+    try {
+      return await this.#writeAt(join(this.reportsDir, relPath), response, reports);
+    } catch (error) {
+      if (!/ENAMETOOLONG|name too long|os error 36\b/i.test(String(error))) throw error;
+      const flat = fitName(join(this.reportsDir, relPath.replaceAll("/", "_")));
+      const written = await this.#writeAt(flat, response, reports);
+      written.notes.push(
+        `path too long for the file system: report files named ${basename(flat)}…`,
+      );
+      return written;
+    }
+  }
+
+  async #writeAt(
+    wanted: string,
+    response: ResponseItem | undefined,
+    reports: DownloadedReport[],
+  ): Promise<WrittenReports> {
     const written: WrittenReports = { notes: [] };
-    if (!response && !reports.length) return written;
-    const wanted = join(this.reportsDir, relPath);
     // Without reports only the response file's name matters: its link finds a free one,
     // numbered as the reports would be, with no look before (a cache hit's common case).
     const first = reports.length ? await this.#freeNumber(wanted, reports.map((r) => r.format)) : 0;
     // Should a name be taken meanwhile, the file takes the next number of the same scheme.
     const namesAt = (n: number) => namesOf(numberedName(wanted, first + n));
     const names = namesAt(0);
+    const base = baseOf(numberedName(wanted, first));
+    if (base !== numberedName(wanted, first)) {
+      written.notes.push(
+        `name too long for the file system: report files named ${basename(base)}…`,
+      );
+    }
     const tempDir = this.tempDir;
     if (response) {
       const text = JSON.stringify(response, null, 2) + "\n";

@@ -86,7 +86,7 @@ interface Entry {
 const REPLACEMENT = "\uFFFD";
 
 /** Why a name cannot be used to open the entry it came from. */
-const NOT_UTF8 = "its name is not valid UTF-8, so it cannot be opened by its real name";
+export const NOT_UTF8 = "its name is not valid UTF-8, so it cannot be opened by its real name";
 
 function tooBigReason(size: number, maxSize: number): string {
   let shown = formatSize(size);

@@ -2,7 +2,9 @@
  * Which answer is about which file. A verdict belongs to the bytes that were
  * scanned, so an answer item is applied to a file only when its digests say
  * it is about that file: at least one digest the item carries equals the
- * file's, and none that both carry differs (compared without case). An item
+ * file's, and none that both carry differs (compared without case). Every
+ * file has both sha1 and md5 (hashed in one pass), so an item naming the
+ * right sha1 next to a wrong md5 is refused, with or without `av`. An item
  * that names other content is never applied, whatever its position.
  *
  * Matching by position is kept for one case only: a request about a single

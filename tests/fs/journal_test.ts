@@ -74,3 +74,31 @@ Deno.test("the journal is compacted to its open records once it has grown past t
   assert.deepEqual(reopened.open.map((r) => r.id), [kept]);
   await reopened.close();
 });
+
+Deno.test("after a torn last line, the next run's records start on a line of their own and are read back", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "journal.jsonl");
+  await Deno.writeTextFile(path, '{"t":"move","id":9'); // a kill mid-write, no newline
+  const rerun = await Journal.open(path);
+  assert.deepEqual(rerun.rejected.map((p) => p.line), [1]);
+  const id = await rerun.begin(step(1));
+  await rerun.close();
+  const next = await Journal.open(path, { durable: false });
+  assert.deepEqual(next.open.map((r) => r.id), [id]);
+  await next.close();
+});
+
+Deno.test("an edited line (a number turned into a string) fails its checksum and is refused by line", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "journal.jsonl");
+  const journal = await Journal.open(path);
+  await journal.begin(step(1));
+  await journal.close();
+  const [line] = (await Deno.readTextFile(path)).split("\n");
+  assert.match(line, /,"c":"[0-9a-f]{16}"}$/);
+  await Deno.writeTextFile(path, [line, line.replace('"ino":1', '"ino":"1"')].join("\n") + "\n");
+  const again = await Journal.open(path, { durable: false });
+  assert.deepEqual(again.open.map((r) => r.ino), [1]);
+  assert.deepEqual(again.rejected, [{ line: 2, reason: "checksum mismatch (torn or edited)" }]);
+  await again.close();
+});

@@ -287,3 +287,42 @@ Deno.test("names that are not UTF-8 are unresolved, never credited, and stay whe
     await emulator.close();
   }
 });
+
+Deno.test("--files-from -0 acts only on the exact bytes listed: a name that is not UTF-8 is unresolved, its U+FFFD twin untouched", async () => {
+  await using dir = await tempDir();
+  const input = join(dir.path, "in");
+  const malicious = "TE-EMULATOR-MALICIOUS\n";
+  await writeRawNames(input, [
+    [raw("twin", 0xff, ".txt"), "the listed file\n"],
+    [raw("twin\ufffd.txt"), malicious],
+    [raw("ok.txt"), "listed too\n"],
+  ]);
+  const before = await rawNames(input);
+  const list = join(dir.path, "list");
+  const bytes = (...parts: (string | number)[]) =>
+    Uint8Array.from(raw(...parts).match(/../g)!, (h) => parseInt(h, 16));
+  await Deno.writeFile(
+    list,
+    new Uint8Array([
+      ...bytes(`${input}/twin`, 0xff, ".txt", 0),
+      ...bytes(`${input}/ok.txt`, 0),
+    ]),
+  );
+  const emulator = await startEmulator({ port: 0, emulationMs: 20, earlyMs: 5 });
+  try {
+    const jail = join(dir.path, "jail");
+    const run = await captureScan([
+      ...["--files-from", list, "-0", "--out", join(dir.path, "out"), "--jail", jail],
+      ...["--rep", join(dir.path, "rep"), "--ip", `127.0.0.1:${emulator.port}`],
+      ...["--ca-cert", CA_FILE, "--poll-interval", "0.03"],
+    ]);
+    assert.equal(run.code, 2, run.out.join("\n"));
+    assert.deepEqual(await listFiles(jail), [], "the twin was never scanned nor quarantined");
+    const unresolved = run.out.filter((l) => l.startsWith("ERROR") && /not valid UTF-8/.test(l));
+    assert.equal(unresolved.length, 1, run.out.join("\n"));
+    const okMoved = before.filter((hex) => !hex.endsWith(raw("/ok.txt")));
+    assert.deepEqual(await rawNames(input), okMoved, "both twins are where they were");
+  } finally {
+    await emulator.close();
+  }
+});

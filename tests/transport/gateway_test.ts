@@ -32,7 +32,7 @@ function gatewayAt(url: string, options: Partial<GatewayOptions> = {}): GatewayT
 async function fileWith(dir: string, name: string, text: string): Promise<UploadFile> {
   const path = join(dir, name);
   await Deno.writeTextFile(path, text);
-  const { sha1, md5 } = await hashFile(path, { md5: true });
+  const { sha1, md5 } = await hashFile(path);
   return { path, name, size: (await Deno.stat(path)).size, sha1, md5 };
 }
 

@@ -194,7 +194,7 @@ export interface HostileOptions {
   seed: number;
   files: TreeFile[];
   samples: Samples;
-  /** The digests the client computes itself, so can check (sha1 always; md5 with AV). */
+  /** The digests the client computes itself, so can check (sha1 and md5). */
   clientDigests: readonly DigestName[];
   /** The largest pause before an answer, well under the client's request timeout. */
   maxDelayMs: number;

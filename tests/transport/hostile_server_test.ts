@@ -7,7 +7,7 @@
  * file in exactly one place and whole, nothing under a temporary name, a
  * summary that adds up, and no file in the benign folder unless some
  * FOUND-benign answer the server gave was about that very file: it named one
- * of the file's digests and none the client computes (sha1; md5 with AV)
+ * of the file's digests and none the client computes (sha1 and md5)
  * differently, or it was the one silent item (no digest at all) answering a
  * request about that file alone, the one case `match.ts` applies by position.
  *
@@ -226,7 +226,7 @@ async function runSeed(seed: number, samples: Samples): Promise<string | undefin
     seed,
     files,
     samples,
-    clientDigests: settings.features.includes("av") ? ["sha1", "md5"] : ["sha1"],
+    clientDigests: ["sha1", "md5"],
     maxDelayMs: MAX_DELAY_MS,
   });
   const server = new HostileWireServer((request) => answers.handle(request));
