@@ -404,7 +404,7 @@ export function helpName(option: OptionSpec & { type?: string }): string {
 /** What `--help` says of an option's default, if it has one. */
 export function helpDefault(option: OptionSpec): string | undefined {
   if (option.shownDefault !== undefined) return `default: ${option.shownDefault}`;
-  return typeof option.default === "string" ? `default${NBSP}${option.default}` : undefined;
+  return typeof option.default === "string" ? `default ${option.default}` : undefined;
 }
 
 /** An option's `--help` paragraph: name, text, default and aliases. */
@@ -412,7 +412,7 @@ function helpLines(option: Option<unknown>): string {
   const aliases = Object.entries(option.aliases ?? {}).map(([script, spellings]) =>
     `${script}: ${spellings.join(", ")}`
   );
-  const notes = [helpDefault(option), ...aliases].filter(Boolean);
+  const notes = [helpDefault(option)?.replace(" ", NBSP), ...aliases].filter(Boolean);
   const text = notes.length ? `${option.help} (${notes.join("; ")})` : option.help;
   const [first, ...rest] = wrap(text, HELP_WIDTH - HELP_COLUMN);
   const name = `  ${helpName(option)}`;
