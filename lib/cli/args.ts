@@ -1,7 +1,9 @@
 /**
- * The `scan` command line: te-scan's option names, te_api's flags as
- * aliases (so existing cron lines run unchanged), `--config` files, and
- * validation into a typed {@linkcode ScanArgs}.
+ * The `scan` command line: the table of te-scan's options
+ * ({@linkcode SCAN_OPTIONS}: names, te_api's flags as aliases so existing
+ * cron lines run unchanged, defaults, help, config keys), the checks across
+ * options, and `--help` made from the table, into a typed
+ * {@linkcode ScanArgs}.
  *
  * @example te_api's spellings are understood
  * ```ts

@@ -7,7 +7,7 @@
  *
  * @example A table of two options, parsed and documented
  * ```ts
- * import { flag, helpOf, number, parseTable } from "./options.ts";
+ * import { flag, helpOf, number, readCommandLine, readValues } from "./options.ts";
  * import assert from "node:assert/strict";
  *
  * const table = {
@@ -21,7 +21,8 @@
  *   }, { min: 1, integer: true }),
  *   copy: flag({ name: "copy", help: "copy instead of move", section: "run" }),
  * };
- * assert.deepEqual(parseTable(table, ["--copy"]).values, { concurrency: 4, copy: true });
+ * const { values } = readCommandLine(table, ["--copy"]);
+ * assert.deepEqual(readValues(table, values), { concurrency: 4, copy: true });
  * assert.match(helpOf(table, "run"), /-n, --concurrency N +files at once \(default 4\)/);
  * ```
  * @module
@@ -92,7 +93,19 @@ export type PartOf<T, P extends OptionSpec["part"]> = {
 
 type Valued<S, T> = S & Option<S extends { default: string } ? T : T | undefined>;
 
-/** An option with a value, read by `parse` (the default too); absent with no default. */
+/**
+ * An option with a value, read by `parse` (the default too); absent with no default.
+ *
+ * @example A value read by its own parser, the default too
+ * ```ts
+ * import { valued } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const upper = valued({ name: "tag", default: "x", help: "", section: "" }, (t) => t.toUpperCase());
+ * assert.equal(upper.read(undefined, { option: "--tag", values: {} }), "X");
+ * assert.equal(upper.read("ab", { option: "--tag", values: {} }), "AB");
+ * ```
+ */
 export function valued<const S extends OptionSpec, T>(
   spec: S,
   parse: (text: string, context: ReadContext) => T,
@@ -107,12 +120,36 @@ export function valued<const S extends OptionSpec, T>(
   } as Valued<S, T>;
 }
 
-/** An option whose value is kept as typed. */
+/**
+ * An option whose value is kept as typed.
+ *
+ * @example Absent without a default
+ * ```ts
+ * import { text } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const out = text({ name: "out", help: "", section: "" });
+ * assert.equal(out.read(undefined, { option: "--out", values: {} }), undefined);
+ * assert.equal(out.read("/ok", { option: "--out", values: {} }), "/ok");
+ * ```
+ */
 export function text<const S extends OptionSpec>(spec: S): Valued<S, string> {
   return valued(spec, (value) => value);
 }
 
-/** A repeatable option: every value, in order (none: empty). */
+/**
+ * A repeatable option: every value, in order (none: empty).
+ *
+ * @example Repeated values
+ * ```ts
+ * import { texts } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ip = texts({ name: "ip", help: "", section: "" });
+ * assert.deepEqual(ip.read(["a", "b"], { option: "--ip", values: {} }), ["a", "b"]);
+ * assert.deepEqual(ip.read(undefined, { option: "--ip", values: {} }), []);
+ * ```
+ */
 export function texts<const S extends OptionSpec>(spec: S): S & Option<string[]> {
   return {
     ...spec,
@@ -122,7 +159,19 @@ export function texts<const S extends OptionSpec>(spec: S): S & Option<string[]>
   };
 }
 
-/** A flag: `--name` or `--no-name`, else its default (false unless given). */
+/**
+ * A flag: `--name` or `--no-name`, else its default (false unless given).
+ *
+ * @example A flag on by default
+ * ```ts
+ * import { flag } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const recursive = flag({ name: "recursive", default: true, help: "", section: "" });
+ * assert.equal(recursive.read(undefined, { option: "--recursive", values: {} }), true);
+ * assert.equal(recursive.read(false, { option: "--recursive", values: {} }), false);
+ * ```
+ */
 export function flag<const S extends OptionSpec>(spec: S): S & Option<boolean> {
   return {
     ...spec,
@@ -141,7 +190,23 @@ export interface NumberLimits {
   scale?: number;
 }
 
-/** A number option, checked against its limits. */
+/**
+ * A number option, checked against its limits.
+ *
+ * @example Seconds stored as milliseconds, and a bound
+ * ```ts
+ * import { number } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const grace = number({ name: "grace", default: "120", help: "", section: "" }, {
+ *   min: 0,
+ *   max: 600,
+ *   scale: 1000,
+ * });
+ * assert.equal(grace.read(undefined, { option: "--grace", values: {} }), 120_000);
+ * assert.throws(() => grace.read("900", { option: "--grace", values: {} }), /--grace: at most 600/);
+ * ```
+ */
 export function number<const S extends OptionSpec>(
   spec: S,
   limits: NumberLimits,
@@ -164,7 +229,19 @@ function parseNumber(text: string, option: string, limits: NumberLimits): number
   return value * (limits.scale ?? 1);
 }
 
-/** A comma-separated list, of the allowed words only when they are given, without repeats. */
+/**
+ * A comma-separated list, of the allowed words only when they are given, without repeats.
+ *
+ * @example Known words only
+ * ```ts
+ * import { choices } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const features = choices({ name: "features", help: "", section: "" }, ["te", "av"]);
+ * assert.deepEqual(features.read("te, av,te", { option: "--features", values: {} }), ["te", "av"]);
+ * assert.throws(() => features.read("zip", { option: "--features", values: {} }), /unknown value/);
+ * ```
+ */
 export function choices<const S extends OptionSpec, T extends string = string>(
   spec: S,
   allowed?: readonly T[],
@@ -182,7 +259,19 @@ export function choices<const S extends OptionSpec, T extends string = string>(
   });
 }
 
-/** A size in bytes, with units (`100M`). */
+/**
+ * A size in bytes, with units (`100M`).
+ *
+ * @example Units, and a size that is none
+ * ```ts
+ * import { size } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const maxSize = size({ name: "max-size", help: "", section: "" });
+ * assert.equal(maxSize.read("2k", { option: "--max-size", values: {} }), 2048);
+ * assert.throws(() => maxSize.read("lots", { option: "--max-size", values: {} }), /--max-size:/);
+ * ```
+ */
 export function size<const S extends OptionSpec>(spec: S): Valued<S, number> {
   return valued(spec, (value, { option }) => {
     try {
@@ -278,7 +367,19 @@ export function readCommandLine(
   }
 }
 
-/** The keys a config file may hold: each option's, and its long aliases without dashes. */
+/**
+ * The keys a config file may hold: each option's, and its long aliases without dashes.
+ *
+ * @example An option's key and te_api's
+ * ```ts
+ * import { configKeys, text } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const aliases = { te_api: ["-jail", "--quarantine_directory"] };
+ * const table = { quarantine: text({ name: "jail", aliases, help: "", section: "" }) };
+ * assert.deepEqual([...configKeys(table).keys()], ["jail", "quarantine_directory"]);
+ * ```
+ */
 export function configKeys(table: OptionTable): Map<string, Option<unknown>> {
   const keys = new Map<string, Option<unknown>>();
   for (const option of Object.values(table)) {
@@ -358,22 +459,33 @@ export function readConfigFile(table: OptionTable, path: string): RawValues {
   return values;
 }
 
-/** The settings of raw values, by the table's fields; defaults fill what is absent. */
+/**
+ * The settings of raw values, by the table's fields; defaults fill what is absent.
+ *
+ * @example Raw values become settings
+ * ```ts
+ * import { number, readValues, text } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const table = {
+ *   reportsDir: text({ name: "rep", default: "te-reports", help: "", section: "" }),
+ *   timeoutMs: number({ name: "timeout", default: "900", help: "", section: "" }, {
+ *     min: 0.1,
+ *     scale: 1000,
+ *   }),
+ * };
+ * assert.deepEqual(readValues(table, { timeout: "60" }), {
+ *   reportsDir: "te-reports",
+ *   timeoutMs: 60_000,
+ * });
+ * ```
+ */
 export function readValues<T extends OptionTable>(table: T, values: RawValues): OptionValues<T> {
   const settings: Record<string, unknown> = {};
   for (const [field, option] of Object.entries(table)) {
     settings[field] = option.read(values[option.name], { option: `--${option.name}`, values });
   }
   return settings as OptionValues<T>;
-}
-
-/** Parses a command line by a table (no config file): the settings and the positionals. */
-export function parseTable<T extends OptionTable>(
-  table: T,
-  argv: string[],
-): { values: OptionValues<T>; positionals: string[] } {
-  const { values, positionals } = readCommandLine(table, argv);
-  return { values: readValues(table, values), positionals };
 }
 
 const HELP_WIDTH = 96;
@@ -394,14 +506,40 @@ function wrap(text: string, width: number): string[] {
   return [...lines, line];
 }
 
-/** How `--help` names an option: `-n, --concurrency N`; a flag on by default by its `--no-` form. */
+/**
+ * How `--help` names an option: `-n, --concurrency N`; a flag on by default by its `--no-` form.
+ *
+ * @example A short name, and a flag that is on
+ * ```ts
+ * import { flag, helpName } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(helpName({ name: "concurrency", short: "n", meta: "N", help: "", section: "" }), "-n, --concurrency N");
+ * assert.equal(helpName(flag({ name: "recursive", default: true, help: "", section: "" })), "--no-recursive");
+ * ```
+ */
 export function helpName(option: OptionSpec & { type?: string }): string {
   const negated = option.type === "boolean" && option.default === true;
   const long = `--${negated ? "no-" : ""}${option.name}${option.meta ? ` ${option.meta}` : ""}`;
   return option.short ? `-${option.short}, ${long}` : long;
 }
 
-/** What `--help` says of an option's default, if it has one. */
+/**
+ * What `--help` says of an option's default, if it has one.
+ *
+ * @example A typed default, a described one, and none
+ * ```ts
+ * import { helpDefault } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(helpDefault({ name: "n", default: "4", help: "", section: "" }), "default 4");
+ * assert.equal(
+ *   helpDefault({ name: "images", shownDefault: "the appliance's", help: "", section: "" }),
+ *   "default: the appliance's",
+ * );
+ * assert.equal(helpDefault({ name: "out", help: "", section: "" }), undefined);
+ * ```
+ */
 export function helpDefault(option: OptionSpec): string | undefined {
   if (option.shownDefault !== undefined) return `default: ${option.shownDefault}`;
   return typeof option.default === "string" ? `default ${option.default}` : undefined;
@@ -423,7 +561,27 @@ function helpLines(option: Option<unknown>): string {
   return [head, ...rest.map((line) => indent + line)].join("\n").replaceAll(NBSP, " ");
 }
 
-/** The `--help` lines of a section's options, in the table's order. */
+/**
+ * The `--help` lines of a section's options, in the table's order.
+ *
+ * @example A section's lines, with defaults and aliases
+ * ```ts
+ * import { helpOf, text } from "./options.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const table = {
+ *   reportsDir: text({
+ *     name: "rep",
+ *     meta: "DIR",
+ *     default: "te-reports",
+ *     aliases: { te_api: ["-rep"] },
+ *     help: "reports",
+ *     section: "files",
+ *   }),
+ * };
+ * assert.equal(helpOf(table, "files"), "  --rep DIR             reports (default te-reports; te_api: -rep)");
+ * ```
+ */
 export function helpOf(table: OptionTable, section: string): string {
   return Object.values(table).filter((o) => o.section === section).map(helpLines).join("\n");
 }
