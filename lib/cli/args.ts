@@ -1,7 +1,9 @@
 /**
- * The `scan` command line: te-scan's option names, te_api's flags as
- * aliases (so existing cron lines run unchanged), `--config` files, and
- * validation into a typed {@linkcode ScanArgs}.
+ * The `scan` command line: the table of te-scan's options
+ * ({@linkcode SCAN_OPTIONS}: names, te_api's flags as aliases so existing
+ * cron lines run unchanged, defaults, help, config keys), the checks across
+ * options, and `--help` made from the table, into a typed
+ * {@linkcode ScanArgs}.
  *
  * @example te_api's spellings are understood
  * ```ts
@@ -14,81 +16,384 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import {
-  type Feature,
-  FEATURES,
-  REPORT_FORMATS,
-  type ReportFormat,
-} from "../transport/cloud_types.ts";
-import { parseSize } from "../fs/size.ts";
+import { FEATURES, REPORT_FORMATS } from "../transport/cloud_types.ts";
 import { DEFAULT_REPORT_PORT, type ExtractOptions } from "../transport/gateway.ts";
 import { SCRUBBED_PARTS } from "../transport/tpapi_types.ts";
 
 import { UsageError } from "./exit.ts";
-import { usageErrorOf } from "./suggest.ts";
+import {
+  choices,
+  flag,
+  helpOf,
+  number,
+  type OptionTable,
+  type OptionValues,
+  type PartOf,
+  type RawValues,
+  readCommandLine,
+  readConfigFile,
+  readValues,
+  rewriteWith,
+  size,
+  text,
+  texts,
+  valued,
+} from "./options.ts";
 export { UsageError };
 
-/** The scan command's settings, validated. */
-export interface ScanArgs {
-  input?: string;
-  /** `--files-from`: a file listing the paths to scan (`-` for standard input). */
-  filesFrom?: string;
-  /** `-0`: the list is separated by NUL bytes. */
-  nulSeparated: boolean;
-  /** `--watch`: keep scanning the input folder. */
-  watch: boolean;
-  /** `--settle`: how long a file must stand still before a watch takes it. */
-  settleMs: number;
-  reportsDir: string;
-  benign?: string;
-  quarantine?: string;
-  error?: string;
-  /** `--ip` values, `HOST[:PORT]`. */
-  appliances: string[];
-  url?: string;
-  /** `--gateway` values, `HOST[:PORT]` (default port 443). */
-  gateways: string[];
-  /** The gateways' report port: their cloud-format download route (`--report-port`). */
-  reportPort: number;
-  /** Threat Extraction on the gateway (`--extract`, `--parts`). */
-  extract?: ExtractOptions;
-  /** Where cleaned copies go (`--clean`, required with `--extract`). */
-  clean?: string;
-  concurrency: number;
-  pollIntervalMs: number;
-  timeoutMs: number;
-  reports: ReportFormat[];
-  features: Feature[];
-  images: string[];
-  caCert?: string;
-  pin?: string;
-  insecure: boolean;
-  apiKeyFile?: string;
-  apiKey?: string;
+/** The `--help` sections, in order, with the prose around their option lines. */
+const SECTIONS: { id: string; title: string; outro?: string }[] = [
+  {
+    id: "files",
+    title: "Where files go:",
+    outro: "  Without --out/--jail/--error files stay where they are (report-only mode).",
+  },
+  {
+    id: "target",
+    title: "Target (one kind per run): --ip for a TE appliance, --gateway for a Security Gateway " +
+      "(the\nonly target with Threat Extraction), --url for the Check Point cloud.",
+  },
+  { id: "extraction", title: "Threat Extraction (--gateway only):" },
+  { id: "emulation", title: "Emulation:" },
+  { id: "selection", title: "Selection:" },
+  { id: "watch", title: "Watching a folder:" },
+  { id: "output", title: "Output:" },
+];
+
+/**
+ * Every option of the scan command, keyed by the setting it fills: the
+ * parser, `--help`'s option lines, the `--config` check and the types of
+ * {@linkcode ScanArgs} and `ConnectionArgs` are all made from it. Adding
+ * an option is adding one entry.
+ */
+export const SCAN_OPTIONS = {
+  input: text({
+    name: "in",
+    meta: "DIR|FILE",
+    aliases: { te_api: ["-in", "--input_directory"] },
+    help: "folder to scan (walked recursively), or a single file",
+    section: "files",
+  }),
+  benign: text({
+    name: "out",
+    meta: "DIR",
+    aliases: { te_api: ["-out", "--benign_directory"] },
+    help: "benign files",
+    section: "files",
+  }),
+  quarantine: text({
+    name: "jail",
+    meta: "DIR",
+    aliases: { te_api: ["-jail", "--quarantine_directory"] },
+    help: "malicious files, quarantined",
+    section: "files",
+  }),
+  error: text({
+    name: "error",
+    meta: "DIR",
+    aliases: { te_api: ["-error", "--error_directory"] },
+    help: "files without a verdict, with the reason",
+    section: "files",
+  }),
+  reportsDir: text({
+    name: "rep",
+    meta: "DIR",
+    aliases: { te_api: ["-rep", "--reports_directory"] },
+    default: "te-reports",
+    shownDefault: "./te-reports",
+    help: "responses, reports, te-scan.log.jsonl, summary.json",
+    section: "files",
+  }),
+  copy: flag({
+    name: "copy",
+    help: "copy instead of move: the input stays untouched",
+    section: "files",
+  }),
+  dryRun: flag({
+    name: "dry-run",
+    help: "hash and ask the cache only: no upload, no move",
+    section: "files",
+  }),
+  appliances: texts({
+    name: "ip",
+    meta: "HOST[:PORT]",
+    aliases: { te_api: ["-ip", "--appliance_ip"] },
+    help: "a TE appliance (SandBlast): its cloud-format API, default port 18194 (repeatable: " +
+      "files go to the least loaded). Threat Emulation, te_eb early verdicts, AV.",
+    section: "target",
+    part: "connection",
+  }),
+  gateways: texts({
+    name: "gateway",
+    meta: "HOST[:PORT]",
+    help: "a Security Gateway's Threat Prevention API (POST /UserCheck/TPAPI, default port 443; " +
+      "repeatable, files go to the least loaded). The same, plus Threat Extraction (--extract). " +
+      "Needs the gateway's API key.",
+    section: "target",
+    part: "connection",
+  }),
+  url: text({
+    name: "url",
+    meta: "BASE",
+    help: "any cloud-format base URL, e.g. the Check Point cloud " +
+      "https://te-api.checkpoint.com/tecloud/api/v1/file/ (with an API key)",
+    section: "target",
+    part: "connection",
+  }),
+  reportPort: number({
+    name: "report-port",
+    meta: "N",
+    default: String(DEFAULT_REPORT_PORT),
+    help: "a gateway's cloud-format port, where TE reports are downloaded without a key",
+    section: "target",
+    part: "connection",
+  }, { min: 1, max: 65_535, integer: true }),
+  caCert: text({
+    name: "ca-cert",
+    meta: "FILE",
+    help: "trust the target's certificate(s) in this PEM file",
+    section: "target",
+    part: "connection",
+  }),
+  pin: text({
+    name: "pin",
+    meta: "SHA256",
+    help: "trust exactly the certificate with this SHA-256 fingerprint",
+    section: "target",
+    part: "connection",
+  }),
+  insecure: flag({
+    name: "insecure",
+    help: "do not verify the certificate (not recommended)",
+    section: "target",
+    part: "connection",
+  }),
+  apiKeyFile: text({
+    name: "api-key-file",
+    meta: "FILE",
+    help: "API key (the gateway's, from its TPAPI.ini; or the cloud's); never echoed or logged. " +
+      'A --config file may hold "api-key" instead.',
+    section: "target",
+    part: "connection",
+  }),
+  apiKey: text({
+    name: "api-key",
+    meta: "KEY",
+    help: "API key on the command line (visible in the process list)",
+    section: "target",
+    part: "connection",
+  }),
+  extract: valued({
+    name: "extract",
+    meta: "METHOD",
+    help: "clean (remove active content), pdf (convert to PDF) or profile:NAME (as the " +
+      "gateway's Threat Prevention profile NAME says). Extraction happens on upload, so files " +
+      "the gateway already knows are uploaded again for their cleaned copy (not known " +
+      "malicious ones).",
+    section: "extraction",
+    part: "ask",
+  }, (value, { values }) => parseExtract(value, values.parts as string | undefined)),
+  parts: text({
+    name: "parts",
+    meta: "CODES",
+    shownDefault: "the gateway guide's list of 13",
+    help: "parts to remove with clean or profile:NAME, e.g. 1026,1019",
+    section: "extraction",
+  }),
+  clean: text({
+    name: "clean",
+    meta: "DIR",
+    help: "where cleaned copies go, at each file's relative folder, under the gateway's name " +
+      "for them (or NAME.cleaned.EXT); required with --extract. A malicious file's cleaned " +
+      "copy is not kept.",
+    section: "extraction",
+    part: "ask",
+  }),
+  concurrency: number({
+    name: "concurrency",
+    short: "n",
+    meta: "N",
+    aliases: { te_api: ["-n"] },
+    default: "4",
+    help: "files in emulation at once",
+    section: "emulation",
+    part: "connection",
+  }, { min: 1, integer: true }),
+  features: choices({
+    name: "features",
+    meta: "LIST",
+    default: "te,te_eb",
+    help: "te,te_eb,av; an AV detection quarantines at once",
+    section: "emulation",
+    part: "ask",
+  }, FEATURES),
+  reports: choices({
+    name: "reports",
+    meta: "LIST",
+    default: "summary",
+    help: "summary,pdf,xml,tar",
+    section: "emulation",
+    part: "ask",
+  }, REPORT_FORMATS),
+  images: choices({
+    name: "images",
+    meta: "ID,...",
+    default: "",
+    shownDefault: "the appliance's",
+    help: "emulation images",
+    section: "emulation",
+    part: "ask",
+  }),
+  pollIntervalMs: number({
+    name: "poll-interval",
+    meta: "SEC",
+    default: "5",
+    help: "longest wait between two polls of a pending file; below it, a file is first asked " +
+      "about when the files before it took their verdict, and poll rounds (one request for " +
+      "all) come at most once a second",
+    section: "emulation",
+  }, { min: 0.01, scale: 1000 }),
+  timeoutMs: number({
+    name: "timeout",
+    meta: "SEC",
+    default: "900",
+    help: "per-file deadline for a final verdict",
+    section: "emulation",
+  }, { min: 0.1, scale: 1000 }),
+  batchSize: number({
+    name: "batch-size",
+    meta: "N",
+    default: "100",
+    help: "hashes per query request, at most 500",
+    section: "emulation",
+    part: "ask",
+  }, { min: 1, max: 500, maxNote: "items per query", integer: true }),
+  retries: number({
+    name: "retries",
+    meta: "N",
+    default: "6",
+    help: "tries per request on network errors, HTTP 5xx, 1009/1011, with jittered back-off",
+    section: "emulation",
+    part: "connection",
+  }, { min: 1, max: 20, integer: true }),
+  graceMs: number({
+    name: "grace",
+    meta: "SEC",
+    default: "120",
+    help: "an appliance failing for this long leaves the rotation; with none left the run " +
+      "stops and files not yet settled stay in place",
+    section: "emulation",
+    part: "ask",
+  }, { min: 0, scale: 1000 }),
+  requestTimeoutMs: number({
+    name: "request-timeout",
+    meta: "SEC",
+    default: "60",
+    help: "a request with no progress for this long fails and is retried",
+    section: "emulation",
+    part: "connection",
+  }, { min: 0.1, scale: 1000 }),
+  filesFrom: text({
+    name: "files-from",
+    meta: "FILE",
+    help: "only the paths listed, one per line (- reads standard input), each inside --in " +
+      "(others are reported, never touched)",
+    section: "selection",
+  }),
+  nulSeparated: flag({
+    name: "null",
+    short: "0",
+    help: "the --files-from list is separated by NUL bytes",
+    section: "selection",
+  }),
+  recursive: flag({
+    name: "recursive",
+    default: true,
+    shownDefault: "recursive",
+    help: "top folder only",
+    section: "selection",
+  }),
+  followSymlinks: flag({
+    name: "follow-symlinks",
+    help: "follow symbolic links (loops are detected)",
+    section: "selection",
+  }),
+  include: texts({
+    name: "include",
+    meta: "GLOB",
+    help: "only files matching (repeatable; *.docx, a/**/x)",
+    section: "selection",
+  }),
+  exclude: texts({
+    name: "exclude",
+    meta: "GLOB",
+    help: "skip files and folders matching (repeatable)",
+    section: "selection",
+  }),
+  maxSize: size({
+    name: "max-size",
+    meta: "SIZE",
+    help: "skip larger files, e.g. 100M (reported, never called clean)",
+    section: "selection",
+  }),
+  watch: flag({
+    name: "watch",
+    help: "keep scanning --in as files arrive; SIGINT or SIGTERM stops it (exit 130). An " +
+      "appliance outage pauses it until an appliance answers again.",
+    section: "watch",
+    part: "ask",
+  }),
+  settleMs: number({
+    name: "settle",
+    meta: "SEC",
+    default: "5",
+    help: "take a file once its size and times have not changed for SEC seconds, so a file " +
+      "still being copied in is scanned once, whole",
+    section: "watch",
+  }, { min: 0, scale: 1000 }),
+  json: flag({ name: "json", help: "one JSON object per event on stdout", section: "output" }),
+  quiet: flag({
+    name: "quiet",
+    short: "q",
+    help: "only malicious files, errors and the summary",
+    section: "output",
+  }),
+  debug: flag({ name: "debug", help: "show the stack of an internal error", section: "output" }),
+  config: text({
+    name: "config",
+    meta: "FILE",
+    help: "JSON file of option names and values (flags win)",
+    section: "output",
+    config: false,
+  }),
+  help: flag({ name: "help", short: "h", help: "this text", section: "output", config: false }),
+  version: flag({
+    name: "version",
+    short: "V",
+    help: "the version",
+    section: "output",
+    config: false,
+  }),
+} satisfies OptionTable;
+
+/** Settings that are not one option's value. */
+interface Derived {
   /** Where `--api-key` came from: on the command line it shows in the process list. */
   apiKeyFrom?: "command line" | "config";
-  recursive: boolean;
-  followSymlinks: boolean;
-  include: string[];
-  exclude: string[];
-  maxSize?: number;
-  copy: boolean;
-  dryRun: boolean;
-  json: boolean;
-  quiet: boolean;
-  batchSize: number;
-  /** Tries per request for passing failures, the first included. */
-  retries: number;
-  /** Time without progress before a request is given up (and retried). */
-  requestTimeoutMs: number;
-  /** How long an appliance may keep failing before it leaves the rotation. */
-  graceMs: number;
-  help: boolean;
-  version: boolean;
   /** Arguments after the options (hashes, for `te-scan query`). */
   positionals: string[];
 }
+
+/** The scan command's settings, validated: one per option of {@linkcode SCAN_OPTIONS}. */
+export type ScanArgs = OptionValues<typeof SCAN_OPTIONS> & Derived;
+
+/** The settings a connection is made from: the options of the table's `connection` part. */
+export type ConnectionArgs =
+  & OptionValues<PartOf<typeof SCAN_OPTIONS, "connection">>
+  & Pick<Derived, "apiKeyFrom">;
+
+/** What every file is asked for: the options of the table's `ask` part. */
+export type AskArgs = OptionValues<PartOf<typeof SCAN_OPTIONS, "ask">>;
 
 /**
  * `scan` needs a folder; `lookup` (query, quota) takes only a connection and
@@ -96,74 +401,8 @@ export interface ScanArgs {
  */
 export type ArgsMode = "scan" | "lookup" | "doctor";
 
-/** te_api's flags, single-dash long names and `--input_directory` forms. */
-const ALIASES: Record<string, string> = {
-  "-in": "--in",
-  "--input_directory": "--in",
-  "-rep": "--rep",
-  "--reports_directory": "--rep",
-  "-ip": "--ip",
-  "--appliance_ip": "--ip",
-  "-out": "--out",
-  "--benign_directory": "--out",
-  "-jail": "--jail",
-  "--quarantine_directory": "--jail",
-  "-error": "--error",
-  "--error_directory": "--error",
-};
-
-const OPTIONS = {
-  in: { type: "string" },
-  rep: { type: "string" },
-  out: { type: "string" },
-  jail: { type: "string" },
-  error: { type: "string" },
-  ip: { type: "string", multiple: true },
-  url: { type: "string" },
-  gateway: { type: "string", multiple: true },
-  "report-port": { type: "string" },
-  extract: { type: "string" },
-  clean: { type: "string" },
-  parts: { type: "string" },
-  concurrency: { type: "string", short: "n" },
-  "poll-interval": { type: "string" },
-  timeout: { type: "string" },
-  reports: { type: "string" },
-  features: { type: "string" },
-  images: { type: "string" },
-  "ca-cert": { type: "string" },
-  pin: { type: "string" },
-  insecure: { type: "boolean" },
-  "api-key-file": { type: "string" },
-  "api-key": { type: "string" },
-  recursive: { type: "boolean" },
-  "follow-symlinks": { type: "boolean" },
-  include: { type: "string", multiple: true },
-  exclude: { type: "string", multiple: true },
-  "max-size": { type: "string" },
-  copy: { type: "boolean" },
-  "dry-run": { type: "boolean" },
-  json: { type: "boolean" },
-  quiet: { type: "boolean", short: "q" },
-  "batch-size": { type: "string" },
-  retries: { type: "string" },
-  "request-timeout": { type: "string" },
-  grace: { type: "string" },
-  config: { type: "string" },
-  help: { type: "boolean", short: "h" },
-  debug: { type: "boolean" },
-  version: { type: "boolean", short: "V" },
-  watch: { type: "boolean" },
-  settle: { type: "string" },
-  "files-from": { type: "string" },
-  null: { type: "boolean", short: "0" },
-} as const;
-
-type OptionName = keyof typeof OPTIONS;
-
 /** Every option of the scan command, as `--help` must name it. */
-export const SCAN_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
-type RawValues = Partial<Record<OptionName, string | boolean | string[]>>;
+export const SCAN_OPTION_NAMES: readonly string[] = Object.values(SCAN_OPTIONS).map((o) => o.name);
 
 /**
  * Rewrites te_api's flags to te-scan's (`-in X`, `--input_directory=X` → `--in X`).
@@ -178,47 +417,7 @@ type RawValues = Partial<Record<OptionName, string | boolean | string[]>>;
  * ```
  */
 export function rewriteAliases(argv: string[]): string[] {
-  const out: string[] = [];
-  for (const [i, arg] of argv.entries()) {
-    if (arg === "--") return [...out, ...argv.slice(i)];
-    const eq = arg.indexOf("=");
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const target = ALIASES[name];
-    out.push(target ? target + (eq > 0 ? arg.slice(eq) : "") : arg);
-  }
-  return out;
-}
-
-function parseSizeOption(text: string, option: string): number {
-  try {
-    return parseSize(text);
-  } catch (error) {
-    if (error instanceof RangeError) throw new UsageError(`${option}: ${error.message}`);
-    throw error;
-  }
-}
-
-function parseNumber(text: string, option: string, min: number, integer = false): number {
-  const value = Number(text);
-  if (
-    !text.trim() || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))
-  ) {
-    const kind = integer ? "a whole number" : "a number";
-    throw new UsageError(`${option}: expected ${kind} >= ${min}, got ${JSON.stringify(text)}`);
-  }
-  return value;
-}
-
-function parseList<T extends string>(text: string, option: string, allowed: readonly T[]): T[] {
-  const items = text.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const item of items) {
-    if (!allowed.includes(item as T)) {
-      throw new UsageError(
-        `${option}: unknown value ${JSON.stringify(item)} (one of: ${allowed.join(", ")})`,
-      );
-    }
-  }
-  return [...new Set(items)] as T[];
+  return rewriteWith(SCAN_OPTIONS, argv);
 }
 
 /**
@@ -269,30 +468,60 @@ export function parseExtract(text: string, parts?: string): ExtractOptions {
   return { ...extract, parts: [...new Set(codes.map(Number))] };
 }
 
+/** The kinds of target a run may ask. */
+export type TargetKind = "appliance" | "gateway" | "cloud";
+
+/**
+ * The one kind of target the settings name: `--ip`, `--gateway` or
+ * `--url`. Both the parser and `connect` ask it, so the rule and its
+ * words live here only.
+ *
+ * @example One kind, none, or two
+ * ```ts
+ * import { targetKind } from "./args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(targetKind({ appliances: [], gateways: ["gw"] }), "gateway");
+ * assert.throws(() => targetKind({ appliances: [], gateways: [] }), /missing --ip HOST\[:PORT\]/);
+ * assert.throws(
+ *   () => targetKind({ appliances: ["a"], gateways: [], url: "https://x/" }),
+ *   /one kind of target/,
+ * );
+ * ```
+ */
+export function targetKind(
+  args: Pick<ConnectionArgs, "appliances" | "gateways" | "url">,
+): TargetKind {
+  const kinds: TargetKind[] = [];
+  if (args.appliances.length) kinds.push("appliance");
+  if (args.gateways.length) kinds.push("gateway");
+  if (args.url !== undefined) kinds.push("cloud");
+  if (!kinds.length) {
+    throw new UsageError(
+      "missing --ip HOST[:PORT], --gateway HOST[:PORT] or --url BASE (the target to ask)",
+    );
+  }
+  if (kinds.length > 1) throw new UsageError("give one kind of target: --ip, --gateway or --url");
+  return kinds[0];
+}
+
 /**
  * The gateway's options and the one target kind a run asks: `--ip`,
  * `--gateway` or `--url`; Threat Extraction only on a gateway, and only
  * with a `--clean` folder.
  */
 function checkTargets(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
-  const kinds = [args.appliances.length > 0, args.gateways.length > 0, args.url !== undefined];
-  const given = kinds.filter(Boolean).length;
-  if (!given) {
-    throw new UsageError(
-      "missing --ip HOST[:PORT], --gateway HOST[:PORT] or --url BASE (the target to ask)",
-    );
-  }
-  if (given > 1) throw new UsageError("give one kind of target: --ip, --gateway or --url");
-  if (mode === "lookup" && args.gateways.length) {
+  const kind = targetKind(args);
+  if (mode === "lookup" && kind === "gateway") {
     throw new UsageError("--gateway: look hashes up on an appliance (--ip) or the cloud (--url)");
   }
-  if (values["report-port"] !== undefined && !args.gateways.length) {
+  if (values["report-port"] !== undefined && kind !== "gateway") {
     throw new UsageError("--report-port applies to --gateway only");
   }
   if (values.parts !== undefined && !args.extract) {
     throw new UsageError("--parts needs --extract clean or --extract profile:NAME");
   }
-  if (args.extract && !args.gateways.length) {
+  if (args.extract && kind !== "gateway") {
     throw new UsageError("--extract needs --gateway: Threat Extraction runs on a Security Gateway");
   }
   if (args.extract && !args.clean) {
@@ -303,88 +532,20 @@ function checkTargets(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
   }
 }
 
-function readConfig(path: string): RawValues {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    throw new UsageError(
-      `--config: cannot read ${path}: ${(error as Error).message.split("\n")[0]}`,
-    );
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new UsageError(`--config: ${path} is not valid JSON`);
-  }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new UsageError(`--config: ${path} must hold a JSON object of option names`);
-  }
-  const values: RawValues = {};
-  for (const [key, value] of Object.entries(data)) {
-    const name = (ALIASES[`--${key}`]?.slice(2) ?? key) as OptionName;
-    const spec = OPTIONS[name];
-    if (!spec || name === "config") {
-      throw new UsageError(`--config: unknown option ${JSON.stringify(key)} in ${path}`);
-    }
-    if (spec.type === "boolean" && typeof value !== "boolean") {
-      throw new UsageError(`--config: ${key} must be true or false in ${path}`);
-    }
-    if (spec.type === "string") {
-      const list = Array.isArray(value) ? value : [value];
-      if (!list.every((v) => typeof v === "string" || typeof v === "number")) {
-        throw new UsageError(`--config: ${key} must be a string in ${path}`);
-      }
-      const strings = list.map(String);
-      values[name] = "multiple" in spec ? strings : strings.join(",");
-      continue;
-    }
-    values[name] = value as boolean;
-  }
-  return values;
-}
-
-/**
- * Parses and validates the scan command line. Command-line values win over
- * `--config` values.
- *
- * @example Several report formats
- * ```ts
- * import { parseScanArgs } from "./args.ts";
- * import assert from "node:assert/strict";
- *
- * const args = parseScanArgs(["--in", "/drop", "--ip", "10.0.0.2", "--reports", "summary,xml"]);
- * assert.deepEqual(args.reports, ["summary", "xml"]);
- * assert.throws(() => parseScanArgs(["--ip", "10.0.0.2"]), /--in/);
- * ```
- */
 /** The command line's option values over the `--config` file's, and the positionals. */
-function readValues(
+function readArgv(
   argv: string[],
   mode: ArgsMode,
 ): { cli: RawValues; values: RawValues; positionals: string[] } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rewriteAliases(argv),
-      options: OPTIONS,
-      allowPositionals: true,
-      allowNegative: true,
-      strict: true,
-    });
-  } catch (error) {
-    throw usageErrorOf(error, Object.keys(OPTIONS));
+  const { values: cli, positionals } = readCommandLine(SCAN_OPTIONS, argv);
+  if (positionals.length && mode === "scan") {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   }
-  if (parsed.positionals.length && mode === "scan") {
-    throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
-  }
-  const cli = parsed.values as RawValues;
   const values: RawValues = {
-    ...(typeof cli.config === "string" ? readConfig(cli.config) : {}),
+    ...(typeof cli.config === "string" ? readConfigFile(SCAN_OPTIONS, cli.config) : {}),
     ...cli,
   };
-  return { cli, values, positionals: parsed.positionals };
+  return { cli, values, positionals };
 }
 
 /** The checks across options, once they are parsed one by one. */
@@ -403,7 +564,6 @@ function checkArgs(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
     throw new UsageError("--watch needs --in DIR (the folder to watch)");
   }
   checkTargets(args, values, mode);
-  if (args.reportPort > 65_535) throw new UsageError("--report-port: at most 65535");
   if (!args.features.includes("te") && !args.features.includes("av")) {
     throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");
   }
@@ -415,70 +575,31 @@ function checkArgs(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
   if ([args.caCert, args.pin, args.insecure || undefined].filter(Boolean).length > 1) {
     throw new UsageError("give at most one of --ca-cert, --pin and --insecure");
   }
-  if (args.batchSize > 500) throw new UsageError("--batch-size: at most 500 items per query");
-  if (args.retries > 20) throw new UsageError("--retries: at most 20");
 }
 
+/**
+ * Parses and validates the scan command line. Command-line values win over
+ * `--config` values.
+ *
+ * @example Several report formats
+ * ```ts
+ * import { parseScanArgs } from "./args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const args = parseScanArgs(["--in", "/drop", "--ip", "10.0.0.2", "--reports", "summary,xml"]);
+ * assert.deepEqual(args.reports, ["summary", "xml"]);
+ * assert.throws(() => parseScanArgs(["--ip", "10.0.0.2"]), /--in/);
+ * ```
+ */
 export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs {
-  const { cli, values, positionals } = readValues(argv, mode);
-  const str = (name: OptionName) => values[name] as string | undefined;
-  const list = (name: OptionName) => (values[name] as string[] | undefined) ?? [];
-  const flag = (name: OptionName) => values[name] as boolean | undefined;
-
+  const { cli, values, positionals } = readArgv(argv, mode);
   const args: ScanArgs = {
-    input: str("in"),
-    filesFrom: str("files-from"),
-    nulSeparated: flag("null") ?? false,
-    watch: flag("watch") ?? false,
-    settleMs: parseNumber(str("settle") ?? "5", "--settle", 0) * 1000,
-    reportsDir: str("rep") ?? "te-reports",
-    benign: str("out"),
-    quarantine: str("jail"),
-    error: str("error"),
-    appliances: list("ip"),
-    url: str("url"),
-    gateways: list("gateway"),
-    reportPort: parseNumber(
-      str("report-port") ?? String(DEFAULT_REPORT_PORT),
-      "--report-port",
-      1,
-      true,
-    ),
-    extract: str("extract") === undefined ? undefined : parseExtract(str("extract")!, str("parts")),
-    clean: str("clean"),
-    concurrency: parseNumber(str("concurrency") ?? "4", "--concurrency", 1, true),
-    pollIntervalMs: parseNumber(str("poll-interval") ?? "5", "--poll-interval", 0.01) * 1000,
-    timeoutMs: parseNumber(str("timeout") ?? "900", "--timeout", 0.1) * 1000,
-    reports: parseList(str("reports") ?? "summary", "--reports", REPORT_FORMATS),
-    features: parseList(str("features") ?? "te,te_eb", "--features", FEATURES),
-    images: (str("images") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
-    caCert: str("ca-cert"),
-    pin: str("pin"),
-    insecure: flag("insecure") ?? false,
-    apiKeyFile: str("api-key-file"),
-    apiKey: str("api-key"),
-    apiKeyFrom: str("api-key") === undefined
+    ...readValues(SCAN_OPTIONS, values),
+    apiKeyFrom: values["api-key"] === undefined
       ? undefined
       : cli["api-key"] !== undefined
       ? "command line"
       : "config",
-    recursive: flag("recursive") ?? true,
-    followSymlinks: flag("follow-symlinks") ?? false,
-    include: list("include"),
-    exclude: list("exclude"),
-    maxSize: str("max-size") === undefined
-      ? undefined
-      : parseSizeOption(str("max-size")!, "--max-size"),
-    copy: flag("copy") ?? false,
-    dryRun: flag("dry-run") ?? false,
-    json: flag("json") ?? false,
-    quiet: flag("quiet") ?? false,
-    batchSize: parseNumber(str("batch-size") ?? "100", "--batch-size", 1, true),
-    retries: parseNumber(str("retries") ?? "6", "--retries", 1, true),
-    requestTimeoutMs: parseNumber(str("request-timeout") ?? "60", "--request-timeout", 0.1) * 1000,
-    graceMs: parseNumber(str("grace") ?? "120", "--grace", 0) * 1000,
-    help: flag("help") ?? false,
-    version: flag("version") ?? false,
     positionals,
   };
   if (args.help || args.version) return args;
@@ -486,9 +607,8 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
   return args;
 }
 
-/** The scan command's help text. */
-export const SCAN_HELP =
-  `te-scan: scan a folder with Check Point Threat Emulation and sort every file
+/** The usage lines above the options. */
+const HELP_USAGE = `te-scan: scan a folder with Check Point Threat Emulation and sort every file
 
 Usage:
   te-scan [scan] --in DIR|FILE [--files-from LIST] (--ip HOST | --gateway HOST | --url BASE)
@@ -502,90 +622,17 @@ Usage:
                                     included (--no-eicar skips it); exit 0 or 3
   te-scan restore --rep DIR FILE... put quarantined or error-folder files back where they were
   te-scan emulator --print-ca       the emulator's CA certificate, for --ca-cert
-  te-scan help | --help | --version
+  te-scan help | --help | --version`;
 
-Where files go:
-  --in DIR              folder to scan (te_api: -in, --input_directory)
-  --out DIR             benign files (te_api: -out, --benign_directory)
-  --jail DIR            malicious files, quarantined (te_api: -jail, --quarantine_directory)
-  --error DIR           files without a verdict, with the reason (te_api: -error)
-  --rep DIR             responses, reports, te-scan.log.jsonl, summary.json
-                        (default ./te-reports; te_api: -rep, --reports_directory)
-  --copy                copy instead of move: the input stays untouched
-  --dry-run             hash and ask the cache only: no upload, no move
-  Without --out/--jail/--error files stay where they are (report-only mode).
+/** The option sections of `--help`, generated from {@linkcode SCAN_OPTIONS}. */
+function optionsHelp(): string {
+  return SECTIONS.map(({ id, title, outro }) =>
+    [title, helpOf(SCAN_OPTIONS, id), ...(outro ? [outro] : [])].join("\n")
+  ).join("\n\n");
+}
 
-Target (one kind per run): --ip for a TE appliance, --gateway for a Security Gateway (the
-only target with Threat Extraction), --url for the Check Point cloud.
-  --ip HOST[:PORT]      a TE appliance (SandBlast): its cloud-format API, default port 18194
-                        (te_api: -ip; repeatable: files go to the least loaded). Threat
-                        Emulation, te_eb early verdicts, AV.
-  --gateway HOST[:PORT] a Security Gateway's Threat Prevention API (POST /UserCheck/TPAPI,
-                        default port 443; repeatable, files go to the least loaded). The same,
-                        plus Threat Extraction (--extract). Needs the gateway's API key.
-  --url BASE            any cloud-format base URL, e.g. the Check Point cloud
-                        https://te-api.checkpoint.com/tecloud/api/v1/file/ (with an API key)
-  --report-port N       a gateway's cloud-format port, where TE reports are downloaded
-                        without a key (default 18194)
-  --ca-cert FILE        trust the target's certificate(s) in this PEM file
-  --pin SHA256          trust exactly the certificate with this SHA-256 fingerprint
-  --insecure            do not verify the certificate (not recommended)
-  --api-key-file FILE   API key (the gateway's, from its TPAPI.ini; or the cloud's); never
-                        echoed or logged. A --config file may hold "api-key" instead.
-  --api-key KEY         API key on the command line (visible in the process list)
-
-Threat Extraction (--gateway only):
-  --extract METHOD      clean (remove active content), pdf (convert to PDF) or
-                        profile:NAME (as the gateway's Threat Prevention profile NAME says).
-                        Extraction happens on upload, so files the gateway already knows
-                        are uploaded again for their cleaned copy (not known malicious ones).
-  --parts CODES         parts to remove with clean or profile:NAME, e.g. 1026,1019
-                        (default: the gateway guide's list of 13)
-  --clean DIR           where cleaned copies go, at each file's relative folder, under the
-                        gateway's name for them (or NAME.cleaned.EXT); required with --extract.
-                        A malicious file's cleaned copy is not kept.
-
-Emulation:
-  -n, --concurrency N   files in emulation at once (default 4; te_api: -n)
-  --features LIST       te,te_eb,av (default te,te_eb); an AV detection quarantines at once
-  --reports LIST        summary,pdf,xml,tar (default summary)
-  --images ID,...       emulation images (default: the appliance's)
-  --poll-interval SEC   longest wait between two polls of a pending file (default 5); below
-                        it, a file is first asked about when the files before it took their
-                        verdict, and poll rounds (one request for all) come at most once a second
-  --timeout SEC         per-file deadline for a final verdict (default 900)
-  --batch-size N        hashes per query request (default 100, at most 500)
-  --retries N           tries per request on network errors, HTTP 5xx, 1009/1011 (default 6,
-                        with jittered back-off)
-  --grace SEC           an appliance failing for this long leaves the rotation; with none left
-                        the run stops and files not yet settled stay in place (default 120)
-  --request-timeout SEC a request with no progress for this long fails and is retried (default 60)
-
-Selection:
-  --in DIR|FILE         a folder (walked recursively) or a single file
-  --files-from FILE     only the paths listed, one per line (- reads standard input), each
-                        inside --in (others are reported, never touched)
-  -0, --null            the --files-from list is separated by NUL bytes
-  --no-recursive        top folder only (default: recursive)
-  --follow-symlinks     follow symbolic links (loops are detected)
-  --include GLOB        only files matching (repeatable; *.docx, a/**/x)
-  --exclude GLOB        skip files and folders matching (repeatable)
-  --max-size SIZE       skip larger files, e.g. 100M (reported, never called clean)
-
-Watching a folder:
-  --watch               keep scanning --in as files arrive; SIGINT or SIGTERM stops it (exit
-                        130). An appliance outage pauses it until an appliance answers again.
-  --settle SEC          take a file once its size and times have not changed for SEC seconds
-                        (default 5), so a file still being copied in is scanned once, whole
-
-Output:
-  --json                one JSON object per event on stdout
-  -q, --quiet           only malicious files, errors and the summary
-  --debug               show the stack of an internal error
-  --config FILE         JSON file of option names and values (flags win)
-  --help, -h            this text;  --version, -V  the version
-
-Examples:
+/** Examples and exit codes, below the options. */
+const HELP_END = `Examples:
   # Sort a drop folder with an appliance whose certificate was saved by 'te-scan trust':
   te-scan --in /srv/drop --ip 10.1.1.5 --ca-cert appliance.pem \\
           --out /srv/clean --jail /srv/quarantine --error /srv/unresolved
@@ -607,3 +654,6 @@ Exit codes:
   70   internal error (a bug: --debug shows the stack; please report it)
   130  interrupted (Ctrl-C, SIGTERM): settled files stay settled, the rest stay in place
 `;
+
+/** The scan command's help text. */
+export const SCAN_HELP = `${HELP_USAGE}\n\n${optionsHelp()}\n\n${HELP_END}`;

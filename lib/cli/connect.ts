@@ -10,12 +10,7 @@
 import { CloudClient, DEFAULT_API_PATH, HttpStatusError } from "../transport/cloud_client.ts";
 import { resolve } from "node:path";
 import { type AskOptions, CloudTransport } from "../transport/cloud.ts";
-import {
-  DEFAULT_REPORT_PORT,
-  type ExtractOptions,
-  GatewayTransport,
-  TPAPI_PATH,
-} from "../transport/gateway.ts";
+import { DEFAULT_REPORT_PORT, GatewayTransport, TPAPI_PATH } from "../transport/gateway.ts";
 import {
   describeTargetFailure,
   PREFLIGHT_ANSWER_MS,
@@ -24,52 +19,16 @@ import {
   TargetError,
 } from "../transport/diagnose.ts";
 import type { Transport } from "../transport/transport.ts";
-import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
 import { DEFAULT_RETRY } from "../transport/retry.ts";
 import { sleep } from "../util/sleep.ts";
-import { UsageError } from "./args.ts";
+import { type AskArgs, type ConnectionArgs, targetKind, UsageError } from "./args.ts";
 import type { Reporter } from "./console.ts";
 import { reasonOf } from "../util/reason.ts";
 
-/** The settings a connection is made from (a subset of the scan's). */
-export interface ConnectionArgs {
-  appliances: string[];
-  url?: string;
-  /** `--gateway` values; a scan builds one gateway transport each. */
-  gateways?: string[];
-  /** The gateways' report port. */
-  reportPort?: number;
-  caCert?: string;
-  pin?: string;
-  insecure: boolean;
-  apiKeyFile?: string;
-  apiKey?: string;
-  /** Where `apiKey` came from; from the command line it earns a warning. */
-  apiKeyFrom?: "command line" | "config";
-  /** Files in emulation at once: the connection pool is sized from it. */
-  concurrency: number;
-  /** Tries per request for passing failures; default 6. */
-  retries?: number;
-  /** Time without progress before a request fails; default 60 s. */
-  requestTimeoutMs?: number;
-}
-
-/** What every file is asked for (a subset of the scan's settings). */
-export interface AskArgs {
-  features: Feature[];
-  reports: ReportFormat[];
-  images: string[];
-  batchSize: number;
-  /** How long a target may keep failing before it leaves the rotation. */
-  graceMs: number;
-  /** A watch service: wait for targets to come back rather than stop. */
-  watch?: boolean;
-  /** Threat Extraction on the gateway, and where its cleaned copies go. */
-  extract?: ExtractOptions;
-  clean?: string;
-}
+// The settings a connection and its questions are made from: parts of the options table.
+export type { AskArgs, ConnectionArgs } from "./args.ts";
 
 /** A client ready to use; close it when done. */
 export interface Connection {
@@ -202,26 +161,20 @@ async function apiKeyOf(args: ConnectionArgs, reporter: Reporter): Promise<strin
 
 /** The base URLs the settings name: one per --ip or --gateway, or the --url. */
 function baseUrlsOf(args: ConnectionArgs): { url: URL; kind: TargetContext["kind"] }[] {
-  const kinds = [args.appliances.length > 0, (args.gateways ?? []).length > 0, args.url];
-  if (kinds.filter((k) => k !== undefined && k !== false).length > 1) {
-    throw new UsageError("give one kind of target: --ip, --gateway or --url");
-  }
-  if (args.gateways?.length) {
+  const kind = targetKind(args);
+  if (kind === "gateway") {
     return args.gateways.map((value) => {
       const { host, port } = splitHostPort(value, "--gateway", GATEWAY_PORT);
       const name = host.includes(":") ? `[${host}]` : host;
-      return { url: new URL(`https://${name}:${port}${TPAPI_PATH}`), kind: "gateway" };
+      return { url: new URL(`https://${name}:${port}${TPAPI_PATH}`), kind };
     });
   }
-  if (args.url === undefined) {
-    if (!args.appliances.length) {
-      throw new UsageError("missing --ip HOST[:PORT] or --url BASE (the appliance to ask)");
-    }
-    return args.appliances.map((ip) => ({ url: new URL(applianceUrl(ip)), kind: "appliance" }));
+  if (kind === "appliance") {
+    return args.appliances.map((ip) => ({ url: new URL(applianceUrl(ip)), kind }));
   }
   let url: URL;
   try {
-    url = new URL(args.url);
+    url = new URL(args.url!);
   } catch {
     throw new UsageError(`--url: not a URL: ${args.url}`);
   }
@@ -237,16 +190,15 @@ function baseUrlsOf(args: ConnectionArgs): { url: URL; kind: TargetContext["kind
  * @example Two appliances, trusted by one CA file
  * ```ts
  * import { connect } from "./connect.ts";
+ * import { parseScanArgs } from "./args.ts";
  * import { Reporter } from "./console.ts";
  * import { DEFAULT_CA_PEM } from "../emulator/mod.ts";
  * import assert from "node:assert/strict";
  *
  * const caCert = await Deno.makeTempFile({ suffix: ".pem" });
  * await Deno.writeTextFile(caCert, DEFAULT_CA_PEM);
- * const targets = await connect(
- *   { appliances: ["10.1.1.5", "10.1.1.6"], insecure: false, caCert, concurrency: 4 },
- *   new Reporter({ json: false, quiet: false }),
- * );
+ * const args = parseScanArgs(["--ip", "10.1.1.5", "--ip", "10.1.1.6", "--ca-cert", caCert], "doctor");
+ * const targets = await connect(args, new Reporter({ json: false, quiet: false }));
  * assert.deepEqual(targets.map((t) => t.origin), [
  *   "https://10.1.1.5:18194",
  *   "https://10.1.1.6:18194",

@@ -42,7 +42,8 @@ import { QuotaError } from "../transport/fatal.ts";
 import { NetworkError, TlsError } from "../transport/http.ts";
 import { sleep } from "../util/sleep.ts";
 import type { Transport } from "../transport/transport.ts";
-import { parseScanArgs, type ScanArgs, UsageError } from "./args.ts";
+import { parseScanArgs, SCAN_OPTIONS, type ScanArgs, UsageError } from "./args.ts";
+import { helpDefault } from "./options.ts";
 import { connectRotation, preflightOne } from "./connect.ts";
 import { Reporter } from "./console.ts";
 import { Exit } from "./exit.ts";
@@ -264,9 +265,11 @@ judged malicious; --no-eicar skips it). Exit 0 when every check passes, 3 otherw
   --ip HOST[:PORT] | --gateway HOST[:PORT] | --url BASE   the target(s), as for a scan
   --ca-cert FILE | --pin SHA256 | --insecure               how its certificate is trusted
   --api-key-file FILE   the API key (gateway, cloud)
-  --report-port N       a gateway's report port (default 18194)
-  --features LIST       what the EICAR upload asks for (default te,te_eb)
-  --timeout SEC         how long the EICAR round trip may wait for a verdict (default 900)
+  --report-port N       a gateway's report port (${helpDefault(SCAN_OPTIONS.reportPort)})
+  --features LIST       what the EICAR upload asks for (${helpDefault(SCAN_OPTIONS.features)})
+  --timeout SEC         how long the EICAR round trip may wait for a verdict (${
+  helpDefault(SCAN_OPTIONS.timeoutMs)
+})
   --no-eicar            skip the EICAR round trip`;
 
 /**

@@ -37,7 +37,8 @@
 import type { RequestItem } from "../transport/cloud_types.ts";
 import { TE_ASK_ERRORS } from "../transport/cloud.ts";
 import { describeStatus } from "../transport/status.ts";
-import { parseScanArgs, type ScanArgs, UsageError } from "./args.ts";
+import { parseScanArgs, SCAN_OPTIONS, type ScanArgs, UsageError } from "./args.ts";
+import { helpDefault } from "./options.ts";
 import { connect, type Connection } from "./connect.ts";
 import { describeTargetFailure } from "../transport/diagnose.ts";
 import { reasonOf } from "../util/reason.ts";
@@ -239,7 +240,7 @@ Looks md5, sha1 or sha256 hashes up in the appliance's cache; nothing is uploade
 Exit codes: 0 all benign, 1 any malicious, 2 any unknown or failed, 3 usage.
 
 ${CONNECTION_HELP}
-  --features LIST                  te,te_eb,av (default te,te_eb)`;
+  --features LIST                  te,te_eb,av (${helpDefault(SCAN_OPTIONS.features)})`;
 
 const QUOTA_HELP = `Usage: te-scan quota --url BASE --api-key-file FILE [options]
 
