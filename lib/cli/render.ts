@@ -32,6 +32,7 @@
 import type { DisposeCounts, FileRecord } from "../pipeline/dispose.ts";
 import type { RunProgress } from "../pipeline/progress.ts";
 import { formatSize } from "../fs/size.ts";
+import { describeThreat } from "../pipeline/threat.ts";
 
 /** The gauges the progress line reads (a `RunProgress` or a plain object). */
 export type ProgressGauges = Pick<
@@ -178,7 +179,11 @@ function visibleWidth(text: string): number {
 }
 
 function describeFindings(record: FileRecord): string {
-  const av = record.av?.signature ? `  AV: ${record.av.signature}` : "";
+  const { threat } = record;
+  // AV's signature has its own place on the line; another name goes with the threat.
+  const about = threat ? describeThreat(threat, threat.name !== record.av?.signature) : "";
+  const av = (about ? `  ${about}` : "") +
+    (record.av?.signature ? `  AV: ${record.av.signature}` : "");
   const extraction = record.extraction;
   if (!extraction) return av;
   const cleaned = record.cleanedFile ? ` -> ${record.cleanedFile}` : "";
@@ -198,7 +203,8 @@ function describeFile(record: FileRecord): string {
 /**
  * The line of a settled file: its state (`MALICIOUS*` for an early
  * quarantine, whose final verdict follows), path, where it went, its report
- * folder, its AV signature and Threat Extraction result (with where the
+ * folder, a malicious file's severity and confidence (and its threat's
+ * name), its AV signature and Threat Extraction result (with where the
  * cleaned copy went), the file it shares content with, and the reason in
  * parentheses. With `color`, the state is coloured.
  *
