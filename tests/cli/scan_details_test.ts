@@ -6,6 +6,7 @@ import { eicarText } from "../../lib/emulator/mod.ts";
 import {
   captureScan,
   fastFlags,
+  namesIn,
   readLog,
   scanFolders,
   sortFlags,
@@ -71,5 +72,35 @@ Deno.test("a malicious file's severity, confidence and threat name reach line, l
     );
     const invoiceRow = html.split("\n").find((l) => l.includes(">mail/invoice.docm<")) ?? "";
     assert.match(invoiceRow, /<td>severity critical, confidence high<\/td>/);
+  });
+});
+
+Deno.test("a scan names each image's report with the image id, numbered with the file's others", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "b.docx": "TE-EMULATOR-MALICIOUS\n" });
+  await withEmulator({}, async (emulator) => {
+    const flags = [...sortFlags(f), ...fastFlags(emulator.port), "--reports", "summary,xml"];
+    const run = await captureScan(flags);
+    assert.equal(run.code, 1, run.err.join("\n"));
+    const response = JSON.parse(await Deno.readTextFile(join(f.rep, "b.docx.response.json")));
+    const images: string[] = response.te.images.map((image: { id: string }) => image.id);
+    assert.ok(images.length >= 2, "the emulator answers with its default images");
+    const names = (await namesIn(f.rep)).filter((name) => name.endsWith(".report.xml"));
+    assert.deepEqual(names, images.map((id) => `b.docx.${id}.report.xml`).sort());
+
+    // A second file of the same name takes the next number, its image reports too.
+    await writeTree(f.input, { "b.docx": "TE-EMULATOR-MALICIOUS again\n" });
+    const again = await captureScan(flags);
+    assert.equal(again.code, 1, again.err.join("\n"));
+    const numbered = (await namesIn(f.rep)).filter((name) => name.startsWith("b.1.docx."));
+    assert.deepEqual(
+      numbered,
+      [
+        ...images.map((id) => `b.1.docx.${id}.report.xml`),
+        "b.1.docx.report.tar.gz",
+        "b.1.docx.response.json",
+      ].sort(),
+    );
   });
 });
