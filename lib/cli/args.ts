@@ -274,7 +274,7 @@ export function parseExtract(text: string, parts?: string): ExtractOptions {
  * `--gateway` or `--url`; Threat Extraction only on a gateway, and only
  * with a `--clean` folder.
  */
-function checkTargets(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
+function checkTargets(args: ScanArgs, values: RawValues): void {
   const kinds = [args.appliances.length > 0, args.gateways.length > 0, args.url !== undefined];
   const given = kinds.filter(Boolean).length;
   if (!given) {
@@ -283,9 +283,6 @@ function checkTargets(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
     );
   }
   if (given > 1) throw new UsageError("give one kind of target: --ip, --gateway or --url");
-  if (mode === "lookup" && args.gateways.length) {
-    throw new UsageError("--gateway: look hashes up on an appliance (--ip) or the cloud (--url)");
-  }
   if (values["report-port"] !== undefined && !args.gateways.length) {
     throw new UsageError("--report-port applies to --gateway only");
   }
@@ -398,7 +395,7 @@ function checkArgs(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
   if (args.watch && !args.input) {
     throw new UsageError("--watch needs --in DIR (the folder to watch)");
   }
-  checkTargets(args, values, mode);
+  checkTargets(args, values);
   if (args.reportPort > 65_535) throw new UsageError("--report-port: at most 65535");
   if (!args.features.includes("te") && !args.features.includes("av")) {
     throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");

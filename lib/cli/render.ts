@@ -179,11 +179,10 @@ function visibleWidth(text: string): number {
 }
 
 function describeFindings(record: FileRecord): string {
-  const { threat } = record;
+  const signature = record.av?.signature ? `  AV: ${record.av.signature}` : "";
   // AV's signature has its own place on the line; another name goes with the threat.
-  const about = threat ? describeThreat(threat, threat.name !== record.av?.signature) : "";
-  const av = (about ? `  ${about}` : "") +
-    (record.av?.signature ? `  AV: ${record.av.signature}` : "");
+  const about = record.threat ? describeThreat(record.threat, signature) : "";
+  const av = (about ? `  ${about}` : "") + signature;
   const extraction = record.extraction;
   if (!extraction) return av;
   const cleaned = record.cleanedFile ? ` -> ${record.cleanedFile}` : "";

@@ -497,10 +497,9 @@ function outcomeText(record: ListedFile): string {
 
 function reasonText(record: ListedFile): string {
   const same = record.duplicateOf ? `same content as ${record.duplicateOf}` : "";
-  const { threat: found, reason } = record;
+  const { reason } = record;
   // An AV detection's reason names the signature already.
-  const named = found?.name !== undefined && !(reason ?? "").includes(found.name);
-  const threat = found ? describeThreat(found, named) : "";
+  const threat = record.threat ? describeThreat(record.threat, reason) : "";
   return [threat, reason ?? "", same].filter(Boolean).join("; ");
 }
 

@@ -114,36 +114,33 @@ export function threatFinding(item: ResponseItem): ThreatFinding | undefined {
 }
 
 /**
- * The short form for a file's line and the run page:
+ * The short form for a file's line, a query's answer and the run page:
  * `severity critical, confidence high` (AV's confidence as `N/5`), and the
- * name unless AV's signature is shown already.
+ * threat's name unless `shown` (what the line shows besides) holds it
+ * already, as a line with AV's signature does.
  *
- * @example The short form, with and without names
+ * @example The short form, with and without the name
  * ```ts
  * import { describeThreat } from "./threat.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(
- *   describeThreat({ source: "te", severity: 4, severityName: "critical", confidence: 3 }),
- *   "severity critical, confidence 3",
- * );
+ * const te = { source: "te" as const, severity: 2, severityName: "medium", name: "Macro" };
+ * assert.equal(describeThreat(te), "severity medium, threat Macro");
+ * assert.equal(describeThreat({ ...te, confidence: 3, confidenceName: "high" }, "AV: Macro"),
+ *   "severity medium, confidence high");
  * assert.equal(
  *   describeThreat({ source: "av", severity: 4, severityName: "critical", confidence: 5 }),
  *   "severity critical, confidence 5/5",
  * );
- * assert.equal(
- *   describeThreat({ source: "te", severity: 2, severityName: "medium", name: "Macro" }, true),
- *   "severity medium, threat Macro",
- * );
  * ```
  */
-export function describeThreat(threat: ThreatFinding, withName = false): string {
+export function describeThreat(threat: ThreatFinding, shown = ""): string {
   const parts: string[] = [];
   const severity = threat.severityName ?? threat.severity;
   if (severity) parts.push(`severity ${severity}`);
   const scale = threat.source === "av" && threat.confidence ? "/5" : "";
   const confidence = threat.confidenceName ?? threat.confidence;
   if (confidence) parts.push(`confidence ${confidence}${scale}`);
-  if (withName && threat.name) parts.push(`threat ${threat.name}`);
+  if (threat.name && !shown.includes(threat.name)) parts.push(`threat ${threat.name}`);
   return parts.join(", ");
 }
