@@ -180,8 +180,10 @@ function visibleWidth(text: string): number {
 
 function describeFindings(record: FileRecord): string {
   const signature = record.av?.signature ? `  AV: ${record.av.signature}` : "";
-  // AV's signature has its own place on the line; another name goes with the threat.
-  const about = record.threat ? describeThreat(record.threat, signature) : "";
+  // A name the line shows already (AV's signature, an AV early verdict's reason) is not repeated.
+  const about = record.threat
+    ? describeThreat(record.threat, signature + (record.reason ?? ""))
+    : "";
   const av = (about ? `  ${about}` : "") + signature;
   const extraction = record.extraction;
   if (!extraction) return av;
