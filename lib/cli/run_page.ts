@@ -450,7 +450,7 @@ function threatOf(value: unknown): ThreatFinding | undefined {
   for (const key of ["severity", "confidence"] as const) {
     if (typeof fields[key] === "number") threat[key] = fields[key];
   }
-  for (const key of ["severityName", "confidenceName", "name"] as const) {
+  for (const key of ["severityName", "confidenceName", "name", "decidedBy"] as const) {
     if (typeof fields[key] === "string") threat[key] = fields[key];
   }
   return threat;

@@ -6,8 +6,9 @@
  *
  * The te section speaks first (the full emulation), then AV (its scales
  * differ: confidence runs to 5), then te_eb (an early verdict). The name is
- * AV's signature, or else what the te images say decided the verdict
- * (`additional_emulation_data.verdict_decider`): TE answers name no threat.
+ * AV's signature; TE answers name no threat, but their images may say what
+ * decided the verdict (`additional_emulation_data.verdict_decider`), which
+ * is kept as such.
  *
  * @example EICAR through te and AV
  * ```ts
@@ -44,8 +45,10 @@ export interface ThreatFinding {
   /** te and te_eb: 1–3 (low, medium, high); AV: 1–5. */
   confidence?: number;
   confidenceName?: string;
-  /** AV's signature, or what decided the te verdict. */
+  /** The threat's name: AV's signature. */
   name?: string;
+  /** What decided the te verdict, by the first te image that says. */
+  decidedBy?: string;
 }
 
 const SEVERITY = ["", "low", "medium", "high", "critical"];
@@ -56,10 +59,8 @@ function levelName(names: string[], value: number | undefined): string | undefin
   return value !== undefined && Number.isInteger(value) && value > 0 ? names[value] : undefined;
 }
 
-/** The name of the threat: AV's signature, else the first te image's verdict decider. */
-function threatName(item: ResponseItem): string | undefined {
-  const signature = item.av?.malware_info?.signature_name?.trim();
-  if (signature) return signature;
+/** What the first te image that says it names as the decider of the verdict. */
+function decider(item: ResponseItem): string | undefined {
   for (const image of item.te?.images ?? []) {
     const decider = image.report?.additional_emulation_data?.verdict_decider?.trim();
     if (decider) return decider;
@@ -100,8 +101,9 @@ function sourceOf(item: ResponseItem): Pick<ThreatFinding, "source" | "severity"
  */
 export function threatFinding(item: ResponseItem): ThreatFinding | undefined {
   const { source, severity, confidence } = sourceOf(item);
-  const name = threatName(item);
-  if (!severity && !confidence && !name) return undefined;
+  const name = item.av?.malware_info?.signature_name?.trim() || undefined;
+  const decidedBy = decider(item);
+  if (!severity && !confidence && !name && !decidedBy) return undefined;
   const threat: ThreatFinding = { source };
   if (severity !== undefined) threat.severity = severity;
   const severityName = levelName(SEVERITY, severity);
@@ -110,14 +112,15 @@ export function threatFinding(item: ResponseItem): ThreatFinding | undefined {
   const confidenceName = source === "av" ? undefined : levelName(CONFIDENCE, confidence);
   if (confidenceName) threat.confidenceName = confidenceName;
   if (name) threat.name = name;
+  if (decidedBy) threat.decidedBy = decidedBy;
   return threat;
 }
 
 /**
  * The short form for a file's line, a query's answer and the run page:
- * `severity critical, confidence high` (AV's confidence as `N/5`), and the
+ * `severity critical, confidence high` (AV's confidence as `N/5`), the
  * threat's name unless `shown` (what the line shows besides) holds it
- * already, as a line with AV's signature does.
+ * already, as a line with AV's signature does, and what decided the verdict.
  *
  * @example The short form, with and without the name
  * ```ts
@@ -126,6 +129,10 @@ export function threatFinding(item: ResponseItem): ThreatFinding | undefined {
  *
  * const te = { source: "te" as const, severity: 2, severityName: "medium", name: "Macro" };
  * assert.equal(describeThreat(te), "severity medium, threat Macro");
+ * assert.equal(
+ *   describeThreat({ source: "te", severity: 4, severityName: "critical", decidedBy: "Static" }),
+ *   "severity critical, decided by Static",
+ * );
  * assert.equal(describeThreat({ ...te, confidence: 3, confidenceName: "high" }, "AV: Macro"),
  *   "severity medium, confidence high");
  * assert.equal(
@@ -142,5 +149,6 @@ export function describeThreat(threat: ThreatFinding, shown = ""): string {
   const confidence = threat.confidenceName ?? threat.confidence;
   if (confidence) parts.push(`confidence ${confidence}${scale}`);
   if (threat.name && !shown.includes(threat.name)) parts.push(`threat ${threat.name}`);
+  if (threat.decidedBy) parts.push(`decided by ${threat.decidedBy}`);
   return parts.join(", ");
 }

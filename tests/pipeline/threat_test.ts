@@ -46,7 +46,7 @@ function answer(decider: unknown) {
   };
 }
 
-Deno.test("threat: te's severity and confidence, named by what decided the verdict", () => {
+Deno.test("threat: te's severity and confidence, and what its images say decided the verdict", () => {
   const [item] = parseResponseBody(answer("Static Analysis"), "answer").items;
   assert.deepEqual(threatFinding(item), {
     source: "te",
@@ -54,7 +54,7 @@ Deno.test("threat: te's severity and confidence, named by what decided the verdi
     severityName: "high",
     confidence: 2,
     confidenceName: "medium",
-    name: "Static Analysis",
+    decidedBy: "Static Analysis",
   });
 });
 
