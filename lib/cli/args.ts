@@ -510,11 +510,8 @@ export function targetKind(
  * `--gateway` or `--url`; Threat Extraction only on a gateway, and only
  * with a `--clean` folder.
  */
-function checkTargets(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
+function checkTargets(args: ScanArgs, values: RawValues): void {
   const kind = targetKind(args);
-  if (mode === "lookup" && kind === "gateway") {
-    throw new UsageError("--gateway: look hashes up on an appliance (--ip) or the cloud (--url)");
-  }
   if (values["report-port"] !== undefined && kind !== "gateway") {
     throw new UsageError("--report-port applies to --gateway only");
   }
@@ -563,7 +560,7 @@ function checkArgs(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
   if (args.watch && !args.input) {
     throw new UsageError("--watch needs --in DIR (the folder to watch)");
   }
-  checkTargets(args, values, mode);
+  checkTargets(args, values);
   if (!args.features.includes("te") && !args.features.includes("av")) {
     throw new UsageError("--features must include te or av (te_eb alone gives no final verdict)");
   }

@@ -268,8 +268,38 @@ function askOf(args: AskArgs): Omit<AskOptions, "md5"> {
   };
 }
 
-/** The transport for one connection: the cloud format, or a gateway's TPAPI. */
-async function transportOf(
+/**
+ * The transport for one connection: the cloud format, or a gateway's TPAPI
+ * (`te-scan query` asks a gateway through it).
+ *
+ * @example A gateway's transport, with the key from the settings
+ * ```ts
+ * import { connect, transportOf } from "./connect.ts";
+ * import { parseScanArgs } from "./args.ts";
+ * import { Reporter } from "./console.ts";
+ * import { DEFAULT_CA_PEM, startEmulator } from "../emulator/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const emulator = await startEmulator({ port: 0, apiKey: "s3cret" });
+ * const caCert = await Deno.makeTempFile({ suffix: ".pem" });
+ * await Deno.writeTextFile(caCert, DEFAULT_CA_PEM);
+ * const keyFile = await Deno.makeTempFile();
+ * await Deno.writeTextFile(keyFile, "s3cret\n");
+ * const gateway = `127.0.0.1:${emulator.port}`;
+ * const argv = ["--gateway", gateway, "--ca-cert", caCert, "--api-key-file", keyFile];
+ * const args = parseScanArgs(argv, "lookup");
+ * const reporter = new Reporter({ json: false, quiet: false });
+ * const [connection] = await connect(args, reporter);
+ * const target = await transportOf(connection, args, reporter);
+ * const [answer] = await target.query([{ sha1: "1".repeat(40) }]);
+ * assert.equal(answer.item?.status.label, "NOT_FOUND");
+ * target.close();
+ * await emulator.close();
+ * await Deno.remove(caCert);
+ * await Deno.remove(keyFile);
+ * ```
+ */
+export async function transportOf(
   connection: Connection,
   args: ConnectionArgs & AskArgs,
   reporter: Reporter,

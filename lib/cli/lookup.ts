@@ -34,18 +34,20 @@
  * @module
  */
 
-import type { RequestItem } from "../transport/cloud_types.ts";
+import type { RequestItem, ResponseItem } from "../transport/cloud_types.ts";
 import { TE_ASK_ERRORS } from "../transport/cloud.ts";
-import { describeStatus } from "../transport/status.ts";
+import { Code, describeStatus } from "../transport/status.ts";
+import type { MatchedAnswer } from "../transport/transport.ts";
 import { parseScanArgs, SCAN_OPTIONS, type ScanArgs, UsageError } from "./args.ts";
 import { helpDefault } from "./options.ts";
-import { connect, type Connection } from "./connect.ts";
+import { connect, type Connection, transportOf } from "./connect.ts";
 import { describeTargetFailure } from "../transport/diagnose.ts";
 import { reasonOf } from "../util/reason.ts";
 import { Reporter } from "./console.ts";
 import { renderError } from "./render.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
-import { decide } from "../pipeline/decide.ts";
+import { avFinding, decide } from "../pipeline/decide.ts";
+import { describeThreat, threatFinding } from "../pipeline/threat.ts";
 import { isFatal } from "../transport/fatal.ts";
 import { matchAnswers } from "../transport/match.ts";
 import { Exit } from "./exit.ts";
@@ -146,35 +148,98 @@ export function queryCommand(
   argv: string[],
   terminal: Terminal = processTerminal(),
 ): Promise<number> {
-  return withConnection(argv, terminal, async (args, reporter, { client }) => {
+  return withConnection(argv, terminal, async (args, reporter, connection) => {
     if (!args.positionals.length) throw new UsageError("give at least one hash to look up");
     const requests = args.positionals.map((hash) => requestForHash(hash, args.features));
+    const ask = await askerFor(connection, args, reporter);
     let malicious = 0;
     let unresolved = 0;
-    for (let start = 0; start < requests.length; start += args.batchSize) {
-      const batch = requests.slice(start, start + args.batchSize);
-      const { items } = await client.query(batch);
-      const answers = matchAnswers(batch, items);
-      for (const [i, request] of batch.entries()) {
-        const hash = request.md5 ?? request.sha1 ?? request.sha256 ?? "";
-        const item = answers[i].item;
-        if (!item) {
-          unresolved++;
-          const event = { event: "query", hash, error: answers[i].missing };
-          reporter.result(event, `${hash}  no answer (${answers[i].missing})`);
-          continue;
+    try {
+      for (let start = 0; start < requests.length; start += args.batchSize) {
+        const batch = requests.slice(start, start + args.batchSize);
+        const answers = await ask.query(batch);
+        for (const [i, request] of batch.entries()) {
+          const verdict = reportAnswer(request, answers[i], args, reporter);
+          if (verdict === "malicious") malicious++;
+          if (!verdict) unresolved++;
         }
-        const decision = decide(item, "cache", { avOnly: !args.features.includes("te") });
-        const verdict = decision.kind === "final" ? decision.state : undefined;
-        if (verdict === "malicious") malicious++;
-        if (!verdict) unresolved++;
-        const status = describeStatus(item.te?.status ?? item.status);
-        const event = { event: "query", hash, verdict, response: item };
-        reporter.result(event, `${hash}  ${verdict ?? "no verdict"}  (${status})`);
       }
+    } finally {
+      ask.close();
     }
     return malicious ? Exit.MALICIOUS : unresolved ? Exit.UNRESOLVED : Exit.CLEAN;
   }, QUERY_HELP);
+}
+
+/** How a lookup asks its target about a batch of hashes. */
+interface Asker {
+  query(batch: RequestItem[]): Promise<MatchedAnswer[]>;
+  close(): void;
+}
+
+/**
+ * An appliance or the cloud is asked in the cloud format; a gateway through
+ * its transport (QueryFile objects with the key), after one cheap request
+ * that proves the key (a wrong one is a usage error, exit 3).
+ */
+async function askerFor(
+  connection: Connection,
+  args: ScanArgs,
+  reporter: Reporter,
+): Promise<Asker> {
+  const { client, context } = connection;
+  if (context.kind !== "gateway") {
+    return {
+      query: async (batch) => matchAnswers(batch, (await client.query(batch)).items),
+      close: () => {},
+    };
+  }
+  const target = await transportOf(connection, args, reporter);
+  try {
+    await target.preflight();
+  } catch (error) {
+    target.close();
+    throw error;
+  }
+  return { query: (batch) => target.query(batch), close: () => target.close() };
+}
+
+/** Prints one hash's answer; returns its final verdict, if it has one. */
+function reportAnswer(
+  request: RequestItem,
+  answer: MatchedAnswer,
+  args: ScanArgs,
+  reporter: Reporter,
+): "benign" | "malicious" | undefined {
+  const hash = request.md5 ?? request.sha1 ?? request.sha256 ?? "";
+  const item = answer.item;
+  if (!item) {
+    reporter.result(
+      { event: "query", hash, error: answer.missing },
+      `${hash}  no answer (${answer.missing})`,
+    );
+    return undefined;
+  }
+  const decision = decide(item, "cache", { avOnly: !args.features.includes("te") });
+  const verdict = decision.kind === "final" ? decision.state : undefined;
+  const status = describeStatus(item.te?.status ?? item.status);
+  const event = { event: "query", hash, verdict, response: item };
+  reporter.result(
+    event,
+    `${hash}  ${verdict ?? "no verdict"}  (${status})${findingsOf(item, verdict === "malicious")}`,
+  );
+  return verdict;
+}
+
+/** A malicious answer's severity and confidence, and what AV said when it was asked. */
+function findingsOf(item: ResponseItem, malicious: boolean): string {
+  const av = avFinding(item);
+  const signature = av
+    ? `AV: ${av.signature ?? (av.code === Code.FOUND ? "clean" : av.status)}`
+    : "";
+  const threat = malicious ? threatFinding(item) : undefined;
+  const about = threat ? describeThreat(threat, signature) : "";
+  return [about, signature].filter(Boolean).map((part) => `  ${part}`).join("");
 }
 
 /** ", resets 2026-11-27 19:00 UTC" for a reset time in epoch seconds (the wire sends a string). */
@@ -216,7 +281,10 @@ export function quotaCommand(
   argv: string[],
   terminal: Terminal = processTerminal(),
 ): Promise<number> {
-  return withConnection(argv, terminal, async (_args, reporter, { client }) => {
+  return withConnection(argv, terminal, async (_args, reporter, { client, context }) => {
+    if (context.kind === "gateway") {
+      throw new UsageError("--gateway: a quota is the Check Point cloud's (--url BASE)");
+    }
     const quota = await client.quota();
     reporter.result(
       { event: "quota", ...quota },
@@ -234,12 +302,15 @@ const CONNECTION_HELP = `  --ip HOST[:PORT] | --url BASE    the appliance or clo
   --api-key-file FILE              API key (cloud)
   --json                           JSON output`;
 
-const QUERY_HELP = `Usage: te-scan query HASH... (--ip HOST[:PORT] | --url BASE) [options]
+const QUERY_HELP =
+  `Usage: te-scan query HASH... (--ip HOST[:PORT] | --gateway HOST[:PORT] | --url BASE)
 
 Looks md5, sha1 or sha256 hashes up in the appliance's cache; nothing is uploaded.
+Prints each verdict, a malicious one's severity and confidence, and the AV result.
 Exit codes: 0 all benign, 1 any malicious, 2 any unknown or failed, 3 usage.
 
 ${CONNECTION_HELP}
+  --gateway HOST[:PORT]            a Security Gateway (QueryFile, with --api-key-file)
   --features LIST                  te,te_eb,av (${helpDefault(SCAN_OPTIONS.features)})`;
 
 const QUOTA_HELP = `Usage: te-scan quota --url BASE --api-key-file FILE [options]

@@ -33,6 +33,7 @@ import type { DisposeCounts, FileRecord } from "../pipeline/dispose.ts";
 import type { RunProgress } from "../pipeline/progress.ts";
 import { formatSize } from "../fs/size.ts";
 import { isControlOrBidi } from "../fs/run_log.ts";
+import { describeThreat } from "../pipeline/threat.ts";
 
 /** The gauges the progress line reads (a `RunProgress` or a plain object). */
 export type ProgressGauges = Pick<
@@ -178,7 +179,12 @@ function visibleWidth(text: string): number {
 }
 
 function describeFindings(record: FileRecord): string {
-  const av = record.av?.signature ? `  AV: ${record.av.signature}` : "";
+  const signature = record.av?.signature ? `  AV: ${record.av.signature}` : "";
+  // A name the line shows already (AV's signature, an AV early verdict's reason) is not repeated.
+  const about = record.threat
+    ? describeThreat(record.threat, signature + (record.reason ?? ""))
+    : "";
+  const av = (about ? `  ${about}` : "") + signature;
   const extraction = record.extraction;
   if (!extraction) return av;
   const cleaned = record.cleanedFile ? ` -> ${record.cleanedFile}` : "";
@@ -199,7 +205,8 @@ function describeFile(record: FileRecord): string {
 /**
  * The line of a settled file: its state (`MALICIOUS*` for an early
  * quarantine, whose final verdict follows), path, where it went, its report
- * folder, its AV signature and Threat Extraction result (with where the
+ * folder, a malicious file's severity and confidence (and its threat's
+ * name), its AV signature and Threat Extraction result (with where the
  * cleaned copy went), the file it shares content with, and the reason in
  * parentheses. With `color`, the state is coloured.
  *

@@ -71,6 +71,7 @@ import type { LogEvent } from "../fs/run_log.ts";
 import { readLogEvents } from "../fs/run_log_events.ts";
 import { replaceFileStreamed } from "../fs/replace_streamed.ts";
 import { formatSize } from "../fs/size.ts";
+import { describeThreat, type ThreatFinding } from "../pipeline/threat.ts";
 import { escapeControl, formatDuration } from "./render.ts";
 import { escapeHtml } from "../util/html.ts";
 import { RUN_PAGE_CSS } from "./run_page_style.ts";
@@ -456,8 +457,25 @@ type ListedFile =
     | "reportFiles"
     | "early"
     | "uncontained"
+    | "threat"
   >
   & { state: string };
+
+/** A log event's `threat`, its fields checked (the log is read back, not trusted). */
+function threatOf(value: unknown): ThreatFinding | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const fields = value as Record<string, unknown>;
+  const source = fields.source;
+  if (source !== "te" && source !== "te_eb" && source !== "av") return undefined;
+  const threat: ThreatFinding = { source };
+  for (const key of ["severity", "confidence"] as const) {
+    if (typeof fields[key] === "number") threat[key] = fields[key];
+  }
+  for (const key of ["severityName", "confidenceName", "name", "decidedBy"] as const) {
+    if (typeof fields[key] === "string") threat[key] = fields[key];
+  }
+  return threat;
+}
 
 /** The record a log event carries, if it is a settled file's event (its text fields only). */
 function listedFileOf(event: LogEvent): ListedFile | undefined {
@@ -482,6 +500,7 @@ function listedFileOf(event: LogEvent): ListedFile | undefined {
     reportFiles,
     early: event.early === true,
     uncontained: event.uncontained === true ? true : undefined,
+    threat: threatOf(event.threat),
   };
 }
 
@@ -502,7 +521,10 @@ function outcomeText(record: ListedFile): string {
 
 function reasonText(record: ListedFile): string {
   const same = record.duplicateOf ? `same content as ${record.duplicateOf}` : "";
-  return [record.reason ?? "", same].filter(Boolean).join("; ");
+  const { reason } = record;
+  // An AV detection's reason names the signature already.
+  const threat = record.threat ? describeThreat(record.threat, reason) : "";
+  return [threat, reason ?? "", same].filter(Boolean).join("; ");
 }
 
 async function fileRow(record: ListedFile, reportsDir: string): Promise<string> {

@@ -19,6 +19,7 @@ import { reasonOf } from "../util/reason.ts";
 import { copyNoClobber, moveNoClobber, PARTIAL_PREFIX } from "../fs/move.ts";
 import type { ScrubOutcome } from "../transport/transport.ts";
 import { type AvFinding, avFinding } from "./decide.ts";
+import { type ThreatFinding, threatFinding } from "./threat.ts";
 import type { FinalState, Job, Outcome, ScanFile } from "./types.ts";
 
 /** What a file's record gains from AV and Threat Extraction. */
@@ -29,6 +30,8 @@ export interface FindingFields {
   extraction?: { code: number; result: string; message?: string };
   /** Where the cleaned copy was published. */
   cleanedFile?: string;
+  /** A malicious file's severity, confidence and threat name, as the answer gives them. */
+  threat?: ThreatFinding;
 }
 
 /** Settled files still to take each cleaned copy, for copies shared by identical files. */
@@ -160,8 +163,8 @@ async function publish(scrub: ScrubOutcome, dest: string): Promise<string> {
 }
 
 /**
- * Adds a settled file's AV and Threat Extraction results to its record
- * and publishes (or withholds) its cleaned copy; returns notes for the
+ * Adds a settled file's AV and Threat Extraction results (and a malicious
+ * file's threat) to its record and publishes (or withholds) its cleaned copy; returns notes for the
  * record's reason. `record.state` is the file's final state.
  *
  * @example A benign file's cleaned copy, published at its relative folder
@@ -194,6 +197,10 @@ export async function addFindings(
 ): Promise<string[]> {
   const av = outcome.response ? avFinding(outcome.response) : undefined;
   if (av) record.av = av;
+  const threat = record.state === "malicious" && outcome.response
+    ? threatFinding(outcome.response)
+    : undefined;
+  if (threat) record.threat = threat;
   const scrub = outcome.scrub;
   if (!scrub) return [];
   record.extraction = { code: scrub.code, result: scrub.name };

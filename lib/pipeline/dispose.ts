@@ -38,6 +38,7 @@ import type {
 import { isHashed } from "./types.ts";
 import { TaskPool } from "./task_pool.ts";
 import { addFindings, type FindingFields } from "./clean.ts";
+import { threatFinding } from "./threat.ts";
 
 /** Where each state's files go; a missing folder leaves those files in place. */
 export interface Folders {
@@ -313,7 +314,8 @@ export class Disposer {
   async #earlyVerdict(item: EarlyVerdict): Promise<void> {
     const { file } = item;
     const jail = this.options.folders.malicious;
-    const event = { event: "early", file: file.relPath, sha1: file.sha1 };
+    const threat = threatFinding(item.response);
+    const event = { event: "early", file: file.relPath, sha1: file.sha1, threat };
     // Links and copies wait for the final verdict, which acts on the content.
     if (!jail || this.options.copy || file.target || this.#early.has(file.path)) {
       this.options.log.write(event);
@@ -341,6 +343,7 @@ export class Disposer {
         size: file.size,
         disposition: "early",
         destination: placed.path,
+        threat,
         reason: item.reason ?? "te_eb early verdict; final verdict and report follow",
       });
     } catch (error) {

@@ -2,11 +2,12 @@
  * What a settled file leaves in the reports folder: its response file, and
  * for a malicious file its report archives and the summary report extracted
  * beside them. All three share one name: `REP/a/b.docx.response.json`,
- * `REP/a/b.docx.report.tar.gz`, `REP/a/b.docx_report/`; a rerun that finds
- * any of them taken numbers all three the same way (`b.1.docx.…`), so they
- * stay together. A name too long for the file system once a suffix is added
- * is shortened for all three alike (see `lib/fs/names.ts`), and the file's
- * record says so.
+ * `REP/a/b.docx.report.tar.gz`, `REP/a/b.docx_report/`; an emulation
+ * image's own report carries the image's id (`REP/a/b.docx.<image-id>.report.xml`,
+ * as Check Point's teapi names them). A rerun that finds any of them taken
+ * numbers them all the same way (`b.1.docx.…`), so they stay together. A name
+ * too long for the file system once a suffix is added is shortened for all
+ * alike (see `lib/fs/names.ts`), and the file's record says so.
  *
  * Every file appears whole or not at all (a temporary file, then a link),
  * and the extracted report folder appears whole too (extracted into the
@@ -40,9 +41,24 @@ export interface WrittenReports {
   notes: string[];
 }
 
+/** What names a report: its format, and the image it belongs to. */
+type ReportKey = Pick<DownloadedReport, "format" | "imageId">;
+
+/**
+ * An image id fit for a file name. It comes from the appliance, so anything
+ * that is not a plain id (a `/`, `..`, a dot, a control character) is not used:
+ * such a report is named like a summary's, numbered if taken.
+ */
+const IMAGE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
 /** The longest suffix a report file's name adds: the base must leave room for it. */
 const SUFFIX_BYTES = Math.max(
-  ...[".response.json", "_report", ...Object.values(REPORT_EXTENSION).map((e) => `.report.${e}`)]
+  ...[
+    ".response.json",
+    "_report",
+    // An image's own report adds `.<image-id>` (at most 64 bytes, see IMAGE_ID) before it.
+    ...Object.values(REPORT_EXTENSION).map((e) => `.${"i".repeat(64)}.report.${e}`),
+  ]
     .map((suffix) => suffix.length),
 );
 
@@ -56,7 +72,10 @@ function namesOf(wanted: string) {
   const base = baseOf(wanted);
   return {
     response: `${base}.response.json`,
-    report: (format: DownloadedReport["format"]) => `${base}.report.${REPORT_EXTENSION[format]}`,
+    report: ({ format, imageId }: ReportKey) => {
+      const image = imageId && IMAGE_ID.test(imageId) ? `.${imageId}` : "";
+      return `${base}${image}.report.${REPORT_EXTENSION[format]}`;
+    },
     folder: `${base}_report`,
   };
 }
@@ -83,6 +102,12 @@ function namesOf(wanted: string) {
  * // Without reports, the response file is numbered the same way.
  * const third = await files.write("a/b.docx", { status }, []);
  * assert.equal(third.responseFile, `${rep}/a/b.2.docx.response.json`);
+ *
+ * // An image's own report carries the image's id, numbered like the rest.
+ * const image = "e50e99f3-5963-4573-af9e-e3f4750b55e2";
+ * const xml = { format: "xml" as const, id: "x1", imageId: image, bytes: new Uint8Array([60]) };
+ * const fourth = await files.write("a/b.docx", { status }, [xml]);
+ * assert.deepEqual(fourth.reportFiles, [`${rep}/a/b.3.docx.${image}.report.xml`]);
  * await Deno.remove(rep, { recursive: true });
  * ```
  */
@@ -90,10 +115,10 @@ export class ReportFiles {
   constructor(readonly reportsDir: string, readonly tempDir?: string) {}
 
   /** The first number at which the response, reports and report folder are all free. */
-  async #freeNumber(wanted: string, formats: DownloadedReport["format"][]): Promise<number> {
+  async #freeNumber(wanted: string, reports: ReportKey[]): Promise<number> {
     for (let n = 0;; n++) {
       const names = namesOf(numberedName(wanted, n));
-      const taken = [names.response, names.folder, ...formats.map(names.report)];
+      const taken = [names.response, names.folder, ...reports.map(names.report)];
       if (!(await anyExists(taken))) return n;
     }
   }
@@ -132,7 +157,7 @@ export class ReportFiles {
     const written: WrittenReports = { notes: [] };
     // Without reports only the response file's name matters: its link finds a free one,
     // numbered as the reports would be, with no look before (a cache hit's common case).
-    const first = reports.length ? await this.#freeNumber(wanted, reports.map((r) => r.format)) : 0;
+    const first = reports.length ? await this.#freeNumber(wanted, reports) : 0;
     // Should a name be taken meanwhile, the file takes the next number of the same scheme.
     const namesAt = (n: number) => namesOf(numberedName(wanted, first + n));
     const names = namesAt(0);
@@ -149,7 +174,7 @@ export class ReportFiles {
       written.responseFile = await writeFileNoClobber(names.response, text, { tempDir, nameAt });
     }
     for (const report of reports) {
-      const nameAt = (n: number) => namesAt(n).report(report.format);
+      const nameAt = (n: number) => namesAt(n).report(report);
       const path = await writeFileNoClobber(nameAt(0), report.bytes, { tempDir, nameAt });
       (written.reportFiles ??= []).push(path);
       if (report.format === "summary") {

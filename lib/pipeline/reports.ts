@@ -98,7 +98,8 @@ export async function fetchReports(
   for (const ref of reportIds(item)) {
     if (!formats.includes(ref.format)) continue;
     try {
-      reports.push(await fetchWhole(target, ref.id, ref.format));
+      const report = await fetchWhole(target, ref.id, ref.format);
+      reports.push(ref.imageId ? { ...report, imageId: ref.imageId } : report);
     } catch (error) {
       errors.push(`${ref.format} report ${ref.id}: ${reasonOf(error)}`);
     }

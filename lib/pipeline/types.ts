@@ -50,6 +50,8 @@ export type FinalState = "benign" | "malicious" | "error" | "skipped";
 export interface DownloadedReport {
   format: ReportFormat;
   id: string;
+  /** The emulation image a per-image report (pdf, xml, tar) belongs to. */
+  imageId?: string;
   fileName?: string;
   bytes: Uint8Array;
 }

@@ -111,12 +111,24 @@ export interface ImageReport {
   full_report?: string | null;
 }
 
+/** An image's `report` as answers carry it: the ids, and what the image saw besides. */
+export interface ImageReportDetails extends ImageReport {
+  /** Seed 001's QueryFile answer shows it. */
+  additional_emulation_data?: AdditionalEmulationData;
+}
+
+/** `images[].report.additional_emulation_data`: strings, empty when there is nothing to say. */
+export interface AdditionalEmulationData {
+  /** What decided the verdict: the nearest the answer comes to naming the threat. */
+  verdict_decider?: string;
+}
+
 /** One image's result inside `te.images`. */
 export interface ImageResult {
   id: string;
   revision?: number;
   status?: string;
-  report?: ImageReport;
+  report?: ImageReportDetails;
 }
 
 /** The `te` section of an answer. */
@@ -234,6 +246,8 @@ function parseImage(value: unknown, path: string): ImageResult {
     for (const key of ["verdict", "pdf_report", "xml_report", "tar_report", "full_report"]) {
       optionalString(report, key, `${path}.report`);
     }
+    const extra = optionalObject(report, "additional_emulation_data", `${path}.report`);
+    if (extra) optionalString(extra, "verdict_decider", `${path}.report.additional_emulation_data`);
   }
   return obj as unknown as ImageResult;
 }

@@ -236,3 +236,34 @@ Deno.test("file lines: the AV signature and the Threat Extraction result by the 
       "  (anti-virus: EICAR-Test-File)",
   );
 });
+
+Deno.test("file lines: a malicious file's severity and confidence, its threat named once", () => {
+  const base: FileRecord = {
+    relPath: "b.docm",
+    state: "malicious",
+    size: 1,
+    disposition: "moved",
+    destination: "/q/b.docm",
+  };
+  const te = { source: "te" as const, severity: 3, severityName: "high", confidence: 2 };
+  assert.equal(
+    renderFileLine({ ...base, threat: { ...te, confidenceName: "medium", name: "Macro.Gen" } }),
+    "MALICIOUS  b.docm -> /q/b.docm  severity high, confidence medium, threat Macro.Gen",
+  );
+  // An AV early verdict names the signature in its reason: the line does not say it twice.
+  const av = { source: "av" as const, severity: 4, severityName: "critical", confidence: 5 };
+  assert.equal(
+    renderFileLine({
+      ...base,
+      disposition: "early",
+      threat: { ...av, name: "EICAR-Test-File" },
+      reason: "anti-virus: EICAR-Test-File",
+    }),
+    "MALICIOUS* b.docm -> /q/b.docm  severity critical, confidence 5/5  (anti-virus: EICAR-Test-File)",
+  );
+  // Not an answer's word: nothing about a threat on a benign line.
+  assert.equal(
+    renderFileLine({ ...base, state: "benign", destination: "/out/b.docm" }),
+    "BENIGN     b.docm -> /out/b.docm",
+  );
+});

@@ -208,3 +208,26 @@ Deno.test("the headline and settings say how the run went and how it was set up"
   assert.match(stopped, /<td data-setting="benign">— \(left in place\)<\/td>/);
   assert.match(stopped, /<td data-setting="mode">report only: every file left in place<\/td>/);
 });
+
+Deno.test("a malicious row's Reason shows the threat's severity, confidence and name; a forged one is escaped", async () => {
+  const threat = {
+    source: "te",
+    severity: 4,
+    severityName: "critical",
+    confidence: 3,
+    confidenceName: "high",
+    decidedBy: "<b>x</b>",
+  };
+  const html = await pageOf(summaryOf({ malicious: 2 }), [
+    fileEvent("a.docm", "malicious", { threat }),
+    // A log line edited by hand: a threat of the wrong shape shows nothing, never breaks the page.
+    fileEvent("b.docm", "malicious", { threat: { source: "other", severity: "9" } }),
+  ]);
+  const rows = html.match(/<tr data-state="malicious">[^]*?<\/tr>/g) ?? [];
+  assert.equal(rows.length, 2);
+  const reason = (row: string) => [...row.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.deepEqual(reason(rows.find((r) => r.includes("a.docm"))!), [
+    "severity critical, confidence high, decided by &lt;b&gt;x&lt;/b&gt;",
+  ]);
+  assert.deepEqual(reason(rows.find((r) => r.includes("b.docm"))!), [""]);
+});

@@ -43,3 +43,52 @@ Deno.test("a report folder left by an earlier run moves the whole set to the nex
     assert.equal(await Deno.readTextFile(join(rep, "x.1.exe.report.pdf")), "%PDF-");
   });
 });
+
+Deno.test("per-image reports carry the image id, in the one numbering scheme", async () => {
+  await withTempDir(async (rep) => {
+    const files = new ReportFiles(rep);
+    const xp = "e50e99f3-5963-4573-af9e-e3f4750b55e2";
+    const win7 = "5e5de275-a103-4f67-b55b-47532918fa59";
+    const xml = (id: string, imageId: string) => ({
+      format: "xml" as const,
+      id,
+      imageId,
+      bytes: new TextEncoder().encode(`<report image="${imageId}"/>`),
+    });
+    const reports = [xml("x1", xp), xml("x2", win7)];
+    const first = await files.write("a/b.docx", { status }, reports);
+    const second = await files.write("a/b.docx", { status }, reports);
+    assert.deepEqual(first.reportFiles, [
+      join(rep, "a", `b.docx.${xp}.report.xml`),
+      join(rep, "a", `b.docx.${win7}.report.xml`),
+    ]);
+    assert.deepEqual(second.reportFiles, [
+      join(rep, "a", `b.1.docx.${xp}.report.xml`),
+      join(rep, "a", `b.1.docx.${win7}.report.xml`),
+    ]);
+    assert.equal(second.responseFile, join(rep, "a", "b.1.docx.response.json"));
+    const text = await Deno.readTextFile(join(rep, "a", `b.docx.${win7}.report.xml`));
+    assert.equal(text, `<report image="${win7}"/>`);
+  });
+});
+
+Deno.test("an image id that is not a plain id never becomes part of a path", async () => {
+  await withTempDir(async (rep) => {
+    const files = new ReportFiles(rep);
+    const bytes = new TextEncoder().encode("<x/>");
+    const written = await files.write("b.docx", { status }, [
+      { format: "xml", id: "x1", imageId: "../../escape", bytes },
+      { format: "xml", id: "x2", imageId: "a.b", bytes },
+    ]);
+    // Named like a report without an image; the second takes the next number.
+    assert.deepEqual(written.reportFiles, [
+      join(rep, "b.docx.report.xml"),
+      join(rep, "b.1.docx.report.xml"),
+    ]);
+    assert.deepEqual(await namesIn(rep), [
+      "b.1.docx.report.xml",
+      "b.docx.report.xml",
+      "b.docx.response.json",
+    ]);
+  });
+});
