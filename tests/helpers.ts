@@ -197,6 +197,22 @@ export function fastFlags(port: number): string[] {
   ];
 }
 
+/** The flags of a fast scan against the emulator on `port` as a gateway, its key in `keyFile`. */
+export function gatewayFlags(port: number, keyFile: string): string[] {
+  return [
+    "--gateway",
+    `127.0.0.1:${port}`,
+    "--report-port",
+    String(port),
+    "--api-key-file",
+    keyFile,
+    "--ca-cert",
+    CA_FILE,
+    "--poll-interval",
+    "0.03",
+  ];
+}
+
 /** Queues faults on a running emulator (`POST /__emulator/faults`). */
 export async function injectFaults(url: string, faults: unknown[]): Promise<void> {
   const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(CA_FILE)] });

@@ -109,6 +109,7 @@ export class Reporter {
   readonly #quiet: boolean;
   readonly #malicious = new FirstFiles();
   readonly #unresolved = new FirstFiles();
+  readonly #failedCleanings = new FirstFiles();
   #live?: Disposable;
 
   constructor(options: ReporterOptions) {
@@ -122,6 +123,7 @@ export class Reporter {
     if (record.disposition !== "early") {
       if (record.state === "malicious") this.#malicious.add(record);
       if (record.state === "error") this.#unresolved.add(record);
+      if (record.extraction?.status === "failed") this.#failedCleanings.add(record);
     }
     if (this.#json) {
       // An early quarantine is not the file's last word: a "file" event follows.
@@ -192,6 +194,7 @@ export class Reporter {
       ...totals,
       malicious: this.#malicious,
       unresolved: this.#unresolved,
+      failedCleanings: this.#failedCleanings,
     });
     this.terminal.out(table.join("\n"));
   }

@@ -55,6 +55,8 @@ export interface ClosingTable {
   malicious: ListedFiles;
   /** Files that ended unresolved (state `error`), with their reasons. */
   unresolved: ListedFiles;
+  /** Files whose requested cleaned copy could not be made (`--extract`). */
+  failedCleanings?: ListedFiles;
 }
 
 /** How many files of each kind the closing table names; the log has the rest. */
@@ -178,11 +180,16 @@ function visibleWidth(text: string): number {
 }
 
 function describeFindings(record: FileRecord): string {
-  const av = record.av?.signature ? `  AV: ${record.av.signature}` : "";
+  const signature = record.av?.signature;
+  // The reason of an AV detection already names the signature: said once, not twice.
+  const named = signature && record.reason?.includes(`anti-virus: ${signature}`);
+  const av = signature && !named ? `  AV: ${signature}` : "";
   const extraction = record.extraction;
-  if (!extraction) return av;
+  // Nothing to remove is the common case: only a cleaning made or failed is worth a word.
+  if (!extraction || extraction.status === "skipped") return av;
   const cleaned = record.cleanedFile ? ` -> ${record.cleanedFile}` : "";
-  return `${av}  extraction: ${extraction.result}${cleaned}`;
+  const failed = extraction.status === "failed" ? " failed" : "";
+  return `${av}  extraction${failed}: ${extraction.result}${cleaned}`;
 }
 
 function describeFile(record: FileRecord): string {
@@ -450,5 +457,8 @@ export function renderClosingTable(table: ClosingTable): string[] {
     ...rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`),
     ...renderListed("malicious files", table.malicious, table.logPath),
     ...renderListed("unresolved files", table.unresolved, table.logPath),
+    ...(table.failedCleanings
+      ? renderListed("cleaned copies not made", table.failedCleanings, table.logPath)
+      : []),
   ];
 }

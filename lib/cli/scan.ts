@@ -349,7 +349,9 @@ function exitCodeOf(end: RunEnd): number {
   if (end.fatal) return isConfigurationError(end.fatal) ? Exit.USAGE : Exit.UNRESOLVED;
   if (end.interrupted) return Exit.INTERRUPTED;
   if (counts.malicious > 0) return Exit.MALICIOUS;
-  return counts.error > 0 ? Exit.UNRESOLVED : Exit.CLEAN;
+  // A requested cleaned copy that could not be made is as unfinished as an unresolved file.
+  const unfinished = counts.error > 0 || end.disposer.extraction.failed > 0;
+  return unfinished ? Exit.UNRESOLVED : Exit.CLEAN;
 }
 
 /**
@@ -371,7 +373,8 @@ async function summarize(end: RunEnd): Promise<number> {
     appliance: end.origin,
     folders: layout.folders,
     reports_dir: layout.reportsDir,
-    counts,
+    counts: end.args.extract ? { ...counts, extraction: disposer.extraction } : counts,
+    clean_dir: layout.clean,
     interrupted,
     error: why,
     exit_code: exitCode,

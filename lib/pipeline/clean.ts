@@ -18,6 +18,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { reasonOf } from "../fs/errors.ts";
 import { copyNoClobber, moveNoClobber, PARTIAL_PREFIX } from "../fs/move.ts";
 import type { ScrubOutcome } from "../transport/transport.ts";
+import { scrubResultInfo } from "../transport/tpapi_types.ts";
 import { type AvFinding, avFinding } from "./decide.ts";
 import type { FinalState, Job, Outcome, ScanFile } from "./types.ts";
 
@@ -26,10 +27,29 @@ export interface FindingFields {
   /** The AV result, when AV was asked for. */
   av?: AvFinding;
   /** The Threat Extraction result: its code, the guide's name for it, the gateway's text. */
-  extraction?: { code: number; result: string; message?: string };
+  extraction?: ExtractionResult;
   /** Where the cleaned copy was published. */
   cleanedFile?: string;
 }
+
+/**
+ * What became of a file's requested cleaned copy: made, nothing to clean
+ * (or withheld from a malicious file), or could not be made (the run exits 2).
+ */
+export type ExtractionStatus = "cleaned" | "skipped" | "failed";
+
+/** A file's Threat Extraction result as its record keeps it. */
+export interface ExtractionResult {
+  code: number;
+  /** The gateway guide's name for the code. */
+  result: string;
+  /** The gateway's own text, when it says more than the name. */
+  message?: string;
+  status: ExtractionStatus;
+}
+
+/** Counts of extraction outcomes in a run (`summary.json` `extraction`). */
+export type ExtractionCounts = Record<ExtractionStatus, number>;
 
 /** Settled files still to take each cleaned copy, for copies shared by identical files. */
 const holders = new WeakMap<ScrubOutcome, number>();
@@ -42,6 +62,7 @@ const holders = new WeakMap<ScrubOutcome, number>();
  * ```ts
  * import { addFindings, shareCleanedCopy } from "./clean.ts";
  * import type { ScrubOutcome } from "../transport/transport.ts";
+import { scrubResultInfo } from "../transport/tpapi_types.ts";
  * import assert from "node:assert/strict";
  *
  * const clean = await Deno.makeTempDir();
@@ -182,7 +203,7 @@ async function publish(scrub: ScrubOutcome, dest: string): Promise<string> {
  * assert.deepEqual(notes, []);
  * assert.equal(record.cleanedFile, `${clean}/a/b.cleaned.docm`);
  * assert.equal(await Deno.readTextFile(record.cleanedFile!), "cleaned");
- * assert.deepEqual(record.extraction, { code: 0, result: "OK" });
+ * assert.deepEqual(record.extraction, { code: 0, result: "OK", status: "cleaned" });
  * await Deno.remove(clean, { recursive: true });
  * ```
  */
@@ -196,8 +217,27 @@ export async function addFindings(
   if (av) record.av = av;
   const scrub = outcome.scrub;
   if (!scrub) return [];
-  record.extraction = { code: scrub.code, result: scrub.name };
-  if (scrub.message) record.extraction.message = scrub.message;
+  const extraction: ExtractionResult = { code: scrub.code, result: scrub.name, status: "failed" };
+  if (scrub.message) extraction.message = scrub.message;
+  record.extraction = extraction;
+  const notes = (scrub.oddFields ?? []).map((odd) => `Threat Extraction answer: ${odd} (ignored)`);
+  notes.push(...await publishFor(record, file, scrub, cleanDir));
+  extraction.status = record.cleanedFile ? "cleaned" : statusWithoutCopy(record.state, scrub);
+  return notes;
+}
+
+/** A result with no cleaned copy: nothing to clean, withheld (malicious), or a failure. */
+function statusWithoutCopy(state: FinalState, scrub: ScrubOutcome): ExtractionStatus {
+  if (state === "malicious") return "skipped";
+  return scrubResultInfo(scrub.code).outcome === "unchanged" ? "skipped" : "failed";
+}
+
+async function publishFor(
+  record: FindingFields & { state: FinalState },
+  file: ScanFile,
+  scrub: ScrubOutcome,
+  cleanDir: string | undefined,
+): Promise<string[]> {
   if (!scrub.cleanedPath) {
     return scrub.code === 0 ? ["Threat Extraction: the gateway sent no cleaned copy"] : [];
   }
@@ -214,4 +254,25 @@ export async function addFindings(
   } catch (error) {
     return [`cannot publish the cleaned copy: ${reasonOf(error)}`];
   }
+}
+
+/**
+ * Counts a settled file's extraction outcome, if it has one.
+ *
+ * @example A failed cleaning is counted
+ * ```ts
+ * import { countExtraction } from "./clean.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const counts = { cleaned: 0, failed: 0, skipped: 0 };
+ * countExtraction(counts, { code: 7, result: "Password protected", status: "failed" });
+ * countExtraction(counts, undefined);
+ * assert.deepEqual(counts, { cleaned: 0, failed: 1, skipped: 0 });
+ * ```
+ */
+export function countExtraction(
+  counts: ExtractionCounts,
+  extraction: ExtractionResult | undefined,
+): void {
+  if (extraction) counts[extraction.status]++;
 }

@@ -34,7 +34,12 @@ import type {
 } from "./types.ts";
 import { isHashed } from "./types.ts";
 import { TaskPool } from "./task_pool.ts";
-import { addFindings, type FindingFields } from "./clean.ts";
+import {
+  addFindings,
+  countExtraction,
+  type ExtractionCounts,
+  type FindingFields,
+} from "./clean.ts";
 
 /** Where each state's files go; a missing folder leaves those files in place. */
 export interface Folders {
@@ -171,6 +176,8 @@ interface Disposal {
  */
 export class Disposer {
   readonly counts: DisposeCounts = zeroCounts();
+  /** Threat Extraction outcomes of settled files (with `--extract`). */
+  readonly extraction: ExtractionCounts = { cleaned: 0, failed: 0, skipped: 0 };
   /** Files quarantined by an early verdict: the path they were scanned at → where they are. */
   readonly #early = new Map<string, EarlyPlace>();
   readonly #reports: ReportFiles;
@@ -417,6 +424,7 @@ export class Disposer {
     this.counts[record.state]++;
     if (outcome.uploaded) this.counts.uploaded++;
     this.counts.bytes += file.size;
+    countExtraction(this.extraction, record.extraction);
     this.options.log.write({ event: "file", file: record.relPath, ...record });
     this.options.onFile?.(record);
   }

@@ -24,7 +24,8 @@ import { isFatal } from "../transport/fatal.ts";
 import { backoffMs, DEFAULT_RETRY, sleep } from "../transport/retry.ts";
 import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
 import { describeStatus } from "../transport/status.ts";
-import type { MatchedAnswer, Transport } from "../transport/transport.ts";
+import type { MatchedAnswer, ScrubOutcome, Transport } from "../transport/transport.ts";
+import { scrubResultInfo } from "../transport/tpapi_types.ts";
 import { AnswerApplier, type NextStep } from "./apply.ts";
 import { keepLatestScrub } from "./clean.ts";
 import type { DecideOptions, Phase } from "./decide.ts";
@@ -383,6 +384,7 @@ export class Poller {
     }
     t.job.uploaded = true;
     keepLatestScrub(t.job, answer.scrub);
+    if (this.#scrubAgain(t, answer.scrub)) return;
     t.polls = 0;
     t.uploadedAt = performance.now();
     // Polls before this upload (of a copy the appliance lost) say nothing about this one.
@@ -391,6 +393,21 @@ export class Poller {
     // clears the flag): applying a final answer downloads its reports, and a poll
     // answered meanwhile would settle the same file a second time.
     await this.#apply(t, answer.item, "upload");
+  }
+
+  /**
+   * A transient Threat Extraction result (Timeout, Error, Disk limit, Out of
+   * memory) asks for the cleaned copy again, within the file's upload budget;
+   * the last answer stands once the budget is spent.
+   */
+  #scrubAgain(t: Tracked, scrub: ScrubOutcome | undefined): boolean {
+    if (!scrub || scrubResultInfo(scrub.code).outcome !== "retry") return false;
+    if (t.uploads >= (this.#options.uploadAttempts ?? 3)) return false;
+    this.#options.onWarning?.(
+      `${t.job.file.relPath}: Threat Extraction answered ${scrub.name}; uploading again`,
+    );
+    this.#startUpload(t, backoffMs(t.uploads - 1, DEFAULT_RETRY));
+    return true;
   }
 
   /** Moves one file between the progress line's "uploading" and "in emulation". */

@@ -50,6 +50,8 @@ export interface ScrubOutcome {
   outputName?: string;
   /** The whole `scrub` object as the gateway sent it, its file data removed. */
   raw: Record<string, unknown>;
+  /** Descriptive fields of a type te-scan does not expect, ignored (for the log). */
+  oddFields?: string[];
 }
 
 /** What an upload answered. */

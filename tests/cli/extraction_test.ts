@@ -1,0 +1,98 @@
+// Threat Extraction outcomes on a gateway: counted, shown, retried, and in the exit code.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { eicarText } from "../../lib/emulator/mod.ts";
+import {
+  captureScan,
+  gatewayFlags,
+  injectFaults,
+  listFiles,
+  readLog,
+  scanFolders,
+  sortFlags,
+  tempDir,
+  withEmulator,
+  writeTree,
+} from "../helpers.ts";
+import { marked } from "../emulator/helpers.ts";
+
+const KEY = "k-extraction";
+
+/** The gateway flags of a fast scan with `--extract clean` against the emulator on `port`. */
+async function extractFlags(port: number, root: string): Promise<string[]> {
+  const keyFile = join(root, "key");
+  await Deno.writeTextFile(keyFile, `${KEY}\n`);
+  return [...gatewayFlags(port, keyFile), "--extract", "clean", "--clean", join(root, "clean")];
+}
+
+Deno.test("a cleaning that fails is counted, listed, shown on the page, and the run exits 2", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, {
+    "docs/memo.docm": marked("ACTIVE-CONTENT", "memo"),
+    "docs/locked.docx": marked("ENCRYPTED", "locked"),
+    "plain/notes.txt": "nothing to remove here",
+  });
+  await withEmulator({ apiKey: KEY }, async (emulator) => {
+    const flags = await extractFlags(emulator.port, dir.path);
+    const { code, out, err } = await captureScan([...sortFlags(f), ...flags]);
+    assert.equal(code, 2, [...out, ...err].join("\n"));
+    // Every file is benign: the exit code says a cleaned copy is missing.
+    assert.deepEqual(await listFiles(f.out), [
+      "docs/locked.docx",
+      "docs/memo.docm",
+      "plain/notes.txt",
+    ]);
+    assert.deepEqual(await listFiles(join(dir.path, "clean")), ["docs/memo.cleaned.docm"]);
+    const summary = JSON.parse(await Deno.readTextFile(join(f.rep, "summary.json")));
+    assert.deepEqual(summary.counts.extraction, { cleaned: 1, failed: 1, skipped: 1 });
+    assert.equal(summary.exit_code, 2);
+    // The closing table names the failed cleaning; "Skipped" is not on every line.
+    const table = out.slice(out.indexOf("  cleaned copies not made:"));
+    assert.match(table[1] ?? "", /docs\/locked\.docx .*extraction failed: Password protected/);
+    const notes = out.find((l) => l.includes("plain/notes.txt"));
+    assert.ok(notes && !/extraction|Skipped/.test(notes), notes);
+    const page = await Deno.readTextFile(join(f.rep, "index.html"));
+    assert.match(page, /<a data-cleaned href="[^"]*memo\.cleaned\.docm">cleaned copy<\/a>/);
+    assert.match(page, /extraction failed: Password protected/);
+    assert.match(page, /data-setting="clean">[^<]*clean</);
+  });
+});
+
+Deno.test("a transient scrub result (2 Timeout) is asked again and the cleaned copy made", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "memo.docm": marked("ACTIVE-CONTENT", "retry") });
+  await withEmulator({ apiKey: KEY }, async (emulator) => {
+    await injectFaults(`https://127.0.0.1:${emulator.port}`, [
+      { kind: "scrub", path: "tpapi", times: 1, code: 2 },
+    ]);
+    const flags = await extractFlags(emulator.port, dir.path);
+    const { code, out, err } = await captureScan([...sortFlags(f), ...flags]);
+    assert.equal(code, 0, [...out, ...err].join("\n"));
+    assert.deepEqual(await listFiles(join(dir.path, "clean")), ["memo.cleaned.docm"]);
+    assert.equal(emulator.stats().tpapi_uploads, 2, "one upload again, no more");
+    assert.ok(
+      err.some((l) => /memo\.docm: Threat Extraction answered Timeout/.test(l)),
+      err.join("\n"),
+    );
+    const [file] = (await readLog(f.rep)).filter((e) => e.event === "file");
+    assert.equal(file.uploaded, true);
+    const extraction = file.extraction as Record<string, unknown>;
+    assert.equal(extraction.result, "OK");
+    assert.equal(extraction.status, "cleaned");
+  });
+});
+
+Deno.test("an EICAR line names its AV signature once", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "eicar.com": eicarText() });
+  await withEmulator({ apiKey: KEY }, async (emulator) => {
+    const flags = await extractFlags(emulator.port, dir.path);
+    const { code, out } = await captureScan([...sortFlags(f), ...flags, "--features", "te,av"]);
+    assert.equal(code, 1, out.join("\n"));
+    const line = out.find((l) => l.startsWith("MALICIOUS ") && l.includes("eicar.com")) ?? "";
+    assert.equal(line.split("EICAR-Test-File").length - 1, 1, line);
+  });
+});
