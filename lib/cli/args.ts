@@ -24,6 +24,7 @@ import {
 import { parseSize } from "../fs/size.ts";
 import { DEFAULT_REPORT_PORT, type ExtractOptions } from "../transport/gateway.ts";
 import { SCRUBBED_PARTS } from "../transport/tpapi_types.ts";
+import { parseProxy, type ProxyAddress } from "../transport/proxy.ts";
 
 import { UsageError } from "./exit.ts";
 import { usageErrorOf } from "./suggest.ts";
@@ -88,6 +89,8 @@ export interface ScanArgs {
   version: boolean;
   /** Arguments after the options (hashes, for `te-scan query`). */
   positionals: string[];
+  /** `--proxy http://HOST:PORT`: every connection through this HTTP CONNECT proxy. */
+  proxy?: ProxyAddress;
 }
 
 /** `scan` needs a folder; `lookup` (query, quota) takes only a connection and arguments. */
@@ -107,6 +110,14 @@ const ALIASES: Record<string, string> = {
   "--quarantine_directory": "--jail",
   "-error": "--error",
   "--error_directory": "--error",
+  // Check Point's te_api, av_api, tex_api and tp_api scripts.
+  "-id": "--in",
+  "-od": "--rep",
+  "--output_directory": "--rep",
+  "-ct": "--ca-cert",
+  "--cert_file": "--ca-cert",
+  "-ak": "--api-key",
+  "--api_key": "--api-key",
 };
 
 const OPTIONS = {
@@ -154,6 +165,8 @@ const OPTIONS = {
   settle: { type: "string" },
   "files-from": { type: "string" },
   null: { type: "boolean", short: "0" },
+  // Gateway and cloud (issue 19).
+  proxy: { type: "string" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -191,6 +204,27 @@ function parseSizeOption(text: string, option: string): number {
     return parseSize(text);
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(`${option}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * `--proxy`, its address checked (a usage error names the option).
+ *
+ * @example A proxy address and a usage error
+ * ```ts
+ * import { parseProxyOption } from "./args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseProxyOption("http://proxy.corp:3128").port, 3128);
+ * assert.throws(() => parseProxyOption("proxy.corp"), /^UsageError: --proxy: expected http/);
+ * ```
+ */
+export function parseProxyOption(text: string): ProxyAddress {
+  try {
+    return parseProxy(text);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`--proxy: ${error.message}`);
     throw error;
   }
 }
@@ -473,6 +507,7 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     help: flag("help") ?? false,
     version: flag("version") ?? false,
     positionals,
+    proxy: str("proxy") === undefined ? undefined : parseProxyOption(str("proxy")!),
   };
   if (args.help || args.version) return args;
   checkArgs(args, values, mode);
@@ -522,6 +557,11 @@ only target with Threat Extraction), --url for the Check Point cloud.
   --api-key-file FILE   API key (the gateway's, from its TPAPI.ini; or the cloud's); never
                         echoed or logged. A --config file may hold "api-key" instead.
   --api-key KEY         API key on the command line (visible in the process list)
+  --proxy http://HOST:PORT
+                        every connection (target, report port, trust, query, quota) through
+                        this HTTP CONNECT proxy; one without authentication
+  Check Point's scripts' flags work too: -id (--in), -od/--output_directory (--rep),
+  -ct/--cert_file (--ca-cert), -ak/--api_key (--api-key).
 
 Threat Extraction (--gateway only):
   --extract METHOD      clean (remove active content), pdf (convert to PDF) or
@@ -588,7 +628,8 @@ Exit codes:
   0    every file benign (or nothing to do)
   1    at least one file malicious
   2    some file unresolved and none malicious, or the run stopped with files left in place
-       (no appliance left in rotation, reports folder full or unwritable, quota spent)
+       (no appliance left in rotation, reports folder full or unwritable, quota spent), or
+       a cleaned copy --extract asked for could not be made
   3    usage or configuration error, nothing scanned: bad options, wrong target (refused,
        unreachable, not trusted, not the API, wrong key), another run holds the folders
   70   internal error (a bug: --debug shows the stack; please report it)

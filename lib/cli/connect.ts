@@ -21,6 +21,7 @@ import type { Transport } from "../transport/transport.ts";
 import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
+import type { ProxyAddress } from "../transport/proxy.ts";
 import { DEFAULT_RETRY, sleep } from "../transport/retry.ts";
 import { UsageError } from "./args.ts";
 import type { Reporter } from "./console.ts";
@@ -47,6 +48,8 @@ export interface ConnectionArgs {
   retries?: number;
   /** Time without progress before a request fails; default 60 s. */
   requestTimeoutMs?: number;
+  /** `--proxy`: every connection through this HTTP CONNECT proxy. */
+  proxy?: ProxyAddress;
 }
 
 /** What every file is asked for (a subset of the scan's settings). */
@@ -271,6 +274,7 @@ export async function connect(
       kind,
       trust: trust.kind,
       caCert: args.caCert,
+      proxy: args.proxy,
     };
     return { client, origin: url.origin, cloud: kind === "cloud", context, apiKey };
   });
@@ -288,6 +292,7 @@ function clientAt(
     trust,
     maxSockets: args.concurrency + 2,
     timeoutMs: args.requestTimeoutMs,
+    proxy: args.proxy,
   });
   return new CloudClient(http, {
     apiKey: options.apiKey,
