@@ -25,6 +25,9 @@
  */
 
 import { basename } from "node:path";
+import { reasonOf } from "../fs/errors.ts";
+import { TargetError } from "./diagnose.ts";
+import { NetworkError, TlsError } from "./http.ts";
 import { AuthError, type CloudClient } from "./cloud_client.ts";
 import { type AskOptions, ForeignAnswerError, requestItem } from "./cloud.ts";
 import type { ResponseItem } from "./cloud_types.ts";
@@ -284,6 +287,27 @@ export class GatewayTransport implements Transport {
     }
     const refused = [te.status, te.te?.status].find((s) => s?.code === Code.FORBIDDEN);
     if (refused) throw new AuthError(this.#refusal(this.#redact(describeStatus(refused))));
+    if (this.#options.reports.length) await this.#checkReportPort();
+  }
+
+  /**
+   * Reports come from another port than TPAPI: one that cannot be reached or
+   * trusted would cost every malicious file its report, so the run does not
+   * start. A download of an id that cannot exist, not retried: any answer of
+   * the API's (its 404) will do.
+   */
+  async #checkReportPort(): Promise<void> {
+    try {
+      await this.#reports.call("report port", "GET", `download?id=${NO_SUCH_FILE.sha1}`, (answer) =>
+        answer.discard(), { retry: false });
+    } catch (error) {
+      if (!(error instanceof NetworkError || error instanceof TlsError)) return;
+      throw new TargetError(
+        `Cannot reach the report port of gateway ${this.label} at ${this.#reports.host} ` +
+          `(${reasonOf(error)}): reports are downloaded there; pass the gateway's ` +
+          `cloud-format port with --report-port PORT (default ${DEFAULT_REPORT_PORT})`,
+      );
+    }
   }
 
   #refusal(status: string): string {
