@@ -91,6 +91,8 @@ export interface ScanArgs {
   positionals: string[];
   /** `--proxy http://HOST:PORT`: every connection through this HTTP CONNECT proxy. */
   proxy?: ProxyAddress;
+  /** `--no-emulation` (with `--extract`): Threat Extraction only, originals left untouched. */
+  noEmulation?: boolean;
 }
 
 /** `scan` needs a folder; `lookup` (query, quota) takes only a connection and arguments. */
@@ -167,6 +169,7 @@ const OPTIONS = {
   null: { type: "boolean", short: "0" },
   // Gateway and cloud (issue 19).
   proxy: { type: "string" },
+  emulation: { type: "boolean" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -332,6 +335,7 @@ function checkTargets(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
   if (args.clean && !args.extract) {
     throw new UsageError("--clean needs --extract clean|pdf|profile:NAME");
   }
+  checkNoEmulation(args);
 }
 
 function readConfig(path: string): RawValues {
@@ -416,6 +420,27 @@ function readValues(
     ...cli,
   };
   return { cli, values, positionals: parsed.positionals };
+}
+
+/** `--no-emulation`: Threat Extraction alone, so there is no verdict to sort files by. */
+function checkNoEmulation(args: ScanArgs): void {
+  if (!args.noEmulation) return;
+  if (!args.extract) {
+    throw new UsageError(
+      "--no-emulation needs --extract clean|pdf|profile:NAME (Threat Extraction is all it does)",
+    );
+  }
+  const sorted = [
+    ["--out", args.benign],
+    ["--jail", args.quarantine],
+    ["--error", args.error],
+  ].filter(([, folder]) => folder !== undefined).map(([name]) => name);
+  if (sorted.length) {
+    throw new UsageError(
+      `Cannot sort files with --no-emulation: ${sorted.join(", ")} sort by verdict and ` +
+        `without emulation there is none; cleaned copies go to --clean, originals stay in place`,
+    );
+  }
 }
 
 /** The checks across options, once they are parsed one by one. */
@@ -508,6 +533,7 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     version: flag("version") ?? false,
     positionals,
     proxy: str("proxy") === undefined ? undefined : parseProxyOption(str("proxy")!),
+    noEmulation: flag("emulation") === false,
   };
   if (args.help || args.version) return args;
   checkArgs(args, values, mode);
@@ -564,6 +590,8 @@ only target with Threat Extraction), --url for the Check Point cloud.
   -ct/--cert_file (--ca-cert), -ak/--api_key (--api-key).
 
 Threat Extraction (--gateway only):
+  --no-emulation        with --extract: Threat Extraction only (as tex_api); originals are left
+                        untouched, cleaned copies go to --clean; --out/--jail/--error refused
   --extract METHOD      clean (remove active content), pdf (convert to PDF) or
                         profile:NAME (as the gateway's Threat Prevention profile NAME says).
                         Extraction happens on upload, so files the gateway already knows

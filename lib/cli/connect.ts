@@ -65,6 +65,8 @@ export interface AskArgs {
   /** Threat Extraction on the gateway, and where its cleaned copies go. */
   extract?: ExtractOptions;
   clean?: string;
+  /** `--no-emulation`: uploads ask for Threat Extraction only. */
+  noEmulation?: boolean;
 }
 
 /** A client ready to use; close it when done. */
@@ -337,6 +339,7 @@ async function transportOf(
     ...askOf(args),
     apiKey: connection.apiKey ?? "",
     extract: args.extract,
+    noEmulation: args.noEmulation,
     cleanedDir: args.clean === undefined ? undefined : resolve(args.clean),
   });
 }

@@ -311,7 +311,11 @@ async function scanTree(
       pollIntervalMs: args.pollIntervalMs,
       timeoutMs: args.timeoutMs,
       dryRun: args.dryRun,
-      decide: { uploadKnown: args.extract !== undefined, avOnly: !args.features.includes("te") },
+      decide: {
+        uploadKnown: args.extract !== undefined,
+        avOnly: !args.features.includes("te"),
+        extractOnly: args.noEmulation,
+      },
       progress,
       signal,
       onWarning: (message) => reporter.warn(message),

@@ -125,7 +125,22 @@ export class AnswerApplier {
         return { kind: "upload" };
       case "retry":
         return { kind: "retry", reason: decision.reason };
+      case "not-emulated":
+        return this.#notEmulated(job, item);
     }
+  }
+
+  /** A file cleaned without emulation: no verdict, so it stays where it is (a skip). */
+  #notEmulated(job: Job, item: ResponseItem): NextStep {
+    const reason = "not emulated (--no-emulation): Threat Extraction only, the original untouched";
+    const outcome: Outcome = {
+      ...this.#common(job),
+      state: "skipped",
+      reason,
+      response: recorded(item, job),
+    };
+    this.#options.emit({ kind: "settled", file: job.file, outcome });
+    return { kind: "settled" };
   }
 
   /**

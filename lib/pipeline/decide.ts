@@ -52,7 +52,9 @@ export type Decision =
   | { kind: "wait"; status: Status }
   | { kind: "upload" }
   | { kind: "retry"; reason: string }
-  | { kind: "error"; reason: string };
+  | { kind: "error"; reason: string }
+  /** Threat Extraction only (`--no-emulation`): the upload answered, there is no verdict. */
+  | { kind: "not-emulated" };
 
 function isPendingImage(status: string | undefined): boolean {
   return (status ?? "").toLowerCase() === "pending";
@@ -141,6 +143,11 @@ export interface DecideOptions {
    * cleaned copy. One known to be malicious is not (its copy is not published).
    */
   uploadKnown?: boolean;
+  /**
+   * Threat Extraction only (`--no-emulation`): every file is uploaded for its
+   * cleaned copy, and its upload's answer settles it without a verdict.
+   */
+  extractOnly?: boolean;
 }
 
 /** The te section decides (with the top-level status). */
@@ -194,6 +201,8 @@ function detected(decision: Decision, signature: string): Decision {
     case "wait":
     case "early-malicious":
       return { kind: "early-malicious", reason };
+    case "not-emulated":
+      return decision;
   }
 }
 
@@ -210,6 +219,7 @@ function detected(decision: Decision, signature: string): Decision {
  * ```
  */
 export function decide(item: ResponseItem, phase: Phase, options: DecideOptions = {}): Decision {
+  if (options.extractOnly) return phase === "cache" ? { kind: "upload" } : { kind: "not-emulated" };
   let decision = item.te
     ? fromTe(item, item.te, phase)
     : options.avOnly && item.av

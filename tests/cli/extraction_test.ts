@@ -96,3 +96,74 @@ Deno.test("an EICAR line names its AV signature once", async () => {
     assert.equal(line.split("EICAR-Test-File").length - 1, 1, line);
   });
 });
+
+Deno.test("--no-emulation: only Threat Extraction; originals byte-identical and in place, cleaned copies made", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  const tree = {
+    "docs/a/memo.docm": marked("ACTIVE-CONTENT", "memo"),
+    "docs/b/sheet.xlsm": marked("ACTIVE-CONTENT", "sheet"),
+    "plain/notes.txt": "nothing to remove here",
+  };
+  await writeTree(f.input, tree);
+  const before = await Promise.all(
+    Object.keys(tree).map(async (rel) => {
+      const path = join(f.input, rel);
+      return { rel, bytes: await Deno.readFile(path), mtime: (await Deno.stat(path)).mtime };
+    }),
+  );
+  await withEmulator({ apiKey: KEY }, async (emulator) => {
+    const flags = await extractFlags(emulator.port, dir.path);
+    const { code, out, err } = await captureScan([
+      "--in",
+      f.input,
+      "--rep",
+      f.rep,
+      ...flags,
+      "--no-emulation",
+    ]);
+    assert.equal(code, 0, [...out, ...err].join("\n"));
+    for (const { rel, bytes, mtime } of before) {
+      const path = join(f.input, rel);
+      assert.deepEqual(await Deno.readFile(path), bytes, `${rel} unchanged`);
+      assert.deepEqual((await Deno.stat(path)).mtime, mtime, `${rel} untouched`);
+    }
+    assert.deepEqual(await listFiles(join(dir.path, "clean")), [
+      "docs/a/memo.cleaned.docm",
+      "docs/b/sheet.cleaned.xlsm",
+    ]);
+    const stats = emulator.stats();
+    assert.equal(stats.tpapi_uploads, 3);
+    assert.equal(stats.scrubs, 3);
+    const files = (await readLog(f.rep)).filter((e) => e.event === "file");
+    assert.equal(files.length, 3);
+    for (const file of files) {
+      assert.equal(file.state, "skipped", JSON.stringify(file));
+      assert.equal(file.verdict, undefined, "no verdict claimed");
+      assert.match(String(file.reason), /not emulated/);
+    }
+    const response = JSON.parse(
+      await Deno.readTextFile(join(f.rep, "docs/a/memo.docm.response.json")),
+    );
+    assert.equal(response.te, undefined, "nothing emulated");
+    assert.equal(response.scrub.scrub_result, 0);
+  });
+});
+
+Deno.test("--no-emulation refuses --out, --jail and --error, and needs --extract", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a.docm": marked("ACTIVE-CONTENT", "a") });
+  const target = ["--gateway", "127.0.0.1:1", "--no-emulation"];
+  const extract = ["--extract", "clean", "--clean", join(dir.path, "clean")];
+  const refused = await captureScan([...sortFlags(f), ...target, ...extract]);
+  assert.equal(refused.code, 3);
+  assert.match(
+    refused.err.join("\n"),
+    /Cannot sort files with --no-emulation: --out, --jail, --error/,
+  );
+  const alone = await captureScan(["--in", f.input, ...target]);
+  assert.equal(alone.code, 3);
+  assert.match(alone.err.join("\n"), /--no-emulation needs --extract/);
+  assert.deepEqual(await listFiles(f.input), ["a.docm"]);
+});
