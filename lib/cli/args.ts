@@ -326,9 +326,7 @@ function checkTargets(args: ScanArgs, values: RawValues, mode: ArgsMode): void {
   if (values.parts !== undefined && !args.extract) {
     throw new UsageError("--parts needs --extract clean or --extract profile:NAME");
   }
-  if (args.extract && !args.gateways.length) {
-    throw new UsageError("--extract needs --gateway: Threat Extraction runs on a Security Gateway");
-  }
+  if (args.extract && !args.gateways.length) checkCloudExtract(args);
   if (args.extract && !args.clean) {
     throw new UsageError("--extract needs --clean DIR (where the cleaned copies go)");
   }
@@ -420,6 +418,20 @@ function readValues(
     ...cli,
   };
   return { cli, values, positionals: parsed.positionals };
+}
+
+/** `--extract` off a gateway: the cloud cleans or converts, an appliance's API does neither. */
+function checkCloudExtract(args: ScanArgs): void {
+  if (args.url === undefined) {
+    throw new UsageError(
+      "--extract needs --gateway or --url: Threat Extraction runs on a Security Gateway or in " +
+        "the Check Point cloud (an appliance's API has none)",
+    );
+  }
+  if (args.extract?.method === 0) {
+    throw new UsageError("--extract profile:NAME is a gateway's; with --url use clean or pdf");
+  }
+  if (args.noEmulation) throw new UsageError("--no-emulation needs --gateway");
 }
 
 /** `--no-emulation`: Threat Extraction alone, so there is no verdict to sort files by. */
@@ -589,7 +601,7 @@ only target with Threat Extraction), --url for the Check Point cloud.
   Check Point's scripts' flags work too: -id (--in), -od/--output_directory (--rep),
   -ct/--cert_file (--ca-cert), -ak/--api_key (--api-key).
 
-Threat Extraction (--gateway only):
+Threat Extraction (--gateway, or clean and pdf with --url):
   --no-emulation        with --extract: Threat Extraction only (as tex_api); originals are left
                         untouched, cleaned copies go to --clean; --out/--jail/--error refused
   --extract METHOD      clean (remove active content), pdf (convert to PDF) or

@@ -18,7 +18,7 @@ import {
 } from "../transport/gateway.ts";
 import { describeTargetFailure, type TargetContext, TargetError } from "../transport/diagnose.ts";
 import type { Transport } from "../transport/transport.ts";
-import type { Feature, ReportFormat } from "../transport/cloud_types.ts";
+import type { ExtractionRequest, Feature, ReportFormat } from "../transport/cloud_types.ts";
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
 import type { ProxyAddress } from "../transport/proxy.ts";
@@ -316,6 +316,15 @@ function askOf(args: AskArgs): Omit<AskOptions, "md5"> {
   };
 }
 
+/** The cloud's `extraction` request section for `--extract clean|pdf` (with `--parts`). */
+function cloudExtraction(extract: ExtractOptions | undefined): ExtractionRequest | undefined {
+  if (!extract) return undefined;
+  if (extract.method === 2) return { method: "pdf" };
+  const clean: ExtractionRequest = { method: "clean" };
+  if (extract.parts) clean.extracted_parts_codes = [...extract.parts];
+  return clean;
+}
+
 /** The transport for one connection: the cloud format, or a gateway's TPAPI. */
 async function transportOf(
   connection: Connection,
@@ -329,6 +338,7 @@ async function transportOf(
     return new CloudTransport(client, {
       ...askOf(args),
       md5: args.features.includes("av") || cloud,
+      extraction: cloudExtraction(args.extract),
     });
   }
   // Reports: the same host's cloud-format download route, on the report port, with no key.

@@ -312,7 +312,9 @@ async function scanTree(
       timeoutMs: args.timeoutMs,
       dryRun: args.dryRun,
       decide: {
-        uploadKnown: args.extract !== undefined,
+        // The gateway cleans only on upload; the cloud answers extraction to a query too.
+        uploadKnown: args.extract !== undefined && args.gateways.length > 0,
+        extractTo: args.extract && !args.gateways.length ? clean : undefined,
         avOnly: !args.features.includes("te"),
         extractOnly: args.noEmulation,
       },

@@ -12,6 +12,7 @@ import type { ReportFormat, ResponseItem } from "../transport/cloud_types.ts";
 import { refusal } from "../transport/cloud.ts";
 import { Code, describeStatus } from "../transport/status.ts";
 import { decide, type DecideOptions, type Decision, type Phase } from "./decide.ts";
+import { cloudExtraction, keepLatestScrub } from "./clean.ts";
 import { fetchReports } from "./reports.ts";
 import type {
   EarlyVerdict,
@@ -165,6 +166,10 @@ export class AnswerApplier {
 
   async #final(job: Job, item: ResponseItem, decision: FinalDecision): Promise<Settled> {
     const { state, verdict, note } = decision;
+    const extractTo = this.#options.decide?.extractTo;
+    if (extractTo && job.via) {
+      keepLatestScrub(job, await cloudExtraction(item, job.via, extractTo, state));
+    }
     const outcome: Outcome = {
       ...this.#common(job),
       state,

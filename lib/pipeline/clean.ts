@@ -17,7 +17,9 @@
 import { basename, dirname, extname, join } from "node:path";
 import { reasonOf } from "../fs/errors.ts";
 import { copyNoClobber, moveNoClobber, PARTIAL_PREFIX } from "../fs/move.ts";
-import type { ScrubOutcome } from "../transport/transport.ts";
+import type { ScrubOutcome, Transport } from "../transport/transport.ts";
+import type { ResponseItem } from "../transport/cloud_types.ts";
+import { extractionOutcome } from "../transport/cloud.ts";
 import { scrubResultInfo } from "../transport/tpapi_types.ts";
 import { type AvFinding, avFinding } from "./decide.ts";
 import type { FinalState, Job, Outcome, ScanFile } from "./types.ts";
@@ -61,7 +63,9 @@ const holders = new WeakMap<ScrubOutcome, number>();
  * @example A cleaned copy shared by two identical files
  * ```ts
  * import { addFindings, shareCleanedCopy } from "./clean.ts";
- * import type { ScrubOutcome } from "../transport/transport.ts";
+ * import type { ScrubOutcome, Transport } from "../transport/transport.ts";
+import type { ResponseItem } from "../transport/cloud_types.ts";
+import { extractionOutcome } from "../transport/cloud.ts";
 import { scrubResultInfo } from "../transport/tpapi_types.ts";
  * import assert from "node:assert/strict";
  *
@@ -115,6 +119,42 @@ export function keepLatestScrub(job: Job, scrub: ScrubOutcome | undefined): void
       Deno.removeSync(previous.cleanedPath);
     } catch { /* already gone */ }
   }
+}
+
+/**
+ * Cloud Threat Extraction: a settled file's `extraction` result, its cleaned
+ * copy downloaded (by `extracted_file_download_id`) into a temporary file in
+ * `dir` when there is one to keep (result OK, the file not malicious).
+ *
+ * @example An answer without an extraction section has no result
+ * ```ts
+ * import { cloudExtraction } from "./clean.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const item = { status: { code: 1001, label: "FOUND", message: "" } };
+ * const unused = { download: () => Promise.reject(new Error("not called")) };
+ * assert.equal(await cloudExtraction(item, unused, "/clean", "benign"), undefined);
+ * ```
+ */
+export async function cloudExtraction(
+  item: ResponseItem,
+  via: Pick<Transport, "download">,
+  dir: string,
+  state: FinalState,
+): Promise<ScrubOutcome | undefined> {
+  if (!item.extraction) return undefined;
+  const outcome = extractionOutcome(item.extraction);
+  const id = item.extraction.extracted_file_download_id;
+  if (outcome.code !== 0 || !id || state === "malicious") return outcome;
+  try {
+    const { bytes } = await via.download(id);
+    const temp = join(dir, `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
+    await Deno.writeFile(temp, bytes, { createNew: true });
+    outcome.cleanedPath = temp;
+  } catch (error) {
+    outcome.message = `the cleaned copy could not be downloaded: ${reasonOf(error)}`;
+  }
+  return outcome;
 }
 
 // deno-lint-ignore no-control-regex

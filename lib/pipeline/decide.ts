@@ -148,6 +148,11 @@ export interface DecideOptions {
    * cleaned copy, and its upload's answer settles it without a verdict.
    */
   extractOnly?: boolean;
+  /**
+   * Cloud Threat Extraction: where a settled benign file's cleaned copy is
+   * downloaded to (the `--clean` folder), by its answer's `extraction` section.
+   */
+  extractTo?: string;
 }
 
 /** The te section decides (with the top-level status). */

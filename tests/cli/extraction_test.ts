@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { eicarText } from "../../lib/emulator/mod.ts";
 import {
   captureScan,
+  fastFlags,
   gatewayFlags,
   injectFaults,
   listFiles,
@@ -166,4 +167,29 @@ Deno.test("--no-emulation refuses --out, --jail and --error, and needs --extract
   assert.equal(alone.code, 3);
   assert.match(alone.err.join("\n"), /--no-emulation needs --extract/);
   assert.deepEqual(await listFiles(f.input), ["a.docm"]);
+});
+
+Deno.test("cloud --extract clean: the extraction feature, then the cleaned copy downloaded by its id", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "docs/memo.docx": "a memo", "eicar.com": eicarText() });
+  await withEmulator({ mode: "cloud", apiKey: "k-cloud" }, async (emulator) => {
+    const keyFile = join(dir.path, "key");
+    await Deno.writeTextFile(keyFile, "k-cloud");
+    const clean = join(dir.path, "clean");
+    // The fast flags but --ip: the cloud is the target.
+    const fast = fastFlags(emulator.port).slice(0, -2);
+    const url = `https://127.0.0.1:${emulator.port}/tecloud/api/v1/file/`;
+    const target = ["--url", url, "--api-key-file", keyFile];
+    const extract = ["--extract", "clean", "--clean", clean];
+    const { code, out, err } = await captureScan([...sortFlags(f), ...fast, ...target, ...extract]);
+    assert.equal(code, 1, [...out, ...err].join("\n"));
+    // The benign document's cleaned copy, under the service's name; none of the malicious file.
+    assert.deepEqual(await listFiles(clean), ["docs/memo.cleaned.docx"]);
+    assert.match(await Deno.readTextFile(join(clean, "docs/memo.cleaned.docx")), /Cleaned copy/);
+    const memo = (await readLog(f.rep)).find((e) => e.file === "docs/memo.docx")!;
+    assert.equal((memo.extraction as Record<string, unknown>).status, "cleaned");
+    const summary = JSON.parse(await Deno.readTextFile(join(f.rep, "summary.json")));
+    assert.equal(summary.counts.extraction.cleaned, 1);
+  });
 });
