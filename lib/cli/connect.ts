@@ -22,6 +22,7 @@ import type { ExtractionRequest, Feature, ReportFormat } from "../transport/clou
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
 import type { ProxyAddress } from "../transport/proxy.ts";
+import { QuotaError } from "../transport/fatal.ts";
 import { DEFAULT_RETRY, sleep } from "../transport/retry.ts";
 import { UsageError } from "./args.ts";
 import type { Reporter } from "./console.ts";
@@ -427,7 +428,11 @@ async function preflightOne(target: Transport): Promise<void> {
  * others answer leaves the rotation with a warning; any other failure, or
  * none left, is a {@linkcode TargetError} whose one line says what to do.
  */
-export async function preflight(targets: Targets, reporter: Reporter): Promise<void> {
+export async function preflight(
+  targets: Targets,
+  reporter: Reporter,
+  options: { dryRun?: boolean } = {},
+): Promise<void> {
   const failures: { target: Transport; error: unknown }[] = [];
   await Promise.all(targets.rotation.all.map(async (target) => {
     try {
@@ -438,6 +443,11 @@ export async function preflight(targets: Targets, reporter: Reporter): Promise<v
   }));
   for (const { target, error } of failures) {
     const line = await describeTargetFailure(error, targets.contexts.get(target)!);
+    if (error instanceof QuotaError && options.dryRun) {
+      // A dry run uploads nothing: what the cache knows can still be collected.
+      reporter.warn(`${line} The dry run asks the cache only, and goes on.`);
+      continue;
+    }
     const down = error instanceof NetworkError ||
       (error instanceof HttpStatusError && error.transient);
     // A watch service starts anyway and waits for it; a run needs one target up.

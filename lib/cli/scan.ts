@@ -184,7 +184,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
   let layout: Layout;
   try {
     // Before anything is created, hashed or moved: a wrong target ends the run here.
-    await preflight(targets, reporter);
+    await preflight(targets, reporter, { dryRun: args.dryRun });
     layout = await createFolders(resolved);
     opened = await openState(layout);
   } catch (error) {

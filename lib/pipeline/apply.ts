@@ -39,7 +39,8 @@ export type NextStep =
   | { kind: "settled" }
   | { kind: "wait" }
   | { kind: "upload" }
-  | { kind: "retry"; reason: string };
+  /** `askAgain`: a transient answer (1009, 1011) about a file the target may have: query it. */
+  | { kind: "retry"; reason: string; askAgain?: boolean };
 
 /**
  * A refused key (1010) or a spent quota (1005) would fail every file alike:
@@ -48,6 +49,10 @@ export type NextStep =
 function stopIfRefused(item: ResponseItem): void {
   const codes = [item.status.code, item.te?.status.code];
   if (codes.includes(Code.FORBIDDEN) || codes.includes(Code.NO_QUOTA)) refusal(item);
+}
+
+function quotaSpent(item: ResponseItem): boolean {
+  return item.status.code === Code.NO_QUOTA || item.te?.status.code === Code.NO_QUOTA;
 }
 
 /** Options of an {@linkcode AnswerApplier}. */
@@ -98,6 +103,14 @@ export class AnswerApplier {
 
   /** Applies `item`, the answer about `job`'s file from `phase`. */
   async apply(job: Job, item: ResponseItem, phase: Phase): Promise<NextStep> {
+    // A dry run uploads nothing, so a spent quota only means the cache does not know the file.
+    if (this.#options.dryRun && quotaSpent(item)) {
+      return this.#dryRun(
+        job,
+        item,
+        `no quota left to ask about it (${describeStatus(item.status)})`,
+      );
+    }
     stopIfRefused(item);
     const decision = decide(item, phase, this.#options.decide);
     switch (decision.kind) {
@@ -125,7 +138,7 @@ export class AnswerApplier {
         if (this.#options.dryRun) return this.#dryRun(job, item, "not in the appliance's cache");
         return { kind: "upload" };
       case "retry":
-        return { kind: "retry", reason: decision.reason };
+        return { kind: "retry", reason: decision.reason, askAgain: decision.askAgain };
       case "not-emulated":
         return this.#notEmulated(job, item);
     }

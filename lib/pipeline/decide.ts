@@ -51,7 +51,8 @@ export type Decision =
   | { kind: "early-malicious"; reason?: string; upload?: true }
   | { kind: "wait"; status: Status }
   | { kind: "upload" }
-  | { kind: "retry"; reason: string }
+  /** `askAgain`: a passing failure (1009, 1011): ask about the file again, not upload it. */
+  | { kind: "retry"; reason: string; askAgain?: boolean }
   | { kind: "error"; reason: string }
   /** Threat Extraction only (`--no-emulation`): the upload answered, there is no verdict. */
   | { kind: "not-emulated" };
@@ -84,7 +85,7 @@ function fromCode(status: Status, phase: Phase): Decision {
         ? { kind: "retry", reason: `upload answered ${describeStatus(status)}` }
         : { kind: "upload" };
     case "retry":
-      return { kind: "retry", reason: describeStatus(status) };
+      return { kind: "retry", reason: describeStatus(status), askAgain: true };
     case "give-up":
       return { kind: "error", reason: describeStatus(status) };
   }

@@ -66,6 +66,9 @@ export interface UploadPollOptions {
   onPoller?: (poller: Poller) => void;
 }
 
+/** How many transient answers about one file are asked again before it ends unresolved. */
+const ASK_AGAIN_LIMIT = 6;
+
 interface Tracked {
   job: Job;
   deadline: number;
@@ -78,6 +81,8 @@ interface Tracked {
   /** When the latest poll that found it still in emulation was sent. */
   pendingAt?: number;
   uploads: number;
+  /** Times a transient answer (1009, 1011) had the file asked about again. */
+  askedAgain: number;
   /**
    * The file is being uploaded (or waits to be, or its upload answer is being
    * applied): the poller leaves it alone.
@@ -167,6 +172,7 @@ export class Poller {
         nextPollAt: now,
         polls: 0,
         uploads: 0,
+        askedAgain: 0,
         uploading: job.needsUpload,
         misses: 0,
         release: (error) => error === undefined ? resolve() : reject(error),
@@ -342,6 +348,7 @@ export class Poller {
   #next(t: Tracked, step: NextStep, phase: Phase): void {
     if (step.kind === "settled") return this.#untrack(t);
     if (step.kind === "wait") return this.#schedule(t);
+    if (step.kind === "retry" && step.askAgain) return this.#askAgain(t, step.reason, phase);
     const attempts = this.#options.uploadAttempts ?? 3;
     if (t.uploads >= attempts) {
       const why = step.kind === "retry" ? step.reason : "appliance lost the file";
@@ -351,6 +358,21 @@ export class Poller {
       `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; uploading again`,
     );
     this.#startUpload(t, backoffMs(Math.max(0, t.uploads - 1), DEFAULT_RETRY));
+  }
+
+  /**
+   * A passing failure of the target (1009, 1011) says nothing about the file:
+   * it is asked about again (a lost upload then answers NOT_FOUND and goes
+   * again), never uploaded on the spot, which would spend quota and bandwidth.
+   */
+  #askAgain(t: Tracked, reason: string, phase: Phase): void {
+    if (++t.askedAgain > ASK_AGAIN_LIMIT) {
+      return this.#settleError(t, `${reason} (asked ${ASK_AGAIN_LIMIT} times more)`);
+    }
+    this.#options.onWarning?.(
+      `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; asking again`,
+    );
+    this.#schedule(t);
   }
 
   /** Uploads in the background: the poller goes on with the other files meanwhile. */
