@@ -8,6 +8,7 @@ import {
   listFiles,
   readLog,
   scanFolders,
+  sortFlags,
   tempDir,
   withEmulator,
   writeTree,
@@ -57,15 +58,7 @@ Deno.test("a poll answered 1009 or 1011 is asked again, the file not uploaded ag
         { kind: "delay", path: "query", delayMs: 0 },
         { kind: "code", path: "query", code },
       ]);
-      const run = await captureScan([
-        "--in",
-        f.input,
-        "--out",
-        f.out,
-        "--rep",
-        f.rep,
-        ...fastFlags(emulator.port),
-      ]);
+      const run = await captureScan([...sortFlags(f), ...fastFlags(emulator.port)]);
       assert.equal(run.code, 0, run.err.join("\n"));
       assert.deepEqual(await listFiles(f.out), ["a.txt"]);
       assert.equal(emulator.stats().uploads, 1, `${code}: the file went once`);
