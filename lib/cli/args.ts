@@ -93,6 +93,8 @@ export interface ScanArgs {
   proxy?: ProxyAddress;
   /** `--no-emulation` (with `--extract`): Threat Extraction only, originals left untouched. */
   noEmulation?: boolean;
+  /** `--benign-reports`: reports for benign files too (`te.benign_reports`). */
+  benignReports?: boolean;
 }
 
 /** `scan` needs a folder; `lookup` (query, quota) takes only a connection and arguments. */
@@ -170,6 +172,7 @@ const OPTIONS = {
   // Gateway and cloud (issue 19).
   proxy: { type: "string" },
   emulation: { type: "boolean" },
+  "benign-reports": { type: "boolean" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -546,6 +549,7 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     positionals,
     proxy: str("proxy") === undefined ? undefined : parseProxyOption(str("proxy")!),
     noEmulation: flag("emulation") === false,
+    benignReports: flag("benign-reports") ?? false,
   };
   if (args.help || args.version) return args;
   checkArgs(args, values, mode);
@@ -618,6 +622,8 @@ Emulation:
   -n, --concurrency N   files in emulation at once (default 4; te_api: -n)
   --features LIST       te,te_eb,av (default te,te_eb); an AV detection quarantines at once
   --reports LIST        summary,pdf,xml,tar (default summary)
+  --benign-reports      reports for benign files too (te.benign_reports; the cloud and
+                        appliances: gateways do not make them)
   --images ID,...       emulation images (default: the appliance's)
   --poll-interval SEC   longest wait between two polls of a pending file (default 5); below
                         it, a file is first asked about when the files before it took their

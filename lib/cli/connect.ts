@@ -68,6 +68,8 @@ export interface AskArgs {
   clean?: string;
   /** `--no-emulation`: uploads ask for Threat Extraction only. */
   noEmulation?: boolean;
+  /** `--benign-reports`: reports for benign files too. */
+  benignReports?: boolean;
 }
 
 /** A client ready to use; close it when done. */
@@ -314,6 +316,7 @@ function askOf(args: AskArgs): Omit<AskOptions, "md5"> {
     reports: args.reports,
     images: args.images.map((id) => ({ id, revision: 1 })),
     batchSize: args.batchSize,
+    benignReports: args.benignReports,
   };
 }
 

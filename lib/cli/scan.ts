@@ -317,6 +317,7 @@ async function scanTree(
         extractTo: args.extract && !args.gateways.length ? clean : undefined,
         avOnly: !args.features.includes("te"),
         extractOnly: args.noEmulation,
+        benignReports: args.benignReports,
       },
       progress,
       signal,

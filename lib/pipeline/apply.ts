@@ -191,7 +191,8 @@ export class AnswerApplier {
     };
     if (note) outcome.reason = note;
     const formats = this.#options.reports;
-    if (state === "malicious" && formats.length && job.via) {
+    const wanted = state === "malicious" || this.#options.decide?.benignReports === true;
+    if (wanted && formats.length && job.via) {
       const { reports, errors } = await fetchReports(job.via, item, formats);
       outcome.reports = reports;
       if (errors.length) outcome.reportErrors = errors;

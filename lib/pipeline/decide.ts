@@ -154,6 +154,8 @@ export interface DecideOptions {
    * downloaded to (the `--clean` folder), by its answer's `extraction` section.
    */
   extractTo?: string;
+  /** `--benign-reports`: a benign file's reports are downloaded too. */
+  benignReports?: boolean;
 }
 
 /** The te section decides (with the top-level status). */

@@ -302,7 +302,9 @@ export class Disposer {
   }
 
   async #writeReports(d: Disposal): Promise<void> {
-    const reports = d.record.state === "malicious" ? d.outcome.reports ?? [] : [];
+    // A benign file has reports only when --benign-reports asked for them.
+    const kept = d.record.state === "malicious" || d.record.state === "benign";
+    const reports = kept ? d.outcome.reports ?? [] : [];
     try {
       const written = await this.#reports.write(d.file.relPath, d.outcome.response, reports);
       Object.assign(d.record, {

@@ -45,6 +45,8 @@ export interface AskOptions {
   md5: boolean;
   /** Cloud Threat Extraction (`--extract` with `--url`): the `extraction` feature and section. */
   extraction?: ExtractionRequest;
+  /** Reports for benign files too (`te.benign_reports`). */
+  benignReports?: boolean;
 }
 
 /** An upload answered with an item about other content: it is not this file's answer. */
@@ -100,7 +102,7 @@ export function refusal(item: ResponseItem): void {
  */
 export function requestItem(
   file: FileDigests,
-  ask: Pick<AskOptions, "features" | "reports" | "images" | "extraction">,
+  ask: Pick<AskOptions, "features" | "reports" | "images" | "extraction" | "benignReports">,
   name?: string,
 ): RequestItem {
   const { features, reports, images, extraction } = ask;
@@ -120,6 +122,7 @@ export function requestItem(
   if (features.includes("te")) {
     item.te = { reports: [...reports] };
     if (images?.length) item.te.images = images;
+    if (ask.benignReports) item.te.benign_reports = true;
   }
   return item;
 }

@@ -71,3 +71,21 @@ Deno.test("a poll answered 1009 or 1011 is asked again, the file not uploaded ag
     });
   }
 });
+
+Deno.test("--benign-reports: a benign file's report is asked for and kept", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "docs/a.txt": "plain" });
+  await withEmulator({}, async (emulator) => {
+    const run = await captureScan([
+      ...sortFlags(f),
+      ...fastFlags(emulator.port),
+      "--benign-reports",
+    ]);
+    assert.equal(run.code, 0, run.err.join("\n"));
+    const kept = await listFiles(join(f.rep, "docs"));
+    assert.ok(kept.some((p) => p.startsWith("a.txt_report/")), kept.join("\n"));
+    const [file] = (await readLog(f.rep)).filter((e) => e.event === "file");
+    assert.equal(file.state, "benign");
+  });
+});
