@@ -51,6 +51,18 @@ function stopIfRefused(item: ResponseItem): void {
   if (codes.includes(Code.FORBIDDEN) || codes.includes(Code.NO_QUOTA)) refusal(item);
 }
 
+/**
+ * AV's cache answer is kept for the upload (which leaves AV out on a gateway)
+ * and stands in for it in later answers that carry none.
+ */
+function withCachedAv(job: Job, item: ResponseItem, phase: Phase): ResponseItem {
+  if (phase === "cache") {
+    if (item.av?.status.code === Code.FOUND) job.cachedAv = item.av;
+    return item;
+  }
+  return job.cachedAv && !item.av ? { ...item, av: job.cachedAv } : item;
+}
+
 function quotaSpent(item: ResponseItem): boolean {
   return item.status.code === Code.NO_QUOTA || item.te?.status.code === Code.NO_QUOTA;
 }
@@ -102,7 +114,8 @@ export class AnswerApplier {
   }
 
   /** Applies `item`, the answer about `job`'s file from `phase`. */
-  async apply(job: Job, item: ResponseItem, phase: Phase): Promise<NextStep> {
+  async apply(job: Job, given: ResponseItem, phase: Phase): Promise<NextStep> {
+    const item = withCachedAv(job, given, phase);
     // A dry run uploads nothing, so a spent quota only means the cache does not know the file.
     if (this.#options.dryRun && quotaSpent(item)) {
       return this.#dryRun(

@@ -395,7 +395,11 @@ export class Poller {
     this.#gaugeUploading(1);
     let answer;
     try {
-      const file = { ...t.job.file, name: basename(t.job.file.relPath) };
+      const file = {
+        ...t.job.file,
+        name: basename(t.job.file.relPath),
+        avKnown: t.job.cachedAv !== undefined,
+      };
       answer = await rotation.call(t.job.via, (target) => target.upload(file));
     } catch (error) {
       t.uploading = false;

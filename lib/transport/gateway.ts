@@ -242,7 +242,10 @@ export class GatewayTransport implements Transport {
         file_orig_name: name,
       };
       if (!this.#options.noEmulation) {
-        request.te_options = { ...requestItem(file, this.#options, name), is_base64: true };
+        // AV answered the cache query already (md5 lookup): asking it again costs nothing new.
+        const features = this.#options.features.filter((f) => !(file.avKnown && f === "av"));
+        const asked = { ...this.#options, features };
+        request.te_options = { ...requestItem(file, asked, name), is_base64: true };
       }
       const { extract, cleanedDir } = this.#options;
       if (extract) request.scrub_options = scrubOptionsFor(extract);

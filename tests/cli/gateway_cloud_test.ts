@@ -1,9 +1,11 @@
 // The smaller gaps of issue 19: a dry run at zero quota, and transient codes asked again.
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { marked } from "../emulator/helpers.ts";
 import {
   captureScan,
   fastFlags,
+  gatewayFlags,
   injectFaults,
   listFiles,
   readLog,
@@ -87,5 +89,33 @@ Deno.test("--benign-reports: a benign file's report is asked for and kept", asyn
     assert.ok(kept.some((p) => p.startsWith("a.txt_report/")), kept.join("\n"));
     const [file] = (await readLog(f.rep)).filter((e) => e.event === "file");
     assert.equal(file.state, "benign");
+  });
+});
+
+Deno.test("on a gateway, AV answered by the cache is not asked again on upload; its result stays", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a/memo.docm": marked("ACTIVE-CONTENT", "av") });
+  await withEmulator({ apiKey: "k-av" }, async (emulator) => {
+    const keyFile = join(dir.path, "key");
+    await Deno.writeTextFile(keyFile, "k-av");
+    const gateway = [...gatewayFlags(emulator.port, keyFile), "--features", "te,av"];
+    const first = await captureScan(["--in", f.input, "--rep", f.rep, ...gateway]);
+    assert.equal(first.code, 0, first.err.join("\n"));
+    assert.equal(emulator.stats().tpapi_av_uploads, 1);
+    // Known now: --extract uploads it again for its cleaned copy, but AV has its answer.
+    const clean = join(dir.path, "clean");
+    const rep = join(dir.path, "rep-extract");
+    const again = await captureScan([
+      ...["--in", f.input, "--rep", rep, ...gateway],
+      ...["--extract", "clean", "--clean", clean],
+    ]);
+    assert.equal(again.code, 0, again.err.join("\n"));
+    const stats = emulator.stats();
+    assert.equal(stats.tpapi_uploads, 2, "uploaded again for the cleaned copy");
+    assert.equal(stats.tpapi_av_uploads, 1, "without asking AV again");
+    assert.deepEqual(await listFiles(clean), ["a/memo.cleaned.docm"]);
+    const [file] = (await readLog(rep)).filter((e) => e.event === "file");
+    assert.deepEqual(file.av, { code: 1001, status: "FOUND" }, "the cached AV result is kept");
   });
 });
