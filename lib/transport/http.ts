@@ -33,7 +33,7 @@ import type { ClientRequest, IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { concatBytes } from "../fs/bytes.ts";
 import { FileChangedError } from "../fs/identity.ts";
-import { openTunnel, type ProxyAddress, proxyAgent, ProxyError } from "./proxy.ts";
+import { type ProxyAddress, proxyAgent, proxyAtFault, ProxyError } from "./proxy.ts";
 
 /** How the appliance's certificate is checked. */
 export type Trust =
@@ -548,29 +548,10 @@ export class HttpClient {
       if (stalled.signal.aborted) {
         throw new NetworkError(`${host}: no answer within ${Math.round(idleMs / 1000)} s`);
       }
-      await this.#blameProxy(url);
+      // Deno's own client says little when its proxy fails: the proxy at fault says why.
+      if (this.#options.proxy) await proxyAtFault(this.#options.proxy, url);
       throw classify(error, host);
     }
-  }
-
-  /**
-   * Deno's own client says little when its proxy fails: a request that failed
-   * through one opens a tunnel of its own, and a proxy at fault says why.
-   */
-  async #blameProxy(url: URL): Promise<void> {
-    const proxy = this.#options.proxy;
-    if (!proxy) return;
-    let socket;
-    try {
-      socket = await openTunnel(
-        proxy,
-        url.hostname.replace(/^\[|\]$/g, ""),
-        Number(url.port || 443),
-      );
-    } catch (error) {
-      if (error instanceof ProxyError) throw error;
-    }
-    socket?.destroy();
   }
 
   /** Closes idle connections. */

@@ -125,6 +125,31 @@ export function openTunnel(proxy: ProxyAddress, host: string, port: number): Pro
   });
 }
 
+/**
+ * After a request through `proxy` to `url` failed: throws the proxy's
+ * {@linkcode ProxyError} if a tunnel of its own cannot be opened either;
+ * otherwise the proxy is not at fault, and it returns.
+ *
+ * @example A proxy that is not there is at fault
+ * ```ts
+ * import { proxyAtFault, ProxyError } from "./proxy.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const proxy = { host: "127.0.0.1", port: 1, url: "http://127.0.0.1:1" };
+ * await assert.rejects(proxyAtFault(proxy, new URL("https://example.com/")), ProxyError);
+ * ```
+ */
+export async function proxyAtFault(proxy: ProxyAddress, url: URL): Promise<void> {
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  let socket;
+  try {
+    socket = await openTunnel(proxy, host, Number(url.port || 443));
+  } catch (error) {
+    if (error instanceof ProxyError) throw error;
+  }
+  socket?.destroy();
+}
+
 function refusal(proxy: ProxyAddress, target: string, code: string | undefined, status: string) {
   const lead = `Cannot connect through the proxy ${proxy.url}`;
   if (code === "407") {

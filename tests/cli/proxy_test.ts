@@ -125,3 +125,27 @@ Deno.test("te-scan trust --proxy fetches the certificate through the tunnel", as
     assert.deepEqual(proxy.tunnels, [`127.0.0.1:${emulator.port}`]);
   });
 });
+
+Deno.test("the cloud with the system's trust goes through the proxy too (Deno's own client)", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a.txt": "a" });
+  await withEmulator({ mode: "cloud", apiKey: "k" }, async (emulator) => {
+    const keyFile = join(dir.path, "key");
+    await Deno.writeTextFile(keyFile, "k");
+    const url = `https://127.0.0.1:${emulator.port}/tecloud/api/v1/file/`;
+    const cloud = [...sortFlags(f), "--url", url, "--api-key-file", keyFile];
+    {
+      await using refusing = await startProxy("407 Proxy Authentication Required");
+      const run = await captureScan([...cloud, "--proxy", refusing.url]);
+      assert.equal(run.code, 3, run.err.join("\n"));
+      assert.match(run.err.join("\n"), /through the proxy .* it asks for authentication/);
+    }
+    await using proxy = await startProxy();
+    const run = await captureScan([...cloud, "--proxy", proxy.url]);
+    // The test CA is not the system's: the certificate is refused, after the tunnel was opened.
+    assert.equal(run.code, 3, run.err.join("\n"));
+    assert.ok(proxy.tunnels.includes(`127.0.0.1:${emulator.port}`), proxy.tunnels.join());
+    assert.deepEqual(await listFiles(f.input), ["a.txt"]);
+  });
+});
