@@ -19,6 +19,7 @@
 import { FEATURES, REPORT_FORMATS } from "../transport/cloud_types.ts";
 import { DEFAULT_REPORT_PORT, type ExtractOptions } from "../transport/gateway.ts";
 import { SCRUBBED_PARTS } from "../transport/tpapi_types.ts";
+import { parseProxy, type ProxyAddress } from "../transport/proxy.ts";
 
 import { UsageError } from "./exit.ts";
 import {
@@ -53,7 +54,7 @@ const SECTIONS: { id: string; title: string; outro?: string }[] = [
     title: "Target (one kind per run): --ip for a TE appliance, --gateway for a Security Gateway " +
       "(the\nonly target with Threat Extraction), --url for the Check Point cloud.",
   },
-  { id: "extraction", title: "Threat Extraction (--gateway only):" },
+  { id: "extraction", title: "Threat Extraction (--gateway, or clean and pdf with --url):" },
   { id: "emulation", title: "Emulation:" },
   { id: "selection", title: "Selection:" },
   { id: "watch", title: "Watching a folder:" },
@@ -70,7 +71,7 @@ export const SCAN_OPTIONS = {
   input: text({
     name: "in",
     meta: "DIR|FILE",
-    aliases: { te_api: ["-in", "--input_directory"] },
+    aliases: { te_api: ["-in", "--input_directory"], "Check Point scripts": ["-id"] },
     help: "folder to scan (walked recursively), or a single file",
     section: "files",
   }),
@@ -98,7 +99,10 @@ export const SCAN_OPTIONS = {
   reportsDir: text({
     name: "rep",
     meta: "DIR",
-    aliases: { te_api: ["-rep", "--reports_directory"] },
+    aliases: {
+      te_api: ["-rep", "--reports_directory"],
+      "Check Point scripts": ["-od", "--output_directory"],
+    },
     default: "te-reports",
     shownDefault: "./te-reports",
     help: "responses, reports, te-scan.log.jsonl, summary.json",
@@ -151,6 +155,7 @@ export const SCAN_OPTIONS = {
   caCert: text({
     name: "ca-cert",
     meta: "FILE",
+    aliases: { "Check Point scripts": ["-ct", "--cert_file"] },
     help: "trust the target's certificate(s) in this PEM file",
     section: "target",
     part: "connection",
@@ -179,10 +184,19 @@ export const SCAN_OPTIONS = {
   apiKey: text({
     name: "api-key",
     meta: "KEY",
+    aliases: { "Check Point scripts": ["-ak", "--api_key"] },
     help: "API key on the command line (visible in the process list)",
     section: "target",
     part: "connection",
   }),
+  proxy: valued({
+    name: "proxy",
+    meta: "http://HOST:PORT",
+    help: "every connection (target, report port, trust, query, quota) through this HTTP " +
+      "CONNECT proxy; one without authentication",
+    section: "target",
+    part: "connection",
+  }, (value) => parseProxyOption(value)),
   extract: valued({
     name: "extract",
     meta: "METHOD",
@@ -208,6 +222,14 @@ export const SCAN_OPTIONS = {
       "copy is not kept.",
     section: "extraction",
     part: "ask",
+  }),
+  emulation: flag({
+    name: "emulation",
+    default: true,
+    shownDefault: "on",
+    help: "--no-emulation with --extract: Threat Extraction only (as tex_api); originals are " +
+      "left untouched, cleaned copies go to --clean; --out/--jail/--error refused",
+    section: "extraction",
   }),
   concurrency: number({
     name: "concurrency",
@@ -241,6 +263,13 @@ export const SCAN_OPTIONS = {
     default: "",
     shownDefault: "the appliance's",
     help: "emulation images",
+    section: "emulation",
+    part: "ask",
+  }),
+  benignReports: flag({
+    name: "benign-reports",
+    help: "reports for benign files too (te.benign_reports; the cloud and appliances: gateways " +
+      "do not make them)",
     section: "emulation",
     part: "ask",
   }),
@@ -382,6 +411,8 @@ interface Derived {
   apiKeyFrom?: "command line" | "config";
   /** Arguments after the options (hashes, for `te-scan query`). */
   positionals: string[];
+  /** `--no-emulation` (with `--extract`): Threat Extraction only, originals left untouched. */
+  noEmulation: boolean;
 }
 
 /** The scan command's settings, validated: one per option of {@linkcode SCAN_OPTIONS}. */
@@ -393,7 +424,9 @@ export type ConnectionArgs =
   & Pick<Derived, "apiKeyFrom">;
 
 /** What every file is asked for: the options of the table's `ask` part. */
-export type AskArgs = OptionValues<PartOf<typeof SCAN_OPTIONS, "ask">>;
+export type AskArgs =
+  & OptionValues<PartOf<typeof SCAN_OPTIONS, "ask">>
+  & Pick<Derived, "noEmulation">;
 
 /**
  * `scan` needs a folder; `lookup` (query, quota) takes only a connection and
@@ -518,14 +551,69 @@ function checkTargets(args: ScanArgs, values: RawValues): void {
   if (values.parts !== undefined && !args.extract) {
     throw new UsageError("--parts needs --extract clean or --extract profile:NAME");
   }
-  if (args.extract && kind !== "gateway") {
-    throw new UsageError("--extract needs --gateway: Threat Extraction runs on a Security Gateway");
-  }
+  if (args.extract && kind !== "gateway") checkCloudExtract(args);
   if (args.extract && !args.clean) {
     throw new UsageError("--extract needs --clean DIR (where the cleaned copies go)");
   }
   if (args.clean && !args.extract) {
     throw new UsageError("--clean needs --extract clean|pdf|profile:NAME");
+  }
+  checkNoEmulation(args);
+}
+
+/** `--extract` off a gateway: the cloud cleans or converts, an appliance's API does neither. */
+function checkCloudExtract(args: ScanArgs): void {
+  if (args.url === undefined) {
+    throw new UsageError(
+      "--extract needs --gateway or --url: Threat Extraction runs on a Security Gateway or in " +
+        "the Check Point cloud (an appliance's API has none)",
+    );
+  }
+  if (args.extract?.method === 0) {
+    throw new UsageError("--extract profile:NAME is a gateway's; with --url use clean or pdf");
+  }
+  if (args.noEmulation) throw new UsageError("--no-emulation needs --gateway");
+}
+
+/** `--no-emulation`: Threat Extraction alone, so there is no verdict to sort files by. */
+function checkNoEmulation(args: ScanArgs): void {
+  if (!args.noEmulation) return;
+  if (!args.extract) {
+    throw new UsageError(
+      "--no-emulation needs --extract clean|pdf|profile:NAME (Threat Extraction is all it does)",
+    );
+  }
+  const sorted = [
+    ["--out", args.benign],
+    ["--jail", args.quarantine],
+    ["--error", args.error],
+  ].filter(([, folder]) => folder !== undefined).map(([name]) => name);
+  if (sorted.length) {
+    throw new UsageError(
+      `Cannot sort files with --no-emulation: ${sorted.join(", ")} sort by verdict and ` +
+        `without emulation there is none; cleaned copies go to --clean, originals stay in place`,
+    );
+  }
+}
+
+/**
+ * `--proxy`, its address checked (a usage error names the option).
+ *
+ * @example A proxy address and a usage error
+ * ```ts
+ * import { parseProxyOption } from "./args.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseProxyOption("http://proxy.corp:3128").port, 3128);
+ * assert.throws(() => parseProxyOption("proxy.corp"), /^UsageError: --proxy: expected http/);
+ * ```
+ */
+export function parseProxyOption(text: string): ProxyAddress {
+  try {
+    return parseProxy(text);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(`--proxy: ${error.message}`);
+    throw error;
   }
 }
 
@@ -592,6 +680,7 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
   const { cli, values, positionals } = readArgv(argv, mode);
   const args: ScanArgs = {
     ...readValues(SCAN_OPTIONS, values),
+    noEmulation: values.emulation === false,
     apiKeyFrom: values["api-key"] === undefined
       ? undefined
       : cli["api-key"] !== undefined
@@ -643,7 +732,8 @@ Exit codes:
   0    every file benign (or nothing to do)
   1    at least one file malicious, every one quarantined (or reported: no --jail)
   2    some file unresolved and none malicious, or the run stopped with files left in place
-       (no appliance left in rotation, reports folder full or unwritable, quota spent)
+       (no appliance left in rotation, reports folder full or unwritable, quota spent), or
+       a cleaned copy --extract asked for could not be made
   3    usage or configuration error, nothing scanned: bad options, wrong target (refused,
        unreachable, not trusted, not the API, wrong key), another run holds the folders
   4    a malicious file could NOT be quarantined (its line and the closing table name it

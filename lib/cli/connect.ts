@@ -10,7 +10,12 @@
 import { CloudClient, DEFAULT_API_PATH, HttpStatusError } from "../transport/cloud_client.ts";
 import { resolve } from "node:path";
 import { type AskOptions, CloudTransport } from "../transport/cloud.ts";
-import { DEFAULT_REPORT_PORT, GatewayTransport, TPAPI_PATH } from "../transport/gateway.ts";
+import {
+  DEFAULT_REPORT_PORT,
+  type ExtractOptions,
+  GatewayTransport,
+  TPAPI_PATH,
+} from "../transport/gateway.ts";
 import {
   describeTargetFailure,
   PREFLIGHT_ANSWER_MS,
@@ -19,8 +24,10 @@ import {
   TargetError,
 } from "../transport/diagnose.ts";
 import type { Transport } from "../transport/transport.ts";
+import type { ExtractionRequest } from "../transport/cloud_types.ts";
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
+import { QuotaError } from "../transport/fatal.ts";
 import { DEFAULT_RETRY } from "../transport/retry.ts";
 import { sleep } from "../util/sleep.ts";
 import { type AskArgs, type ConnectionArgs, targetKind, UsageError } from "./args.ts";
@@ -230,6 +237,7 @@ export async function connect(
       kind,
       trust: trust.kind,
       caCert: args.caCert,
+      proxy: args.proxy,
     };
     return { client, origin: url.origin, cloud: kind === "cloud", context, apiKey };
   });
@@ -247,6 +255,7 @@ function clientAt(
     trust,
     maxSockets: args.concurrency + 2,
     timeoutMs: args.requestTimeoutMs,
+    proxy: args.proxy,
   });
   return new CloudClient(http, {
     apiKey: options.apiKey,
@@ -265,7 +274,17 @@ function askOf(args: AskArgs): Omit<AskOptions, "md5"> {
     reports: args.reports,
     images: args.images.map((id) => ({ id, revision: 1 })),
     batchSize: args.batchSize,
+    benignReports: args.benignReports,
   };
+}
+
+/** The cloud's `extraction` request section for `--extract clean|pdf` (with `--parts`). */
+function cloudExtraction(extract: ExtractOptions | undefined): ExtractionRequest | undefined {
+  if (!extract) return undefined;
+  if (extract.method === 2) return { method: "pdf" };
+  const clean: ExtractionRequest = { method: "clean" };
+  if (extract.parts) clean.extracted_parts_codes = [...extract.parts];
+  return clean;
 }
 
 /**
@@ -311,6 +330,7 @@ export async function transportOf(
     return new CloudTransport(client, {
       ...askOf(args),
       md5: args.features.includes("av") || cloud,
+      extraction: cloudExtraction(args.extract),
     });
   }
   // Reports: the same host's cloud-format download route, on the report port, with no key.
@@ -321,6 +341,7 @@ export async function transportOf(
     ...askOf(args),
     apiKey: connection.apiKey ?? "",
     extract: args.extract,
+    noEmulation: args.noEmulation,
     cleanedDir: args.clean === undefined ? undefined : resolve(args.clean),
   });
 }
@@ -425,7 +446,11 @@ export async function preflightOne(target: Transport): Promise<void> {
  * others answer leaves the rotation with a warning; any other failure, or
  * none left, is a {@linkcode TargetError} whose one line says what to do.
  */
-export async function preflight(targets: Targets, reporter: Reporter): Promise<void> {
+export async function preflight(
+  targets: Targets,
+  reporter: Reporter,
+  options: { dryRun?: boolean } = {},
+): Promise<void> {
   const failures: { target: Transport; error: unknown }[] = [];
   await Promise.all(targets.rotation.all.map(async (target) => {
     try {
@@ -436,6 +461,11 @@ export async function preflight(targets: Targets, reporter: Reporter): Promise<v
   }));
   for (const { target, error } of failures) {
     const line = await describeTargetFailure(error, targets.contexts.get(target)!);
+    if (error instanceof QuotaError && options.dryRun) {
+      // A dry run uploads nothing: what the cache knows can still be collected.
+      reporter.warn(`${line} The dry run asks the cache only, and goes on.`);
+      continue;
+    }
     const down = error instanceof NetworkError ||
       (error instanceof HttpStatusError && error.transient);
     // A watch service starts anyway and waits for it; a run needs one target up.

@@ -111,6 +111,7 @@ export class Reporter {
   readonly #malicious = new FirstFiles();
   readonly #uncontained = new FirstFiles();
   readonly #unresolved = new FirstFiles();
+  readonly #failedCleanings = new FirstFiles();
   #live?: Disposable;
 
   constructor(options: ReporterOptions) {
@@ -125,6 +126,7 @@ export class Reporter {
       if (record.uncontained) this.#uncontained.add(record);
       else if (record.state === "malicious") this.#malicious.add(record);
       if (record.state === "error") this.#unresolved.add(record);
+      if (record.extraction?.status === "failed") this.#failedCleanings.add(record);
     }
     if (this.#json) {
       // An early quarantine is not the file's last word: a "file" event follows.
@@ -196,6 +198,7 @@ export class Reporter {
       malicious: this.#malicious,
       uncontained: this.#uncontained,
       unresolved: this.#unresolved,
+      failedCleanings: this.#failedCleanings,
     });
     this.terminal.out(table.join("\n"));
   }

@@ -114,6 +114,7 @@ Counters:
   tpapi_uploads           served UploadFile objects
   tpapi_upload_bytes      their decoded file bytes (not base64, not JSON)
   scrubs                  Threat Extraction answers, forced codes included
+  tpapi_av_uploads        served UploadFile objects whose te_options asked for av
   bad_requests            requests answered 400/413, objects answered 1008
   auth_failures           cloud-format requests answered 403, objects answered 1010
   faults_injected         faults applied, queued or from --fail-rate

@@ -59,6 +59,8 @@ export interface ClosingTable {
   uncontained?: ListedFiles;
   /** Files that ended unresolved (state `error`), with their reasons. */
   unresolved: ListedFiles;
+  /** Files whose requested cleaned copy could not be made (`--extract`). */
+  failedCleanings?: ListedFiles;
 }
 
 /** How many files of each kind the closing table names; the log has the rest. */
@@ -184,11 +186,16 @@ function describeFindings(record: FileRecord): string {
   const about = record.threat
     ? describeThreat(record.threat, signature + (record.reason ?? ""))
     : "";
-  const av = (about ? `  ${about}` : "") + signature;
+  // The reason of an AV detection already names the signature: said once, not twice.
+  const named = record.av?.signature &&
+    record.reason?.includes(`anti-virus: ${record.av.signature}`);
+  const av = (about ? `  ${about}` : "") + (named ? "" : signature);
   const extraction = record.extraction;
-  if (!extraction) return av;
+  // Nothing to remove is the common case: only a cleaning made or failed is worth a word.
+  if (!extraction || extraction.status === "skipped") return av;
   const cleaned = record.cleanedFile ? ` -> ${record.cleanedFile}` : "";
-  return `${av}  extraction: ${extraction.result}${cleaned}`;
+  const failed = extraction.status === "failed" ? " failed" : "";
+  return `${av}  extraction${failed}: ${extraction.result}${cleaned}`;
 }
 
 function describeFile(record: FileRecord): string {
@@ -467,5 +474,8 @@ export function renderClosingTable(table: ClosingTable): string[] {
     ),
     ...renderListed("malicious files", table.malicious, table.logPath),
     ...renderListed("unresolved files", table.unresolved, table.logPath),
+    ...(table.failedCleanings
+      ? renderListed("cleaned copies not made", table.failedCleanings, table.logPath)
+      : []),
   ];
 }

@@ -67,6 +67,7 @@
 import { isAbsolute, join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { DisposeCounts, FileRecord, Folders } from "../pipeline/dispose.ts";
+import type { ExtractionCounts } from "../pipeline/clean.ts";
 import type { LogEvent } from "../fs/run_log.ts";
 import { readLogEvents } from "../fs/run_log_events.ts";
 import { replaceFileStreamed } from "../fs/replace_streamed.ts";
@@ -94,7 +95,9 @@ export interface RunSummary {
   appliance: string;
   folders: Folders;
   reports_dir: string;
-  counts: DisposeCounts;
+  counts: DisposeCounts & { extraction?: ExtractionCounts };
+  /** Where cleaned copies went (`--clean`, with `--extract`). */
+  clean_dir?: string;
   interrupted: boolean;
   /** Why the run stopped, when it stopped early. */
   error?: string;
@@ -312,6 +315,7 @@ function settingRows(summary: RunSummary, start: LogEvent | undefined): [string,
     ["Quarantine", "quarantine", folderOrNone(summary.folders.malicious, dryRun)],
     ["Error folder", "error", folderOrNone(summary.folders.error, dryRun)],
     ["Reports folder", "reports", summary.reports_dir],
+    ...extractionRows(summary),
     ["Mode", "mode", modeOf(summary, start)],
     ["Started", "started", summary.started],
     ["Finished", "finished", summary.finished],
@@ -324,6 +328,21 @@ function settingRows(summary: RunSummary, start: LogEvent | undefined): [string,
   rows.push(["Exit code", "exit-code", String(summary.exit_code)]);
   rows.push(["te-scan", "version", summary.version]);
   return rows;
+}
+
+/** The settings rows of Threat Extraction: where cleaned copies went and how many were made. */
+function extractionRows(summary: RunSummary): [string, string, string][] {
+  const made = summary.counts.extraction;
+  if (!summary.clean_dir || !made) return [];
+  return [
+    ["Cleaned copies", "clean", summary.clean_dir],
+    [
+      "Extraction",
+      "extraction",
+      `${count(made.cleaned)} cleaned, ${count(made.failed)} failed, ${count(made.skipped)} ` +
+      `nothing to clean`,
+    ],
+  ];
 }
 
 function settingsSection(summary: RunSummary, start: LogEvent | undefined): string {
@@ -458,8 +477,9 @@ type ListedFile =
     | "early"
     | "uncontained"
     | "threat"
+    | "cleanedFile"
   >
-  & { state: string };
+  & { state: string; extractionText?: string };
 
 /** A log event's `threat`, its fields checked (the log is read back, not trusted). */
 function threatOf(value: unknown): ThreatFinding | undefined {
@@ -501,7 +521,18 @@ function listedFileOf(event: LogEvent): ListedFile | undefined {
     early: event.early === true,
     uncontained: event.uncontained === true ? true : undefined,
     threat: threatOf(event.threat),
+    cleanedFile: text("cleanedFile"),
+    extractionText: extractionTextOf(event.extraction),
   };
+}
+
+/** A file's extraction result as its row says it, e.g. "extraction failed: Password protected". */
+function extractionTextOf(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { status, result } = value as Record<string, unknown>;
+  if (typeof status !== "string" || typeof result !== "string") return undefined;
+  if (status === "cleaned") return "cleaned copy made";
+  return status === "failed" ? `extraction failed: ${result}` : `extraction: ${result}`;
 }
 
 const OUTCOME_LABEL: Record<string, string> = {
@@ -524,7 +555,7 @@ function reasonText(record: ListedFile): string {
   const { reason } = record;
   // An AV detection's reason names the signature already.
   const threat = record.threat ? describeThreat(record.threat, reason) : "";
-  return [threat, reason ?? "", same].filter(Boolean).join("; ");
+  return [record.extractionText ?? "", threat, reason ?? "", same].filter(Boolean).join("; ");
 }
 
 async function fileRow(record: ListedFile, reportsDir: string): Promise<string> {
@@ -539,6 +570,10 @@ async function fileRow(record: ListedFile, reportsDir: string): Promise<string> 
   if (record.responseFile) {
     const href = htmlText(linkFromPage(reportsDir, record.responseFile));
     links.push(`<a data-response href="${href}">response</a>`);
+  }
+  if (record.cleanedFile) {
+    const href = htmlText(linkFromPage(reportsDir, record.cleanedFile));
+    links.push(`<a data-cleaned href="${href}">cleaned copy</a>`);
   }
   const destination = record.destination ?? "— (left in place)";
   const flag = record.uncontained ? ` class="uncontained" data-uncontained` : "";

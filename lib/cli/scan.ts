@@ -250,7 +250,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, hooks: ScanHooks): Pr
   let layout: Layout;
   try {
     // Before anything is created, hashed or moved: a wrong target ends the run here.
-    await preflight(targets, reporter);
+    await preflight(targets, reporter, { dryRun: args.dryRun });
     layout = await createFolders(resolved, args.dryRun);
     opened = await openState(layout);
   } catch (error) {
@@ -382,7 +382,14 @@ async function scanTree(
       pollIntervalMs: args.pollIntervalMs,
       timeoutMs: args.timeoutMs,
       dryRun: args.dryRun,
-      decide: { uploadKnown: args.extract !== undefined, avOnly: !args.features.includes("te") },
+      decide: {
+        // The gateway cleans only on upload; the cloud answers extraction to a query too.
+        uploadKnown: args.extract !== undefined && args.gateways.length > 0,
+        extractTo: args.extract && !args.gateways.length ? clean : undefined,
+        avOnly: !args.features.includes("te"),
+        extractOnly: args.noEmulation,
+        benignReports: args.benignReports,
+      },
       progress,
       signal,
       onWarning: (message) => reporter.warn(message),
@@ -423,7 +430,9 @@ function exitCodeOf(end: RunEnd): number {
   if (end.fatal) return Exit.UNRESOLVED;
   if (end.interrupted) return Exit.INTERRUPTED;
   if (counts.malicious > 0) return Exit.MALICIOUS;
-  return counts.error > 0 ? Exit.UNRESOLVED : Exit.CLEAN;
+  // A requested cleaned copy that could not be made is as unfinished as an unresolved file.
+  const unfinished = counts.error > 0 || end.disposer.extraction.failed > 0;
+  return unfinished ? Exit.UNRESOLVED : Exit.CLEAN;
 }
 
 /**
@@ -445,7 +454,8 @@ async function summarize(end: RunEnd): Promise<number> {
     appliance: end.origin,
     folders: layout.folders,
     reports_dir: layout.reportsDir,
-    counts,
+    counts: end.args.extract ? { ...counts, extraction: disposer.extraction } : counts,
+    clean_dir: layout.clean,
     interrupted,
     error: why,
     exit_code: exitCode,

@@ -33,6 +33,8 @@
 
 import { parseArgs } from "node:util";
 import { splitHostPort } from "./connect.ts";
+import { parseProxyOption } from "./args.ts";
+import type { ProxyAddress } from "../transport/proxy.ts";
 import { usageErrorOf } from "./suggest.ts";
 import { fetchCertificate, type PresentedCertificate } from "../transport/certificate.ts";
 import { reasonOf } from "../util/reason.ts";
@@ -102,14 +104,15 @@ function whyNotCaCert(cert: PresentedCertificate, saved: string): string[] {
   ];
 }
 
-const HELP = `Usage: te-scan trust HOST[:PORT] [--save FILE] [--json]
+const HELP = `Usage: te-scan trust HOST[:PORT] [--save FILE] [--json] [--proxy http://HOST:PORT]
 
 Shows the certificate an appliance presents (default port 18194) with its SHA-256
 fingerprint. Compare the fingerprint with the appliance's console, then scan with
   --pin SHA256        (works for any certificate), or
   --ca-cert FILE      (a self-signed certificate that names the host you scan by;
                       for a certificate signed by a CA, that CA's certificate).
---save FILE writes the certificate as PEM (an existing file is never overwritten).`;
+--save FILE writes the certificate as PEM (an existing file is never overwritten).
+--proxy connects through an HTTP CONNECT proxy, as the scan's --proxy does.`;
 
 /**
  * Runs `te-scan trust`.
@@ -143,6 +146,7 @@ export async function trustCommand(
   const options = {
     save: { type: "string" },
     json: { type: "boolean" },
+    proxy: { type: "string" },
     help: { type: "boolean", short: "h" },
   } as const;
   let parsed;
@@ -159,14 +163,16 @@ export async function trustCommand(
   if (positionals.length !== 1) return fail("give one HOST[:PORT]", Exit.USAGE);
   let host: string;
   let port: number;
+  let proxy: ProxyAddress | undefined;
   try {
     ({ host, port } = splitHostPort(positionals[0], "te-scan trust"));
+    proxy = values.proxy === undefined ? undefined : parseProxyOption(values.proxy);
   } catch (error) {
     return fail(reasonOf(error), Exit.USAGE);
   }
   let cert: PresentedCertificate;
   try {
-    cert = await fetchCertificate(host, port);
+    cert = await fetchCertificate(host, port, undefined, proxy);
   } catch (error) {
     return fail(reasonOf(error), Exit.UNRESOLVED);
   }

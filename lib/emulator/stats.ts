@@ -48,6 +48,8 @@ export interface EmulatorStats {
   tpapi_upload_bytes: number;
   /** Threat Extraction (`scrub`) answers given, forced result codes included. */
   scrubs: number;
+  /** Served UploadFile objects whose `te_options` asked for AV (a client may leave it out). */
+  tpapi_av_uploads: number;
   /** Requests answered 400/413, plus request objects answered 1008. */
   bad_requests: number;
   /** Cloud-format requests answered 403, plus TPAPI objects answered 1010. */
@@ -82,6 +84,7 @@ export function newStats(): EmulatorStats {
     tpapi_uploads: 0,
     tpapi_upload_bytes: 0,
     scrubs: 0,
+    tpapi_av_uploads: 0,
     bad_requests: 0,
     auth_failures: 0,
     quota_requests: 0,

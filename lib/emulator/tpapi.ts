@@ -233,6 +233,7 @@ class TpapiRun {
     const { facts, fileName, te } = prepared;
     stats.tpapi_uploads++;
     stats.tpapi_upload_bytes += facts.size;
+    if (te?.features?.includes("av")) stats.tpapi_av_uploads++;
     const out: TpapiResponseItem = { ...prepared.base };
     if (prepared.scrub) {
       stats.scrubs++;

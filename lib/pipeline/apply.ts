@@ -12,6 +12,7 @@ import type { ReportFormat, ResponseItem } from "../transport/cloud_types.ts";
 import { refusal } from "../transport/cloud.ts";
 import { Code, describeStatus } from "../transport/status.ts";
 import { decide, type DecideOptions, type Decision, type Phase } from "./decide.ts";
+import { cloudExtraction, keepLatestScrub } from "./clean.ts";
 import { fetchReports } from "./reports.ts";
 import type {
   EarlyVerdict,
@@ -38,7 +39,8 @@ export type NextStep =
   | { kind: "settled" }
   | { kind: "wait" }
   | { kind: "upload" }
-  | { kind: "retry"; reason: string };
+  /** `askAgain`: a transient answer (1009, 1011) about a file the target may have: query it. */
+  | { kind: "retry"; reason: string; askAgain?: boolean };
 
 /**
  * A refused key (1010) or a spent quota (1005) would fail every file alike:
@@ -47,6 +49,22 @@ export type NextStep =
 function stopIfRefused(item: ResponseItem): void {
   const codes = [item.status.code, item.te?.status.code];
   if (codes.includes(Code.FORBIDDEN) || codes.includes(Code.NO_QUOTA)) refusal(item);
+}
+
+/**
+ * AV's cache answer is kept for the upload (which leaves AV out on a gateway)
+ * and stands in for it in later answers that carry none.
+ */
+function withCachedAv(job: Job, item: ResponseItem, phase: Phase): ResponseItem {
+  if (phase === "cache") {
+    if (item.av?.status.code === Code.FOUND) job.cachedAv = item.av;
+    return item;
+  }
+  return job.cachedAv && !item.av ? { ...item, av: job.cachedAv } : item;
+}
+
+function quotaSpent(item: ResponseItem): boolean {
+  return item.status.code === Code.NO_QUOTA || item.te?.status.code === Code.NO_QUOTA;
 }
 
 /** Options of an {@linkcode AnswerApplier}. */
@@ -96,7 +114,16 @@ export class AnswerApplier {
   }
 
   /** Applies `item`, the answer about `job`'s file from `phase`. */
-  async apply(job: Job, item: ResponseItem, phase: Phase): Promise<NextStep> {
+  async apply(job: Job, given: ResponseItem, phase: Phase): Promise<NextStep> {
+    const item = withCachedAv(job, given, phase);
+    // A dry run uploads nothing, so a spent quota only means the cache does not know the file.
+    if (this.#options.dryRun && quotaSpent(item)) {
+      return this.#dryRun(
+        job,
+        item,
+        `no quota left to ask about it (${describeStatus(item.status)})`,
+      );
+    }
     stopIfRefused(item);
     const decision = decide(item, phase, this.#options.decide);
     switch (decision.kind) {
@@ -124,8 +151,23 @@ export class AnswerApplier {
         if (this.#options.dryRun) return this.#dryRun(job, item, "not in the appliance's cache");
         return { kind: "upload" };
       case "retry":
-        return { kind: "retry", reason: decision.reason };
+        return { kind: "retry", reason: decision.reason, askAgain: decision.askAgain };
+      case "not-emulated":
+        return this.#notEmulated(job, item);
     }
+  }
+
+  /** A file cleaned without emulation: no verdict, so it stays where it is (a skip). */
+  #notEmulated(job: Job, item: ResponseItem): NextStep {
+    const reason = "not emulated (--no-emulation): Threat Extraction only, the original untouched";
+    const outcome: Outcome = {
+      ...this.#common(job),
+      state: "skipped",
+      reason,
+      response: recorded(item, job),
+    };
+    this.#options.emit({ kind: "settled", file: job.file, outcome });
+    return { kind: "settled" };
   }
 
   /**
@@ -150,6 +192,10 @@ export class AnswerApplier {
 
   async #final(job: Job, item: ResponseItem, decision: FinalDecision): Promise<Settled> {
     const { state, verdict, note } = decision;
+    const extractTo = this.#options.decide?.extractTo;
+    if (extractTo && job.via) {
+      keepLatestScrub(job, await cloudExtraction(item, job.via, extractTo, state));
+    }
     const outcome: Outcome = {
       ...this.#common(job),
       state,
@@ -158,7 +204,8 @@ export class AnswerApplier {
     };
     if (note) outcome.reason = note;
     const formats = this.#options.reports;
-    if (state === "malicious" && formats.length && job.via) {
+    const wanted = state === "malicious" || this.#options.decide?.benignReports === true;
+    if (wanted && formats.length && job.via) {
       const { reports, errors } = await fetchReports(job.via, item, formats);
       outcome.reports = reports;
       if (errors.length) outcome.reportErrors = errors;

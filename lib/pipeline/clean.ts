@@ -17,7 +17,10 @@
 import { basename, dirname, extname, join } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { copyNoClobber, moveNoClobber, PARTIAL_PREFIX } from "../fs/move.ts";
-import type { ScrubOutcome } from "../transport/transport.ts";
+import type { ScrubOutcome, Transport } from "../transport/transport.ts";
+import type { ResponseItem } from "../transport/cloud_types.ts";
+import { extractionOutcome } from "../transport/cloud.ts";
+import { scrubResultInfo } from "../transport/tpapi_types.ts";
 import { type AvFinding, avFinding } from "./decide.ts";
 import { type ThreatFinding, threatFinding } from "./threat.ts";
 import type { FinalState, Job, Outcome, ScanFile } from "./types.ts";
@@ -27,12 +30,31 @@ export interface FindingFields {
   /** The AV result, when AV was asked for. */
   av?: AvFinding;
   /** The Threat Extraction result: its code, the guide's name for it, the gateway's text. */
-  extraction?: { code: number; result: string; message?: string };
+  extraction?: ExtractionResult;
   /** Where the cleaned copy was published. */
   cleanedFile?: string;
   /** A malicious file's severity, confidence and threat name, as the answer gives them. */
   threat?: ThreatFinding;
 }
+
+/**
+ * What became of a file's requested cleaned copy: made, nothing to clean
+ * (or withheld from a malicious file), or could not be made (the run exits 2).
+ */
+export type ExtractionStatus = "cleaned" | "skipped" | "failed";
+
+/** A file's Threat Extraction result as its record keeps it. */
+export interface ExtractionResult {
+  code: number;
+  /** The gateway guide's name for the code. */
+  result: string;
+  /** The gateway's own text, when it says more than the name. */
+  message?: string;
+  status: ExtractionStatus;
+}
+
+/** Counts of extraction outcomes in a run (`summary.json` `extraction`). */
+export type ExtractionCounts = Record<ExtractionStatus, number>;
 
 /** Settled files still to take each cleaned copy, for copies shared by identical files. */
 const holders = new WeakMap<ScrubOutcome, number>();
@@ -44,7 +66,10 @@ const holders = new WeakMap<ScrubOutcome, number>();
  * @example A cleaned copy shared by two identical files
  * ```ts
  * import { addFindings, shareCleanedCopy } from "./clean.ts";
- * import type { ScrubOutcome } from "../transport/transport.ts";
+ * import type { ScrubOutcome, Transport } from "../transport/transport.ts";
+import type { ResponseItem } from "../transport/cloud_types.ts";
+import { extractionOutcome } from "../transport/cloud.ts";
+import { scrubResultInfo } from "../transport/tpapi_types.ts";
  * import assert from "node:assert/strict";
  *
  * const clean = await Deno.makeTempDir();
@@ -97,6 +122,42 @@ export function keepLatestScrub(job: Job, scrub: ScrubOutcome | undefined): void
       Deno.removeSync(previous.cleanedPath);
     } catch { /* already gone */ }
   }
+}
+
+/**
+ * Cloud Threat Extraction: a settled file's `extraction` result, its cleaned
+ * copy downloaded (by `extracted_file_download_id`) into a temporary file in
+ * `dir` when there is one to keep (result OK, the file not malicious).
+ *
+ * @example An answer without an extraction section has no result
+ * ```ts
+ * import { cloudExtraction } from "./clean.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const item = { status: { code: 1001, label: "FOUND", message: "" } };
+ * const unused = { download: () => Promise.reject(new Error("not called")) };
+ * assert.equal(await cloudExtraction(item, unused, "/clean", "benign"), undefined);
+ * ```
+ */
+export async function cloudExtraction(
+  item: ResponseItem,
+  via: Pick<Transport, "download">,
+  dir: string,
+  state: FinalState,
+): Promise<ScrubOutcome | undefined> {
+  if (!item.extraction) return undefined;
+  const outcome = extractionOutcome(item.extraction);
+  const id = item.extraction.extracted_file_download_id;
+  if (outcome.code !== 0 || !id || state === "malicious") return outcome;
+  try {
+    const { bytes } = await via.download(id);
+    const temp = join(dir, `${PARTIAL_PREFIX}${crypto.randomUUID()}`);
+    await Deno.writeFile(temp, bytes, { createNew: true });
+    outcome.cleanedPath = temp;
+  } catch (error) {
+    outcome.message = `the cleaned copy could not be downloaded: ${reasonOf(error)}`;
+  }
+  return outcome;
 }
 
 // deno-lint-ignore no-control-regex
@@ -185,7 +246,7 @@ async function publish(scrub: ScrubOutcome, dest: string): Promise<string> {
  * assert.deepEqual(notes, []);
  * assert.equal(record.cleanedFile, `${clean}/a/b.cleaned.docm`);
  * assert.equal(await Deno.readTextFile(record.cleanedFile!), "cleaned");
- * assert.deepEqual(record.extraction, { code: 0, result: "OK" });
+ * assert.deepEqual(record.extraction, { code: 0, result: "OK", status: "cleaned" });
  * await Deno.remove(clean, { recursive: true });
  * ```
  */
@@ -203,8 +264,27 @@ export async function addFindings(
   if (threat) record.threat = threat;
   const scrub = outcome.scrub;
   if (!scrub) return [];
-  record.extraction = { code: scrub.code, result: scrub.name };
-  if (scrub.message) record.extraction.message = scrub.message;
+  const extraction: ExtractionResult = { code: scrub.code, result: scrub.name, status: "failed" };
+  if (scrub.message) extraction.message = scrub.message;
+  record.extraction = extraction;
+  const notes = (scrub.oddFields ?? []).map((odd) => `Threat Extraction answer: ${odd} (ignored)`);
+  notes.push(...await publishFor(record, file, scrub, cleanDir));
+  extraction.status = record.cleanedFile ? "cleaned" : statusWithoutCopy(record.state, scrub);
+  return notes;
+}
+
+/** A result with no cleaned copy: nothing to clean, withheld (malicious), or a failure. */
+function statusWithoutCopy(state: FinalState, scrub: ScrubOutcome): ExtractionStatus {
+  if (state === "malicious") return "skipped";
+  return scrubResultInfo(scrub.code).outcome === "unchanged" ? "skipped" : "failed";
+}
+
+async function publishFor(
+  record: FindingFields & { state: FinalState },
+  file: ScanFile,
+  scrub: ScrubOutcome,
+  cleanDir: string | undefined,
+): Promise<string[]> {
   if (!scrub.cleanedPath) {
     return scrub.code === 0 ? ["Threat Extraction: the gateway sent no cleaned copy"] : [];
   }
@@ -221,4 +301,25 @@ export async function addFindings(
   } catch (error) {
     return [`cannot publish the cleaned copy: ${reasonOf(error)}`];
   }
+}
+
+/**
+ * Counts a settled file's extraction outcome, if it has one.
+ *
+ * @example A failed cleaning is counted
+ * ```ts
+ * import { countExtraction } from "./clean.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const counts = { cleaned: 0, failed: 0, skipped: 0 };
+ * countExtraction(counts, { code: 7, result: "Password protected", status: "failed" });
+ * countExtraction(counts, undefined);
+ * assert.deepEqual(counts, { cleaned: 0, failed: 1, skipped: 0 });
+ * ```
+ */
+export function countExtraction(
+  counts: ExtractionCounts,
+  extraction: ExtractionResult | undefined,
+): void {
+  if (extraction) counts[extraction.status]++;
 }

@@ -53,8 +53,11 @@ export type Decision =
   | { kind: "early-malicious"; reason?: string; upload?: true }
   | { kind: "wait"; status: Status }
   | { kind: "upload" }
-  | { kind: "retry"; reason: string }
-  | { kind: "error"; reason: string };
+  /** `askAgain`: a passing failure (1009, 1011): ask about the file again, not upload it. */
+  | { kind: "retry"; reason: string; askAgain?: boolean }
+  | { kind: "error"; reason: string }
+  /** Threat Extraction only (`--no-emulation`): the upload answered, there is no verdict. */
+  | { kind: "not-emulated" };
 
 function isPendingImage(status: string | undefined): boolean {
   return (status ?? "").toLowerCase() === "pending";
@@ -90,7 +93,7 @@ function fromCode(status: Status, phase: Phase): Decision {
         ? { kind: "retry", reason: `upload answered ${describeStatus(status)}` }
         : { kind: "upload" };
     case "retry":
-      return { kind: "retry", reason: describeStatus(status) };
+      return { kind: "retry", reason: describeStatus(status), askAgain: true };
     case "give-up":
       return { kind: "error", reason: describeStatus(status) };
   }
@@ -149,6 +152,18 @@ export interface DecideOptions {
    * cleaned copy. One known to be malicious is not (its copy is not published).
    */
   uploadKnown?: boolean;
+  /**
+   * Threat Extraction only (`--no-emulation`): every file is uploaded for its
+   * cleaned copy, and its upload's answer settles it without a verdict.
+   */
+  extractOnly?: boolean;
+  /**
+   * Cloud Threat Extraction: where a settled benign file's cleaned copy is
+   * downloaded to (the `--clean` folder), by its answer's `extraction` section.
+   */
+  extractTo?: string;
+  /** `--benign-reports`: a benign file's reports are downloaded too. */
+  benignReports?: boolean;
 }
 
 /** The te section decides (with the top-level status). */
@@ -202,6 +217,8 @@ function detected(decision: Decision, signature: string): Decision {
     case "wait":
     case "early-malicious":
       return { kind: "early-malicious", reason };
+    case "not-emulated":
+      return decision;
   }
 }
 
@@ -218,6 +235,7 @@ function detected(decision: Decision, signature: string): Decision {
  * ```
  */
 export function decide(item: ResponseItem, phase: Phase, options: DecideOptions = {}): Decision {
+  if (options.extractOnly) return phase === "cache" ? { kind: "upload" } : { kind: "not-emulated" };
   let decision = item.te
     ? fromTe(item, item.te, phase)
     : options.avOnly && item.av

@@ -37,7 +37,12 @@ import type {
 } from "./types.ts";
 import { isHashed } from "./types.ts";
 import { TaskPool } from "./task_pool.ts";
-import { addFindings, type FindingFields } from "./clean.ts";
+import {
+  addFindings,
+  countExtraction,
+  type ExtractionCounts,
+  type FindingFields,
+} from "./clean.ts";
 import { threatFinding } from "./threat.ts";
 
 /** Where each state's files go; a missing folder leaves those files in place. */
@@ -270,6 +275,8 @@ function leaveLinked(d: Disposal, wouldMove: boolean): void {
  */
 export class Disposer {
   readonly counts: DisposeCounts = zeroCounts();
+  /** Threat Extraction outcomes of settled files (with `--extract`). */
+  readonly extraction: ExtractionCounts = { cleaned: 0, failed: 0, skipped: 0 };
   /** Files quarantined by an early verdict: the path they were scanned at → where they are. */
   readonly #early = new Map<string, EarlyPlace>();
   readonly #reports: ReportFiles;
@@ -405,7 +412,9 @@ export class Disposer {
   }
 
   async #writeReports(d: Disposal): Promise<void> {
-    const reports = d.record.state === "malicious" ? d.outcome.reports ?? [] : [];
+    // A benign file has reports only when --benign-reports asked for them.
+    const kept = d.record.state === "malicious" || d.record.state === "benign";
+    const reports = kept ? d.outcome.reports ?? [] : [];
     try {
       const response = withOriginalMode(d, this.options.folders);
       const written = await this.#reports.write(d.file.relPath, response, reports);
@@ -507,6 +516,7 @@ export class Disposer {
     this.counts[record.state]++;
     if (outcome.uploaded) this.counts.uploaded++;
     this.counts.bytes += file.size;
+    countExtraction(this.extraction, record.extraction);
     this.options.log.write({ event: "file", file: record.relPath, ...record });
     this.options.onFile?.(record);
   }

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { ReportFormat, ResponseItem, Verdict } from "../transport/cloud_types.ts";
+import type { AvResult, ReportFormat, ResponseItem, Verdict } from "../transport/cloud_types.ts";
 import type { ScrubOutcome, Transport } from "../transport/transport.ts";
 import type { FileIdentity } from "../fs/identity.ts";
 import type { LinkTarget } from "./walk.ts";
@@ -110,6 +110,8 @@ export interface Job {
   earlySent?: boolean;
   /** The Threat Extraction result of the last upload (gateway, `--extract`). */
   scrub?: ScrubOutcome;
+  /** AV's answer from the cache query: an upload need not ask AV again. */
+  cachedAv?: AvResult;
 }
 
 /** A file settled, for the dispose sink. */

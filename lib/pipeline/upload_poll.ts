@@ -25,7 +25,8 @@ import { backoffMs, DEFAULT_RETRY } from "../transport/retry.ts";
 import { sleep } from "../util/sleep.ts";
 import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
 import { describeStatus } from "../transport/status.ts";
-import type { MatchedAnswer, Transport } from "../transport/transport.ts";
+import type { MatchedAnswer, ScrubOutcome, Transport } from "../transport/transport.ts";
+import { scrubResultInfo } from "../transport/tpapi_types.ts";
 import { AnswerApplier, type NextStep } from "./apply.ts";
 import { keepLatestScrub } from "./clean.ts";
 import type { DecideOptions, Phase } from "./decide.ts";
@@ -66,6 +67,9 @@ export interface UploadPollOptions {
   onPoller?: (poller: Poller) => void;
 }
 
+/** How many transient answers about one file are asked again before it ends unresolved. */
+const ASK_AGAIN_LIMIT = 6;
+
 interface Tracked {
   job: Job;
   deadline: number;
@@ -78,6 +82,8 @@ interface Tracked {
   /** When the latest poll that found it still in emulation was sent. */
   pendingAt?: number;
   uploads: number;
+  /** Times a transient answer (1009, 1011) had the file asked about again. */
+  askedAgain: number;
   /**
    * The file is being uploaded (or waits to be, or its upload answer is being
    * applied): the poller leaves it alone.
@@ -167,6 +173,7 @@ export class Poller {
         nextPollAt: now,
         polls: 0,
         uploads: 0,
+        askedAgain: 0,
         uploading: job.needsUpload,
         misses: 0,
         release: (error) => error === undefined ? resolve() : reject(error),
@@ -342,6 +349,7 @@ export class Poller {
   #next(t: Tracked, step: NextStep, phase: Phase): void {
     if (step.kind === "settled") return this.#untrack(t);
     if (step.kind === "wait") return this.#schedule(t);
+    if (step.kind === "retry" && step.askAgain) return this.#askAgain(t, step.reason, phase);
     const attempts = this.#options.uploadAttempts ?? 3;
     if (t.uploads >= attempts) {
       const why = step.kind === "retry" ? step.reason : "appliance lost the file";
@@ -351,6 +359,21 @@ export class Poller {
       `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; uploading again`,
     );
     this.#startUpload(t, backoffMs(Math.max(0, t.uploads - 1), DEFAULT_RETRY));
+  }
+
+  /**
+   * A passing failure of the target (1009, 1011) says nothing about the file:
+   * it is asked about again (a lost upload then answers NOT_FOUND and goes
+   * again), never uploaded on the spot, which would spend quota and bandwidth.
+   */
+  #askAgain(t: Tracked, reason: string, phase: Phase): void {
+    if (++t.askedAgain > ASK_AGAIN_LIMIT) {
+      return this.#settleError(t, `${reason} (asked ${ASK_AGAIN_LIMIT} times more)`);
+    }
+    this.#options.onWarning?.(
+      `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; asking again`,
+    );
+    this.#schedule(t);
   }
 
   /** Uploads in the background: the poller goes on with the other files meanwhile. */
@@ -373,7 +396,11 @@ export class Poller {
     this.#gaugeUploading(1);
     let answer;
     try {
-      const file = { ...t.job.file, name: basename(t.job.file.relPath) };
+      const file = {
+        ...t.job.file,
+        name: basename(t.job.file.relPath),
+        avKnown: t.job.cachedAv !== undefined,
+      };
       answer = await rotation.call(t.job.via, (target) => target.upload(file));
     } catch (error) {
       t.uploading = false;
@@ -384,6 +411,7 @@ export class Poller {
     }
     t.job.uploaded = true;
     keepLatestScrub(t.job, answer.scrub);
+    if (this.#scrubAgain(t, answer.scrub)) return;
     t.polls = 0;
     t.uploadedAt = performance.now();
     // Polls before this upload (of a copy the appliance lost) say nothing about this one.
@@ -392,6 +420,21 @@ export class Poller {
     // clears the flag): applying a final answer downloads its reports, and a poll
     // answered meanwhile would settle the same file a second time.
     await this.#apply(t, answer.item, "upload");
+  }
+
+  /**
+   * A transient Threat Extraction result (Timeout, Error, Disk limit, Out of
+   * memory) asks for the cleaned copy again, within the file's upload budget;
+   * the last answer stands once the budget is spent.
+   */
+  #scrubAgain(t: Tracked, scrub: ScrubOutcome | undefined): boolean {
+    if (!scrub || scrubResultInfo(scrub.code).outcome !== "retry") return false;
+    if (t.uploads >= (this.#options.uploadAttempts ?? 3)) return false;
+    this.#options.onWarning?.(
+      `${t.job.file.relPath}: Threat Extraction answered ${scrub.name}; uploading again`,
+    );
+    this.#startUpload(t, backoffMs(t.uploads - 1, DEFAULT_RETRY));
+    return true;
   }
 
   /** Moves one file between the progress line's "uploading" and "in emulation". */

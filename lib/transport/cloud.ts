@@ -9,16 +9,26 @@
 
 import { basename, extname } from "node:path";
 import type { CloudClient } from "./cloud_client.ts";
-import type { Feature, ImageRef, ReportFormat, RequestItem, ResponseItem } from "./cloud_types.ts";
+import type {
+  ExtractionRequest,
+  ExtractionResult,
+  Feature,
+  ImageRef,
+  ReportFormat,
+  RequestItem,
+  ResponseItem,
+} from "./cloud_types.ts";
 import { AuthError } from "./cloud_client.ts";
 import { QuotaError } from "./fatal.ts";
 import { matchAnswers, queryInBatches } from "./match.ts";
 import { Code, describeStatus } from "./status.ts";
+import { scrubResultInfo } from "./tpapi_types.ts";
 import { ProtocolError } from "./validate.ts";
 import type {
   Download,
   FileDigests,
   MatchedAnswer,
+  ScrubOutcome,
   Transport,
   UploadAnswer,
   UploadFile,
@@ -33,6 +43,10 @@ export interface AskOptions {
   batchSize: number;
   /** Hash with MD5 too: AV looks files up by md5 only, and the cloud answers FOUND for md5. */
   md5: boolean;
+  /** Cloud Threat Extraction (`--extract` with `--url`): the `extraction` feature and section. */
+  extraction?: ExtractionRequest;
+  /** Reports for benign files too (`te.benign_reports`). */
+  benignReports?: boolean;
 }
 
 /** An upload answered with an item about other content: it is not this file's answer. */
@@ -89,11 +103,15 @@ export function refusal(item: ResponseItem): void {
  */
 export function requestItem(
   file: FileDigests,
-  ask: Pick<AskOptions, "features" | "reports" | "images">,
+  ask: Pick<AskOptions, "features" | "reports" | "images" | "extraction" | "benignReports">,
   name?: string,
 ): RequestItem {
-  const { features, reports, images } = ask;
+  const { features, reports, images, extraction } = ask;
   const item: RequestItem = { features: [...features] };
+  if (extraction) {
+    item.features!.push("extraction");
+    item.extraction = structuredClone(extraction);
+  }
   if (file.sha1) item.sha1 = file.sha1;
   if (file.md5) item.md5 = file.md5;
   if (file.sha256) item.sha256 = file.sha256;
@@ -105,6 +123,7 @@ export function requestItem(
   if (features.includes("te")) {
     item.te = { reports: [...reports], ...TE_ASK_ERRORS };
     if (images?.length) item.te.images = images;
+    if (ask.benignReports) item.te.benign_reports = true;
   }
   return item;
 }
@@ -167,9 +186,18 @@ export class CloudTransport implements Transport {
 
   query(files: readonly FileDigests[]): Promise<MatchedAnswer[]> {
     return queryInBatches(files, this.batchSize, async (batch) => {
-      const { items } = await this.client.query(batch.map((file) => this.requestFor(file)));
+      const { items } = await this.client.query(
+        batch.map((file) => this.requestFor(file, this.#nameForExtraction(file))),
+      );
       return items;
     });
+  }
+
+  /** Extraction needs the file's name in every request (the service says so), not only uploads. */
+  #nameForExtraction(file: FileDigests): string | undefined {
+    if (!this.options.extraction) return undefined;
+    const relPath = (file as { relPath?: unknown }).relPath;
+    return typeof relPath === "string" ? basename(relPath) : undefined;
   }
 
   async upload(file: UploadFile): Promise<UploadAnswer> {
@@ -201,4 +229,55 @@ export class CloudTransport implements Transport {
   close(): void {
     this.client.close();
   }
+}
+
+/** `extract_result` as the gateway guide numbers scrub results (sk137032, DOC-189793). */
+const EXTRACT_RESULTS: Record<string, number> = {
+  CP_EXTRACT_RESULT_SUCCESS: 0,
+  CP_EXTRACT_RESULT_FAILURE: 1,
+  CP_EXTRACT_RESULT_TIMEOUT: 2,
+  CP_EXTRACT_RESULT_UNSUPPORTED_FILE: 3,
+  CP_EXTRACT_RESULT_NOT_SCRUBBED: 4,
+  CP_EXTRACT_RESULT_INTERNAL_ERROR: 5,
+  CP_EXTRACT_RESULT_DISK_LIMIT_REACHED: 6,
+  CP_EXTRACT_RESULT_ENCRYPTED_FILE: 7,
+  CP_EXTRACT_RESULT_DOCSEC_FILE: 8,
+  CP_EXTRACT_RESULT_OUT_OF_MEMORY: 9,
+  CP_EXTRACT_RESULT_UNKNOWN: 15,
+};
+
+/**
+ * A cloud `extraction` section as a scrub result, numbered like the
+ * gateway's; one that is not FOUND (yet) has no result: Unknown (15), with
+ * its status as the message.
+ *
+ * @example A finished cleaning, and one not answered
+ * ```ts
+ * import { extractionOutcome } from "./cloud.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const found = { code: 1001, label: "FOUND", message: "" };
+ * const ok = extractionOutcome({
+ *   status: found,
+ *   extract_result: "CP_EXTRACT_RESULT_SUCCESS",
+ *   output_file_name: "a.cleaned.docx",
+ * });
+ * assert.deepEqual([ok.code, ok.name, ok.outputName], [0, "OK", "a.cleaned.docx"]);
+ * const none = extractionOutcome({ status: { code: 1004, label: "NOT_FOUND", message: "" } });
+ * assert.equal(none.code, 15);
+ * assert.match(none.message ?? "", /NOT_FOUND/);
+ * ```
+ */
+export function extractionOutcome(extraction: ExtractionResult): ScrubOutcome {
+  const raw: Record<string, unknown> = { ...extraction };
+  if (extraction.status.code !== Code.FOUND) {
+    const message = `extraction answered ${describeStatus(extraction.status)}`;
+    return { code: 15, name: scrubResultInfo(15).message, message, raw };
+  }
+  const code = EXTRACT_RESULTS[extraction.extract_result ?? ""] ?? 15;
+  const outcome: ScrubOutcome = { code, name: scrubResultInfo(code).message, raw };
+  const activity = extraction.extraction_data?.scrub_activity;
+  if (typeof activity === "string" && activity) outcome.message = activity;
+  if (extraction.output_file_name) outcome.outputName = extraction.output_file_name;
+  return outcome;
 }

@@ -14,6 +14,7 @@ import { fetchCertificate } from "./certificate.ts";
 import { AuthError, HttpStatusError } from "./cloud_client.ts";
 import { QuotaError } from "./fatal.ts";
 import { causeChain, NetworkError, TlsError } from "./http.ts";
+import { type ProxyAddress, ProxyError } from "./proxy.ts";
 import { ProtocolError } from "./validate.ts";
 
 /** What a target is, as the operator named it. */
@@ -29,6 +30,8 @@ export interface TargetContext {
   /** How its certificate is checked, and the file of `--ca-cert`. */
   trust: "ca" | "pin" | "insecure" | "system";
   caCert?: string;
+  /** The proxy its connections go through (`--proxy`). */
+  proxy?: ProxyAddress;
 }
 
 /** A target that cannot serve this run: the one line says why and what to do. */
@@ -128,7 +131,7 @@ async function tlsAdvice(target: TargetContext, detail: string): Promise<string>
   const lead = `Cannot trust ${target.label}`;
   let cert;
   try {
-    cert = await fetchCertificate(target.host, target.port, 5_000);
+    cert = await fetchCertificate(target.host, target.port, 5_000, target.proxy);
   } catch {
     return `${lead} (${detail}). Run 'te-scan trust ${target.label}' to see its certificate.`;
   }
@@ -219,7 +222,7 @@ export async function describeTargetFailure(
   error: unknown,
   target: TargetContext,
 ): Promise<string> {
-  if (error instanceof TargetError) return error.message;
+  if (error instanceof TargetError || error instanceof ProxyError) return error.message;
   if (error instanceof TlsError) {
     const detail = causeChain(error).at(-1)?.replace(/^TLS: /, "") ?? reasonOf(error);
     return await tlsAdvice(target, detail);

@@ -11,6 +11,7 @@
 
 import { AuthError, HttpStatusError } from "./cloud_client.ts";
 import { TlsError } from "./http.ts";
+import { ProxyError } from "./proxy.ts";
 
 /** No target is left in rotation (each failed for longer than the grace period). */
 export class ApplianceDownError extends Error {
@@ -57,5 +58,5 @@ export function isFatal(error: unknown): boolean {
  */
 export function isConfigurationError(error: unknown): boolean {
   if (error instanceof HttpStatusError) return !error.transient;
-  return error instanceof AuthError || error instanceof TlsError;
+  return error instanceof AuthError || error instanceof TlsError || error instanceof ProxyError;
 }

@@ -25,6 +25,9 @@
  */
 
 import { basename } from "node:path";
+import { reasonOf } from "../util/reason.ts";
+import { TargetError } from "./diagnose.ts";
+import { NetworkError, TlsError } from "./http.ts";
 import { AuthError, type CloudClient } from "./cloud_client.ts";
 import { type AskOptions, ForeignAnswerError, requestItem } from "./cloud.ts";
 import type { ResponseItem } from "./cloud_types.ts";
@@ -37,6 +40,7 @@ import {
   type QueryFileRequest,
   type ScrubMethod,
   type ScrubOptions,
+  type ScrubResult,
   TPAPI_PROTOCOL_VERSION,
   type TpapiResponseItem,
   type UploadFileRequest,
@@ -78,6 +82,11 @@ export interface GatewayOptions extends Omit<AskOptions, "md5"> {
   /** Threat Extraction on upload; without it no `scrub_options` are sent. */
   extract?: ExtractOptions;
   /**
+   * Threat Extraction only (`--no-emulation`): uploads carry `scrub_options`
+   * and no `te_options`, and their answers no verdict.
+   */
+  noEmulation?: boolean;
+  /**
    * Folder for cleaned copies while they arrive: the `--clean` folder, so
    * that publishing one is a rename on the same filesystem.
    */
@@ -86,6 +95,23 @@ export interface GatewayOptions extends Omit<AskOptions, "md5"> {
 
 /** Digests no file has: the preflight asks for them, and a gateway answers NOT_FOUND. */
 const NO_SUCH_FILE: FileDigests = { md5: "0".repeat(32), sha1: "0".repeat(40) };
+
+/**
+ * The answer to an extraction-only upload: its scrub result, and an item that
+ * says the file was not emulated (no verdict: the pipeline leaves it in place).
+ */
+function notEmulated(
+  file: FileDigests,
+  scrub: ScrubResult | undefined,
+  cleanedPath: string | undefined,
+): UploadAnswer {
+  if (!scrub) throw new ProtocolError("gateway upload answer: no scrub section");
+  const status = { code: Code.FOUND, label: "FOUND", message: "Threat Extraction only" };
+  return {
+    item: { status, md5: file.md5, sha1: file.sha1 },
+    scrub: scrubOutcome(scrub, cleanedPath),
+  };
+}
 
 /** Largest cleaned copy accepted: conversion to PDF may grow a file, but not without bound. */
 function maxCleanedBytes(size: number): number {
@@ -218,8 +244,13 @@ export class GatewayTransport implements Transport {
         ...this.#common(),
         request_name: "UploadFile",
         file_orig_name: name,
-        te_options: { ...requestItem(file, this.#options, name), is_base64: true },
       };
+      if (!this.#options.noEmulation) {
+        // AV answered the cache query already (md5 lookup): asking it again costs nothing new.
+        const features = this.#options.features.filter((f) => !(file.avKnown && f === "av"));
+        const asked = { ...this.#options, features };
+        request.te_options = { ...requestItem(file, asked, name), is_base64: true };
+      }
       const { extract, cleanedDir } = this.#options;
       if (extract) request.scrub_options = scrubOptionsFor(extract);
       // `file_enc_data` last: the JSON text up to its opening quote, the base64, the rest.
@@ -252,6 +283,7 @@ export class GatewayTransport implements Transport {
         throw new ProtocolError(`gateway upload answer: expected one item, got ${items.length}`);
       }
       const [{ te, scrub }] = items;
+      if (this.#options.noEmulation) return answer = notEmulated(file, scrub, cleanedPath);
       if (!te) throw new ProtocolError("gateway upload answer: no te section");
       const [matched] = matchAnswers([file], [te]);
       if (!matched.item) throw new ForeignAnswerError(`upload answer: ${matched.missing}`);
@@ -288,6 +320,32 @@ export class GatewayTransport implements Transport {
     }
     const refused = [te.status, te.te?.status].find((s) => s?.code === Code.FORBIDDEN);
     if (refused) throw new AuthError(this.#refusal(this.#redact(describeStatus(refused))));
+    if (this.#options.reports.length) await this.#checkReportPort();
+  }
+
+  /**
+   * Reports come from another port than TPAPI: one that cannot be reached or
+   * trusted would cost every malicious file its report, so the run does not
+   * start. A download of an id that cannot exist, not retried: any answer of
+   * the API's (its 404) will do.
+   */
+  async #checkReportPort(): Promise<void> {
+    try {
+      await this.#reports.call(
+        "report port",
+        "GET",
+        `download?id=${NO_SUCH_FILE.sha1}`,
+        (answer) => answer.discard(),
+        { retry: false },
+      );
+    } catch (error) {
+      if (!(error instanceof NetworkError || error instanceof TlsError)) return;
+      throw new TargetError(
+        `Cannot reach the report port of gateway ${this.label} at ${this.#reports.host} ` +
+          `(${reasonOf(error)}): reports are downloaded there; pass the gateway's ` +
+          `cloud-format port with --report-port PORT (default ${DEFAULT_REPORT_PORT})`,
+      );
+    }
   }
 
   #refusal(status: string): string {

@@ -33,6 +33,7 @@ import type { ClientRequest, IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { concatBytes } from "../util/bytes.ts";
 import { FileChangedError } from "../fs/identity.ts";
+import { type ProxyAddress, proxyAgent, proxyAtFault, ProxyError } from "./proxy.ts";
 
 /** How the appliance's certificate is checked. */
 export type Trust =
@@ -50,6 +51,8 @@ export interface HttpClientOptions {
   maxSockets?: number;
   /** Largest answer body read into memory; default 64 MiB. */
   maxBodyBytes?: number;
+  /** An HTTP CONNECT proxy every connection goes through (`--proxy`). */
+  proxy?: ProxyAddress;
 }
 
 /** A request body: bytes, or a stream of known length (sent with Content-Length). */
@@ -161,6 +164,7 @@ const TLS_PATTERN = /certificate|self[- ]signed|UnknownIssuer|CaUsedAsEndEntity|
  */
 function classify(error: unknown, host: string): Error {
   if (error instanceof TlsError || error instanceof NetworkError) return error;
+  if (error instanceof ProxyError) return error;
   // A body that could not be read is the file's fault, not the network's: never retried.
   if (error instanceof AnswerTooLargeError || error instanceof FileChangedError) return error;
   const cause = (error as { cause?: unknown } | null)?.cause;
@@ -295,7 +299,7 @@ function checkPin(request: ClientRequest, sha256: string, host: string): void {
  */
 export class HttpClient {
   readonly base: URL;
-  readonly #options: Required<HttpClientOptions>;
+  readonly #options: Required<Omit<HttpClientOptions, "proxy">> & { proxy?: ProxyAddress };
   readonly #agent?: https.Agent;
   readonly #fetchClient?: Deno.HttpClient;
 
@@ -311,17 +315,22 @@ export class HttpClient {
       ...options,
     };
     const trust = options.trust;
+    const proxy = options.proxy;
     if (trust.kind === "system") {
-      this.#fetchClient = Deno.createHttpClient({ http2: false });
+      this.#fetchClient = Deno.createHttpClient({
+        http2: false,
+        ...(proxy ? { proxy: { url: proxy.url } } : {}),
+      });
       return;
     }
     // Giving node:https any `ca` keeps it off the system store, which would need --allow-sys.
-    this.#agent = new https.Agent({
+    const agentOptions = {
       keepAlive: true,
       maxSockets: this.#options.maxSockets,
       ca: trust.kind === "ca" ? trust.caPem : [],
       rejectUnauthorized: trust.kind === "ca",
-    });
+    };
+    this.#agent = proxy ? proxyAgent(proxy, agentOptions) : new https.Agent(agentOptions);
   }
 
   /** The host (and port) for messages. */
@@ -539,6 +548,8 @@ export class HttpClient {
       if (stalled.signal.aborted) {
         throw new NetworkError(`${host}: no answer within ${Math.round(idleMs / 1000)} s`);
       }
+      // Deno's own client says little when its proxy fails: the proxy at fault says why.
+      if (this.#options.proxy) await proxyAtFault(this.#options.proxy, url);
       throw classify(error, host);
     }
   }

@@ -15,6 +15,7 @@ import { PARTIAL_PREFIX } from "../fs/move.ts";
 import { Base64Decoder, Base64Error } from "./base64_stream.ts";
 import { envelopeEntry, type JsonPath, JsonStreamParser } from "./json_stream.ts";
 import {
+  oddScrubFields,
   parseTpapiResponseBody,
   type ScrubResult,
   scrubResultInfo,
@@ -214,9 +215,15 @@ export function scrubOutcome(scrub: ScrubResult, cleanedPath?: string): ScrubOut
   const { file_enc_data: _data, ...raw } = scrub;
   const name = scrubResultInfo(scrub.scrub_result).message;
   const outcome: ScrubOutcome = { code: scrub.scrub_result, name, raw: { ...raw } };
-  const text = scrub.scrub_activity || (scrub.message !== name ? scrub.message : undefined);
-  if (text) outcome.message = text;
-  if (scrub.output_file_name) outcome.outputName = scrub.output_file_name;
+  const odd = oddScrubFields(scrub);
+  if (odd.length) outcome.oddFields = odd;
+  const text = (value: unknown) => typeof value === "string" ? value : undefined;
+  const message = text(scrub.message);
+  const activity = text(scrub.scrub_activity) ||
+    (message !== name ? message : undefined);
+  if (activity) outcome.message = activity;
+  const outputName = text(scrub.output_file_name);
+  if (outputName) outcome.outputName = outputName;
   if (scrub.scrub_result === 0 && cleanedPath) outcome.cleanedPath = cleanedPath;
   return outcome;
 }

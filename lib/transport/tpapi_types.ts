@@ -311,21 +311,51 @@ export function parseScrubResult(value: unknown, path: string): ScrubResult {
   const obj = expectObject(value, path);
   const code = optionalNumber(obj, "scrub_result", path);
   if (code === undefined) throw new ProtocolError(`${path}.scrub_result: missing`);
-  for (
-    const key of [
-      "file_enc_data",
-      "output_file_name",
-      "message",
-      "scrub_method",
-      "scrubbed_content",
-      "scrub_time",
-      "protection_type",
-    ]
-  ) {
-    optionalString(obj, key, path);
-  }
-  optionalNumber(obj, "risk", path);
+  // The cleaned copy is the one field whose type decides what is written; the texts beside
+  // it only describe (the guide's own example and its prose disagree on `scrub_time`'s type),
+  // so a text of another type is set aside by `oddScrubFields`, never fatal.
+  optionalString(obj, "file_enc_data", path);
   return obj as unknown as ScrubResult;
+}
+
+/** The `scrub` fields te-scan reads as text (or, for `risk`, as a number). */
+const SCRUB_TEXTS = [
+  "output_file_name",
+  "message",
+  "scrub_method",
+  "scrubbed_content",
+  "scrub_time",
+  "scrub_activity",
+  "protection_type",
+] as const;
+
+/**
+ * The descriptive `scrub` fields of a type te-scan does not expect, for the
+ * log: each is ignored, the file's result stands.
+ *
+ * @example A numeric scrub_time is noted, not refused
+ * ```ts
+ * import { oddScrubFields, parseScrubResult } from "./tpapi_types.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const scrub = parseScrubResult({ scrub_result: 4, scrub_time: 0.483 }, "scrub");
+ * assert.deepEqual(oddScrubFields(scrub), ["scrub_time is number 0.483, not text"]);
+ * ```
+ */
+export function oddScrubFields(scrub: ScrubResult): string[] {
+  const fields = scrub as unknown as Record<string, unknown>;
+  const odd: string[] = [];
+  for (const key of SCRUB_TEXTS) {
+    const value = fields[key];
+    if (value !== undefined && value !== null && typeof value !== "string") {
+      odd.push(`${key} is ${typeof value} ${JSON.stringify(value)?.slice(0, 40)}, not text`);
+    }
+  }
+  const risk = fields.risk;
+  if (risk !== undefined && risk !== null && typeof risk !== "number") {
+    odd.push(`risk is ${typeof risk}, not a number`);
+  }
+  return odd;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface UploadFile extends FileDigests {
   size: number;
   /** Its modification time when it was hashed: a file touched since is not sent. */
   mtimeMs?: number;
+  /** AV already answered about it (cache query): the upload leaves `av` out of its features. */
+  avKnown?: boolean;
 }
 
 /** An answer matched to one file, or why there is none. */
@@ -50,6 +52,8 @@ export interface ScrubOutcome {
   outputName?: string;
   /** The whole `scrub` object as the gateway sent it, its file data removed. */
   raw: Record<string, unknown>;
+  /** Descriptive fields of a type te-scan does not expect, ignored (for the log). */
+  oddFields?: string[];
 }
 
 /** What an upload answered. */

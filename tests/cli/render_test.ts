@@ -213,7 +213,7 @@ Deno.test("file lines: the AV signature and the Threat Extraction result by the 
     disposition: "moved",
     destination: "/ok/a/memo.docm",
     av: { code: 1001, status: "FOUND" },
-    extraction: { code: 0, result: "OK", message: "Active content was removed" },
+    extraction: { code: 0, result: "OK", message: "Active content was removed", status: "cleaned" },
     cleanedFile: "/clean/a/memo.cleaned.docm",
   };
   assert.equal(
@@ -227,13 +227,25 @@ Deno.test("file lines: the AV signature and the Threat Extraction result by the 
     disposition: "moved",
     destination: "/q/eicar.txt",
     av: { code: 1001, status: "FOUND", signature: "EICAR-Test-File" },
-    extraction: { code: 12, result: "unknown code 12" },
+    extraction: { code: 12, result: "unknown code 12", status: "skipped" },
     reason: "anti-virus: EICAR-Test-File",
   };
+  // The signature once (the reason names it); no cleaned copy is kept of a malicious file.
   assert.equal(
     renderFileLine(eicar),
-    "MALICIOUS  eicar.txt -> /q/eicar.txt  AV: EICAR-Test-File  extraction: unknown code 12" +
-      "  (anti-virus: EICAR-Test-File)",
+    "MALICIOUS  eicar.txt -> /q/eicar.txt  (anti-virus: EICAR-Test-File)",
+  );
+  const locked: FileRecord = {
+    relPath: "locked.docx",
+    state: "benign",
+    size: 9,
+    disposition: "moved",
+    destination: "/ok/locked.docx",
+    extraction: { code: 7, result: "Password protected", status: "failed" },
+  };
+  assert.equal(
+    renderFileLine(locked),
+    "BENIGN     locked.docx -> /ok/locked.docx  extraction failed: Password protected",
   );
 });
 

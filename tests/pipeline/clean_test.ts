@@ -107,9 +107,12 @@ Deno.test("a malicious file keeps no cleaned copy; results without a copy are re
     code: 4,
     result: "Skipped",
     message: "The file doesn't include cleanable parts",
+    status: "skipped",
   });
+  assert.equal(bad.record.extraction?.status, "skipped", "withheld, not failed");
   const empty = await settle("benign", "e.docx", { code: 0, name: "OK", raw: {} }, dir.path);
   assert.deepEqual(empty.notes, ["Threat Extraction: the gateway sent no cleaned copy"]);
+  assert.equal(empty.record.extraction?.status, "failed", "a copy promised and not sent");
 });
 
 Deno.test("identical files share one cleaned copy: each publishes its own, the temporary file goes last", async () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  oddScrubFields,
   parseTpapiRequest,
   parseTpapiResponseBody,
   scrubResultInfo,
@@ -59,6 +60,20 @@ Deno.test("the gateway guide's answers parse", () => {
   const [scrub] = parseTpapiResponseBody(GUIDE_SCRUB_ANSWER);
   assert.equal(scrub.scrub?.scrub_result, 4);
   assert.equal(scrubResultInfo(scrub.scrub!.scrub_result).outcome, "unchanged");
+});
+
+Deno.test("a scrub answer's descriptive field of another type is set aside, not fatal", () => {
+  const odd = { ...GUIDE_SCRUB_ANSWER.response[0].scrub, scrub_time: 0.483, message: 7 };
+  const [item] = parseTpapiResponseBody({ response: [{ scrub: odd }] });
+  assert.equal(item.scrub?.scrub_result, 4);
+  assert.deepEqual(oddScrubFields(item.scrub!), [
+    "message is number 7, not text",
+    "scrub_time is number 0.483, not text",
+  ]);
+  assert.throws(
+    () => parseTpapiResponseBody({ response: [{ scrub: { scrub_result: 0, file_enc_data: 5 } }] }),
+    ProtocolError,
+  );
 });
 
 Deno.test("scrub codes the guide does not name are 'unknown code N', never a crash", () => {
