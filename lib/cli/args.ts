@@ -191,9 +191,9 @@ export const SCAN_OPTIONS = {
   }),
   proxy: valued({
     name: "proxy",
-    meta: "http://HOST:PORT",
-    help: "every connection (target, report port, trust, query, quota) through this HTTP " +
-      "CONNECT proxy; one without authentication",
+    meta: "URL",
+    help: "http://HOST:PORT: every connection (target, report port, trust, query, quota) " +
+      "through this HTTP CONNECT proxy; one without authentication",
     section: "target",
     part: "connection",
   }, (value) => parseProxyOption(value)),
@@ -226,8 +226,8 @@ export const SCAN_OPTIONS = {
   emulation: flag({
     name: "emulation",
     default: true,
-    shownDefault: "on",
-    help: "--no-emulation with --extract: Threat Extraction only (as tex_api); originals are " +
+    shownDefault: "emulation on",
+    help: "with --extract: Threat Extraction only (as tex_api); originals are " +
       "left untouched, cleaned copies go to --clean; --out/--jail/--error refused",
     section: "extraction",
   }),

@@ -45,6 +45,7 @@ import type { Transport } from "../transport/transport.ts";
 import { parseScanArgs, SCAN_OPTIONS, type ScanArgs, UsageError } from "./args.ts";
 import { helpDefault } from "./options.ts";
 import { connectRotation, preflightOne } from "./connect.ts";
+import { ReportPortError } from "../transport/gateway.ts";
 import { Reporter } from "./console.ts";
 import { Exit } from "./exit.ts";
 import { escapeControl, renderError } from "./render.ts";
@@ -126,7 +127,11 @@ async function certificateCheck(context: TargetContext): Promise<Check | undefin
 async function preflightChecks(transport: Transport, context: TargetContext): Promise<Check[]> {
   // Side by side: a silent target costs the preflight's deadline once, not twice.
   const [error, tls] = await Promise.all([
-    preflightOne(transport).then(() => undefined, (e: unknown) => e),
+    // The report port has a check of its own, further on.
+    preflightOne(transport).then(
+      () => undefined,
+      (e: unknown) => e instanceof ReportPortError ? undefined : e,
+    ),
     certificateCheck(context),
   ]);
   if (error !== undefined) {

@@ -194,7 +194,8 @@ async function askerFor(
       close: () => {},
     };
   }
-  const target = await transportOf(connection, args, reporter);
+  // A lookup fetches no reports, so the gateway's report port is not asked for.
+  const target = await transportOf(connection, { ...args, reports: [] }, reporter);
   try {
     await target.preflight();
   } catch (error) {

@@ -93,6 +93,9 @@ export interface GatewayOptions extends Omit<AskOptions, "md5"> {
   cleanedDir?: string;
 }
 
+/** The gateway answers, but its report port (where TE reports are fetched) cannot be reached. */
+export class ReportPortError extends TargetError {}
+
 /** Digests no file has: the preflight asks for them, and a gateway answers NOT_FOUND. */
 const NO_SUCH_FILE: FileDigests = { md5: "0".repeat(32), sha1: "0".repeat(40) };
 
@@ -340,7 +343,7 @@ export class GatewayTransport implements Transport {
       );
     } catch (error) {
       if (!(error instanceof NetworkError || error instanceof TlsError)) return;
-      throw new TargetError(
+      throw new ReportPortError(
         `Cannot reach the report port of gateway ${this.label} at ${this.#reports.host} ` +
           `(${reasonOf(error)}): reports are downloaded there; pass the gateway's ` +
           `cloud-format port with --report-port PORT (default ${DEFAULT_REPORT_PORT})`,

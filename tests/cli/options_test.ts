@@ -22,9 +22,12 @@ const SAMPLES: Record<string, { value: string; with?: string[] }> = {
   pin: { value: "ab:cd" },
   "api-key-file": { value: "/etc/te-scan/key" },
   "api-key": { value: "k3y" },
+  proxy: { value: "http://proxy.example:3128" },
   extract: { value: "pdf", with: ["--clean", "/cleaned"] },
   parts: { value: "1026", with: ["--extract", "clean", "--clean", "/cleaned"] },
   clean: { value: "/cleaned", with: ["--extract", "pdf"] },
+  // A flag: no value; --no-emulation only goes with --extract.
+  emulation: { value: "", with: ["--extract", "clean", "--clean", "/cleaned"] },
   concurrency: { value: "7" },
   features: { value: "te,av" },
   reports: { value: "xml" },
