@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseResponseBody, type ResponseItem } from "../../lib/transport/cloud_types.ts";
 import { decide } from "../../lib/pipeline/decide.ts";
 import { Dedupe } from "../../lib/pipeline/dedupe.ts";
-import { Disposer, disposeSink, type FileRecord } from "../../lib/pipeline/dispose.ts";
+import { disposeSink, type FileRecord, Settler } from "../../lib/pipeline/dispose.ts";
 import { RunLog } from "../../lib/fs/run_log.ts";
 import type { HashedFile, Outcome, PipelineItem } from "../../lib/pipeline/types.ts";
 import { tarGz } from "../../lib/emulator/mod.ts";
@@ -19,7 +19,7 @@ async function setUp(root: string) {
   await Deno.mkdir(reportsDir, { recursive: true });
   const records: FileRecord[] = [];
   const log = await RunLog.open(join(reportsDir, "te-scan.log.jsonl"));
-  const disposer = new Disposer({
+  const disposer = new Settler({
     reportsDir,
     folders,
     copy: false,
