@@ -9,7 +9,7 @@
  */
 
 import type { ReportFormat, ResponseItem } from "../transport/cloud_types.ts";
-import { refusal } from "../transport/cloud.ts";
+import { refusal } from "../transport/transport.ts";
 import { Code, describeStatus } from "../transport/status.ts";
 import { decide, type DecideOptions, type Decision, type Phase } from "./decide.ts";
 import { fetchReports } from "./reports.ts";
@@ -45,8 +45,7 @@ export type NextStep =
  * the run stops instead (files not yet settled stay in place).
  */
 function stopIfRefused(item: ResponseItem): void {
-  const codes = [item.status.code, item.te?.status.code];
-  if (codes.includes(Code.FORBIDDEN) || codes.includes(Code.NO_QUOTA)) refusal(item);
+  refusal(item, [Code.FORBIDDEN, Code.NO_QUOTA]);
 }
 
 /** Options of an {@linkcode AnswerApplier}. */

@@ -11,9 +11,7 @@
  * @module
  */
 
-import type { Rotation } from "../transport/rotation.ts";
-import type { Transport } from "../transport/transport.ts";
-import { isFatal } from "../transport/fatal.ts";
+import { isFatal, type Rotation, type Transport } from "../transport/transport.ts";
 import { AnswerApplier } from "./apply.ts";
 import type { DecideOptions } from "./decide.ts";
 import type { RunProgress } from "./progress.ts";

@@ -10,7 +10,7 @@
  */
 
 import type { ReportFormat } from "../transport/cloud_types.ts";
-import type { Rotation } from "../transport/rotation.ts";
+import type { Rotation } from "../transport/transport.ts";
 import { cacheQueryStage } from "./cache_query.ts";
 import type { DecideOptions } from "./decide.ts";
 import { Dedupe } from "./dedupe.ts";

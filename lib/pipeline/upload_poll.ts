@@ -17,15 +17,20 @@
 import { basename } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { FileChangedError } from "../fs/identity.ts";
-import { isTransient } from "../transport/cloud_client.ts";
-import { ForeignAnswerError } from "../transport/cloud.ts";
 import type { ResponseItem } from "../transport/cloud_types.ts";
-import { isFatal } from "../transport/fatal.ts";
-import { backoffMs, DEFAULT_RETRY } from "../transport/retry.ts";
 import { sleep } from "../util/sleep.ts";
-import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
 import { describeStatus } from "../transport/status.ts";
-import type { MatchedAnswer, Transport } from "../transport/transport.ts";
+import {
+  backoffMs,
+  DEFAULT_RETRY,
+  ForeignAnswerError,
+  isFatal,
+  isTransient,
+  type MatchedAnswer,
+  OutOfRotationError,
+  type Rotation,
+  type Transport,
+} from "../transport/transport.ts";
 import { AnswerApplier, type NextStep } from "./apply.ts";
 import { keepLatestScrub } from "./clean.ts";
 import type { DecideOptions, Phase } from "./decide.ts";

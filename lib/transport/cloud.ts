@@ -9,11 +9,9 @@
 
 import { basename, extname } from "node:path";
 import type { CloudClient } from "./cloud_client.ts";
-import type { Feature, ImageRef, ReportFormat, RequestItem, ResponseItem } from "./cloud_types.ts";
-import { AuthError } from "./cloud_client.ts";
-import { QuotaError } from "./fatal.ts";
+import type { Feature, ImageRef, ReportFormat, RequestItem } from "./cloud_types.ts";
+import { ForeignAnswerError, refusal } from "./fatal.ts";
 import { matchAnswers, queryInBatches } from "./match.ts";
-import { Code, describeStatus } from "./status.ts";
 import { ProtocolError } from "./validate.ts";
 import type {
   Download,
@@ -33,28 +31,6 @@ export interface AskOptions {
   batchSize: number;
   /** Hash with MD5 too: AV looks files up by md5 only, and the cloud answers FOUND for md5. */
   md5: boolean;
-}
-
-/** An upload answered with an item about other content: it is not this file's answer. */
-export class ForeignAnswerError extends Error {
-  override name = "ForeignAnswerError";
-}
-
-/**
- * Throws when an answer refuses the request itself rather than answering
- * about a file: the key (1010), the quota (1005), the request's format (1008).
- */
-export function refusal(item: ResponseItem): void {
-  const codes = [item.status.code, item.te?.status.code];
-  if (codes.includes(Code.FORBIDDEN)) {
-    throw new AuthError(`the API refused the request (${describeStatus(item.status)})`);
-  }
-  if (codes.includes(Code.NO_QUOTA)) {
-    throw new QuotaError(`the API key has no quota left (${describeStatus(item.status)})`);
-  }
-  if (codes.includes(Code.BAD_REQUEST)) {
-    throw new ProtocolError(`it refused a well-formed query (${describeStatus(item.status)})`);
-  }
 }
 
 /**
