@@ -43,7 +43,7 @@ const EMULATOR_USERS = new Set(["main.ts", "cli"]);
  */
 export const PIPELINE_SEAM = new Set([
   "lib/transport/transport.ts",
-  "lib/transport/cloud_types.ts",
+  "lib/transport/protocol.ts",
   "lib/transport/status.ts",
 ]);
 

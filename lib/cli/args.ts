@@ -20,7 +20,7 @@ import {
   FEATURES,
   REPORT_FORMATS,
   type ReportFormat,
-} from "../transport/cloud_types.ts";
+} from "../transport/protocol.ts";
 import { parseSize } from "../fs/size.ts";
 import { DEFAULT_REPORT_PORT, type ExtractOptions } from "../transport/gateway.ts";
 import { SCRUBBED_PARTS } from "../transport/tpapi_types.ts";

@@ -34,7 +34,7 @@
  * @module
  */
 
-import type { RequestItem } from "../transport/cloud_types.ts";
+import type { RequestItem } from "../transport/protocol.ts";
 import { TE_ASK_ERRORS } from "../transport/cloud.ts";
 import { describeStatus } from "../transport/status.ts";
 import { parseScanArgs, type ScanArgs, UsageError } from "./args.ts";

@@ -35,7 +35,7 @@ import {
   type RequestItem,
   type ResponseItem,
   type Status,
-} from "../transport/cloud_types.ts";
+} from "../transport/protocol.ts";
 import { Code, statusInfo } from "../transport/status.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { DigestQuery, Sample, SampleStore } from "./samples.ts";
@@ -365,7 +365,7 @@ function teVerdict(
  * import { askedTeExtras, TE_ENGINE_VERSION } from "./answer.ts";
  * import assert from "node:assert/strict";
  *
- * import type { TeResult } from "../transport/cloud_types.ts";
+ * import type { TeResult } from "../transport/protocol.ts";
  *
  * const te: TeResult = { status: { code: 1001, label: "FOUND" }, combined_verdict: "Error" };
  * askedTeExtras(te, { te: { return_errors: true, version_info: true } }, true);

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { parseRequestBody, type ResponseItem } from "../transport/cloud_types.ts";
+import { parseRequestBody, type ResponseItem } from "../transport/protocol.ts";
 import { Code } from "../transport/status.ts";
 import { BodyTooLarge, parseJsonText, ProtocolError } from "../transport/validate.ts";
 import { buildAnswer, errorAnswer } from "./answer.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { RequestItem, ResponseItem } from "../transport/cloud_types.ts";
+import type { RequestItem, ResponseItem } from "../transport/protocol.ts";
 import { Code } from "../transport/status.ts";
 import { buildAnswer, errorAnswer, teStage } from "./answer.ts";
 import type { ContentFacts } from "./content_scan.ts";

@@ -32,7 +32,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { ImageRef } from "../transport/cloud_types.ts";
+import type { ImageRef } from "../transport/protocol.ts";
 import { escapeHtml as e } from "../util/html.ts";
 import { seededRandom } from "./rng.ts";
 

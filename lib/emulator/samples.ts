@@ -29,7 +29,7 @@
  */
 
 import { createHash } from "node:crypto";
-import type { ImageRef } from "../transport/cloud_types.ts";
+import type { ImageRef } from "../transport/protocol.ts";
 
 /**
  * What emulation of a sample concludes. `early-malicious` is a file whose

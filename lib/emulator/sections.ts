@@ -22,7 +22,7 @@ import type {
   ImageResult,
   TeEbResult,
   TeResult,
-} from "../transport/cloud_types.ts";
+} from "../transport/protocol.ts";
 import { Code, statusObject } from "../transport/status.ts";
 
 /**

@@ -35,7 +35,7 @@ import type { EmulatorStats } from "./stats.ts";
 import { handleTpapi } from "./tpapi.ts";
 import { acceptUpload } from "./intake.ts";
 import { scanBytes } from "./content_scan.ts";
-import type { ResponseItem } from "../transport/cloud_types.ts";
+import type { ResponseItem } from "../transport/protocol.ts";
 
 export type { EmulatorOptions } from "./options.ts";
 export type { EmulatorStats } from "./stats.ts";

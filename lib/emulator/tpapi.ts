@@ -49,7 +49,7 @@
  * @module
  */
 
-import { parseRequestItem, type RequestItem } from "../transport/cloud_types.ts";
+import { parseRequestItem, type RequestItem } from "../transport/protocol.ts";
 import { Code } from "../transport/status.ts";
 import {
   parseTpapiRequest,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ReportFormat, ResponseItem } from "../transport/cloud_types.ts";
+import type { ReportFormat, ResponseItem } from "../transport/protocol.ts";
 import { refusal } from "../transport/transport.ts";
 import { Code, describeStatus } from "../transport/status.ts";
 import { decide, type DecideOptions, type Decision, type Phase } from "./decide.ts";

@@ -18,7 +18,7 @@ import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
 import { TaskPool } from "./task_pool.ts";
 import type { Job, PipelineItem } from "./types.ts";
-import type { ReportFormat } from "../transport/cloud_types.ts";
+import type { ReportFormat } from "../transport/protocol.ts";
 
 /** Options of the cache-query stage. */
 export interface CacheQueryOptions {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ReportFormat } from "../transport/cloud_types.ts";
+import type { ReportFormat } from "../transport/protocol.ts";
 import type { Rotation } from "../transport/transport.ts";
 import { cacheQueryStage } from "./cache_query.ts";
 import type { DecideOptions } from "./decide.ts";

@@ -17,7 +17,7 @@
 import { basename } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { FileChangedError } from "../fs/identity.ts";
-import type { ResponseItem } from "../transport/cloud_types.ts";
+import type { ResponseItem } from "../transport/protocol.ts";
 import { sleep } from "../util/sleep.ts";
 import { describeStatus } from "../transport/status.ts";
 import {
@@ -38,7 +38,7 @@ import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
 import { TaskPool } from "./task_pool.ts";
 import type { Job, PipelineItem } from "./types.ts";
-import type { ReportFormat } from "../transport/cloud_types.ts";
+import type { ReportFormat } from "../transport/protocol.ts";
 
 /** Options of the {@linkcode Poller} and its stage. */
 export interface UploadPollOptions {

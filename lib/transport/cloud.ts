@@ -9,7 +9,7 @@
 
 import { basename, extname } from "node:path";
 import type { CloudClient } from "./cloud_client.ts";
-import type { Feature, ImageRef, ReportFormat, RequestItem } from "./cloud_types.ts";
+import type { Feature, ImageRef, ReportFormat, RequestItem } from "./protocol.ts";
 import { ForeignAnswerError, refusal } from "./fatal.ts";
 import { matchAnswers, queryInBatches } from "./match.ts";
 import { ProtocolError } from "./validate.ts";

@@ -31,7 +31,7 @@ import {
   type RequestItem,
   type ResponseBody,
   type ResponseItem,
-} from "./cloud_types.ts";
+} from "./protocol.ts";
 import { type HttpAnswer, HttpClient, type RequestBody } from "./http.ts";
 import { AuthError, HttpStatusError, isTransient } from "./fatal.ts";
 import { multipartUpload } from "./multipart.ts";

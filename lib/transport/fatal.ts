@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { ResponseItem, Status } from "./cloud_types.ts";
+import type { ResponseItem, Status } from "./protocol.ts";
 import { NetworkError, TlsError } from "./http.ts";
 import { Code, describeStatus } from "./status.ts";
 import { ProtocolError } from "./validate.ts";

@@ -28,7 +28,7 @@ import { basename } from "node:path";
 import type { CloudClient } from "./cloud_client.ts";
 import { type AskOptions, requestItem } from "./cloud.ts";
 import { AuthError, ForeignAnswerError, refusedStatus } from "./fatal.ts";
-import type { ResponseItem } from "./cloud_types.ts";
+import type { ResponseItem } from "./protocol.ts";
 import { matchAnswers, queryInBatches } from "./match.ts";
 import { Code, describeStatus } from "./status.ts";
 import { readTpapiUploadAnswer, scrubOutcome } from "./tpapi_answer.ts";

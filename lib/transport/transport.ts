@@ -11,13 +11,13 @@
  * pipeline may know of failures (transient errors, answers about other
  * content, refusals, run-stopping errors: `fatal.ts`), of the rotation of
  * targets, and of the retry pace. The pipeline imports from `lib/transport/`
- * only this module and the protocol types (`cloud_types.ts`, `status.ts`);
+ * only this module and the protocol types (`protocol.ts`, `status.ts`);
  * `scripts/check_imports.ts` enforces it.
  *
  * @module
  */
 
-import type { ResponseItem } from "./cloud_types.ts";
+import type { ResponseItem } from "./protocol.ts";
 
 export {
   ApplianceDownError,

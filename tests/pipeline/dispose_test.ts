@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseResponseBody, type ResponseItem } from "../../lib/transport/cloud_types.ts";
+import { parseResponseBody, type ResponseItem } from "../../lib/transport/protocol.ts";
 import { decide } from "../../lib/pipeline/decide.ts";
 import { Dedupe } from "../../lib/pipeline/dedupe.ts";
 import { disposeSink, type FileRecord, Settler } from "../../lib/pipeline/dispose.ts";
