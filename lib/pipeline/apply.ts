@@ -9,8 +9,8 @@
  */
 
 import type { ReportFormat, ResponseItem } from "../transport/protocol.ts";
-import { refusal } from "../transport/transport.ts";
-import { Code, describeStatus } from "../transport/status.ts";
+import { refusal, RUN_REFUSALS } from "../transport/transport.ts";
+import { describeStatus } from "../transport/status.ts";
 import { decide, type DecideOptions, type Decision, type Phase } from "./decide.ts";
 import { fetchReports } from "./reports.ts";
 import type {
@@ -45,7 +45,7 @@ export type NextStep =
  * the run stops instead (files not yet settled stay in place).
  */
 function stopIfRefused(item: ResponseItem): void {
-  refusal(item, [Code.FORBIDDEN, Code.NO_QUOTA]);
+  refusal(item, RUN_REFUSALS);
 }
 
 /** Options of an {@linkcode AnswerApplier}. */

@@ -15,6 +15,9 @@
  * and a te_eb early malicious verdict quarantines at once; if the final
  * verdict differs, it wins and the file moves again.
  *
+ * What each of these ends as (state, disposition, reason, uncontained) is
+ * decided in `final_state.ts`; the {@linkcode Settler} here does the I/O.
+ *
  * @module
  */
 

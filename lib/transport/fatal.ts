@@ -67,6 +67,13 @@ export function isTransient(error: unknown): boolean {
 export const REFUSALS: readonly number[] = [Code.FORBIDDEN, Code.NO_QUOTA, Code.BAD_REQUEST];
 
 /**
+ * The refusals that stop a scan when a file's answer carries them: the key
+ * and the quota would fail every file alike (a 1008 about one file's request
+ * is that file's error, see `decide.ts`).
+ */
+export const RUN_REFUSALS: readonly number[] = [Code.FORBIDDEN, Code.NO_QUOTA];
+
+/**
  * The status (the answer's own or its te section's) by which `item` refuses
  * the request, looking only for `codes`; the one place refusal codes are
  * read.

@@ -30,6 +30,7 @@ export {
   refusal,
   REFUSALS,
   refusedStatus,
+  RUN_REFUSALS,
 } from "./fatal.ts";
 export { OutOfRotationError, type Rotation } from "./rotation.ts";
 export { backoffMs, DEFAULT_RETRY } from "./retry.ts";

@@ -197,3 +197,27 @@ Deno.test("the concurrent sink keeps an early quarantine before its final verdic
   }
   assert.equal(disposer.counts.malicious, 30);
 });
+
+Deno.test("early quarantine, then no final verdict: the file stays quarantined as malicious", async () => {
+  await using dir = await tempDir();
+  const { folders, records, log, disposer } = await setUp(dir.path);
+  const file = await inputFile(dir.path, "m/late.exe", "early malicious");
+  await disposer.handle({ kind: "early", file, response: { status: { code: 1006 } } });
+  await disposer.handle({
+    kind: "settled",
+    file,
+    outcome: { state: "error", reason: "no answer within --timeout", early: true },
+  });
+  log.close();
+  const jailed = join(folders.malicious, "m", "late.exe");
+  assert.equal(await Deno.readTextFile(jailed), "early malicious");
+  const final = records.find((r) => r.disposition !== "early")!;
+  assert.deepEqual([final.state, final.disposition, final.destination], [
+    "malicious",
+    "moved",
+    jailed,
+  ]);
+  assert.equal(final.uncontained, undefined);
+  assert.match(final.reason ?? "", /final verdict not received \(no answer within --timeout\)/);
+  assert.deepEqual([disposer.counts.malicious, disposer.counts.error], [1, 0]);
+});
