@@ -35,6 +35,18 @@ const EMULATOR_MAY_IMPORT = new Set(["fs", "util"]);
 /** The folders (and `main.ts`) that may import the emulator, through its mod.ts. */
 const EMULATOR_USERS = new Set(["main.ts", "cli"]);
 
+/**
+ * The modules of `lib/transport/` the pipeline may import: the seam (the
+ * `Transport` interface and what it exports of failures, rotation and
+ * retry pace) and the protocol types. Type-only imports count too: a client's
+ * internals stay replaceable without the pipeline noticing.
+ */
+export const PIPELINE_SEAM = new Set([
+  "lib/transport/transport.ts",
+  "lib/transport/protocol.ts",
+  "lib/transport/status.ts",
+]);
+
 /** One import: the file (repo-relative) it names, and whether it is `import type` only. */
 export interface ImportEdge {
   to: string;
@@ -136,7 +148,16 @@ function ruleBroken(
     }
     return { error: `${line}: the emulator may import only fs and util` };
   }
+  if (source === "pipeline" && target === "transport" && !PIPELINE_SEAM.has(edge.to)) {
+    return {
+      error: `${line}: the pipeline enters lib/transport/ only through the seam (${seamList()})`,
+    };
+  }
   return layerRule(line, source, target);
+}
+
+function seamList(): string {
+  return [...PIPELINE_SEAM].map((path) => path.replace("lib/transport/", "")).join(", ");
 }
 
 function layerRule(line: string, source: string, target: string): { error?: string } {

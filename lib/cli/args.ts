@@ -16,7 +16,7 @@
  * @module
  */
 
-import { FEATURES, REPORT_FORMATS } from "../transport/cloud_types.ts";
+import { FEATURES, REPORT_FORMATS } from "../transport/protocol.ts";
 import { DEFAULT_REPORT_PORT, type ExtractOptions } from "../transport/gateway.ts";
 import { SCRUBBED_PARTS } from "../transport/tpapi_types.ts";
 import { parseProxy, type ProxyAddress } from "../transport/proxy.ts";

@@ -24,7 +24,7 @@ import {
   TargetError,
 } from "../transport/diagnose.ts";
 import type { Transport } from "../transport/transport.ts";
-import type { ExtractionRequest } from "../transport/cloud_types.ts";
+import type { ExtractionRequest } from "../transport/protocol.ts";
 import { HttpClient, NetworkError, type Trust } from "../transport/http.ts";
 import { Rotation } from "../transport/rotation.ts";
 import { QuotaError } from "../transport/fatal.ts";

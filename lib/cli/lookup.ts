@@ -34,7 +34,7 @@
  * @module
  */
 
-import type { RequestItem, ResponseItem } from "../transport/cloud_types.ts";
+import type { RequestItem, ResponseItem } from "../transport/protocol.ts";
 import { TE_ASK_ERRORS } from "../transport/cloud.ts";
 import { Code, describeStatus } from "../transport/status.ts";
 import type { MatchedAnswer } from "../transport/transport.ts";

@@ -47,7 +47,7 @@ import { checkLayout, type Layout, probeLayout } from "./layout.ts";
 import { renderError } from "./render.ts";
 import { writeRunPage } from "./run_page.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
-import { Disposer } from "../pipeline/dispose.ts";
+import { Settler } from "../pipeline/dispose.ts";
 import { ReportsFolderError } from "../fs/errors.ts";
 import { reasonOf } from "../util/reason.ts";
 import { replaceFile } from "../fs/move.ts";
@@ -157,7 +157,7 @@ async function createFolders(layout: Layout, dryRun: boolean): Promise<Layout> {
 }
 
 /** The files a killed run left in quarantine awaiting their final verdict, as walk items. */
-async function resumedFiles(state: StateDir, disposer: Disposer): Promise<WalkItem[]> {
+async function resumedFiles(state: StateDir, disposer: Settler): Promise<WalkItem[]> {
   const items: WalkItem[] = [];
   for (const file of state.replay.awaiting) {
     const info = await Deno.lstat(file.path);
@@ -178,7 +178,7 @@ async function reportJournal(
   state: StateDir,
   log: RunLog,
   reporter: Reporter,
-  counts: Disposer["counts"],
+  counts: Settler["counts"],
 ): Promise<void> {
   const { journal, replay } = state;
   for (const { line, reason } of replay.rejected) {
@@ -276,7 +276,7 @@ async function scanAndSummarize(
   signal?: AbortSignal,
 ): Promise<number> {
   const { rotation, origin } = targets;
-  const disposer = new Disposer({
+  const disposer = new Settler({
     reportsDir: layout.reportsDir,
     // A dry run settles nothing on disk but the response files and the log.
     folders: args.dryRun ? {} : layout.folders,
@@ -326,7 +326,7 @@ interface TreeRun {
   args: ScanArgs;
   layout: Layout;
   rotation: Rotation;
-  disposer: Disposer;
+  disposer: Settler;
   reporter: Reporter;
   state: StateDir;
   signal?: AbortSignal;
@@ -415,7 +415,7 @@ interface RunEnd {
   args: ScanArgs;
   layout: Layout;
   origin: string;
-  disposer: Disposer;
+  disposer: Settler;
   log: RunLog;
   reporter: Reporter;
   state: StateDir;

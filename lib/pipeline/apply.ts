@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { ReportFormat, ResponseItem } from "../transport/cloud_types.ts";
-import { refusal } from "../transport/cloud.ts";
+import type { ReportFormat, ResponseItem } from "../transport/protocol.ts";
+import { refusal, RUN_REFUSALS } from "../transport/transport.ts";
 import { Code, describeStatus } from "../transport/status.ts";
 import { decide, type DecideOptions, type Decision, type Phase } from "./decide.ts";
 import { cloudExtraction, keepLatestScrub } from "./clean.ts";
@@ -47,8 +47,7 @@ export type NextStep =
  * the run stops instead (files not yet settled stay in place).
  */
 function stopIfRefused(item: ResponseItem): void {
-  const codes = [item.status.code, item.te?.status.code];
-  if (codes.includes(Code.FORBIDDEN) || codes.includes(Code.NO_QUOTA)) refusal(item);
+  refusal(item, RUN_REFUSALS);
 }
 
 /**

@@ -11,16 +11,14 @@
  * @module
  */
 
-import type { Rotation } from "../transport/rotation.ts";
-import type { Transport } from "../transport/transport.ts";
-import { isFatal } from "../transport/fatal.ts";
+import { isFatal, type Rotation, type Transport } from "../transport/transport.ts";
 import { AnswerApplier } from "./apply.ts";
 import type { DecideOptions } from "./decide.ts";
 import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
 import { TaskPool } from "./task_pool.ts";
 import type { Job, PipelineItem } from "./types.ts";
-import type { ReportFormat } from "../transport/cloud_types.ts";
+import type { ReportFormat } from "../transport/protocol.ts";
 
 /** Options of the cache-query stage. */
 export interface CacheQueryOptions {

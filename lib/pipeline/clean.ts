@@ -18,7 +18,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { copyNoClobber, moveNoClobber, PARTIAL_PREFIX } from "../fs/move.ts";
 import type { ScrubOutcome, Transport } from "../transport/transport.ts";
-import type { ResponseItem } from "../transport/cloud_types.ts";
+import type { ResponseItem } from "../transport/protocol.ts";
 import { extractionOutcome } from "../transport/cloud.ts";
 import { scrubResultInfo } from "../transport/tpapi_types.ts";
 import { type AvFinding, avFinding } from "./decide.ts";
@@ -67,7 +67,7 @@ const holders = new WeakMap<ScrubOutcome, number>();
  * ```ts
  * import { addFindings, shareCleanedCopy } from "./clean.ts";
  * import type { ScrubOutcome, Transport } from "../transport/transport.ts";
-import type { ResponseItem } from "../transport/cloud_types.ts";
+import type { ResponseItem } from "../transport/protocol.ts";
 import { extractionOutcome } from "../transport/cloud.ts";
 import { scrubResultInfo } from "../transport/tpapi_types.ts";
  * import assert from "node:assert/strict";

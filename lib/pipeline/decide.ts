@@ -36,7 +36,7 @@ import {
   type Status,
   type TeResult,
   type Verdict,
-} from "../transport/cloud_types.ts";
+} from "../transport/protocol.ts";
 import { actionFor, Code, describeStatus, statusInfo } from "../transport/status.ts";
 
 /** Where the answer came from: the first cache query, an upload, or a poll. */

@@ -14,6 +14,7 @@
  */
 
 import { shareCleanedCopy } from "./clean.ts";
+import { inherit } from "./final_state.ts";
 import type { HashedFile, PipelineItem } from "./types.ts";
 import { isHashed } from "./types.ts";
 
@@ -97,7 +98,7 @@ export class Dedupe {
         // Every copy publishes its own cleaned copy (gateway, --extract) from the one answer.
         if (item.outcome.scrub) shareCleanedCopy(item.outcome.scrub, group.copies.length);
         for (const copy of group.copies) {
-          const outcome = { ...item.outcome, uploaded: false };
+          const outcome = inherit(item.outcome);
           controller.enqueue({ kind: "settled", file: copy, outcome, duplicateOf });
         }
       },

@@ -15,6 +15,9 @@
  * and a te_eb early malicious verdict quarantines at once; if the final
  * verdict differs, it wins and the file moves again.
  *
+ * What each of these ends as (state, disposition, reason, uncontained) is
+ * decided in `final_state.ts`; the {@linkcode Settler} here does the I/O.
+ *
  * @module
  */
 
@@ -44,6 +47,15 @@ import {
   type FindingFields,
 } from "./clean.ts";
 import { threatFinding } from "./threat.ts";
+import {
+  finalState,
+  FOLDER_OF,
+  type FolderKey,
+  intendedState,
+  type Placement,
+  placementPlan,
+  type Settlement,
+} from "./final_state.ts";
 
 /** Where each state's files go; a missing folder leaves those files in place. */
 export interface Folders {
@@ -52,7 +64,7 @@ export interface Folders {
   error?: string;
 }
 
-/** Options of a {@linkcode Disposer}. */
+/** Options of a {@linkcode Settler}. */
 export interface DisposeOptions {
   reportsDir: string;
   folders: Folders;
@@ -142,13 +154,6 @@ export function zeroCounts(): DisposeCounts {
   };
 }
 
-const FOLDER_OF: Record<FinalState, keyof Folders | undefined> = {
-  benign: "benign",
-  malicious: "malicious",
-  error: "error",
-  skipped: undefined,
-};
-
 /** The mode a file had before it was made inert, or why it could not be. */
 interface Inert {
   originalMode?: string;
@@ -212,35 +217,79 @@ function withOriginalMode(d: Disposal, folders: Folders): Disposal["outcome"]["r
 }
 
 /** A file placed in `--jail` or `--error` is made inert; its mode before is recorded. */
-function quarantined(d: Disposal, placed?: FileIdentity): void {
+function quarantined(d: Disposal, destination: string, placed?: FileIdentity): void {
   const hashed = isHashed(d.file) ? d.file.identity : undefined;
-  const { originalMode, failure } = inertAt(d.record.destination!, placed, hashed);
+  const { originalMode, failure } = inertAt(destination, placed, hashed);
   if (originalMode !== undefined) d.record.originalMode = originalMode;
   if (failure) d.notes.push(failure);
 }
 
 /** A file leaving quarantine on a benign final verdict gets back the mode it had. */
-function modeBack(d: Disposal, originalMode: string, placed?: FileIdentity): void {
+function modeBack(
+  d: Disposal,
+  destination: string,
+  originalMode: string,
+  placed?: FileIdentity,
+): void {
   try {
-    const ino = placed?.ino ?? Deno.lstatSync(d.record.destination!).ino ?? 0;
-    changeModeOpened(d.record.destination!, ino, () => parseInt(originalMode, 8));
+    const ino = placed?.ino ?? Deno.lstatSync(destination).ino ?? 0;
+    changeModeOpened(destination, ino, () => parseInt(originalMode, 8));
   } catch (error) {
     d.notes.push(`cannot give back its mode ${originalMode}: ${reasonOf(error)}`);
   }
 }
 
+/** The log record of a settled file, in `state` with `reason`, before it is placed. */
+function recordOf(item: Settled, state: FinalState, reason?: string): FileRecord {
+  const { file, outcome } = item;
+  const record: FileRecord = {
+    relPath: file.relPath,
+    path: file.path,
+    state,
+    verdict: outcome.verdict,
+    size: file.size,
+    disposition: "left",
+    uploaded: outcome.uploaded,
+    early: outcome.early,
+    via: outcome.via,
+    elapsedMs: outcome.elapsedMs,
+  };
+  if (reason) record.reason = reason;
+  if (isHashed(file)) {
+    record.sha1 = file.sha1;
+    // Every hashed file has its md5 (hash.ts); the answer's is only a fallback.
+    const md5 = file.md5 ?? outcome.response?.md5;
+    if (md5) record.md5 = md5;
+    if (outcome.response?.sha256) record.sha256 = outcome.response.sha256;
+    const engine = outcome.response?.te?.te_engine_version;
+    if (engine) record.teEngineVersion = engine;
+  }
+  if (item.duplicateOf) record.duplicateOf = item.duplicateOf;
+  return record;
+}
+
+/** Writes a file's final state (see `final_state.ts`) into its record and notes. */
+function settle(d: Disposal, final: Settlement): void {
+  const { record } = d;
+  Object.assign(record, { state: final.state, disposition: final.disposition });
+  if (final.destination !== undefined) record.destination = final.destination;
+  if (final.reason) record.reason = final.reason;
+  else delete record.reason;
+  d.notes.push(...final.notes);
+}
+
 /**
- * A file reached through a symbolic link (to it, or to a folder on its
- * way) is scanned and reported in place, never moved or copied: the link
- * could lead anywhere, and the bytes there are not the input's to move.
+ * A malicious file that a quarantine was asked for and that is not in it
+ * (the move failed, the file changed or went, it may not be moved) is
+ * uncontained: its line says so first, with where the bytes are.
  */
-function leaveLinked(d: Disposal, wouldMove: boolean): void {
-  if (!wouldMove) return;
-  const at = d.file.target!.path;
-  d.notes.push(
-    d.record.state === "malicious"
-      ? `reached through a symbolic link; not quarantined: the malicious bytes are at ${at}`
-      : "reached through a symbolic link; left in place",
+async function notContained(d: Disposal): Promise<void> {
+  d.record.uncontained = true;
+  const where = d.file.target?.path ?? d.file.path;
+  d.notes.unshift(
+    await exists(where)
+      ? `NOT quarantined: the file is still at ${where}`
+      : `NOT quarantined: ${where} went away before it could be moved`,
   );
 }
 
@@ -249,14 +298,14 @@ function leaveLinked(d: Disposal, wouldMove: boolean): void {
  *
  * @example A benign file moves to the benign folder
  * ```ts
- * import { Disposer } from "./dispose.ts";
+ * import { Settler } from "./dispose.ts";
  * import { RunLog } from "../fs/run_log.ts";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "fine");
  * const log = await RunLog.open(`${dir}/log.jsonl`);
- * const disposer = new Disposer({
+ * const disposer = new Settler({
  *   reportsDir: `${dir}/rep`,
  *   folders: { benign: `${dir}/out` },
  *   copy: false,
@@ -273,7 +322,7 @@ function leaveLinked(d: Disposal, wouldMove: boolean): void {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class Disposer {
+export class Settler {
   readonly counts: DisposeCounts = zeroCounts();
   /** Threat Extraction outcomes of settled files (with `--extract`). */
   readonly extraction: ExtractionCounts = { cleaned: 0, failed: 0, skipped: 0 };
@@ -363,52 +412,30 @@ export class Disposer {
     if (item.duplicateOf !== undefined) this.counts.duplicates++;
     const d = this.#disposal(item);
     await this.#writeReports(d);
-    await this.#place(d);
+    const final = finalState({
+      state: item.outcome.state,
+      reason: item.outcome.reason,
+      early: d.early?.path,
+      placement: await this.#place(d),
+      jail: this.options.folders.malicious !== undefined,
+    });
+    settle(d, final);
     d.notes.push(...await addFindings(d.record, d.file, d.outcome, this.options.clean));
-    await this.#checkContained(d);
+    if (final.uncontained) {
+      this.counts.uncontained++;
+      await notContained(d);
+    }
     this.#finish(d);
   }
 
-  /** The file's state after its early verdict (if any) and the final answer. */
+  /** The file's record, in the state it is placed by (see `final_state.ts`). */
   #disposal(item: Settled): Disposal {
     const { file, outcome } = item;
     const early = this.#early.get(file.path);
     this.#early.delete(file.path);
     const notes = [...(outcome.reportErrors ?? [])];
-    let state = outcome.state;
-    let reason = outcome.reason;
-    if (early && state === "error") {
-      // The early verdict was malicious; a missing final answer does not make it safe.
-      notes.push(`final verdict not received (${reason}); kept in quarantine on the early verdict`);
-      state = "malicious";
-      reason = undefined;
-    } else if (early && state === "benign") {
-      notes.push("final verdict benign overrides the early malicious verdict");
-    }
-    const record: FileRecord = {
-      relPath: file.relPath,
-      path: file.path,
-      state,
-      verdict: outcome.verdict,
-      size: file.size,
-      disposition: "left",
-      uploaded: outcome.uploaded,
-      early: outcome.early,
-      via: outcome.via,
-      elapsedMs: outcome.elapsedMs,
-    };
-    if (reason) record.reason = reason;
-    if (isHashed(file)) {
-      record.sha1 = file.sha1;
-      // Every hashed file has its md5 (hash.ts); the answer's is only a fallback.
-      const md5 = file.md5 ?? outcome.response?.md5;
-      if (md5) record.md5 = md5;
-      if (outcome.response?.sha256) record.sha256 = outcome.response.sha256;
-      const engine = outcome.response?.te?.te_engine_version;
-      if (engine) record.teEngineVersion = engine;
-    }
-    if (item.duplicateOf) record.duplicateOf = item.duplicateOf;
-    return { file, outcome, record, notes, early };
+    const { state, reason } = intendedState(outcome.state, outcome.reason, early !== undefined);
+    return { file, outcome, record: recordOf(item, state, reason), notes, early };
   }
 
   async #writeReports(d: Disposal): Promise<void> {
@@ -430,83 +457,51 @@ export class Disposer {
     }
   }
 
-  /** Moves (or copies) the file into the folder of its state, or leaves it and says why. */
-  async #place(d: Disposal): Promise<void> {
+  /** Moves (or copies) the file into the folder of its state, or leaves it; says what it did. */
+  async #place(d: Disposal): Promise<Placement> {
     const { record, file, outcome, early } = d;
     const key = FOLDER_OF[record.state];
     const folder = key && !outcome.keepInPlace ? this.options.folders[key] : undefined;
     if (early?.originalMode !== undefined) record.originalMode = early.originalMode;
-    if (early && record.state === "malicious") return this.#at(d, early.path, "moved");
-    if (file.target) return leaveLinked(d, folder !== undefined);
-    if (!folder) return early ? this.#at(d, early.path, "moved") : undefined;
-    const current = early?.path ?? file.path;
-    const target = join(folder, file.relPath);
-    try {
-      const options = this.#placeOptions(file, early !== undefined);
-      if (early?.identity) options.expect = early.identity;
-      let placed: FileIdentity | undefined;
-      if (this.options.copy) {
-        this.#at(d, await copyNoClobber(current, target, options), "copied");
-      } else {
-        const moved = await moveFile(current, target, options);
-        this.#at(d, moved.path, "moved");
-        placed = moved.identity;
-      }
-      if (key !== "benign") quarantined(d, placed);
-      else if (early?.originalMode !== undefined) modeBack(d, early.originalMode, placed);
-    } catch (error) {
-      await this.#placeFailed(d, error, current);
+    const at = { early: early !== undefined, linked: file.target !== undefined, folder: !!folder };
+    switch (placementPlan(record.state, at)) {
+      case "stay-early":
+        return { kind: "stayed-early" };
+      case "leave-linked":
+        return { kind: "linked", at: file.target!.path };
+      case "leave":
+        return { kind: "left" };
     }
-  }
-
-  #at(d: Disposal, destination: string, disposition: FileRecord["disposition"]): void {
-    d.record.destination = destination;
-    d.record.disposition = disposition;
-  }
-
-  /**
-   * A move refused or failed: the file stays where it was. A file that is no
-   * longer the scanned version (or no longer reached through real folders
-   * inside the input) is never moved on a verdict about other bytes; a
-   * malicious one is reported as not quarantined.
-   */
-  async #placeFailed(d: Disposal, error: unknown, current: string): Promise<void> {
-    if (error instanceof ReportsFolderError) throw error;
-    const { record, early } = d;
-    if (early) this.#at(d, early.path, "moved");
-    if (!(error instanceof FileChangedError)) {
+    const current = early?.path ?? file.path;
+    try {
+      return await this.#move(d, current, join(folder!, file.relPath), key!);
+    } catch (error) {
+      if (error instanceof ReportsFolderError) throw error;
+      if (error instanceof FileChangedError) return { kind: "changed", detail: error.message };
       // The move guarantees the file is still where it was, if it still is anywhere.
       const gone = !(await exists(current));
-      d.notes.push(gone ? "gone from the input before it could be moved" : reasonOf(error));
-      if (record.state !== "malicious") record.state = "error";
-      return;
+      return {
+        kind: "failed",
+        detail: gone ? "gone from the input before it could be moved" : reasonOf(error),
+      };
     }
-    if (record.state === "malicious") {
-      d.notes.push(`${error.message}; not quarantined`);
-      return;
-    }
-    record.state = "error";
-    record.reason = error.message;
-    if (early) d.notes.push("left in quarantine");
   }
 
-  /**
-   * A malicious file that a quarantine was asked for and that is not in it
-   * (the move failed, the file changed or went, it may not be moved) is
-   * uncontained: its line says so first, with where the bytes are.
-   */
-  async #checkContained(d: Disposal): Promise<void> {
-    const { record, file } = d;
-    if (record.state !== "malicious" || !this.options.folders.malicious) return;
-    if (record.disposition !== "left") return;
-    record.uncontained = true;
-    this.counts.uncontained++;
-    const where = file.target?.path ?? file.path;
-    d.notes.unshift(
-      await exists(where)
-        ? `NOT quarantined: the file is still at ${where}`
-        : `NOT quarantined: ${where} went away before it could be moved`,
-    );
+  async #move(d: Disposal, current: string, target: string, key: FolderKey): Promise<Placement> {
+    const { file, early } = d;
+    const options = this.#placeOptions(file, early !== undefined);
+    if (early?.identity) options.expect = early.identity;
+    if (this.options.copy) {
+      const destination = await copyNoClobber(current, target, options);
+      if (key !== "benign") quarantined(d, destination);
+      return { kind: "placed", how: "copied", destination };
+    }
+    const moved = await moveFile(current, target, options);
+    if (key !== "benign") quarantined(d, moved.path, moved.identity);
+    else if (early?.originalMode !== undefined) {
+      modeBack(d, moved.path, early.originalMode, moved.identity);
+    }
+    return { kind: "placed", how: "moved", destination: moved.path };
   }
 
   #finish(d: Disposal): void {
@@ -531,7 +526,7 @@ export class Disposer {
 const SETTLING_AT_ONCE = 64;
 
 /**
- * The sink stage over a {@linkcode Disposer}. Up to `concurrency` files are
+ * The sink stage over a {@linkcode Settler}. Up to `concurrency` files are
  * settled at once, so one file's disk latency does not hold up the next;
  * items about the same content (an early quarantine, then the final
  * verdict; a followed link and its target) are handled one after the
@@ -539,7 +534,7 @@ const SETTLING_AT_ONCE = 64;
  *
  * @example Settle a stream of files
  * ```ts
- * import { Disposer, disposeSink } from "./dispose.ts";
+ * import { Settler, disposeSink } from "./dispose.ts";
  * import type { PipelineItem } from "./types.ts";
  * import { RunLog } from "../fs/run_log.ts";
  * import assert from "node:assert/strict";
@@ -548,7 +543,7 @@ const SETTLING_AT_ONCE = 64;
  * await Deno.writeTextFile(`${dir}/a.txt`, "fine");
  * const log = await RunLog.open(`${dir}/log.jsonl`);
  * const folders = { benign: `${dir}/out` };
- * const disposer = new Disposer({ reportsDir: `${dir}/rep`, folders, copy: false, log });
+ * const disposer = new Settler({ reportsDir: `${dir}/rep`, folders, copy: false, log });
  * await ReadableStream.from<PipelineItem>([{
  *   kind: "settled",
  *   file: { path: `${dir}/a.txt`, relPath: "a.txt", size: 4, mtimeMs: 0 },
@@ -560,7 +555,7 @@ const SETTLING_AT_ONCE = 64;
  * ```
  */
 export function disposeSink(
-  disposer: Disposer,
+  disposer: Settler,
   concurrency = SETTLING_AT_ONCE,
 ): WritableStream<PipelineItem> {
   const pool = new TaskPool(concurrency);

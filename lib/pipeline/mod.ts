@@ -9,12 +9,12 @@
  * @module
  */
 
-import type { ReportFormat } from "../transport/cloud_types.ts";
-import type { Rotation } from "../transport/rotation.ts";
+import type { ReportFormat } from "../transport/protocol.ts";
+import type { Rotation } from "../transport/transport.ts";
 import { cacheQueryStage } from "./cache_query.ts";
 import type { DecideOptions } from "./decide.ts";
 import { Dedupe } from "./dedupe.ts";
-import { type Disposer, disposeSink } from "./dispose.ts";
+import { disposeSink, type Settler } from "./dispose.ts";
 import { hashStage } from "./hash.ts";
 import { RunProgress } from "./progress.ts";
 import { type Poller, uploadPollStage } from "./upload_poll.ts";
@@ -32,7 +32,7 @@ export interface PipelineConfig {
   files?: ReadableStream<WalkItem>;
   /** The targets files are asked about and uploaded to. */
   rotation: Rotation;
-  disposer: Disposer;
+  disposer: Settler;
   /** Report formats to fetch for a malicious file. */
   reports: readonly ReportFormat[];
   concurrency: number;
@@ -107,7 +107,7 @@ export interface RunEnd {
  * @example Scan a folder against the built-in emulator
  * ```ts
  * import { runPipeline } from "./mod.ts";
- * import { Disposer } from "./dispose.ts";
+ * import { Settler } from "./dispose.ts";
  * import { RunLog } from "../fs/run_log.ts";
  * import { CloudClient } from "../transport/cloud_client.ts";
  * import { CloudTransport } from "../transport/cloud.ts";
@@ -125,7 +125,7 @@ export interface RunEnd {
  * const options = { features: ["te" as const], reports: [], batchSize: 100, md5: false };
  * const target = new CloudTransport(new CloudClient(http), options);
  * const log = await RunLog.open(`${dir}/te-scan.log.jsonl`);
- * const disposer = new Disposer({
+ * const disposer = new Settler({
  *   reportsDir: `${dir}/rep`,
  *   folders: { benign: `${dir}/ok`, malicious: `${dir}/jail` },
  *   copy: false,

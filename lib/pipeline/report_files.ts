@@ -21,7 +21,7 @@ import { reasonOf } from "../util/reason.ts";
 import { exists, numberedName, PARTIAL_PREFIX, writeFileNoClobber } from "../fs/move.ts";
 import { fitName, NAME_MAX } from "../fs/names.ts";
 import { extractTarGz } from "../fs/tar.ts";
-import type { ResponseItem } from "../transport/cloud_types.ts";
+import type { ResponseItem } from "../transport/protocol.ts";
 import type { DownloadedReport } from "./types.ts";
 
 const REPORT_EXTENSION: Record<DownloadedReport["format"], string> = {

@@ -17,7 +17,7 @@
  */
 
 import type { Transport } from "../transport/transport.ts";
-import { type ReportFormat, reportIds, type ResponseItem } from "../transport/cloud_types.ts";
+import { type ReportFormat, reportIds, type ResponseItem } from "../transport/protocol.ts";
 import type { DownloadedReport } from "./types.ts";
 import { reasonOf } from "../util/reason.ts";
 import { verifyTarGz } from "../fs/tar.ts";

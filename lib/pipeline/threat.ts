@@ -33,7 +33,7 @@
  * @module
  */
 
-import { normalizeVerdict, type ResponseItem } from "../transport/cloud_types.ts";
+import { normalizeVerdict, type ResponseItem } from "../transport/protocol.ts";
 
 /** The severity and confidence of a malicious verdict, and the threat's name when given. */
 export interface ThreatFinding {

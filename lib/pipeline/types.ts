@@ -17,7 +17,7 @@
  * @module
  */
 
-import type { AvResult, ReportFormat, ResponseItem, Verdict } from "../transport/cloud_types.ts";
+import type { AvResult, ReportFormat, ResponseItem, Verdict } from "../transport/protocol.ts";
 import type { ScrubOutcome, Transport } from "../transport/transport.ts";
 import type { FileIdentity } from "../fs/identity.ts";
 import type { LinkTarget } from "./walk.ts";

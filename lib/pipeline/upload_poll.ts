@@ -17,16 +17,22 @@
 import { basename } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { FileChangedError } from "../fs/identity.ts";
-import { isTransient } from "../transport/cloud_client.ts";
-import { ForeignAnswerError } from "../transport/cloud.ts";
-import type { ResponseItem } from "../transport/cloud_types.ts";
-import { isFatal } from "../transport/fatal.ts";
-import { backoffMs, DEFAULT_RETRY } from "../transport/retry.ts";
+import type { ResponseItem } from "../transport/protocol.ts";
 import { sleep } from "../util/sleep.ts";
-import { OutOfRotationError, type Rotation } from "../transport/rotation.ts";
 import { describeStatus } from "../transport/status.ts";
-import type { MatchedAnswer, ScrubOutcome, Transport } from "../transport/transport.ts";
-import { scrubResultInfo } from "../transport/tpapi_types.ts";
+import {
+  backoffMs,
+  DEFAULT_RETRY,
+  ForeignAnswerError,
+  isFatal,
+  isTransient,
+  type MatchedAnswer,
+  OutOfRotationError,
+  type Rotation,
+  type ScrubOutcome,
+  scrubResultInfo,
+  type Transport,
+} from "../transport/transport.ts";
 import { AnswerApplier, type NextStep } from "./apply.ts";
 import { keepLatestScrub } from "./clean.ts";
 import type { DecideOptions, Phase } from "./decide.ts";
@@ -34,7 +40,7 @@ import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
 import { TaskPool } from "./task_pool.ts";
 import type { Job, PipelineItem } from "./types.ts";
-import type { ReportFormat } from "../transport/cloud_types.ts";
+import type { ReportFormat } from "../transport/protocol.ts";
 
 /** Options of the {@linkcode Poller} and its stage. */
 export interface UploadPollOptions {

@@ -17,9 +17,8 @@ import type {
   ReportFormat,
   RequestItem,
   ResponseItem,
-} from "./cloud_types.ts";
-import { AuthError } from "./cloud_client.ts";
-import { QuotaError } from "./fatal.ts";
+} from "./protocol.ts";
+import { AuthError, ForeignAnswerError, QuotaError, refusal } from "./fatal.ts";
 import { matchAnswers, queryInBatches } from "./match.ts";
 import { Code, describeStatus } from "./status.ts";
 import { scrubResultInfo } from "./tpapi_types.ts";
@@ -47,28 +46,6 @@ export interface AskOptions {
   extraction?: ExtractionRequest;
   /** Reports for benign files too (`te.benign_reports`). */
   benignReports?: boolean;
-}
-
-/** An upload answered with an item about other content: it is not this file's answer. */
-export class ForeignAnswerError extends Error {
-  override name = "ForeignAnswerError";
-}
-
-/**
- * Throws when an answer refuses the request itself rather than answering
- * about a file: the key (1010), the quota (1005), the request's format (1008).
- */
-export function refusal(item: ResponseItem): void {
-  const codes = [item.status.code, item.te?.status.code];
-  if (codes.includes(Code.FORBIDDEN)) {
-    throw new AuthError(`the API refused the request (${describeStatus(item.status)})`);
-  }
-  if (codes.includes(Code.NO_QUOTA)) {
-    throw new QuotaError(`the API key has no quota left (${describeStatus(item.status)})`);
-  }
-  if (codes.includes(Code.BAD_REQUEST)) {
-    throw new ProtocolError(`it refused a well-formed query (${describeStatus(item.status)})`);
-  }
 }
 
 /**

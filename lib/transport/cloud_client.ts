@@ -31,8 +31,9 @@ import {
   type RequestItem,
   type ResponseBody,
   type ResponseItem,
-} from "./cloud_types.ts";
-import { type HttpAnswer, HttpClient, NetworkError, type RequestBody } from "./http.ts";
+} from "./protocol.ts";
+import { type HttpAnswer, HttpClient, type RequestBody } from "./http.ts";
+import { AuthError, HttpStatusError, isTransient } from "./fatal.ts";
 import { multipartUpload } from "./multipart.ts";
 import type { UploadSource } from "./upload_body.ts";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.ts";
@@ -42,40 +43,8 @@ import { parseJsonText, ProtocolError } from "./validate.ts";
 /** The API path on appliances and the cloud. */
 export const DEFAULT_API_PATH = "/tecloud/api/v1/file/";
 
-/** An HTTP status the client did not expect. */
-export class HttpStatusError extends Error {
-  override name = "HttpStatusError";
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-  /** 5xx, 408 and 429 pass; other 4xx are permanent. */
-  get transient(): boolean {
-    return this.status >= 500 || this.status === 429 || this.status === 408;
-  }
-}
-
-/** The service refused the API key (HTTP 401/403). Stops the run. */
-export class AuthError extends Error {
-  override name = "AuthError";
-}
-
-/**
- * Whether an error from this client is worth retrying.
- *
- * @example A busy server is worth retrying, a wrong path is not
- * ```ts
- * import { HttpStatusError, isTransient } from "./cloud_client.ts";
- * import assert from "node:assert/strict";
- * assert.equal(isTransient(new HttpStatusError(503, "busy")), true);
- * assert.equal(isTransient(new HttpStatusError(404, "no such path")), false);
- * ```
- */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof NetworkError) return true;
-  if (error instanceof HttpStatusError) return error.transient;
-  // A garbled answer is usually a proxy or a restarting service; a few tries cost little.
-  return error instanceof ProtocolError;
-}
+// The seam's errors live in fatal.ts; exported here too for the modules that import them from here.
+export { AuthError, HttpStatusError, isTransient } from "./fatal.ts";
 
 /** Options of a {@linkcode CloudClient}. */
 export interface CloudClientOptions {

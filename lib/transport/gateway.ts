@@ -28,9 +28,10 @@ import { basename } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { TargetError } from "./diagnose.ts";
 import { NetworkError, TlsError } from "./http.ts";
-import { AuthError, type CloudClient } from "./cloud_client.ts";
-import { type AskOptions, ForeignAnswerError, requestItem } from "./cloud.ts";
-import type { ResponseItem } from "./cloud_types.ts";
+import type { CloudClient } from "./cloud_client.ts";
+import { type AskOptions, requestItem } from "./cloud.ts";
+import { AuthError, ForeignAnswerError, refusedStatus } from "./fatal.ts";
+import type { ResponseItem } from "./protocol.ts";
 import { matchAnswers, queryInBatches } from "./match.ts";
 import { Code, describeStatus } from "./status.ts";
 import { readTpapiUploadAnswer, scrubOutcome } from "./tpapi_answer.ts";
@@ -321,7 +322,7 @@ export class GatewayTransport implements Transport {
         `${this.label} answered without a te section: is it a Security Gateway's /UserCheck/TPAPI?`,
       );
     }
-    const refused = [te.status, te.te?.status].find((s) => s?.code === Code.FORBIDDEN);
+    const refused = refusedStatus(te, [Code.FORBIDDEN]);
     if (refused) throw new AuthError(this.#refusal(this.#redact(describeStatus(refused))));
     if (this.#options.reports.length) await this.#checkReportPort();
   }

@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { ResponseItem } from "./cloud_types.ts";
+import type { ResponseItem } from "./protocol.ts";
 import type { FileDigests, MatchedAnswer } from "./transport.ts";
 
 const DIGESTS = ["sha1", "md5", "sha256"] as const;

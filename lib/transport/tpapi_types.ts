@@ -19,7 +19,7 @@ import {
   parseTeRequest,
   type ResponseItem,
   type TeRequest,
-} from "./cloud_types.ts";
+} from "./protocol.ts";
 import {
   expectObject,
   type JsonObject,

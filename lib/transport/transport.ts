@@ -7,10 +7,34 @@
  * Every answer handed to the pipeline is already validated at the edge and
  * already known to be about the file it is given for (see `match.ts`).
  *
+ * The seam is this module: besides the interface it exports what the
+ * pipeline may know of failures (transient errors, answers about other
+ * content, refusals, run-stopping errors: `fatal.ts`), of the rotation of
+ * targets, and of the retry pace. The pipeline imports from `lib/transport/`
+ * only this module and the protocol types (`protocol.ts`, `status.ts`);
+ * `scripts/check_imports.ts` enforces it.
+ *
  * @module
  */
 
-import type { ResponseItem } from "./cloud_types.ts";
+import type { ResponseItem } from "./protocol.ts";
+
+export {
+  ApplianceDownError,
+  AuthError,
+  ForeignAnswerError,
+  isConfigurationError,
+  isFatal,
+  isTransient,
+  QuotaError,
+  refusal,
+  REFUSALS,
+  refusedStatus,
+  RUN_REFUSALS,
+} from "./fatal.ts";
+export { OutOfRotationError, type Rotation } from "./rotation.ts";
+export { backoffMs, DEFAULT_RETRY } from "./retry.ts";
+export { scrubResultInfo } from "./tpapi_types.ts";
 
 /** A file's digests in lowercase hex (at least one); what answers are matched on. */
 export interface FileDigests {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseQuotaBody, parseResponseBody } from "../../lib/transport/cloud_types.ts";
+import { parseQuotaBody, parseResponseBody } from "../../lib/transport/protocol.ts";
 import { cloudAuthorized, keysEqual } from "../../lib/emulator/auth.ts";
 import { WRONG_KEY } from "../../lib/emulator/tpapi.ts";
 import { marked, withEmulator } from "./helpers.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ResponseItem } from "../../lib/transport/cloud_types.ts";
+import type { ResponseItem } from "../../lib/transport/protocol.ts";
 import type { EmulatorOptions } from "../../lib/emulator/server.ts";
 import { gunzip, type Harness, listTar, marked, withEmulator } from "./helpers.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseResponseBody } from "../../lib/transport/cloud_types.ts";
+import { parseResponseBody } from "../../lib/transport/protocol.ts";
 import { FaultQueue, parseFaults, randomFault } from "../../lib/emulator/faults.ts";
 import { seededRandom } from "../../lib/emulator/rng.ts";
 import { CA_PEM, withEmulator } from "./helpers.ts";

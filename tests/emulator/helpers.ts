@@ -14,7 +14,7 @@
  * @module
  */
 
-import { parseResponseBody, type ResponseItem } from "../../lib/transport/cloud_types.ts";
+import { parseResponseBody, type ResponseItem } from "../../lib/transport/protocol.ts";
 import { parseTpapiResponseBody, type TpapiResponseItem } from "../../lib/transport/tpapi_types.ts";
 import {
   type EmulatorOptions,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { parseResponseBody } from "../../lib/transport/cloud_types.ts";
+import { parseResponseBody } from "../../lib/transport/protocol.ts";
 import { parseTpapiResponseBody } from "../../lib/transport/tpapi_types.ts";
 import { type EmulatorStats, startEmulator } from "../../lib/emulator/server.ts";
 import { CA_PEM } from "./helpers.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseResponseBody, type ResponseItem } from "../../lib/transport/cloud_types.ts";
+import { parseResponseBody, type ResponseItem } from "../../lib/transport/protocol.ts";
 import { avFinding, decide } from "../../lib/pipeline/decide.ts";
 import { readFixture } from "../helpers.ts";
 

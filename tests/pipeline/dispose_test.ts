@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseResponseBody, type ResponseItem } from "../../lib/transport/cloud_types.ts";
+import { parseResponseBody, type ResponseItem } from "../../lib/transport/protocol.ts";
 import { decide } from "../../lib/pipeline/decide.ts";
 import { Dedupe } from "../../lib/pipeline/dedupe.ts";
-import { Disposer, disposeSink, type FileRecord } from "../../lib/pipeline/dispose.ts";
+import { disposeSink, type FileRecord, Settler } from "../../lib/pipeline/dispose.ts";
 import { RunLog } from "../../lib/fs/run_log.ts";
 import type { HashedFile, Outcome, PipelineItem } from "../../lib/pipeline/types.ts";
 import { tarGz } from "../../lib/emulator/mod.ts";
@@ -19,7 +19,7 @@ async function setUp(root: string) {
   await Deno.mkdir(reportsDir, { recursive: true });
   const records: FileRecord[] = [];
   const log = await RunLog.open(join(reportsDir, "te-scan.log.jsonl"));
-  const disposer = new Disposer({
+  const disposer = new Settler({
     reportsDir,
     folders,
     copy: false,
@@ -196,4 +196,28 @@ Deno.test("the concurrent sink keeps an early quarantine before its final verdic
     assert.equal(mine[1].destination, join(dir.path, "jail", `f${i}.exe`));
   }
   assert.equal(disposer.counts.malicious, 30);
+});
+
+Deno.test("early quarantine, then no final verdict: the file stays quarantined as malicious", async () => {
+  await using dir = await tempDir();
+  const { folders, records, log, disposer } = await setUp(dir.path);
+  const file = await inputFile(dir.path, "m/late.exe", "early malicious");
+  await disposer.handle({ kind: "early", file, response: { status: { code: 1006 } } });
+  await disposer.handle({
+    kind: "settled",
+    file,
+    outcome: { state: "error", reason: "no answer within --timeout", early: true },
+  });
+  log.close();
+  const jailed = join(folders.malicious, "m", "late.exe");
+  assert.equal(await Deno.readTextFile(jailed), "early malicious");
+  const final = records.find((r) => r.disposition !== "early")!;
+  assert.deepEqual([final.state, final.disposition, final.destination], [
+    "malicious",
+    "moved",
+    jailed,
+  ]);
+  assert.equal(final.uncontained, undefined);
+  assert.match(final.reason ?? "", /final verdict not received \(no answer within --timeout\)/);
+  assert.deepEqual([disposer.counts.malicious, disposer.counts.error], [1, 0]);
 });

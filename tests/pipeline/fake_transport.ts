@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ResponseItem } from "../../lib/transport/cloud_types.ts";
+import type { ResponseItem } from "../../lib/transport/protocol.ts";
 import type {
   Download,
   FileDigests,

@@ -8,7 +8,7 @@ import { Reporter } from "../../lib/cli/console.ts";
 import { Terminal } from "../../lib/cli/terminal.ts";
 import { Journal } from "../../lib/fs/journal.ts";
 import { RunLog } from "../../lib/fs/run_log.ts";
-import { Disposer } from "../../lib/pipeline/dispose.ts";
+import { Settler } from "../../lib/pipeline/dispose.ts";
 import { runPipeline } from "../../lib/pipeline/mod.ts";
 import { fastFlags, tempDir, withEmulator, writeTree } from "../helpers.ts";
 
@@ -49,7 +49,7 @@ Deno.test("a finished run holds nothing about any file: poller, dedupe groups, t
       malicious: join(dir.path, "jail"),
       error: join(dir.path, "error"),
     };
-    const disposer = new Disposer({ reportsDir: rep, folders, copy: false, log, journal });
+    const disposer = new Settler({ reportsDir: rep, folders, copy: false, log, journal });
     try {
       const end = await runPipeline({
         walk: { root: input, recursive: true },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseResponseBody } from "../../lib/transport/cloud_types.ts";
+import { parseResponseBody } from "../../lib/transport/protocol.ts";
 import { ProtocolError } from "../../lib/transport/validate.ts";
 import { threatFinding } from "../../lib/pipeline/threat.ts";
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Poller, uploadPollStage } from "../../lib/pipeline/upload_poll.ts";
 import type { EarlyVerdict, Job, PipelineItem, Settled } from "../../lib/pipeline/types.ts";
 import { Rotation } from "../../lib/transport/rotation.ts";
-import type { ResponseItem } from "../../lib/transport/cloud_types.ts";
+import type { ResponseItem } from "../../lib/transport/protocol.ts";
 import type { Download } from "../../lib/transport/transport.ts";
 import { benign, FakeTransport, pending } from "./fake_transport.ts";
 import { eventually } from "../helpers.ts";

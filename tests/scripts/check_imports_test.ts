@@ -49,7 +49,7 @@ Deno.test("the emulator is entered through mod.ts, from cli only, and imports fs
     ["lib/pipeline/hash.ts", "lib/emulator/mod.ts"],
     ["lib/emulator/mod.ts", "lib/pipeline/walk.ts"],
     ["lib/emulator/tpapi.ts", "lib/transport/status.ts"],
-    ["lib/emulator/tpapi.ts", "type:lib/transport/cloud_types.ts"],
+    ["lib/emulator/tpapi.ts", "type:lib/transport/protocol.ts"],
   ]));
   const why = "lib/emulator/tpapi.ts imports lib/transport/status.ts: " +
     "the emulator must not import transport at run time";
@@ -92,5 +92,24 @@ Deno.test("imports are read from re-exports, multi-line lists and bare imports",
     { to: "lib/transport/c.ts", typeOnly: false },
     { to: "lib/util/d.ts", typeOnly: true },
     { to: "lib/cli/side_effect.ts", typeOnly: false },
+  ]);
+});
+
+Deno.test("the pipeline enters transport only through the seam and the protocol types", () => {
+  const report = checkGraph(graphOf([
+    ["lib/pipeline/upload_poll.ts", "lib/transport/transport.ts"],
+    ["lib/pipeline/decide.ts", "lib/transport/status.ts"],
+    ["lib/pipeline/types.ts", "type:lib/transport/protocol.ts"],
+    ["lib/pipeline/upload_poll.ts", "lib/transport/cloud_client.ts"],
+    ["lib/pipeline/apply.ts", "lib/transport/cloud.ts"],
+    ["lib/pipeline/mod.ts", "type:lib/transport/rotation.ts"],
+    ["lib/cli/connect.ts", "lib/transport/cloud.ts"],
+  ]));
+  const seam = "the pipeline enters lib/transport/ only through the seam " +
+    "(transport.ts, protocol.ts, status.ts)";
+  assert.deepEqual(report.errors, [
+    `lib/pipeline/upload_poll.ts imports lib/transport/cloud_client.ts: ${seam}`,
+    `lib/pipeline/apply.ts imports lib/transport/cloud.ts: ${seam}`,
+    `lib/pipeline/mod.ts imports lib/transport/rotation.ts: ${seam}`,
   ]);
 });

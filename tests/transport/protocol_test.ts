@@ -4,7 +4,7 @@ import {
   parseRequestBody,
   parseResponseBody,
   reportIds,
-} from "../../lib/transport/cloud_types.ts";
+} from "../../lib/transport/protocol.ts";
 import { ProtocolError } from "../../lib/transport/validate.ts";
 import { fixtureNames, readFixture } from "../helpers.ts";
 

@@ -1,6 +1,9 @@
 /**
- * The cloud-format protocol (`/tecloud/api/v1/file/{query,upload,download,quota}`)
- * as types, with parsers that validate answers and requests at the edge.
+ * The Threat Emulation API's protocol as types, with parsers that validate
+ * answers and requests at the edge: the cloud format
+ * (`/tecloud/api/v1/file/{query,upload,download,quota}`) that appliances and
+ * the Check Point cloud speak, and whose request and answer items a gateway's
+ * TPAPI nests. The pipeline's model of an answer is these types.
  *
  * Parsers keep the original objects (unknown fields included) so that the
  * answer can be written to `*.response.json` exactly as it came, but only
@@ -8,7 +11,7 @@
  *
  * @example A single item, not an array, is read as a list of one
  * ```ts
- * import { parseResponseBody } from "./cloud_types.ts";
+ * import { parseResponseBody } from "./protocol.ts";
  * import assert from "node:assert/strict";
  * const body = parseResponseBody(
  *   { response: { status: { code: 1002, label: "UPLOAD_SUCCESS", message: "" }, md5: "x" } },
@@ -220,7 +223,7 @@ export interface QuotaInfo {
  *
  * @example A status object, checked
  * ```ts
- * import { parseStatus } from "./cloud_types.ts";
+ * import { parseStatus } from "./protocol.ts";
  * import assert from "node:assert/strict";
  *
  * const status = parseStatus({ code: 1003, label: "PENDING", message: "…" }, "status");
@@ -310,7 +313,7 @@ function parseExtraction(obj: JsonObject, path: string): void {
  *
  * @example An item with its md5
  * ```ts
- * import { parseResponseItem } from "./cloud_types.ts";
+ * import { parseResponseItem } from "./protocol.ts";
  * import assert from "node:assert/strict";
  * const item = parseResponseItem(
  *   { status: { code: 1004, label: "NOT_FOUND", message: "" }, md5: "ab" },
@@ -339,7 +342,7 @@ export function parseResponseItem(value: unknown, path: string): ResponseItem {
  *
  * @example An empty answer
  * ```ts
- * import { parseResponseBody } from "./cloud_types.ts";
+ * import { parseResponseBody } from "./protocol.ts";
  * import assert from "node:assert/strict";
  * assert.equal(parseResponseBody({ response: [] }, "query answer").items.length, 0);
  * ```
@@ -372,7 +375,7 @@ function parseImageRef(value: unknown, path: string): ImageRef {
  *
  * @example The te part of a request
  * ```ts
- * import { parseTeRequest } from "./cloud_types.ts";
+ * import { parseTeRequest } from "./protocol.ts";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(
@@ -402,7 +405,7 @@ export function parseTeRequest(te: JsonObject, path: string): TeRequest {
  *
  * @example An empty digest counts as none
  * ```ts
- * import { parseRequestItem } from "./cloud_types.ts";
+ * import { parseRequestItem } from "./protocol.ts";
  * import assert from "node:assert/strict";
  *
  * const item = parseRequestItem({ sha1: "", md5: "ab", features: ["te"] }, "request");
@@ -452,7 +455,7 @@ export function parseRequestItem(value: unknown, path: string): RequestItem {
  *
  * @example A request sent as an array
  * ```ts
- * import { parseRequestBody } from "./cloud_types.ts";
+ * import { parseRequestBody } from "./protocol.ts";
  * import assert from "node:assert/strict";
  * assert.equal(parseRequestBody({ request: [{ md5: "ab" }] }, "query").wasArray, true);
  * ```
@@ -479,7 +482,7 @@ export function parseRequestBody(
  *
  * @example The quota left
  * ```ts
- * import { parseQuotaBody } from "./cloud_types.ts";
+ * import { parseQuotaBody } from "./protocol.ts";
  * import assert from "node:assert/strict";
  * assert.equal(parseQuotaBody({ response: [{ remain_quota_hour: 5 }] }).remain_quota_hour, 5);
  * ```
@@ -508,7 +511,7 @@ export type Verdict = "malicious" | "benign" | "error" | "unknown";
  *
  * @example Verdicts in any case, and one the client does not know
  * ```ts
- * import { normalizeVerdict } from "./cloud_types.ts";
+ * import { normalizeVerdict } from "./protocol.ts";
  * import assert from "node:assert/strict";
  * assert.equal(normalizeVerdict("Malicious"), "malicious");
  * assert.equal(normalizeVerdict("BENIGN"), "benign");
@@ -528,7 +531,7 @@ export function normalizeVerdict(value: string | null | undefined): Verdict | un
  *
  * @example The ids of the reports to download
  * ```ts
- * import { reportIds } from "./cloud_types.ts";
+ * import { reportIds } from "./protocol.ts";
  * import assert from "node:assert/strict";
  *
  * const found = { code: 1001, label: "FOUND", message: "" };
