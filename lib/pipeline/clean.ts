@@ -17,10 +17,13 @@
 import { basename, dirname, extname, join } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { copyNoClobber, moveNoClobber, PARTIAL_PREFIX } from "../fs/move.ts";
-import type { ScrubOutcome, Transport } from "../transport/transport.ts";
+import {
+  extractionOutcome,
+  type ScrubOutcome,
+  scrubResultInfo,
+  type Transport,
+} from "../transport/transport.ts";
 import type { ResponseItem } from "../transport/protocol.ts";
-import { extractionOutcome } from "../transport/cloud.ts";
-import { scrubResultInfo } from "../transport/tpapi_types.ts";
 import { type AvFinding, avFinding } from "./decide.ts";
 import { type ThreatFinding, threatFinding } from "./threat.ts";
 import type { FinalState, Job, Outcome, ScanFile } from "./types.ts";
@@ -66,10 +69,7 @@ const holders = new WeakMap<ScrubOutcome, number>();
  * @example A cleaned copy shared by two identical files
  * ```ts
  * import { addFindings, shareCleanedCopy } from "./clean.ts";
- * import type { ScrubOutcome, Transport } from "../transport/transport.ts";
-import type { ResponseItem } from "../transport/protocol.ts";
-import { extractionOutcome } from "../transport/cloud.ts";
-import { scrubResultInfo } from "../transport/tpapi_types.ts";
+ * import type { ScrubOutcome } from "../transport/transport.ts";
  * import assert from "node:assert/strict";
  *
  * const clean = await Deno.makeTempDir();

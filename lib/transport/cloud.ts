@@ -16,9 +16,8 @@ import type {
   ImageRef,
   ReportFormat,
   RequestItem,
-  ResponseItem,
 } from "./protocol.ts";
-import { AuthError, ForeignAnswerError, QuotaError, refusal } from "./fatal.ts";
+import { ForeignAnswerError, refusal } from "./fatal.ts";
 import { matchAnswers, queryInBatches } from "./match.ts";
 import { Code, describeStatus } from "./status.ts";
 import { scrubResultInfo } from "./tpapi_types.ts";

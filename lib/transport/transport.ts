@@ -35,6 +35,7 @@ export {
 export { OutOfRotationError, type Rotation } from "./rotation.ts";
 export { backoffMs, DEFAULT_RETRY } from "./retry.ts";
 export { scrubResultInfo } from "./tpapi_types.ts";
+export { extractionOutcome } from "./cloud.ts";
 
 /** A file's digests in lowercase hex (at least one); what answers are matched on. */
 export interface FileDigests {
