@@ -553,8 +553,10 @@ Emulation:
   --batch-size N        hashes per query request (default 100, at most 500)
   --retries N           tries per request on network errors, HTTP 5xx, 1009/1011 (default 6,
                         with jittered back-off)
-  --grace SEC           an appliance failing for this long leaves the rotation; with none left
-                        the run stops and files not yet settled stay in place (default 120)
+  --grace SEC           with several --ip, a failing appliance gets no files (they go to the
+                        others) until a probe succeeds; failing this long, it leaves the run.
+                        The last one up leaves after this long; with none left the run stops
+                        and files not yet settled stay in place (default 120)
   --request-timeout SEC a request with no progress for this long fails and is retried (default 60)
 
 Selection:

@@ -1,11 +1,14 @@
 /**
  * The targets a run spreads its files over, and their health. Files go to
- * the least-loaded target; a target that keeps failing (each request after
- * its own retries) for longer than the grace period leaves the rotation
- * with a warning and is probed again now and then (its preflight), coming
- * back when it answers. A run with no target left stops, and its files not
- * yet settled stay where they are — unless the rotation is patient (a
- * watch-folder service), which pauses and waits for a target to return.
+ * the least-loaded target. While another target is up, a target that fails
+ * (refused, reset, timed out, 5xx) leaves the rotation at its first failure,
+ * with one warning: it gets no new uploads or queries, its files move to the
+ * others, and it is probed (its preflight) until it answers again. The grace
+ * period decides only when it leaves the run for good. The last target up
+ * keeps its requests' retries and leaves after failing for the grace period.
+ * A run with no target left stops, and its files not yet settled stay where
+ * they are — unless the rotation is patient (a watch-folder service), which
+ * pauses and waits for a target to return.
  *
  * @module
  */
@@ -47,6 +50,8 @@ interface Member {
   /** When the current run of failures began. */
   failingSince?: number;
   inRotation: boolean;
+  /** Failed past the grace period while out of rotation: no longer probed. */
+  gone?: boolean;
   lastProbe: number;
   probing?: Promise<void>;
 }
@@ -153,11 +158,26 @@ export class Rotation {
   }
 
   /**
-   * Runs one request against `transport`, keeping its health. A passing
-   * failure is rethrown as it is until the target has failed for longer than
-   * the grace period; then it leaves the rotation. A request for a target out
-   * of rotation waits for it when the rotation is patient, and otherwise
-   * fails with {@linkcode ApplianceDownError} once no target is left.
+   * Whether a request on `transport` that just failed with `error` may be
+   * tried again there. Not while another target is in rotation: the target
+   * leaves it at once and its files go elsewhere.
+   */
+  mayRetry(transport: Transport, error: unknown): boolean {
+    const member = this.#member(transport);
+    if (!this.#othersUp(member)) return true;
+    this.#down(member, error);
+    return false;
+  }
+
+  /**
+   * Runs one request against `transport`, keeping its health. While another
+   * target is in rotation, a passing failure takes the target out of it and
+   * fails the request with {@linkcode OutOfRotationError} (send the file
+   * elsewhere). The last target up rethrows a passing failure as it is until
+   * it has failed for longer than the grace period; then it leaves the
+   * rotation. A request for a target out of rotation waits for it when the
+   * rotation is patient, and otherwise fails with
+   * {@linkcode ApplianceDownError} once no target is left.
    */
   async call<T>(transport: Transport, request: (target: Transport) => Promise<T>): Promise<T> {
     const member = this.#member(transport);
@@ -175,11 +195,28 @@ export class Rotation {
     } catch (error) {
       if (!isTransient(error)) throw error;
       this.#failed(member, error);
+      if (!member.inRotation && this.#othersUp(member)) throw new OutOfRotationError(transport);
       throw error;
     }
   }
 
+  #othersUp(member: Member): boolean {
+    return this.#members.some((m) => m !== member && m.inRotation);
+  }
+
+  /** Out of rotation at its first failure, another target being up: one warning. */
+  #down(member: Member, error: unknown): void {
+    member.failingSince ??= this.#now();
+    if (!member.inRotation) return;
+    this.#leave(member);
+    this.#options.onWarning?.(
+      `appliance ${member.transport.label} failed (${reasonOf(error)}); its files go to the ` +
+        `other appliances until it answers again`,
+    );
+  }
+
   #failed(member: Member, error: unknown): void {
+    if (this.#othersUp(member)) return this.#down(member, error);
     const now = this.#now();
     member.failingSince ??= now;
     if (now - member.failingSince < this.#options.graceMs) return;
@@ -216,11 +253,24 @@ export class Rotation {
   /** Starts a probe of a target out of rotation when one is due; never waits for it. */
   #maybeProbe(member: Member): void {
     const probeMs = this.#options.probeMs ?? 10_000;
-    if (member.inRotation || member.probing || this.#now() - member.lastProbe < probeMs) return;
+    if (member.inRotation || member.gone || member.probing) return;
+    if (this.#now() - member.lastProbe < probeMs) return;
     member.lastProbe = this.#now();
     member.probing = member.transport.preflight()
-      .then(() => this.#rejoin(member), () => {})
+      .then(() => this.#rejoin(member), (error) => this.#probeFailed(member, error))
       .finally(() => (member.probing = undefined));
+  }
+
+  /** A target still failing after the grace period leaves the run for good (unless patient). */
+  #probeFailed(member: Member, error: unknown): void {
+    const since = member.failingSince ?? member.lastProbe;
+    const failedMs = this.#now() - since;
+    if (this.#options.patient || failedMs < this.#options.graceMs) return;
+    member.gone = true;
+    this.#options.onWarning?.(
+      `appliance ${member.transport.label} has failed for ${Math.round(failedMs / 1000)} s ` +
+        `(last: ${reasonOf(error)}); it leaves the run`,
+    );
   }
 
   /** Patient: waits a probe's time for a target to return. Otherwise: stops the run. */
