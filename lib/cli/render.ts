@@ -55,6 +55,8 @@ export interface ClosingTable {
   malicious: ListedFiles;
   /** Files that ended unresolved (state `error`), with their reasons. */
   unresolved: ListedFiles;
+  /** Why the run stopped early, when it did. */
+  stopped?: string;
 }
 
 /** How many files of each kind the closing table names; the log has the rest. */
@@ -438,6 +440,11 @@ export function renderClosingTable(table: ClosingTable): string[] {
     ["skipped", formatCount(c.skipped)],
     ["uploaded", formatCount(c.uploaded)],
     ["same content", formatCount(c.duplicates)],
+    ...(c.excluded ? [["excluded", formatCount(c.excluded)] as [string, string]] : []),
+    ...(table.stopped === undefined ? [] : [[
+      "left in place",
+      `${formatCount(c.left_in_place ?? 0)} (the run stopped: ${escapeControl(table.stopped)})`,
+    ] as [string, string]]),
     ["scanned", formatSize(c.bytes)],
     ["time", formatDuration(table.seconds)],
     ["rate", `${formatRate(perSecond(files, table.seconds))} files/s`],

@@ -172,7 +172,10 @@ function settledFiles(counts: DisposeCounts): number {
 }
 
 /** The counts the page shows, in order; the first four are the outcomes, which add up. */
-const COUNTED: readonly { key: keyof DisposeCounts; label: string }[] = [
+const COUNTED: readonly {
+  key: Exclude<keyof DisposeCounts, "left_in_place" | "excluded">;
+  label: string;
+}[] = [
   { key: "benign", label: "Benign" },
   { key: "malicious", label: "Malicious" },
   { key: "error", label: "Unresolved" },

@@ -46,7 +46,7 @@ import { checkLayout, type Layout } from "./layout.ts";
 import { renderError } from "./render.ts";
 import { writeRunPage } from "./run_page.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
-import { Disposer } from "../pipeline/dispose.ts";
+import { type DisposeCounts, Disposer } from "../pipeline/dispose.ts";
 import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
 import { replaceFile } from "../fs/move.ts";
 import { LockedError } from "../fs/lock.ts";
@@ -56,7 +56,7 @@ import { describeTargetFailure, TargetError } from "../transport/diagnose.ts";
 import type { Rotation } from "../transport/rotation.ts";
 import { runPipeline } from "../pipeline/mod.ts";
 import { RunProgress } from "../pipeline/progress.ts";
-import type { WalkItem } from "../pipeline/walk.ts";
+import { walk, type WalkItem, type WalkOptions } from "../pipeline/walk.ts";
 import { filesFrom } from "../pipeline/files_from.ts";
 import { RunLog } from "../fs/run_log.ts";
 import { VERSION } from "./version.ts";
@@ -223,6 +223,7 @@ async function scanAndSummarize(
   });
   const started = {
     event: "start",
+    time: new Date().toISOString(),
     version: VERSION,
     input: layout.input,
     appliance: origin,
@@ -287,22 +288,73 @@ async function scanTree(
   // The pipeline's stages keep these gauges; the progress line reads them.
   const progress = new RunProgress();
   reporter.track(disposer.counts, progress);
+  const walkOptions = walkOptionsOf(args, layout, disposer.counts);
+  const end = await runTree(run, walkOptions, progress);
+  // A run that stopped early says how many files it did not reach.
+  const stopped = end.interrupted || end.fatal !== undefined;
+  const walked = args.filesFrom === undefined ? walkOptions : undefined;
+  disposer.counts.left_in_place = stopped ? await leftInPlace(walked, disposer, progress) : 0;
+  return { ...end, t0 };
+}
+
+/** The walk's rules; entries `--exclude` leaves out are counted in `counts.excluded`. */
+function walkOptionsOf(args: ScanArgs, layout: Layout, counts: DisposeCounts): WalkOptions {
   const { folders, reportsDir, clean } = layout;
+  // A watch walks the folder again and again: each excluded entry counts once.
+  const seen = args.watch ? new Set<string>() : undefined;
+  counts.excluded = 0;
+  return {
+    root: layout.input ?? "",
+    recursive: args.recursive,
+    followSymlinks: args.followSymlinks,
+    include: args.include,
+    exclude: args.exclude,
+    maxSize: args.maxSize,
+    skipDirs: [folders.benign, folders.malicious, folders.error, clean, reportsDir].filter(
+      (f): f is string => !!f,
+    ),
+    onExcluded: (relPath) => {
+      if (seen?.has(relPath)) return;
+      seen?.add(relPath);
+      counts.excluded = (counts.excluded ?? 0) + 1;
+    },
+  };
+}
+
+/**
+ * Files a stopped run left where they were: what the walk finds in the
+ * input now, less the settled files that stay there (report-only, copied,
+ * skipped). Without a walk (`--files-from`), the files taken and not settled.
+ */
+async function leftInPlace(
+  walkOptions: WalkOptions | undefined,
+  disposer: Disposer,
+  progress: RunProgress,
+): Promise<number> {
+  const c = disposer.counts;
+  const taken = Math.max(0, progress.found - (c.benign + c.malicious + c.error + c.skipped));
+  if (!walkOptions) return taken;
+  let present = 0;
+  try {
+    for await (const _ of walk({ ...walkOptions, onExcluded: undefined })) present++;
+  } catch {
+    return taken;
+  }
+  return Math.max(0, present - disposer.stayed);
+}
+
+/** Runs the pipeline over the tree; says whether it was interrupted or stopped by an error. */
+async function runTree(
+  run: TreeRun,
+  walkOptions: WalkOptions,
+  progress: RunProgress,
+): Promise<{ interrupted: boolean; fatal?: Error }> {
+  const { args, rotation, disposer, reporter, signal } = run;
   try {
     const { interrupted, held } = await runPipeline({
       files: await listedFiles(args),
       watch: args.watch ? { settleMs: args.settleMs } : undefined,
-      walk: {
-        root: layout.input ?? "",
-        recursive: args.recursive,
-        followSymlinks: args.followSymlinks,
-        include: args.include,
-        exclude: args.exclude,
-        maxSize: args.maxSize,
-        skipDirs: [folders.benign, folders.malicious, folders.error, clean, reportsDir].filter(
-          (f): f is string => !!f,
-        ),
-      },
+      walk: walkOptions,
       resume: await resumedFiles(run.state, disposer),
       rotation,
       disposer,
@@ -322,9 +374,9 @@ async function scanTree(
       const what = leftOver.map(([name, count]) => `${name} ${count}`).join(", ");
       reporter.warn(`internal: the run ended still holding ${what}; please report it`);
     }
-    return { interrupted, t0 };
+    return { interrupted };
   } catch (error) {
-    return { interrupted: false, fatal: error as Error, t0 };
+    return { interrupted: false, fatal: error as Error };
   } finally {
     rotation.close();
   }
@@ -390,9 +442,11 @@ async function summarize(end: RunEnd): Promise<number> {
   }
   const page = { summary, logPath: log.path, logStart: log.start, tempDir: end.state.tempDir };
   await writeRunPage(page).catch((error) => reporter.warn(reasonOf(error)));
+  // Under --json the summary is the last event: the run's warnings come before it.
+  if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");
   reporter.event({ event: "summary", ...summary });
   if (why) reporter.error(why);
-  if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");
-  reporter.finish({ counts, seconds, logPath: log.path, summaryPath });
+  const stopped = why ?? (interrupted ? "interrupted" : undefined);
+  reporter.finish({ counts, seconds, logPath: log.path, summaryPath, stopped });
   return exitCode;
 }

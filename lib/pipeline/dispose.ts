@@ -97,6 +97,10 @@ export interface DisposeCounts {
   uploaded: number;
   duplicates: number;
   bytes: number;
+  /** Files not reached because the run stopped (set when it ends). */
+  left_in_place?: number;
+  /** Entries `--exclude` left out (set when it ends). */
+  excluded?: number;
 }
 
 /**
@@ -171,6 +175,8 @@ interface Disposal {
  */
 export class Disposer {
   readonly counts: DisposeCounts = zeroCounts();
+  /** Settled files still at their input path (report-only, copied, skipped, a failed move). */
+  stayed = 0;
   /** Files quarantined by an early verdict: the path they were scanned at → where they are. */
   readonly #early = new Map<string, EarlyPlace>();
   readonly #reports: ReportFiles;
@@ -415,6 +421,7 @@ export class Disposer {
     if (notes.length) record.reason = [record.reason, ...notes].filter(Boolean).join("; ");
     if (early?.record !== undefined) this.options.journal?.done(early.record);
     this.counts[record.state]++;
+    if (record.disposition === "left" || record.disposition === "copied") this.stayed++;
     if (outcome.uploaded) this.counts.uploaded++;
     this.counts.bytes += file.size;
     this.options.log.write({ event: "file", file: record.relPath, ...record });

@@ -1,9 +1,12 @@
+// Runs that lose a target or stop early: the fleet routes around a dead appliance; an interrupted
+// run says so before its summary.
 import assert from "node:assert/strict";
 import { startEmulator } from "../../lib/emulator/mod.ts";
 import {
   captureScan,
   fastFlags,
   listFiles,
+  numberedTree,
   scanFolders,
   sortFlags,
   tempDir,
@@ -13,17 +16,11 @@ import {
 
 const FILES = 40;
 
-/** `FILES` benign files whose content no emulator has seen (`tag` keeps runs apart). */
-function tree(tag: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (let i = 0; i < FILES; i++) files[`d${i % 4}/f${i}.txt`] = `${tag} file ${i}\n`;
-  return files;
-}
-
 /** Scans a fresh tree with `targetFlags`; returns how long it took and what it printed. */
 async function timedScan(root: string, tag: string, targetFlags: string[]) {
   const f = scanFolders(`${root}/${tag}`);
-  await writeTree(f.input, tree(tag));
+  // Content no emulator has seen: `tag` keeps the runs apart.
+  await writeTree(f.input, numberedTree(FILES, tag, 4));
   const started = performance.now();
   const run = await within(120, captureScan([...sortFlags(f), "-n", "4", ...targetFlags]));
   const ms = performance.now() - started;
@@ -65,5 +62,41 @@ Deno.test("two targets, one stopped mid-run: the fleet routes around it (at most
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+Deno.test("--json: the start event has a time; an interruption's warning comes before the summary", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, numberedTree(12));
+  const controller = new AbortController();
+  // Ctrl-C as soon as the first file is uploaded.
+  const emulator = await startEmulator({
+    port: 0,
+    emulationMs: 100,
+    earlyMs: 10,
+    verbose: true,
+    log: (line) => /upload 200/.test(line) && controller.abort(),
+  });
+  try {
+    const run = await within(
+      60,
+      captureScan(
+        [...sortFlags(f), ...fastFlags(emulator.port), "-n", "1", "--json"],
+        controller.signal,
+      ),
+    );
+    assert.equal(run.code, 130, run.err.join("\n"));
+    const events = run.out.map((line) => JSON.parse(line));
+    assert.equal(events[0].event, "start");
+    assert.ok(!Number.isNaN(Date.parse(events[0].time)), "the start event has a time");
+    const warning = events.findIndex((e) => e.event === "warning" && /interrupted/.test(e.message));
+    const summary = events.findIndex((e) => e.event === "summary");
+    assert.ok(warning >= 0 && summary >= 0, run.out.join("\n"));
+    assert.ok(warning < summary, "the warning comes before the summary event");
+    assert.equal(summary, events.length - 1, "the summary is the last event");
+    assert.ok(events[summary].counts.left_in_place > 0);
+  } finally {
+    await emulator.close();
   }
 });
