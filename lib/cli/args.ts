@@ -40,6 +40,10 @@ export interface ScanArgs {
   watch: boolean;
   /** `--settle`: how long a file must stand still before a watch takes it. */
   settleMs: number;
+  /** `--metrics FILE`: Prometheus text-format counters, kept current while the run runs. */
+  metrics?: string;
+  /** `--prune-empty`: remove the folders under --in that moves leave empty. */
+  pruneEmpty: boolean;
   reportsDir: string;
   benign?: string;
   quarantine?: string;
@@ -155,6 +159,8 @@ const OPTIONS = {
   version: { type: "boolean", short: "V" },
   watch: { type: "boolean" },
   settle: { type: "string" },
+  metrics: { type: "string" },
+  "prune-empty": { type: "boolean" },
   "files-from": { type: "string" },
   null: { type: "boolean", short: "0" },
 } as const;
@@ -427,6 +433,8 @@ export function parseScanArgs(argv: string[], mode: ArgsMode = "scan"): ScanArgs
     nulSeparated: flag("null") ?? false,
     watch: flag("watch") ?? false,
     settleMs: parseNumber(str("settle") ?? "5", "--settle", 0) * 1000,
+    metrics: str("metrics"),
+    pruneEmpty: flag("prune-empty") ?? false,
     reportsDir: str("rep") ?? "te-reports",
     benign: str("out"),
     quarantine: str("jail"),
@@ -575,6 +583,12 @@ Watching a folder:
                         130). An appliance outage pauses it until an appliance answers again.
   --settle SEC          take a file once its size and times have not changed for SEC seconds
                         (default 5), so a file still being copied in is scanned once, whole
+                        REP/index.html and summary.json are rewritten (whole) every few seconds
+                        while files settle
+  --metrics FILE        Prometheus text-format counters (files by state, bytes, uploads, queue
+                        depth, target health), rewritten every few seconds, for node_exporter's
+                        textfile collector (name it *.prom)
+  --prune-empty         remove the folders under --in that moves leave empty (never --in)
 
 Output:
   --json                one JSON object per event on stdout

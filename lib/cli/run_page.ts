@@ -95,6 +95,8 @@ export interface RunSummary {
   /** Why the run stopped, when it stopped early. */
   error?: string;
   exit_code: number;
+  /** A snapshot of a run still going (a watch service). */
+  running?: boolean;
 }
 
 /** One pass over this run's events, in order; `containing` as in `readLogEvents`. */

@@ -37,18 +37,24 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { parseScanArgs, SCAN_HELP, type ScanArgs } from "./args.ts";
 import { connectRotation, preflight, type Targets } from "./connect.ts";
 import { Reporter } from "./console.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { checkLayout, type Layout } from "./layout.ts";
 import { renderError } from "./render.ts";
-import { writeRunPage } from "./run_page.ts";
+import { type RunSummary, writeRunPage } from "./run_page.ts";
+import {
+  type LiveRun,
+  startLiveRun,
+  type TargetHealth,
+  writeMetrics,
+  writeSummary,
+} from "./live.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
 import { type DisposeCounts, Disposer } from "../pipeline/dispose.ts";
 import { reasonOf, ReportsFolderError } from "../fs/errors.ts";
-import { replaceFile } from "../fs/move.ts";
 import { LockedError } from "../fs/lock.ts";
 import { StateDir } from "../fs/state_dir.ts";
 import { isConfigurationError } from "../transport/fatal.ts";
@@ -210,32 +216,19 @@ async function scanAndSummarize(
   signal?: AbortSignal,
 ): Promise<number> {
   const { rotation, origin } = targets;
-  const disposer = new Disposer({
-    reportsDir: layout.reportsDir,
-    // A dry run settles nothing on disk but the response files and the log.
-    folders: args.dryRun ? {} : layout.folders,
-    copy: args.copy,
-    clean: layout.clean,
-    log,
-    journal: state.journal,
-    tempDir: state.tempDir,
-    onFile: (record) => reporter.file(record),
-  });
-  const started = {
-    event: "start",
-    time: new Date().toISOString(),
-    version: VERSION,
-    input: layout.input,
-    appliance: origin,
-    folders: layout.folders,
-    reports_dir: layout.reportsDir,
-    dry_run: args.dryRun,
-    copy: args.copy,
-    replayed: state.replay.finished + state.replay.notStarted + state.replay.awaiting.length,
-  };
-  log.write(started);
-  reporter.event(started);
-  const outcome = await scanTree({ args, layout, rotation, disposer, reporter, signal, state });
+  const disposer = disposerOf(args, layout, state, log, reporter);
+  // The pipeline's stages keep these gauges; the progress line and the metrics read them.
+  const progress = new RunProgress();
+  const run: TreeRun = { args, layout, rotation, disposer, reporter, signal, state, progress };
+  const outputs = outputsOf({ ...run, origin, log });
+  const live = startLiveRun(outputs);
+  announceStart(run, origin, log);
+  let outcome;
+  try {
+    outcome = await scanTree(run);
+  } finally {
+    await live?.stop();
+  }
   // A run stopped by its target says why in the same words as the preflight would.
   const [context] = targets.contexts.values();
   const describe = async (error: Error) =>
@@ -252,7 +245,130 @@ async function scanAndSummarize(
     reporter,
     state,
     describe,
+    outputs,
   });
+}
+
+/** The start event, in the log and (with --json) on stdout. */
+function announceStart(run: TreeRun, origin: string, log: RunLog): void {
+  const { args, layout, state } = run;
+  const started = {
+    event: "start",
+    time: new Date().toISOString(),
+    version: VERSION,
+    input: layout.input,
+    appliance: origin,
+    folders: layout.folders,
+    reports_dir: layout.reportsDir,
+    dry_run: args.dryRun,
+    copy: args.copy,
+    replayed: state.replay.finished + state.replay.notStarted + state.replay.awaiting.length,
+  };
+  log.write(started);
+  run.reporter.event(started);
+}
+
+/** The sink of the run's files; prunes the folders moves leave empty when asked. */
+function disposerOf(
+  args: ScanArgs,
+  layout: Layout,
+  state: StateDir,
+  log: RunLog,
+  reporter: Reporter,
+): Disposer {
+  return new Disposer({
+    reportsDir: layout.reportsDir,
+    // A dry run settles nothing on disk but the response files and the log.
+    folders: args.dryRun ? {} : layout.folders,
+    copy: args.copy,
+    clean: layout.clean,
+    log,
+    journal: state.journal,
+    tempDir: state.tempDir,
+    onFile: (record) => {
+      reporter.file(record);
+      if (args.pruneEmpty && record.disposition === "moved" && record.path && layout.input) {
+        void pruneEmpty(dirname(record.path), layout.input);
+      }
+    },
+  });
+}
+
+/** What a running scan keeps current: a watch's summary and page, the metrics. */
+function outputsOf(run: Omit<TreeRun, "signal"> & { origin: string; log: RunLog }): LiveRun {
+  const { args, layout, origin, disposer, log } = run;
+  const t0 = performance.now();
+  const counts = disposer.counts;
+  return {
+    watch: args.watch,
+    metricsPath: args.metrics === undefined ? undefined : resolve(args.metrics),
+    summary: () =>
+      summaryOf({
+        layout,
+        origin,
+        counts,
+        t0,
+        exitCode: exitCodeOf({ disposer, interrupted: false }),
+      }),
+    metrics: () => ({ counts, progress: run.progress, targets: healthOf(run.rotation) }),
+    version: () => counts.benign + counts.malicious + counts.error + counts.skipped,
+    logPath: log.path,
+    logStart: log.start,
+    tempDir: run.state.tempDir,
+    onError: (error: unknown) => run.reporter.warn(reasonOf(error)),
+  };
+}
+
+/** Each target and whether it is in rotation now, for the metrics. */
+function healthOf(rotation: Rotation): TargetHealth[] {
+  const active = new Set(rotation.active);
+  return rotation.all.map((t) => ({ label: t.label, up: active.has(t) }));
+}
+
+/**
+ * Removes `folder` and its parents while they are empty, up to `input`
+ * (never `input` itself): what moves leave behind. A folder that is not
+ * empty, or not there, stays as it is.
+ */
+async function pruneEmpty(folder: string, input: string): Promise<void> {
+  for (let dir = folder; dir !== input && dir.startsWith(input + sep); dir = dirname(dir)) {
+    try {
+      await Deno.remove(dir);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** The parts of `summary.json`. */
+interface SummaryParts {
+  layout: Layout;
+  origin: string;
+  counts: DisposeCounts;
+  t0: number;
+  exitCode: number;
+  interrupted?: boolean;
+  error?: string;
+}
+
+/** `summary.json`: at the end of a run, or (`interrupted` not given) while it runs. */
+function summaryOf(p: SummaryParts): RunSummary {
+  const seconds = (performance.now() - p.t0) / 1000;
+  return {
+    version: VERSION,
+    started: new Date(Date.now() - seconds * 1000).toISOString(),
+    finished: new Date().toISOString(),
+    seconds: Math.round(seconds * 1000) / 1000,
+    input: p.layout.input,
+    appliance: p.origin,
+    folders: p.layout.folders,
+    reports_dir: p.layout.reportsDir,
+    counts: p.counts,
+    interrupted: p.interrupted ?? false,
+    error: p.error,
+    exit_code: p.exitCode,
+    ...(p.interrupted === undefined ? { running: true } : {}),
+  };
 }
 
 interface TreeRun {
@@ -262,6 +378,7 @@ interface TreeRun {
   disposer: Disposer;
   reporter: Reporter;
   state: StateDir;
+  progress: RunProgress;
   signal?: AbortSignal;
 }
 
@@ -283,10 +400,8 @@ async function listedFiles(args: ScanArgs): Promise<ReadableStream<WalkItem> | u
 async function scanTree(
   run: TreeRun,
 ): Promise<{ interrupted: boolean; fatal?: Error; t0: number }> {
-  const { args, layout, rotation, disposer, reporter, signal } = run;
+  const { args, layout, disposer, reporter, progress } = run;
   const t0 = performance.now();
-  // The pipeline's stages keep these gauges; the progress line reads them.
-  const progress = new RunProgress();
   reporter.track(disposer.counts, progress);
   const walkOptions = walkOptionsOf(args, layout, disposer.counts);
   const end = await runTree(run, walkOptions, progress);
@@ -394,9 +509,10 @@ interface RunEnd {
   reporter: Reporter;
   state: StateDir;
   describe: (error: Error) => Promise<string>;
+  outputs: LiveRun;
 }
 
-function exitCodeOf(end: RunEnd): number {
+function exitCodeOf(end: Pick<RunEnd, "disposer" | "fatal" | "interrupted">): number {
   const counts = end.disposer.counts;
   if (end.fatal) return isConfigurationError(end.fatal) ? Exit.USAGE : Exit.UNRESOLVED;
   if (end.interrupted) return Exit.INTERRUPTED;
@@ -412,28 +528,13 @@ async function summarize(end: RunEnd): Promise<number> {
   const { layout, disposer, log, reporter, fatal, interrupted } = end;
   const exitCode = exitCodeOf(end);
   const why = fatal ? await end.describe(fatal) : undefined;
-  const seconds = (performance.now() - end.t0) / 1000;
   const counts = disposer.counts;
-  const summary = {
-    version: VERSION,
-    started: new Date(Date.now() - seconds * 1000).toISOString(),
-    finished: new Date().toISOString(),
-    seconds: Math.round(seconds * 1000) / 1000,
-    input: layout.input,
-    appliance: end.origin,
-    folders: layout.folders,
-    reports_dir: layout.reportsDir,
-    counts,
-    interrupted,
-    error: why,
-    exit_code: exitCode,
-  };
+  const summary = summaryOf({ ...end, counts, exitCode, interrupted, error: why });
+  const { seconds } = summary;
   const summaryPath = join(layout.reportsDir, "summary.json");
   try {
     log.write({ event: "end", ...summary });
-    await replaceFile(summaryPath, JSON.stringify(summary, null, 2) + "\n", {
-      tempDir: end.state.tempDir,
-    });
+    await writeSummary(layout.reportsDir, summary, end.state.tempDir);
   } catch (error) {
     // The reports folder gave out at the very end: say so, and still close the run cleanly.
     if (!fatal) reporter.error(reasonOf(error));
@@ -442,6 +543,7 @@ async function summarize(end: RunEnd): Promise<number> {
   }
   const page = { summary, logPath: log.path, logStart: log.start, tempDir: end.state.tempDir };
   await writeRunPage(page).catch((error) => reporter.warn(reasonOf(error)));
+  await writeMetrics(end.outputs).catch((error) => reporter.warn(reasonOf(error)));
   // Under --json the summary is the last event: the run's warnings come before it.
   if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");
   reporter.event({ event: "summary", ...summary });
