@@ -303,7 +303,8 @@ export class Disposer {
   async #writeReports(d: Disposal): Promise<void> {
     const reports = d.record.state === "malicious" ? d.outcome.reports ?? [] : [];
     try {
-      const written = await this.#reports.write(d.file.relPath, d.outcome.response, reports);
+      const sha1 = isHashed(d.file) ? d.file.sha1 : undefined;
+      const written = await this.#reports.write(d.file.relPath, d.outcome.response, reports, sha1);
       Object.assign(d.record, {
         responseFile: written.responseFile,
         reportFiles: written.reportFiles,

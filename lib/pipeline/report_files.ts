@@ -4,7 +4,9 @@
  * beside them. All three share one name: `REP/a/b.docx.response.json`,
  * `REP/a/b.docx.report.tar.gz`, `REP/a/b.docx_report/`; a rerun that finds
  * any of them taken numbers all three the same way (`b.1.docx.…`), so they
- * stay together.
+ * stay together. They are te-scan's own outputs, not user data: a rerun over
+ * an unchanged file (same path, and a response file there for the same
+ * SHA-1) replaces them instead of numbering new ones, so reruns do not pile.
  *
  * Every file appears whole or not at all (a temporary file, then a link),
  * and the extracted report folder appears whole too (extracted into the
@@ -15,7 +17,13 @@
 
 import { dirname, join } from "node:path";
 import { reasonOf } from "../fs/errors.ts";
-import { exists, numberedName, PARTIAL_PREFIX, writeFileNoClobber } from "../fs/move.ts";
+import {
+  exists,
+  numberedName,
+  PARTIAL_PREFIX,
+  replaceFile,
+  writeFileNoClobber,
+} from "../fs/move.ts";
 import { extractTarGz } from "../fs/tar.ts";
 import type { ResponseItem } from "../transport/cloud_types.ts";
 import type { DownloadedReport } from "./types.ts";
@@ -83,15 +91,63 @@ export class ReportFiles {
     }
   }
 
-  /** Writes the response file and, when given, the reports of one file. */
+  /**
+   * The number of this file's own earlier response file: at `wanted`'s
+   * name or a numbered one, answering for the same SHA-1.
+   */
+  async #ownNumber(wanted: string, sha1: string): Promise<number | undefined> {
+    for (let n = 0; n < MAX_OWN_LOOKUPS; n++) {
+      let earlier: unknown;
+      try {
+        earlier = JSON.parse(await Deno.readTextFile(namesOf(numberedName(wanted, n)).response));
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return undefined;
+        continue; // Not a response file te-scan can read as its own: never replaced.
+      }
+      const its = (earlier as { sha1?: unknown } | null)?.sha1;
+      if (typeof its === "string" && its.toLowerCase() === sha1.toLowerCase()) return n;
+    }
+    return undefined;
+  }
+
+  /** Replaces this file's own earlier response file and reports, at their number. */
+  async #replace(
+    wanted: string,
+    n: number,
+    response: ResponseItem,
+    reports: DownloadedReport[],
+  ): Promise<WrittenReports> {
+    const written: WrittenReports = { notes: [] };
+    const names = namesOf(numberedName(wanted, n));
+    const tempDir = this.tempDir;
+    await replaceFile(names.response, JSON.stringify(response, null, 2) + "\n", { tempDir });
+    written.responseFile = names.response;
+    for (const report of reports) {
+      await replaceFile(names.report(report.format), report.bytes, { tempDir });
+      (written.reportFiles ??= []).push(names.report(report.format));
+      if (report.format === "summary") {
+        await Deno.remove(names.folder, { recursive: true }).catch(() => {});
+        written.reportDir = await this.#extract(report.bytes, names.folder, written.notes);
+      }
+    }
+    return written;
+  }
+
+  /**
+   * Writes the response file and, when given, the reports of one file
+   * (whose content has SHA-1 `sha1`, when known).
+   */
   async write(
     relPath: string,
     response: ResponseItem | undefined,
     reports: DownloadedReport[],
+    sha1?: string,
   ): Promise<WrittenReports> {
     const written: WrittenReports = { notes: [] };
     if (!response && !reports.length) return written;
     const wanted = join(this.reportsDir, relPath);
+    const own = response && sha1 ? await this.#ownNumber(wanted, sha1) : undefined;
+    if (response && own !== undefined) return await this.#replace(wanted, own, response, reports);
     // Without reports only the response file's name matters: its link finds a free one,
     // numbered as the reports would be, with no look before (a cache hit's common case).
     const first = reports.length ? await this.#freeNumber(wanted, reports.map((r) => r.format)) : 0;
@@ -139,6 +195,9 @@ export class ReportFiles {
     }
   }
 }
+
+/** How many numbered names a rerun looks through for the file's own response file. */
+const MAX_OWN_LOOKUPS = 1000;
 
 async function anyExists(paths: string[]): Promise<boolean> {
   for (const path of paths) if (await exists(path)) return true;
