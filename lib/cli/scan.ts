@@ -141,10 +141,11 @@ function resolveLayout(args: ScanArgs): Promise<Layout> {
   return checkLayout(input, folders, resolve(args.reportsDir), args.exclude, clean);
 }
 
-/** Creates the reports and output folders. */
-async function createFolders(layout: Layout): Promise<Layout> {
+/** Creates the reports and output folders (a dry run moves nothing: the reports folder only). */
+async function createFolders(layout: Layout, dryRun: boolean): Promise<Layout> {
   const { folders, reportsDir, clean } = layout;
-  for (const folder of [reportsDir, folders.benign, folders.malicious, folders.error, clean]) {
+  const outputs = dryRun ? [] : [folders.benign, folders.malicious, folders.error, clean];
+  for (const folder of [reportsDir, ...outputs]) {
     if (!folder) continue;
     try {
       await Deno.mkdir(folder, { recursive: true });
@@ -191,7 +192,7 @@ async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal)
   try {
     // Before anything is created, hashed or moved: a wrong target ends the run here.
     await preflight(targets, reporter);
-    layout = await createFolders(resolved);
+    layout = await createFolders(resolved, args.dryRun);
     opened = await openState(layout);
   } catch (error) {
     targets.rotation.close();

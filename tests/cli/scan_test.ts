@@ -397,6 +397,7 @@ Deno.test("--dry-run hashes and asks the cache only", async () => {
     assert.equal(emulator.stats().uploads, 0);
     assert.deepEqual(await listFiles(f.input), ["a.txt", "b.txt"]);
     assert.ok(run.out.filter((l) => /dry run: not in the appliance's cache/.test(l)).length === 2);
+    await assert.rejects(Deno.stat(f.out), Deno.errors.NotFound, "no destination folder made");
   });
 });
 
