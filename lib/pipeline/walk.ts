@@ -263,7 +263,9 @@ class Walker {
     }
     if (this.#skipPaths.has(path)) return;
     if (entry.lossy) {
-      yield { kind: "unresolved", path, relPath, reason: NOT_UTF8 };
+      // Deno lists such a name with U+FFFD and no way to its bytes: `ls -b` shows them.
+      const folder = `'${frame.folder.replaceAll("'", `'\\''`)}'`;
+      yield { kind: "unresolved", path, relPath, reason: `${NOT_UTF8}; ls -b ${folder} shows it` };
       return;
     }
     let info: Deno.FileInfo;
