@@ -184,8 +184,19 @@ async function openState(layout: Layout): Promise<{ state: StateDir; log: RunLog
   }
 }
 
+/** A `--metrics` file needs its folder: said before anything is scanned, not every interval. */
+async function checkMetricsFolder(args: ScanArgs): Promise<void> {
+  if (args.metrics === undefined) return;
+  const folder = dirname(resolve(args.metrics));
+  const info = await Deno.stat(folder).catch(() => undefined);
+  if (!info?.isDirectory) {
+    throw new UsageError(`Cannot write the metrics file ${args.metrics}: no folder ${folder}`);
+  }
+}
+
 async function runScan(args: ScanArgs, reporter: Reporter, signal?: AbortSignal): Promise<number> {
   const resolved = await resolveLayout(args);
+  await checkMetricsFolder(args);
   const targets = await connectRotation(args, reporter, signal);
   let opened: { state: StateDir; log: RunLog };
   let layout: Layout;

@@ -74,3 +74,25 @@ Deno.test("--watch keeps summary.json, index.html and --metrics current while it
     assert.equal(final.counts.left_in_place, 0);
   });
 });
+
+Deno.test("--metrics in a folder that does not exist: exit 3 with one line, nothing scanned", async () => {
+  await using dir = await tempDir();
+  const f = scanFolders(dir.path);
+  await writeTree(f.input, { "a.txt": "one\n" });
+  await withEmulator({}, async (emulator) => {
+    const metrics = join(dir.path, "missing", "te-scan.prom");
+    const run = await captureScan([
+      ...sortFlags(f),
+      ...fastFlags(emulator.port),
+      "--metrics",
+      metrics,
+    ]);
+    assert.equal(run.code, 3);
+    assert.match(
+      run.err.join("\n"),
+      /Cannot write the metrics file .*te-scan\.prom: no folder .*missing/,
+    );
+    assert.deepEqual(await listFiles(f.input), ["a.txt"]);
+    assert.equal(emulator.stats().queries, 0);
+  });
+});
