@@ -210,8 +210,8 @@ export class Rotation {
     if (!member.inRotation) return;
     this.#leave(member);
     this.#options.onWarning?.(
-      `appliance ${member.transport.label} failed (${reasonOf(error)}); its files go to the ` +
-        `other appliances until it answers again`,
+      `appliance ${member.transport.label} failed (${reasonOf(error)}); it leaves the rotation ` +
+        `and its files go to the other appliances until it answers again`,
     );
   }
 

@@ -45,7 +45,10 @@ Deno.test("a target failing while another is up leaves the rotation at once, war
   await assert.rejects(rotation.call(a, () => Promise.resolve(1)), OutOfRotationError);
   assert.equal(await rotation.pick(), b);
   assert.equal(warnings.length, 1, "one warning per state change, not per request");
-  assert.match(warnings[0], /fake:18194 failed \(.*ECONNREFUSED.*\); its files go to the other/);
+  assert.match(
+    warnings[0],
+    /fake:18194 failed \(.*ECONNREFUSED.*\); it leaves the rotation and its files go to the other/,
+  );
   state.clock = 200;
   assert.deepEqual(rotation.active, [b]);
   await settle();
