@@ -43,6 +43,18 @@ export interface RotationOptions {
   now?: () => number;
 }
 
+const NONE_LEFT = "no appliance left in rotation; files not yet settled were left in place";
+const MOVES_AWAY =
+  "it leaves the rotation and its files go to the other appliances until it answers again";
+
+/** "appliance X has failed for N s (last: why)". */
+function failedFor(member: Member, ms: number, error: unknown): string {
+  const seconds = Math.round(ms / 1000);
+  return `appliance ${member.transport.label} has failed for ${seconds} s (last: ${
+    reasonOf(error)
+  })`;
+}
+
 interface Member {
   transport: Transport;
   /** Files uploaded to it and not settled yet. */
@@ -138,7 +150,7 @@ export class Rotation {
         if (member.inRotation && (!best || member.load < best.load)) best = member;
       }
       if (best) return best.transport;
-      await this.#waitOrStop(this.#noneLeft());
+      await this.#waitOrStop(NONE_LEFT);
     }
   }
 
@@ -158,9 +170,8 @@ export class Rotation {
   }
 
   /**
-   * Whether a request on `transport` that just failed with `error` may be
-   * tried again there. Not while another target is in rotation: the target
-   * leaves it at once and its files go elsewhere.
+   * Whether a request that failed on `transport` may be tried there again:
+   * not while another target is up (it leaves the rotation at once).
    */
   mayRetry(transport: Transport, error: unknown): boolean {
     const member = this.#member(transport);
@@ -170,13 +181,10 @@ export class Rotation {
   }
 
   /**
-   * Runs one request against `transport`, keeping its health. While another
-   * target is in rotation, a passing failure takes the target out of it and
-   * fails the request with {@linkcode OutOfRotationError} (send the file
-   * elsewhere). The last target up rethrows a passing failure as it is until
-   * it has failed for longer than the grace period; then it leaves the
-   * rotation. A request for a target out of rotation waits for it when the
-   * rotation is patient, and otherwise fails with
+   * Runs one request against `transport`, keeping its health: a passing
+   * failure with another target up is an {@linkcode OutOfRotationError} (send
+   * the file elsewhere); the last one up rethrows it until the grace period
+   * is over. For a target out of rotation: waits when patient, else throws
    * {@linkcode ApplianceDownError} once no target is left.
    */
   async call<T>(transport: Transport, request: (target: Transport) => Promise<T>): Promise<T> {
@@ -186,7 +194,7 @@ export class Rotation {
       if (member.inRotation) break;
       // Another target can take the file; only with none left is there anything to wait for.
       if (this.#members.some((m) => m.inRotation)) throw new OutOfRotationError(member.transport);
-      await this.#waitOrStop(this.#outOfRotation(member));
+      await this.#waitOrStop(`appliance ${member.transport.label} is out of rotation`);
     }
     try {
       const result = await request(transport);
@@ -210,8 +218,7 @@ export class Rotation {
     if (!member.inRotation) return;
     this.#leave(member);
     this.#options.onWarning?.(
-      `appliance ${member.transport.label} failed (${reasonOf(error)}); it leaves the rotation ` +
-        `and its files go to the other appliances until it answers again`,
+      `appliance ${member.transport.label} failed (${reasonOf(error)}); ${MOVES_AWAY}`,
     );
   }
 
@@ -220,9 +227,7 @@ export class Rotation {
     const now = this.#now();
     member.failingSince ??= now;
     if (now - member.failingSince < this.#options.graceMs) return;
-    const seconds = Math.round((now - member.failingSince) / 1000);
-    const why = `appliance ${member.transport.label} has failed for ${seconds} s ` +
-      `(last: ${reasonOf(error)})`;
+    const why = failedFor(member, now - member.failingSince, error);
     this.#leave(member);
     if (this.#members.some((m) => m.inRotation) || this.#options.patient) {
       this.#options.onWarning?.(`${why}; it leaves the rotation and will be probed again`);
@@ -252,9 +257,8 @@ export class Rotation {
 
   /** Starts a probe of a target out of rotation when one is due; never waits for it. */
   #maybeProbe(member: Member): void {
-    const probeMs = this.#options.probeMs ?? 10_000;
-    if (member.inRotation || member.gone || member.probing) return;
-    if (this.#now() - member.lastProbe < probeMs) return;
+    const due = this.#now() - member.lastProbe >= (this.#options.probeMs ?? 10_000);
+    if (member.inRotation || member.gone || member.probing || !due) return;
     member.lastProbe = this.#now();
     member.probing = member.transport.preflight()
       .then(() => this.#rejoin(member), (error) => this.#probeFailed(member, error))
@@ -263,14 +267,10 @@ export class Rotation {
 
   /** A target still failing after the grace period leaves the run for good (unless patient). */
   #probeFailed(member: Member, error: unknown): void {
-    const since = member.failingSince ?? member.lastProbe;
-    const failedMs = this.#now() - since;
+    const failedMs = this.#now() - (member.failingSince ?? member.lastProbe);
     if (this.#options.patient || failedMs < this.#options.graceMs) return;
     member.gone = true;
-    this.#options.onWarning?.(
-      `appliance ${member.transport.label} has failed for ${Math.round(failedMs / 1000)} s ` +
-        `(last: ${reasonOf(error)}); it leaves the run`,
-    );
+    this.#options.onWarning?.(`${failedFor(member, failedMs, error)}; it leaves the run`);
   }
 
   /** Patient: waits a probe's time for a target to return. Otherwise: stops the run. */
@@ -280,14 +280,6 @@ export class Rotation {
       sleep(Math.min(1_000, this.#options.probeMs ?? 10_000), this.#options.signal),
       ...this.#members.flatMap((m) => (m.probing ? [m.probing] : [])),
     ]);
-  }
-
-  #outOfRotation(member: Member): string {
-    return `appliance ${member.transport.label} is out of rotation`;
-  }
-
-  #noneLeft(): string {
-    return "no appliance left in rotation; files not yet settled were left in place";
   }
 
   /** Closes every target's connections. */
