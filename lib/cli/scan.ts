@@ -333,8 +333,7 @@ function outputsOf(run: Omit<TreeRun, "signal"> & { origin: string; log: RunLog 
 
 /** Each target and whether it is in rotation now, for the metrics. */
 function healthOf(rotation: Rotation): TargetHealth[] {
-  const active = new Set(rotation.active);
-  return rotation.all.map((t) => ({ label: t.label, up: active.has(t) }));
+  return rotation.all.map((t) => ({ label: t.label, up: rotation.isUp(t) }));
 }
 
 /**

@@ -55,6 +55,11 @@ function failedFor(member: Member, ms: number, error: unknown): string {
   })`;
 }
 
+/** A target as it joins: in rotation, nothing on it. */
+function newMember(transport: Transport): Member {
+  return { transport, load: 0, inRotation: true, lastProbe: 0 };
+}
+
 interface Member {
   transport: Transport;
   /** Files uploaded to it and not settled yet. */
@@ -97,12 +102,7 @@ export class Rotation {
 
   constructor(transports: readonly Transport[], options: RotationOptions) {
     if (!transports.length) throw new RangeError("Cannot make a rotation of no targets");
-    this.#members = transports.map((transport) => ({
-      transport,
-      load: 0,
-      inRotation: true,
-      lastProbe: 0,
-    }));
+    this.#members = transports.map(newMember);
     this.#options = options;
   }
 
@@ -120,6 +120,11 @@ export class Rotation {
   get active(): Transport[] {
     for (const member of this.#members) this.#maybeProbe(member);
     return this.#members.filter((m) => m.inRotation).map((m) => m.transport);
+  }
+
+  /** Whether `transport` is in rotation now (unlike `active`, this starts no probe). */
+  isUp(transport: Transport): boolean {
+    return this.#member(transport).inRotation;
   }
 
   /**
