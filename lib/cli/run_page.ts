@@ -312,12 +312,14 @@ function settingRows(summary: RunSummary, start: LogEvent | undefined): [string,
     ["Reports folder", "reports", summary.reports_dir],
     ["Mode", "mode", modeOf(summary, start)],
     ["Started", "started", summary.started],
-    ["Finished", "finished", summary.finished],
+    [summary.running ? "Updated (still running)" : "Finished", "finished", summary.finished],
     ["Duration", "duration", formatDuration(summary.seconds)],
     ["Rate", "rate", `${rate < 10 ? rate.toFixed(1) : count(rate)} files/s`],
     ["Data scanned", "bytes", formatSize(summary.counts.bytes)],
     ["Interrupted", "interrupted", summary.interrupted ? "yes" : "no"],
   ];
+  const left = summary.counts.left_in_place;
+  if (left) rows.push(["Left in place", "left-in-place", `${count(left)} (the run stopped)`]);
   if (summary.error) rows.push(["Stopped because", "stopped", summary.error]);
   rows.push(["Exit code", "exit-code", String(summary.exit_code)]);
   rows.push(["te-scan", "version", summary.version]);

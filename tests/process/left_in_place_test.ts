@@ -64,6 +64,9 @@ Deno.test("after SIGINT, counts.left_in_place equals the files still in the inpu
       "m",
     );
     assert.match(seen, line, "the closing table says what was left");
+    const page = await Deno.readTextFile(join(f.rep, "index.html"));
+    const cell = `<td data-setting="left-in-place">${remaining.length} (the run stopped)</td>`;
+    assert.ok(page.includes(cell), "and so does index.html");
   } finally {
     await emulator.close();
   }
