@@ -16,8 +16,8 @@ import { type RunSummary, writeRunPage } from "./run_page.ts";
 
 /** What {@linkcode LiveOutputs} writes and how often. */
 export interface LiveOptions {
-  /** Writes the outputs once (each file whole). */
-  write: () => Promise<void>;
+  /** Writes the outputs once (each file whole); `changed` when `version` moved since. */
+  write: (changed: boolean) => Promise<void>;
   /** The shortest time between two writes; default 2 s. */
   intervalMs?: number;
   /** Write every interval even when nothing changed (gauges such as queue depth move). */
@@ -67,9 +67,10 @@ export class LiveOutputs {
   flush(): Promise<void> {
     const version = this.#options.version();
     if (this.#writing) return this.#writing;
-    if (version === this.#written && !this.#options.always) return Promise.resolve();
+    const changed = version !== this.#written;
+    if (!changed && !this.#options.always) return Promise.resolve();
     this.#written = version;
-    this.#writing = this.#options.write().then(
+    this.#writing = this.#options.write(changed).then(
       () => void (this.#failing = false),
       (error) => {
         if (!this.#failing) this.#options.onError?.(error);
@@ -220,9 +221,10 @@ export function startLiveRun(run: LiveRun): LiveOutputs | undefined {
     always: run.metricsPath !== undefined,
     version: run.version,
     onError: run.onError,
-    write: async () => {
+    write: async (changed) => {
       await writeMetrics(run);
-      if (!run.watch) return;
+      // The page reads the run's log again: only when files settled since.
+      if (!run.watch || !changed) return;
       const summary = run.summary();
       await writeSummary(summary.reports_dir, summary, run.tempDir);
       await writeRunPage({ ...run, summary });
