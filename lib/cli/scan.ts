@@ -280,6 +280,9 @@ function announceStart(run: TreeRun, origin: string, log: RunLog): void {
   run.reporter.event(started);
 }
 
+/** Dispositions that take a file out of the input (an early quarantine too). */
+const MOVED_OUT = new Set(["moved", "early"]);
+
 /** The sink of the run's files; prunes the folders moves leave empty when asked. */
 function disposerOf(
   args: ScanArgs,
@@ -299,7 +302,7 @@ function disposerOf(
     tempDir: state.tempDir,
     onFile: (record) => {
       reporter.file(record);
-      if (args.pruneEmpty && record.disposition === "moved" && record.path && layout.input) {
+      if (args.pruneEmpty && MOVED_OUT.has(record.disposition) && record.path && layout.input) {
         void pruneEmpty(dirname(record.path), layout.input);
       }
     },
