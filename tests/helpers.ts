@@ -243,3 +243,13 @@ export async function readLog(rep: string): Promise<Record<string, unknown>[]> {
   const text = await Deno.readTextFile(join(rep, "te-scan.log.jsonl"));
   return text.trim().split("\n").map((line) => JSON.parse(line));
 }
+
+/** `count` small text files of distinct content, spread over `folders` subfolders. */
+export function numberedTree(count: number, tag = "file", folders = 1): Record<string, string> {
+  const tree: Record<string, string> = {};
+  for (let i = 0; i < count; i++) {
+    const folder = folders > 1 ? `d${i % folders}/` : "";
+    tree[`${folder}f${i}.txt`] = `${tag} ${i}\n`;
+  }
+  return tree;
+}

@@ -309,8 +309,9 @@ export const SCAN_OPTIONS = {
     name: "grace",
     meta: "SEC",
     default: "120",
-    help: "an appliance failing for this long leaves the rotation; with none left the run " +
-      "stops and files not yet settled stay in place",
+    help: "with several --ip, a failing appliance gets no files (they go to the others) until " +
+      "a probe succeeds; failing this long, it leaves the run. The last one up leaves after " +
+      "this long; with none left the run stops and files not yet settled stay in place",
     section: "emulation",
     part: "ask",
   }, { min: 0, scale: 1000 }),
@@ -377,9 +378,23 @@ export const SCAN_OPTIONS = {
     meta: "SEC",
     default: "5",
     help: "take a file once its size and times have not changed for SEC seconds, so a file " +
-      "still being copied in is scanned once, whole",
+      "still being copied in is scanned once, whole. REP/index.html and summary.json are " +
+      "rewritten (whole) every few seconds while files settle",
     section: "watch",
   }, { min: 0, scale: 1000 }),
+  metrics: text({
+    name: "metrics",
+    meta: "FILE",
+    help: "Prometheus text-format counters (files by state, bytes, uploads, queue depth, target " +
+      "health), rewritten every few seconds, for node_exporter's textfile collector (name it " +
+      "*.prom)",
+    section: "watch",
+  }),
+  pruneEmpty: flag({
+    name: "prune-empty",
+    help: "remove the folders under --in that moves leave empty (never --in)",
+    section: "watch",
+  }),
   json: flag({ name: "json", help: "one JSON object per event on stdout", section: "output" }),
   quiet: flag({
     name: "quiet",

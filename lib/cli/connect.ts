@@ -218,6 +218,7 @@ export async function connect(
   args: ConnectionArgs,
   reporter: Reporter,
   signal?: AbortSignal,
+  mayRetry?: RetryGate,
 ): Promise<Connection[]> {
   const bases = baseUrlsOf(args);
   const trust = await trustFrom(args);
@@ -227,6 +228,7 @@ export async function connect(
     const client = clientAt(url, trust, args, reporter, {
       apiKey: kind === "gateway" ? undefined : apiKey,
       signal,
+      mayRetry: mayRetry && ((error) => mayRetry(url.origin, error)),
     });
     const context: TargetContext = {
       // URL drops a scheme's default port; messages name it all the same.
@@ -243,13 +245,16 @@ export async function connect(
   });
 }
 
+/** Whether a target's client may retry a passing failure, by the target's origin. */
+export type RetryGate = (origin: string, error: unknown) => boolean;
+
 /** A client of the API under `base` (origin and path), as every target gets one. */
 function clientAt(
   base: URL,
   trust: Trust,
   args: ConnectionArgs,
   reporter: Reporter,
-  options: { apiKey?: string; signal?: AbortSignal },
+  options: { apiKey?: string; signal?: AbortSignal; mayRetry?: (error: unknown) => boolean },
 ): CloudClient {
   const http = new HttpClient(base.origin, {
     trust,
@@ -262,6 +267,7 @@ function clientAt(
     apiPath: base.pathname,
     retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
     signal: options.signal,
+    mayRetry: options.mayRetry,
     onRetry: (what, error, attempt, delay) =>
       reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),
   });
@@ -323,6 +329,7 @@ export async function transportOf(
   args: ConnectionArgs & AskArgs,
   reporter: Reporter,
   signal?: AbortSignal,
+  mayRetry?: RetryGate,
 ): Promise<Transport> {
   const { client, cloud, context } = connection;
   if (context.kind !== "gateway") {
@@ -337,7 +344,11 @@ export async function transportOf(
   const reports = new URL(DEFAULT_API_PATH, connection.origin);
   reports.port = String(args.reportPort ?? DEFAULT_REPORT_PORT);
   const trust = await trustFrom(args);
-  return new GatewayTransport(client, clientAt(reports, trust, args, reporter, { signal }), {
+  const reportsClient = clientAt(reports, trust, args, reporter, {
+    signal,
+    mayRetry: mayRetry && ((error) => mayRetry(connection.origin, error)),
+  });
+  return new GatewayTransport(client, reportsClient, {
     ...askOf(args),
     apiKey: connection.apiKey ?? "",
     extract: args.extract,
@@ -383,12 +394,20 @@ export async function connectRotation(
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<Targets> {
-  const connections = await connect(args, reporter, signal);
+  // In a fleet, a failing target's request is not retried while another target is up.
+  const byOrigin = new Map<string, Transport>();
+  const mayRetry: RetryGate = (origin, error) => {
+    const target = byOrigin.get(origin);
+    return !target || rotation.mayRetry(target, error);
+  };
+  const connections = await connect(args, reporter, signal, mayRetry);
   const contexts = new Map<Transport, TargetContext>();
   for (const connection of connections) {
-    contexts.set(await transportOf(connection, args, reporter, signal), connection.context);
+    const target = await transportOf(connection, args, reporter, signal, mayRetry);
+    byOrigin.set(connection.origin, target);
+    contexts.set(target, connection.context);
   }
-  const rotation = new Rotation([...contexts.keys()], {
+  const rotation: Rotation = new Rotation([...contexts.keys()], {
     graceMs: args.graceMs,
     // A watch service waits for an appliance to come back instead of stopping.
     patient: args.watch ?? false,

@@ -66,6 +66,8 @@ export interface RunTotals {
   seconds: number;
   logPath: string;
   summaryPath: string;
+  /** Why the run stopped early, when it did. */
+  stopped?: string;
 }
 
 /** The first files of one kind and how many there were: memory stays bounded. */

@@ -61,6 +61,8 @@ export interface ClosingTable {
   unresolved: ListedFiles;
   /** Files whose requested cleaned copy could not be made (`--extract`). */
   failedCleanings?: ListedFiles;
+  /** Why the run stopped early, when it did. */
+  stopped?: string;
 }
 
 /** How many files of each kind the closing table names; the log has the rest. */
@@ -359,7 +361,7 @@ function perSecond(files: number, seconds: number): number {
  * );
  * assert.equal(
  *   renderProgress(counts, { ...gauges, walkDone: true }, 10, 50),
- *   "100/400 files (25%) · 10 files/s · ETA 30 s · has…",
+ *   "100/400 files (25%) · 10 files/s · ETA 30 s · …",
  * );
  * ```
  */
@@ -388,13 +390,27 @@ export function renderProgress(
     parts.push(paint(STATE_COLOR.malicious, `${formatCount(counts.malicious)} malicious`));
   }
   if (counts.error) parts.push(paint(STATE_COLOR.error, counted(counts.error, "error")));
-  parts.push(
-    `hashing ${formatCount(gauges.hashing)}`,
-    `querying ${formatCount(gauges.querying)}`,
-    `uploading ${formatCount(gauges.uploading)}`,
-    `emulating ${formatCount(gauges.emulating)}`,
-  );
-  return fitWidth(parts.join(SEPARATOR), width);
+  const stages = [gauges.hashing, gauges.querying, gauges.uploading, gauges.emulating];
+  const full = parts.concat(STAGES.map((name, i) => `${name} ${formatCount(stages[i])}`));
+  if (visibleWidth(full.join(SEPARATOR)) <= width) return full.join(SEPARATOR);
+  // Too wide: the stages in short, then whole parts from the end left out; none is cut.
+  const short = parts.concat(SHORT_STAGES.map((name, i) => `${name} ${formatCount(stages[i])}`));
+  return wholeParts(short, width);
+}
+
+const STAGES = ["hashing", "querying", "uploading", "emulating"];
+const SHORT_STAGES = ["hash", "query", "up", "emul"];
+
+/** The first parts that fit in `width` whole, then "…" when some were left out. */
+function wholeParts(parts: string[], width: number): string {
+  let line = parts[0];
+  for (let i = 1; i < parts.length; i++) {
+    const longer = line + SEPARATOR + parts[i];
+    const room = i === parts.length - 1 ? width : width - SEPARATOR.length - 1;
+    if (visibleWidth(longer) > room) return fitWidth(line + SEPARATOR + "…", width);
+    line = longer;
+  }
+  return fitWidth(line, width);
 }
 
 function renderListed(title: string, files: ListedFiles, logPath: string): string[] {
@@ -457,6 +473,11 @@ export function renderClosingTable(table: ClosingTable): string[] {
     ["skipped", formatCount(c.skipped)],
     ["uploaded", formatCount(c.uploaded)],
     ["same content", formatCount(c.duplicates)],
+    ...(c.excluded ? [["excluded", formatCount(c.excluded)] as [string, string]] : []),
+    ...(table.stopped === undefined ? [] : [[
+      "left in place",
+      `${formatCount(c.left_in_place ?? 0)} (the run stopped: ${escapeControl(table.stopped)})`,
+    ] as [string, string]]),
     ["scanned", formatSize(c.bytes)],
     ["time", formatDuration(table.seconds)],
     ["rate", `${formatRate(perSecond(files, table.seconds))} files/s`],

@@ -102,6 +102,8 @@ export interface RunSummary {
   /** Why the run stopped, when it stopped early. */
   error?: string;
   exit_code: number;
+  /** A snapshot of a run still going (a watch service). */
+  running?: boolean;
 }
 
 /** One pass over this run's events, in order; `containing` as in `readLogEvents`. */
@@ -171,7 +173,10 @@ function settledFiles(counts: DisposeCounts): number {
 }
 
 /** The counts the page shows, in order; the first four are the outcomes, which add up. */
-const COUNTED: readonly { key: keyof DisposeCounts; label: string }[] = [
+const COUNTED: readonly {
+  key: Exclude<keyof DisposeCounts, "left_in_place" | "excluded">;
+  label: string;
+}[] = [
   { key: "benign", label: "Benign" },
   { key: "malicious", label: "Malicious" },
   { key: "error", label: "Unresolved" },
@@ -181,7 +186,10 @@ const COUNTED: readonly { key: keyof DisposeCounts; label: string }[] = [
 ];
 const OUTCOMES = 4;
 /** Shown first, and only when there are any: malicious files that are not in the quarantine. */
-const UNCONTAINED: readonly { key: keyof DisposeCounts; label: string }[] = [
+const UNCONTAINED: readonly {
+  key: (typeof COUNTED)[number]["key"] | "uncontained";
+  label: string;
+}[] = [
   { key: "uncontained", label: "Not quarantined" },
 ];
 
@@ -318,12 +326,14 @@ function settingRows(summary: RunSummary, start: LogEvent | undefined): [string,
     ...extractionRows(summary),
     ["Mode", "mode", modeOf(summary, start)],
     ["Started", "started", summary.started],
-    ["Finished", "finished", summary.finished],
+    [summary.running ? "Updated (still running)" : "Finished", "finished", summary.finished],
     ["Duration", "duration", formatDuration(summary.seconds)],
     ["Rate", "rate", `${rate < 10 ? rate.toFixed(1) : count(rate)} files/s`],
     ["Data scanned", "bytes", formatSize(summary.counts.bytes)],
     ["Interrupted", "interrupted", summary.interrupted ? "yes" : "no"],
   ];
+  const left = summary.counts.left_in_place;
+  if (left) rows.push(["Left in place", "left-in-place", `${count(left)} (the run stopped)`]);
   if (summary.error) rows.push(["Stopped because", "stopped", summary.error]);
   rows.push(["Exit code", "exit-code", String(summary.exit_code)]);
   rows.push(["te-scan", "version", summary.version]);

@@ -38,16 +38,24 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { parseScanArgs, SCAN_HELP, type ScanArgs } from "./args.ts";
 import { connectRotation, preflight, type Targets } from "./connect.ts";
 import { Reporter } from "./console.ts";
 import { Exit, UsageError } from "./exit.ts";
 import { checkLayout, type Layout, probeLayout } from "./layout.ts";
 import { renderError } from "./render.ts";
-import { writeRunPage } from "./run_page.ts";
+import { type RunSummary, writeRunPage } from "./run_page.ts";
+import {
+  type LiveRun,
+  startLiveRun,
+  type TargetHealth,
+  writeMetrics,
+  writeSummary,
+} from "./live.ts";
 import { processTerminal, type Terminal } from "./terminal.ts";
-import { Settler } from "../pipeline/dispose.ts";
+import { type DisposeCounts, Settler } from "../pipeline/dispose.ts";
+import type { ExtractionCounts } from "../pipeline/clean.ts";
 import { ReportsFolderError } from "../fs/errors.ts";
 import { reasonOf } from "../util/reason.ts";
 import { replaceFile } from "../fs/move.ts";
@@ -60,7 +68,7 @@ import { describeTargetFailure, TargetError } from "../transport/diagnose.ts";
 import type { Rotation } from "../transport/rotation.ts";
 import { runPipeline } from "../pipeline/mod.ts";
 import { RunProgress } from "../pipeline/progress.ts";
-import type { WalkItem } from "../pipeline/walk.ts";
+import { walk, type WalkItem, type WalkOptions } from "../pipeline/walk.ts";
 import { filesFrom } from "../pipeline/files_from.ts";
 import { RunLog } from "../fs/run_log.ts";
 import { VERSION } from "./version.ts";
@@ -221,6 +229,16 @@ async function openState(layout: Layout): Promise<{ state: StateDir; log: RunLog
   }
 }
 
+/** A `--metrics` file needs its folder: said before anything is scanned, not every interval. */
+async function checkMetricsFolder(args: ScanArgs): Promise<void> {
+  if (args.metrics === undefined) return;
+  const folder = dirname(resolve(args.metrics));
+  const info = await Deno.stat(folder).catch(() => undefined);
+  if (!info?.isDirectory) {
+    throw new UsageError(`Cannot write the metrics file ${args.metrics}: no folder ${folder}`);
+  }
+}
+
 /** Registers the run among the host's running scans; one on an overlapping input is exit 3. */
 async function registerRun(
   layout: Layout,
@@ -241,6 +259,7 @@ async function registerRun(
 async function runScan(args: ScanArgs, reporter: Reporter, hooks: ScanHooks): Promise<number> {
   const signal = hooks.signal;
   const resolved = await resolveLayout(args);
+  await checkMetricsFolder(args);
   const moves = !args.copy && !args.dryRun;
   for (const note of await probeLayout(resolved, moves)) reporter.warn(note);
   // Held until the run ends (a watch, until it stops): the kernel frees it if the process dies.
@@ -276,33 +295,20 @@ async function scanAndSummarize(
   signal?: AbortSignal,
 ): Promise<number> {
   const { rotation, origin } = targets;
-  const disposer = new Settler({
-    reportsDir: layout.reportsDir,
-    // A dry run settles nothing on disk but the response files and the log.
-    folders: args.dryRun ? {} : layout.folders,
-    copy: args.copy,
-    clean: layout.clean,
-    log,
-    journal: state.journal,
-    tempDir: state.tempDir,
-    input: layout.inputFolder,
-    onFile: (record) => reporter.file(record),
-  });
-  const started = {
-    event: "start",
-    version: VERSION,
-    input: layout.input,
-    appliance: origin,
-    folders: layout.folders,
-    reports_dir: layout.reportsDir,
-    dry_run: args.dryRun,
-    copy: args.copy,
-    replayed: state.replay.finished + state.replay.notStarted + state.replay.awaiting.length,
-  };
-  log.write(started);
-  reporter.event(started);
+  const disposer = disposerOf(args, layout, state, log, reporter);
+  // The pipeline's stages keep these gauges; the progress line and the metrics read them.
+  const progress = new RunProgress();
+  const run: TreeRun = { args, layout, rotation, disposer, reporter, signal, state, progress };
+  const outputs = outputsOf({ ...run, origin, log });
+  const live = startLiveRun(outputs);
+  announceStart(run, origin, log);
   await reportJournal(state, log, reporter, disposer.counts);
-  const outcome = await scanTree({ args, layout, rotation, disposer, reporter, signal, state });
+  let outcome;
+  try {
+    outcome = await scanTree(run);
+  } finally {
+    await live?.stop();
+  }
   // A run stopped by its target says why in the same words as the preflight would.
   const [context] = targets.contexts.values();
   const describe = async (error: Error) =>
@@ -319,7 +325,135 @@ async function scanAndSummarize(
     reporter,
     state,
     describe,
+    outputs,
   });
+}
+
+/** The start event, in the log and (with --json) on stdout. */
+function announceStart(run: TreeRun, origin: string, log: RunLog): void {
+  const { args, layout, state } = run;
+  const started = {
+    event: "start",
+    time: new Date().toISOString(),
+    version: VERSION,
+    input: layout.input,
+    appliance: origin,
+    folders: layout.folders,
+    reports_dir: layout.reportsDir,
+    dry_run: args.dryRun,
+    copy: args.copy,
+    replayed: state.replay.finished + state.replay.notStarted + state.replay.awaiting.length,
+  };
+  log.write(started);
+  run.reporter.event(started);
+}
+
+/** Dispositions that take a file out of the input (an early quarantine too). */
+const MOVED_OUT = new Set(["moved", "early"]);
+
+/** The sink of the run's files; prunes the folders moves leave empty when asked. */
+function disposerOf(
+  args: ScanArgs,
+  layout: Layout,
+  state: StateDir,
+  log: RunLog,
+  reporter: Reporter,
+): Settler {
+  return new Settler({
+    reportsDir: layout.reportsDir,
+    // A dry run settles nothing on disk but the response files and the log.
+    folders: args.dryRun ? {} : layout.folders,
+    copy: args.copy,
+    clean: layout.clean,
+    log,
+    journal: state.journal,
+    tempDir: state.tempDir,
+    input: layout.inputFolder,
+    onFile: (record) => {
+      reporter.file(record);
+      if (args.pruneEmpty && MOVED_OUT.has(record.disposition) && record.path && layout.input) {
+        void pruneEmpty(dirname(record.path), layout.input);
+      }
+    },
+  });
+}
+
+/** What a running scan keeps current: a watch's summary and page, the metrics. */
+function outputsOf(run: Omit<TreeRun, "signal"> & { origin: string; log: RunLog }): LiveRun {
+  const { args, layout, origin, disposer, log } = run;
+  const t0 = performance.now();
+  const counts = disposer.counts;
+  return {
+    watch: args.watch,
+    metricsPath: args.metrics === undefined ? undefined : resolve(args.metrics),
+    summary: () =>
+      summaryOf({
+        layout,
+        origin,
+        counts,
+        t0,
+        exitCode: exitCodeOf({ disposer, interrupted: false }),
+      }),
+    metrics: () => ({ counts, progress: run.progress, targets: healthOf(run.rotation) }),
+    version: () => counts.benign + counts.malicious + counts.error + counts.skipped,
+    logPath: log.path,
+    logStart: log.start,
+    tempDir: run.state.tempDir,
+    onError: (error: unknown) => run.reporter.warn(reasonOf(error)),
+  };
+}
+
+/** Each target and whether it is in rotation now, for the metrics. */
+function healthOf(rotation: Rotation): TargetHealth[] {
+  return rotation.all.map((t) => ({ label: t.label, up: rotation.isUp(t) }));
+}
+
+/**
+ * Removes `folder` and its parents while they are empty, up to `input`
+ * (never `input` itself): what moves leave behind. A folder that is not
+ * empty, or not there, stays as it is.
+ */
+async function pruneEmpty(folder: string, input: string): Promise<void> {
+  for (let dir = folder; dir !== input && dir.startsWith(input + sep); dir = dirname(dir)) {
+    try {
+      await Deno.remove(dir);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** The parts of `summary.json`. */
+interface SummaryParts {
+  layout: Layout;
+  origin: string;
+  /** With `--extract`, the extraction counts too. */
+  counts: DisposeCounts & { extraction?: ExtractionCounts };
+  t0: number;
+  exitCode: number;
+  interrupted?: boolean;
+  error?: string;
+}
+
+/** `summary.json`: at the end of a run, or (`interrupted` not given) while it runs. */
+function summaryOf(p: SummaryParts): RunSummary {
+  const seconds = (performance.now() - p.t0) / 1000;
+  return {
+    version: VERSION,
+    started: new Date(Date.now() - seconds * 1000).toISOString(),
+    finished: new Date().toISOString(),
+    seconds: Math.round(seconds * 1000) / 1000,
+    input: p.layout.input,
+    appliance: p.origin,
+    folders: p.layout.folders,
+    reports_dir: p.layout.reportsDir,
+    counts: p.counts,
+    clean_dir: p.layout.clean,
+    interrupted: p.interrupted ?? false,
+    error: p.error,
+    exit_code: p.exitCode,
+    ...(p.interrupted === undefined ? { running: true } : {}),
+  };
 }
 
 interface TreeRun {
@@ -329,6 +463,7 @@ interface TreeRun {
   disposer: Settler;
   reporter: Reporter;
   state: StateDir;
+  progress: RunProgress;
   signal?: AbortSignal;
 }
 
@@ -353,27 +488,76 @@ async function listedFiles(
 async function scanTree(
   run: TreeRun,
 ): Promise<{ interrupted: boolean; fatal?: Error; t0: number }> {
-  const { args, layout, rotation, disposer, reporter, signal } = run;
+  const { args, layout, disposer, reporter, progress } = run;
   const t0 = performance.now();
-  // The pipeline's stages keep these gauges; the progress line reads them.
-  const progress = new RunProgress();
   reporter.track(disposer.counts, progress);
+  const walkOptions = walkOptionsOf(args, layout, disposer.counts);
+  const end = await runTree(run, walkOptions, progress);
+  // A run that stopped early says how many files it did not reach.
+  const stopped = end.interrupted || end.fatal !== undefined;
+  const walked = args.filesFrom === undefined ? walkOptions : undefined;
+  disposer.counts.left_in_place = stopped ? await leftInPlace(walked, disposer, progress) : 0;
+  return { ...end, t0 };
+}
+
+/** The walk's rules; entries `--exclude` leaves out are counted in `counts.excluded`. */
+function walkOptionsOf(args: ScanArgs, layout: Layout, counts: DisposeCounts): WalkOptions {
   const { folders, reportsDir, clean } = layout;
+  // A watch walks the folder again and again: each excluded entry counts once.
+  const seen = args.watch ? new Set<string>() : undefined;
+  counts.excluded = 0;
+  return {
+    root: layout.input ?? "",
+    recursive: args.recursive,
+    followSymlinks: args.followSymlinks,
+    include: args.include,
+    exclude: args.exclude,
+    maxSize: args.maxSize,
+    skipDirs: [folders.benign, folders.malicious, folders.error, clean, reportsDir].filter(
+      (f): f is string => !!f,
+    ),
+    onExcluded: (relPath) => {
+      if (seen?.has(relPath)) return;
+      seen?.add(relPath);
+      counts.excluded = (counts.excluded ?? 0) + 1;
+    },
+  };
+}
+
+/**
+ * Files a stopped run left where they were: what the walk finds in the
+ * input now, less the settled files that stay there (report-only, copied,
+ * skipped). Without a walk (`--files-from`), the files taken and not settled.
+ */
+async function leftInPlace(
+  walkOptions: WalkOptions | undefined,
+  disposer: Settler,
+  progress: RunProgress,
+): Promise<number> {
+  const c = disposer.counts;
+  const taken = Math.max(0, progress.found - (c.benign + c.malicious + c.error + c.skipped));
+  if (!walkOptions) return taken;
+  let present = 0;
+  try {
+    for await (const _ of walk({ ...walkOptions, onExcluded: undefined })) present++;
+  } catch {
+    return taken;
+  }
+  return Math.max(0, present - disposer.stayed);
+}
+
+/** Runs the pipeline over the tree; says whether it was interrupted or stopped by an error. */
+async function runTree(
+  run: TreeRun,
+  walkOptions: WalkOptions,
+  progress: RunProgress,
+): Promise<{ interrupted: boolean; fatal?: Error }> {
+  const { args, layout, rotation, disposer, reporter, signal } = run;
   try {
     const { interrupted, held } = await runPipeline({
       files: await listedFiles(args, layout.input),
       watch: args.watch ? { settleMs: args.settleMs } : undefined,
-      walk: {
-        root: layout.input ?? "",
-        recursive: args.recursive,
-        followSymlinks: args.followSymlinks,
-        include: args.include,
-        exclude: args.exclude,
-        maxSize: args.maxSize,
-        skipDirs: [folders.benign, folders.malicious, folders.error, clean, reportsDir].filter(
-          (f): f is string => !!f,
-        ),
-      },
+      walk: walkOptions,
       resume: await resumedFiles(run.state, disposer),
       rotation,
       disposer,
@@ -385,7 +569,7 @@ async function scanTree(
       decide: {
         // The gateway cleans only on upload; the cloud answers extraction to a query too.
         uploadKnown: args.extract !== undefined && args.gateways.length > 0,
-        extractTo: args.extract && !args.gateways.length ? clean : undefined,
+        extractTo: args.extract && !args.gateways.length ? layout.clean : undefined,
         avOnly: !args.features.includes("te"),
         extractOnly: args.noEmulation,
         benignReports: args.benignReports,
@@ -400,9 +584,9 @@ async function scanTree(
       const what = leftOver.map(([name, count]) => `${name} ${count}`).join(", ");
       reporter.warn(`internal: the run ended still holding ${what}; please report it`);
     }
-    return { interrupted, t0 };
+    return { interrupted };
   } catch (error) {
-    return { interrupted: false, fatal: error as Error, t0 };
+    return { interrupted: false, fatal: error as Error };
   } finally {
     rotation.close();
   }
@@ -420,9 +604,10 @@ interface RunEnd {
   reporter: Reporter;
   state: StateDir;
   describe: (error: Error) => Promise<string>;
+  outputs: LiveRun;
 }
 
-function exitCodeOf(end: RunEnd): number {
+function exitCodeOf(end: Pick<RunEnd, "disposer" | "fatal" | "interrupted">): number {
   const counts = end.disposer.counts;
   if (end.fatal && isConfigurationError(end.fatal)) return Exit.USAGE;
   // Malware that could not be quarantined outranks every other outcome.
@@ -443,29 +628,19 @@ async function summarize(end: RunEnd): Promise<number> {
   const { layout, disposer, log, reporter, fatal, interrupted } = end;
   const exitCode = exitCodeOf(end);
   const why = fatal ? await end.describe(fatal) : undefined;
-  const seconds = (performance.now() - end.t0) / 1000;
   const counts = disposer.counts;
-  const summary = {
-    version: VERSION,
-    started: new Date(Date.now() - seconds * 1000).toISOString(),
-    finished: new Date().toISOString(),
-    seconds: Math.round(seconds * 1000) / 1000,
-    input: layout.input,
-    appliance: end.origin,
-    folders: layout.folders,
-    reports_dir: layout.reportsDir,
+  const summary = summaryOf({
+    ...end,
     counts: end.args.extract ? { ...counts, extraction: disposer.extraction } : counts,
-    clean_dir: layout.clean,
+    exitCode,
     interrupted,
     error: why,
-    exit_code: exitCode,
-  };
+  });
+  const { seconds } = summary;
   const summaryPath = join(layout.reportsDir, "summary.json");
   try {
     log.write({ event: "end", ...summary });
-    await replaceFile(summaryPath, JSON.stringify(summary, null, 2) + "\n", {
-      tempDir: end.state.tempDir,
-    });
+    await writeSummary(layout.reportsDir, summary, end.state.tempDir);
   } catch (error) {
     // The reports folder gave out at the very end: say so, and still close the run cleanly.
     if (!fatal) reporter.error(reasonOf(error));
@@ -474,9 +649,12 @@ async function summarize(end: RunEnd): Promise<number> {
   }
   const page = { summary, logPath: log.path, logStart: log.start, tempDir: end.state.tempDir };
   await writeRunPage(page).catch((error) => reporter.warn(reasonOf(error)));
+  await writeMetrics(end.outputs).catch((error) => reporter.warn(reasonOf(error)));
+  // Under --json the summary is the last event: the run's warnings come before it.
+  if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");
   reporter.event({ event: "summary", ...summary });
   if (why) reporter.error(why);
-  if (interrupted) reporter.warn("interrupted: files not yet settled were left in place");
-  reporter.finish({ counts, seconds, logPath: log.path, summaryPath });
+  const stopped = why ?? (interrupted ? "interrupted" : undefined);
+  reporter.finish({ counts, seconds, logPath: log.path, summaryPath, stopped });
   return exitCode;
 }

@@ -128,6 +128,10 @@ export interface DisposeCounts {
   bytes: number;
   /** Malicious files that could not be quarantined (counted in `malicious` too). */
   uncontained: number;
+  /** Files not reached because the run stopped (set when it ends). */
+  left_in_place?: number;
+  /** Entries `--exclude` left out (set when it ends). */
+  excluded?: number;
 }
 
 /**
@@ -326,6 +330,8 @@ export class Settler {
   readonly counts: DisposeCounts = zeroCounts();
   /** Threat Extraction outcomes of settled files (with `--extract`). */
   readonly extraction: ExtractionCounts = { cleaned: 0, failed: 0, skipped: 0 };
+  /** Settled files still at their input path (report-only, copied, skipped, a failed move). */
+  stayed = 0;
   /** Files quarantined by an early verdict: the path they were scanned at → where they are. */
   readonly #early = new Map<string, EarlyPlace>();
   readonly #reports: ReportFiles;
@@ -444,7 +450,8 @@ export class Settler {
     const reports = kept ? d.outcome.reports ?? [] : [];
     try {
       const response = withOriginalMode(d, this.options.folders);
-      const written = await this.#reports.write(d.file.relPath, response, reports);
+      const sha1 = isHashed(d.file) ? d.file.sha1 : undefined;
+      const written = await this.#reports.write(d.file.relPath, response, reports, sha1);
       Object.assign(d.record, {
         responseFile: written.responseFile,
         reportFiles: written.reportFiles,
@@ -509,6 +516,7 @@ export class Settler {
     if (notes.length) record.reason = [record.reason, ...notes].filter(Boolean).join("; ");
     if (early?.record !== undefined) this.options.journal?.done(early.record);
     this.counts[record.state]++;
+    if (record.disposition === "left" || record.disposition === "copied") this.stayed++;
     if (outcome.uploaded) this.counts.uploaded++;
     this.counts.bytes += file.size;
     countExtraction(this.extraction, record.extraction);

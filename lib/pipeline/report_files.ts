@@ -7,7 +7,10 @@
  * as Check Point's teapi names them). A rerun that finds any of them taken
  * numbers them all the same way (`b.1.docx.…`), so they stay together. A name
  * too long for the file system once a suffix is added is shortened for all
- * alike (see `lib/fs/names.ts`), and the file's record says so.
+ * alike (see `lib/fs/names.ts`), and the file's record says so. They are
+ * te-scan's own outputs, not user data: a rerun over an unchanged file (same
+ * path, and a response file there for the same SHA-1) replaces them instead of
+ * numbering new ones, so reruns do not pile.
  *
  * Every file appears whole or not at all (a temporary file, then a link),
  * and the extracted report folder appears whole too (extracted into the
@@ -18,7 +21,13 @@
 
 import { basename, dirname, join } from "node:path";
 import { reasonOf } from "../util/reason.ts";
-import { exists, numberedName, PARTIAL_PREFIX, writeFileNoClobber } from "../fs/move.ts";
+import {
+  exists,
+  numberedName,
+  PARTIAL_PREFIX,
+  replaceFile,
+  writeFileNoClobber,
+} from "../fs/move.ts";
 import { fitName, NAME_MAX } from "../fs/names.ts";
 import { extractTarGz } from "../fs/tar.ts";
 import type { ResponseItem } from "../transport/protocol.ts";
@@ -124,7 +133,50 @@ export class ReportFiles {
   }
 
   /**
-   * Writes the response file and, when given, the reports of one file. A
+   * The number of this file's own earlier response file: at `wanted`'s
+   * name or a numbered one, answering for the same SHA-1.
+   */
+  async #ownNumber(wanted: string, sha1: string): Promise<number | undefined> {
+    for (let n = 0; n < MAX_OWN_LOOKUPS; n++) {
+      let earlier: unknown;
+      try {
+        earlier = JSON.parse(await Deno.readTextFile(namesOf(numberedName(wanted, n)).response));
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return undefined;
+        continue; // Not a response file te-scan can read as its own: never replaced.
+      }
+      const its = (earlier as { sha1?: unknown } | null)?.sha1;
+      if (typeof its === "string" && its.toLowerCase() === sha1.toLowerCase()) return n;
+    }
+    return undefined;
+  }
+
+  /** Replaces this file's own earlier response file and reports, at their number. */
+  async #replace(
+    wanted: string,
+    n: number,
+    response: ResponseItem,
+    reports: DownloadedReport[],
+  ): Promise<WrittenReports> {
+    const written: WrittenReports = { notes: [] };
+    const names = namesOf(numberedName(wanted, n));
+    const tempDir = this.tempDir;
+    await replaceFile(names.response, JSON.stringify(response, null, 2) + "\n", { tempDir });
+    written.responseFile = names.response;
+    for (const report of reports) {
+      await replaceFile(names.report(report), report.bytes, { tempDir });
+      (written.reportFiles ??= []).push(names.report(report));
+      if (report.format === "summary") {
+        await Deno.remove(names.folder, { recursive: true }).catch(() => {});
+        written.reportDir = await this.#extract(report.bytes, names.folder, written.notes);
+      }
+    }
+    return written;
+  }
+
+  /**
+   * Writes the response file and, when given, the reports of one file
+   * (whose content has SHA-1 `sha1`, when known). A
    * path too long for the file system under the reports folder (its folders
    * are deeper there than in the input) is one file's problem, not the
    * run's: its files go to the top of the reports folder instead, under its
@@ -134,14 +186,15 @@ export class ReportFiles {
     relPath: string,
     response: ResponseItem | undefined,
     reports: DownloadedReport[],
+    sha1?: string,
   ): Promise<WrittenReports> {
     if (!response && !reports.length) return { notes: [] };
     try {
-      return await this.#writeAt(join(this.reportsDir, relPath), response, reports);
+      return await this.#writeAt(join(this.reportsDir, relPath), response, reports, sha1);
     } catch (error) {
       if (!/ENAMETOOLONG|name too long|os error 36\b/i.test(String(error))) throw error;
       const flat = fitName(join(this.reportsDir, relPath.replaceAll("/", "_")));
-      const written = await this.#writeAt(flat, response, reports);
+      const written = await this.#writeAt(flat, response, reports, sha1);
       written.notes.push(
         `path too long for the file system: report files named ${basename(flat)}…`,
       );
@@ -153,8 +206,11 @@ export class ReportFiles {
     wanted: string,
     response: ResponseItem | undefined,
     reports: DownloadedReport[],
+    sha1?: string,
   ): Promise<WrittenReports> {
     const written: WrittenReports = { notes: [] };
+    const own = response && sha1 ? await this.#ownNumber(wanted, sha1) : undefined;
+    if (response && own !== undefined) return await this.#replace(wanted, own, response, reports);
     // Without reports only the response file's name matters: its link finds a free one,
     // numbered as the reports would be, with no look before (a cache hit's common case).
     const first = reports.length ? await this.#freeNumber(wanted, reports) : 0;
@@ -208,6 +264,9 @@ export class ReportFiles {
     }
   }
 }
+
+/** How many numbered names a rerun looks through for the file's own response file. */
+const MAX_OWN_LOOKUPS = 1000;
 
 async function anyExists(paths: string[]): Promise<boolean> {
   for (const path of paths) if (await exists(path)) return true;

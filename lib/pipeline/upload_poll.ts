@@ -90,6 +90,8 @@ interface Tracked {
   uploads: number;
   /** Times a transient answer (1009, 1011) had the file asked about again. */
   askedAgain: number;
+  /** It moved once already from a target that failed to another. */
+  moved?: boolean;
   /**
    * The file is being uploaded (or waits to be, or its upload answer is being
    * applied): the poller leaves it alone.
@@ -302,11 +304,23 @@ export class Poller {
     await Promise.all(files.map((t, i) => this.#onPollAnswer(t, answers[i])));
   }
 
-  /** Files whose target left the rotation are uploaded again to one still in it. */
+  /**
+   * Files whose target left the rotation are uploaded again to one still in
+   * it: at most once each, within their upload tries.
+   */
   #moveAway(files: Tracked[]): void {
     for (const t of files) {
-      this.#options.rotation.load(t.job.via!, -1);
+      const from = t.job.via!;
+      this.#options.rotation.load(from, -1);
       t.job.via = undefined;
+      if (t.moved || t.uploads >= (this.#options.uploadAttempts ?? 3)) {
+        this.#settleError(
+          t,
+          `appliance ${from.label} stopped answering (after ${t.uploads} uploads)`,
+        );
+        continue;
+      }
+      t.moved = true;
       this.#startUpload(t, 0);
     }
   }
@@ -452,6 +466,7 @@ export class Poller {
   }
 
   #uploadFailed(t: Tracked, error: unknown): void {
+    if (error instanceof OutOfRotationError) return this.#moveAway([t]);
     if (error instanceof FileChangedError) {
       // Not the bytes that were hashed: no verdict can belong to them. It stays where it is.
       this.#applier.settleError(t.job, "changed while being scanned", t.lastItem, true);

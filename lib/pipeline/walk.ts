@@ -38,6 +38,8 @@ export interface WalkOptions {
   maxSize?: number;
   /** Folders never descended into, e.g. output folders inside the input folder. */
   skipDirs?: string[];
+  /** Told of each entry `exclude` leaves out (a folder once), for the run's counts. */
+  onExcluded?: (relPath: string) => void;
 }
 
 /** Where a followed symbolic link leads. */
@@ -255,9 +257,14 @@ class Walker {
   async *#entry(frame: Frame, entry: Entry): AsyncGenerator<WalkItem> {
     const path = join(frame.folder, entry.name);
     const relPath = frame.relFolder === "" ? entry.name : `${frame.relFolder}/${entry.name}`;
-    if (matchesAnyGlob(relPath, this.#options.exclude ?? []) || this.#skipPaths.has(path)) return;
+    if (matchesAnyGlob(relPath, this.#options.exclude ?? [])) {
+      return void this.#options.onExcluded?.(relPath);
+    }
+    if (this.#skipPaths.has(path)) return;
     if (entry.lossy) {
-      yield { kind: "unresolved", path, relPath, reason: NOT_UTF8 };
+      // Deno lists such a name with U+FFFD and no way to its bytes: `ls -b` shows them.
+      const folder = `'${frame.folder.replaceAll("'", `'\\''`)}'`;
+      yield { kind: "unresolved", path, relPath, reason: `${NOT_UTF8}; ls -b ${folder} shows it` };
       return;
     }
     let info: Deno.FileInfo;

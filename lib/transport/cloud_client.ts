@@ -55,6 +55,11 @@ export interface CloudClientOptions {
   retry?: RetryPolicy;
   /** Told about each retry, for the log. */
   onRetry?: (what: string, error: unknown, attempt: number, delayMs: number) => void;
+  /**
+   * Asked before each retry of a passing failure; false ends the tries at
+   * once (in a fleet, a failing target's file goes to another one instead).
+   */
+  mayRetry?: (error: unknown) => boolean;
   signal?: AbortSignal;
 }
 
@@ -176,7 +181,7 @@ export class CloudClient {
     return withRetry(
       async () => read(await this.#send(what, method, op, { body, contentType, signal })),
       options.retry === false ? { ...policy, attempts: 1 } : policy,
-      isTransient,
+      (error) => isTransient(error) && (this.#options.mayRetry?.(error) ?? true),
       (error, attempt, delay) => this.#options.onRetry?.(what, error, attempt, delay),
       signal,
     );

@@ -1,11 +1,14 @@
 /**
  * The targets a run spreads its files over, and their health. Files go to
- * the least-loaded target; a target that keeps failing (each request after
- * its own retries) for longer than the grace period leaves the rotation
- * with a warning and is probed again now and then (its preflight), coming
- * back when it answers. A run with no target left stops, and its files not
- * yet settled stay where they are — unless the rotation is patient (a
- * watch-folder service), which pauses and waits for a target to return.
+ * the least-loaded target. While another target is up, a target that fails
+ * (refused, reset, timed out, 5xx) leaves the rotation at its first failure,
+ * with one warning: it gets no new uploads or queries, its files move to the
+ * others, and it is probed (its preflight) until it answers again. The grace
+ * period decides only when it leaves the run for good. The last target up
+ * keeps its requests' retries and leaves after failing for the grace period.
+ * A run with no target left stops, and its files not yet settled stay where
+ * they are — unless the rotation is patient (a watch-folder service), which
+ * pauses and waits for a target to return.
  *
  * @module
  */
@@ -40,6 +43,23 @@ export interface RotationOptions {
   now?: () => number;
 }
 
+const NONE_LEFT = "no appliance left in rotation; files not yet settled were left in place";
+const MOVES_AWAY =
+  "it leaves the rotation and its files go to the other appliances until it answers again";
+
+/** "appliance X has failed for N s (last: why)". */
+function failedFor(member: Member, ms: number, error: unknown): string {
+  const seconds = Math.round(ms / 1000);
+  return `appliance ${member.transport.label} has failed for ${seconds} s (last: ${
+    reasonOf(error)
+  })`;
+}
+
+/** A target as it joins: in rotation, nothing on it. */
+function newMember(transport: Transport): Member {
+  return { transport, load: 0, inRotation: true, lastProbe: 0 };
+}
+
 interface Member {
   transport: Transport;
   /** Files uploaded to it and not settled yet. */
@@ -47,6 +67,8 @@ interface Member {
   /** When the current run of failures began. */
   failingSince?: number;
   inRotation: boolean;
+  /** Failed past the grace period while out of rotation: no longer probed. */
+  gone?: boolean;
   lastProbe: number;
   probing?: Promise<void>;
 }
@@ -80,12 +102,7 @@ export class Rotation {
 
   constructor(transports: readonly Transport[], options: RotationOptions) {
     if (!transports.length) throw new RangeError("Cannot make a rotation of no targets");
-    this.#members = transports.map((transport) => ({
-      transport,
-      load: 0,
-      inRotation: true,
-      lastProbe: 0,
-    }));
+    this.#members = transports.map(newMember);
     this.#options = options;
   }
 
@@ -103,6 +120,11 @@ export class Rotation {
   get active(): Transport[] {
     for (const member of this.#members) this.#maybeProbe(member);
     return this.#members.filter((m) => m.inRotation).map((m) => m.transport);
+  }
+
+  /** Whether `transport` is in rotation now (unlike `active`, this starts no probe). */
+  isUp(transport: Transport): boolean {
+    return this.#member(transport).inRotation;
   }
 
   /**
@@ -133,7 +155,7 @@ export class Rotation {
         if (member.inRotation && (!best || member.load < best.load)) best = member;
       }
       if (best) return best.transport;
-      await this.#waitOrStop(this.#noneLeft());
+      await this.#waitOrStop(NONE_LEFT);
     }
   }
 
@@ -153,11 +175,22 @@ export class Rotation {
   }
 
   /**
-   * Runs one request against `transport`, keeping its health. A passing
-   * failure is rethrown as it is until the target has failed for longer than
-   * the grace period; then it leaves the rotation. A request for a target out
-   * of rotation waits for it when the rotation is patient, and otherwise
-   * fails with {@linkcode ApplianceDownError} once no target is left.
+   * Whether a request that failed on `transport` may be tried there again:
+   * not while another target is up (it leaves the rotation at once).
+   */
+  mayRetry(transport: Transport, error: unknown): boolean {
+    const member = this.#member(transport);
+    if (!this.#othersUp(member)) return true;
+    this.#down(member, error);
+    return false;
+  }
+
+  /**
+   * Runs one request against `transport`, keeping its health: a passing
+   * failure with another target up is an {@linkcode OutOfRotationError} (send
+   * the file elsewhere); the last one up rethrows it until the grace period
+   * is over. For a target out of rotation: waits when patient, else throws
+   * {@linkcode ApplianceDownError} once no target is left.
    */
   async call<T>(transport: Transport, request: (target: Transport) => Promise<T>): Promise<T> {
     const member = this.#member(transport);
@@ -166,7 +199,7 @@ export class Rotation {
       if (member.inRotation) break;
       // Another target can take the file; only with none left is there anything to wait for.
       if (this.#members.some((m) => m.inRotation)) throw new OutOfRotationError(member.transport);
-      await this.#waitOrStop(this.#outOfRotation(member));
+      await this.#waitOrStop(`appliance ${member.transport.label} is out of rotation`);
     }
     try {
       const result = await request(transport);
@@ -175,17 +208,31 @@ export class Rotation {
     } catch (error) {
       if (!isTransient(error)) throw error;
       this.#failed(member, error);
+      if (!member.inRotation && this.#othersUp(member)) throw new OutOfRotationError(transport);
       throw error;
     }
   }
 
+  #othersUp(member: Member): boolean {
+    return this.#members.some((m) => m !== member && m.inRotation);
+  }
+
+  /** Out of rotation at its first failure, another target being up: one warning. */
+  #down(member: Member, error: unknown): void {
+    member.failingSince ??= this.#now();
+    if (!member.inRotation) return;
+    this.#leave(member);
+    this.#options.onWarning?.(
+      `appliance ${member.transport.label} failed (${reasonOf(error)}); ${MOVES_AWAY}`,
+    );
+  }
+
   #failed(member: Member, error: unknown): void {
+    if (this.#othersUp(member)) return this.#down(member, error);
     const now = this.#now();
     member.failingSince ??= now;
     if (now - member.failingSince < this.#options.graceMs) return;
-    const seconds = Math.round((now - member.failingSince) / 1000);
-    const why = `appliance ${member.transport.label} has failed for ${seconds} s ` +
-      `(last: ${reasonOf(error)})`;
+    const why = failedFor(member, now - member.failingSince, error);
     this.#leave(member);
     if (this.#members.some((m) => m.inRotation) || this.#options.patient) {
       this.#options.onWarning?.(`${why}; it leaves the rotation and will be probed again`);
@@ -215,12 +262,20 @@ export class Rotation {
 
   /** Starts a probe of a target out of rotation when one is due; never waits for it. */
   #maybeProbe(member: Member): void {
-    const probeMs = this.#options.probeMs ?? 10_000;
-    if (member.inRotation || member.probing || this.#now() - member.lastProbe < probeMs) return;
+    const due = this.#now() - member.lastProbe >= (this.#options.probeMs ?? 10_000);
+    if (member.inRotation || member.gone || member.probing || !due) return;
     member.lastProbe = this.#now();
     member.probing = member.transport.preflight()
-      .then(() => this.#rejoin(member), () => {})
+      .then(() => this.#rejoin(member), (error) => this.#probeFailed(member, error))
       .finally(() => (member.probing = undefined));
+  }
+
+  /** A target still failing after the grace period leaves the run for good (unless patient). */
+  #probeFailed(member: Member, error: unknown): void {
+    const failedMs = this.#now() - (member.failingSince ?? member.lastProbe);
+    if (this.#options.patient || failedMs < this.#options.graceMs) return;
+    member.gone = true;
+    this.#options.onWarning?.(`${failedFor(member, failedMs, error)}; it leaves the run`);
   }
 
   /** Patient: waits a probe's time for a target to return. Otherwise: stops the run. */
@@ -230,14 +285,6 @@ export class Rotation {
       sleep(Math.min(1_000, this.#options.probeMs ?? 10_000), this.#options.signal),
       ...this.#members.flatMap((m) => (m.probing ? [m.probing] : [])),
     ]);
-  }
-
-  #outOfRotation(member: Member): string {
-    return `appliance ${member.transport.label} is out of rotation`;
-  }
-
-  #noneLeft(): string {
-    return "no appliance left in rotation; files not yet settled were left in place";
   }
 
   /** Closes every target's connections. */

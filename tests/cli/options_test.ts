@@ -43,6 +43,7 @@ const SAMPLES: Record<string, { value: string; with?: string[] }> = {
   exclude: { value: "*.tmp" },
   "max-size": { value: "1M" },
   settle: { value: "1" },
+  metrics: { value: "/var/lib/node_exporter/te-scan.prom" },
 };
 
 /** The target options: each is the run's target itself, so the base names none. */

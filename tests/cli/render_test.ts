@@ -114,12 +114,11 @@ Deno.test("progress cut to 40 columns; colour escapes are never cut in half", ()
   const counts = { ...ZERO, benign: 40, malicious: 2, error: 3, skipped: 5 };
   const gauges = { ...IDLE, found: 200, walkDone: true };
   const plain = renderProgress(counts, gauges, 20, 40);
-  assert.equal(plain, "50/200 files (25%) · 2.5 files/s · ETA …");
-  assert.equal([...plain].length, 40);
-  const narrow = renderProgress(counts, gauges, 20, 61, true);
+  assert.equal(plain, "50/200 files (25%) · 2.5 files/s · …");
+  const narrow = renderProgress(counts, gauges, 20, 70, true);
   assert.equal(
     narrow,
-    "50/200 files (25%) · 2.5 files/s · ETA 1 min 00 s · \x1b[1;31m2 malici…\x1b[0m",
+    "50/200 files (25%) · 2.5 files/s · ETA 1 min 00 s · \x1b[1;31m2 malicious\x1b[0m · …",
   );
   assert.equal(fitWidth("\x1b[1;31mabc\x1b[0m", 3), "\x1b[1;31mabc\x1b[0m", "fits: untouched");
   assert.equal(fitWidth("abcdef", 1), "…");
@@ -278,4 +277,23 @@ Deno.test("file lines: a malicious file's severity and confidence, its threat na
     renderFileLine({ ...base, state: "benign", destination: "/out/b.docm" }),
     "BENIGN     b.docm -> /out/b.docm",
   );
+});
+
+Deno.test("the progress line never cuts a stage count: short labels, then whole parts left out", () => {
+  const counts = { ...ZERO, benign: 1234, error: 2 };
+  const gauges = {
+    found: 5000,
+    walkDone: true,
+    hashing: 4,
+    querying: 120,
+    uploading: 8,
+    emulating: 32,
+  };
+  for (let width = 30; width <= 160; width++) {
+    const line = renderProgress(counts, gauges, 100, width);
+    assert.ok([...line].length <= width, `${width}: ${line}`);
+    assert.doesNotMatch(line, /(?:hashing|querying|uploading|emulating|hash|query|up|emul) \d*…/);
+    assert.doesNotMatch(line, /\w…$/, `${width}: a part cut: ${line}`);
+  }
+  assert.match(renderProgress(counts, gauges, 100, 105), /hash 4 · query 120 · up 8 · emul 32$/);
 });

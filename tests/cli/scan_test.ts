@@ -398,6 +398,7 @@ Deno.test("--dry-run hashes and asks the cache only", async () => {
     assert.equal(emulator.stats().uploads, 0);
     assert.deepEqual(await listFiles(f.input), ["a.txt", "b.txt"]);
     assert.ok(run.out.filter((l) => /dry run: not in the appliance's cache/.test(l)).length === 2);
+    await assert.rejects(Deno.stat(f.out), Deno.errors.NotFound, "no destination folder made");
   });
 });
 
@@ -424,6 +425,8 @@ Deno.test("an appliance that goes down mid-run stops it after --grace: exit 2, f
   assert.deepEqual(await listFiles(f.error), [], "nothing was failed for the appliance's state");
   const summary = JSON.parse(await Deno.readTextFile(join(f.rep, "summary.json")));
   assert.match(summary.error, /has failed for/);
+  assert.equal(summary.counts.left_in_place, 2, "both counted as left where they were");
+  assert.match(run.out.join("\n"), /^\s+left in place\s+2 \(the run stopped: .*has failed for/m);
 });
 
 Deno.test("a failed upload is tried again instead of failing the file", async () => {

@@ -92,3 +92,32 @@ Deno.test("an image id that is not a plain id never becomes part of a path", asy
     ]);
   });
 });
+
+Deno.test("a rerun over the same file (same path, same SHA-1) replaces its own files; other content numbers", async () => {
+  await withTempDir(async (rep) => {
+    const files = new ReportFiles(rep);
+    const sha1 = "a".repeat(40);
+    const archive = (text: string) => tarGz([{ name: "report.html", data: text }]);
+    const summary = async (text: string) => ({
+      format: "summary" as const,
+      id: "r1",
+      bytes: await archive(text),
+    });
+    await files.write("b.doc", { status, sha1 }, [await summary("first")], sha1);
+    const again = await files.write("b.doc", { status, sha1 }, [await summary("second")], sha1);
+    assert.equal(again.responseFile, join(rep, "b.doc.response.json"), "replaced, not numbered");
+    assert.equal(again.reportDir, join(rep, "b.doc_report"));
+    assert.equal(await Deno.readTextFile(join(rep, "b.doc_report", "report.html")), "second");
+    const other = "b".repeat(40);
+    const changed = await files.write("b.doc", { status, sha1: other }, [], other);
+    assert.equal(changed.responseFile, join(rep, "b.1.doc.response.json"), "new content numbers");
+    const back = await files.write("b.doc", { status, sha1: other }, [], other.toUpperCase());
+    assert.equal(back.responseFile, join(rep, "b.1.doc.response.json"), "found at its number");
+    assert.deepEqual(await namesIn(rep), [
+      "b.1.doc.response.json",
+      "b.doc.report.tar.gz",
+      "b.doc.response.json",
+      "b.doc_report",
+    ]);
+  });
+});
