@@ -63,6 +63,7 @@ import { RunProgress } from "../pipeline/progress.ts";
 import type { WalkItem } from "../pipeline/walk.ts";
 import { filesFrom } from "../pipeline/files_from.ts";
 import { RunLog } from "../fs/run_log.ts";
+import { confinementOf } from "../fs/confine.ts";
 import { VERSION } from "./version.ts";
 
 /** Options that only tests and the demo set. */
@@ -362,6 +363,7 @@ async function scanTree(
   try {
     const { interrupted, held } = await runPipeline({
       files: await listedFiles(args, layout.input),
+      confine: layout.inputFolder === undefined ? undefined : confinementOf(layout.inputFolder),
       watch: args.watch ? { settleMs: args.settleMs } : undefined,
       walk: {
         root: layout.input ?? "",

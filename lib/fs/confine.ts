@@ -14,6 +14,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, openSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { FileChangedError } from "./identity.ts";
+import { isInside } from "../util/paths.ts";
 
 /** Why te-scan refuses to act on a path whose chain of folders changed. */
 export const PATH_MOVED = "path no longer leads to the scanned file";
@@ -57,6 +58,7 @@ export function confinementOf(folder: string): Confinement {
  * ```ts
  * import { checkConfined, confinementOf } from "./confine.ts";
  * import { FileChangedError } from "./identity.ts";
+import { isInside } from "../util/paths.ts";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -174,4 +176,108 @@ export function changeModeOpened(
   } finally {
     closeSync(fd);
   }
+}
+
+/** Why a file under the input folder is not read: a folder on its way was swapped for a link. */
+export const LEFT_INPUT = "path no longer leads inside --in";
+
+/**
+ * A path to be read no longer leads inside the input folder: reading it
+ * could send bytes from elsewhere (`/etc/shadow` for a root-run scan) to the
+ * appliance. A {@linkcode FileChangedError}, so the file is never acted on.
+ */
+export class OutsideInputError extends FileChangedError {
+  override name = "OutsideInputError";
+  constructor() {
+    super(LEFT_INPUT);
+  }
+}
+
+/**
+ * The chain check of a file about to be read, then its own `lstat`, taken
+ * after the chain check, to compare the opened file with. A path found
+ * under the real path of the input (as `--files-from` gives them) is
+ * checked against that.
+ */
+function confinedLstat(path: string, confinement: Confinement): Deno.FileInfo {
+  const base = isInside(resolve(path), confinement.root)
+    ? confinement
+    : { root: confinement.realRoot, realRoot: confinement.realRoot };
+  try {
+    checkFolders(path, base);
+    return checkRegularFile(path);
+  } catch (error) {
+    if (error instanceof FileChangedError) throw new OutsideInputError();
+    throw error;
+  }
+}
+
+/** The opened file, once it proves to be the file the checked path named; else closed, and thrown. */
+function sameAsChecked(file: Deno.FsFile, checked: Deno.FileInfo): Deno.FsFile {
+  let opened: Deno.FileInfo;
+  try {
+    opened = file.statSync();
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  // A folder swapped for a link between the check and the open leads to another file.
+  if (opened.dev !== checked.dev || opened.ino !== checked.ino) {
+    file.close();
+    throw new OutsideInputError();
+  }
+  return file;
+}
+
+/**
+ * Opens `path` for reading only when every folder between the input folder
+ * and the file is a real folder inside it, the name is a regular file, and
+ * the file opened is the one the name led to after that check (device and
+ * inode of the open file against an `lstat` of the path). Throws an
+ * {@linkcode OutsideInputError} otherwise; `Deno.errors.NotFound` for a
+ * missing name. The hash and the upload open files through this, so bytes
+ * from outside the input folder are never read for either.
+ *
+ * @example A folder swapped for a link to elsewhere is not read
+ * ```ts
+ * import { confinementOf, openConfinedSync, OutsideInputError } from "./confine.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/in/sub`, { recursive: true });
+ * await Deno.mkdir(`${dir}/elsewhere`);
+ * await Deno.writeTextFile(`${dir}/in/sub/a.txt`, "a");
+ * await Deno.writeTextFile(`${dir}/elsewhere/a.txt`, "secret");
+ * const inside = confinementOf(`${dir}/in`);
+ * openConfinedSync(`${dir}/in/sub/a.txt`, inside).close();
+ * await Deno.rename(`${dir}/in/sub`, `${dir}/in/sub.orig`);
+ * await Deno.symlink(`${dir}/elsewhere`, `${dir}/in/sub`);
+ * assert.throws(() => openConfinedSync(`${dir}/in/sub/a.txt`, inside), OutsideInputError);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function openConfinedSync(path: string, confinement: Confinement): Deno.FsFile {
+  const checked = confinedLstat(path, confinement);
+  return sameAsChecked(Deno.openSync(path, { read: true }), checked);
+}
+
+/**
+ * {@linkcode openConfinedSync} with the open itself asynchronous (for large
+ * files and uploads).
+ *
+ * @example A file inside the input folder opens
+ * ```ts
+ * import { confinementOf, openConfined } from "./confine.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
+ * using file = await openConfined(`${dir}/a.txt`, confinementOf(dir));
+ * assert.equal(file.statSync().size, 3);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openConfined(path: string, confinement: Confinement): Promise<Deno.FsFile> {
+  const checked = confinedLstat(path, confinement);
+  return sameAsChecked(await Deno.open(path, { read: true }), checked);
 }

@@ -17,6 +17,7 @@
 import { basename } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { FileChangedError } from "../fs/identity.ts";
+import { LEFT_INPUT, OutsideInputError } from "../fs/confine.ts";
 import { isTransient } from "../transport/cloud_client.ts";
 import { ForeignAnswerError } from "../transport/cloud.ts";
 import type { ResponseItem } from "../transport/cloud_types.ts";
@@ -405,7 +406,10 @@ export class Poller {
   #uploadFailed(t: Tracked, error: unknown): void {
     if (error instanceof FileChangedError) {
       // Not the bytes that were hashed: no verdict can belong to them. It stays where it is.
-      this.#applier.settleError(t.job, "changed while being scanned", t.lastItem, true);
+      const reason = error instanceof OutsideInputError
+        ? LEFT_INPUT
+        : "changed while being scanned";
+      this.#applier.settleError(t.job, reason, t.lastItem, true);
       return this.#untrack(t);
     }
     const reason = `upload failed: ${reasonOf(error)}`;

@@ -21,6 +21,7 @@ import { matchesAnyGlob } from "./glob.ts";
 import { reasonOf } from "../util/reason.ts";
 import { errorCode } from "../util/error_code.ts";
 import { formatSize } from "../fs/size.ts";
+import { LEFT_INPUT } from "../fs/confine.ts";
 
 /** What to walk and which entries to leave out. */
 export interface WalkOptions {
@@ -186,6 +187,8 @@ export async function statInput(root: string, shownAs = root): Promise<Deno.File
 class Walker {
   readonly #options: WalkOptions;
   readonly #root: string;
+  /** The root's real path when the walk started: where every folder below it must really be. */
+  #realRoot = "";
   readonly #skipPaths: Set<string>;
   readonly #skipIdentities = new Set<string>();
   // Both matter only when links are followed: without links a tree has no cycles.
@@ -233,6 +236,7 @@ class Walker {
       const info = await Deno.stat(folder).catch(() => undefined);
       if (info) this.#skipIdentities.add(identityOf(info));
     }
+    this.#realRoot = await Deno.realPath(this.#root);
     const listing = listFolder(this.#root);
     if ("failure" in listing) {
       throw new Error(
@@ -339,6 +343,10 @@ class Walker {
       yield { kind: "unresolved", path, relPath, reason };
       return;
     }
+    if (!viaLink && !this.#listedInPlace(path, relPath)) {
+      yield { kind: "unresolved", path, relPath, reason: LEFT_INPUT };
+      return;
+    }
     const frame: Frame = {
       folder: path,
       relFolder: relPath,
@@ -347,6 +355,19 @@ class Walker {
       viaLink,
     };
     this.#enter(frame, info, relPath);
+  }
+
+  /**
+   * Whether a folder just listed is where it should be: the listing follows
+   * links, so a folder swapped for one after its parent's `lstat` would list
+   * (and lead the walk into) the link's target outside the input.
+   */
+  #listedInPlace(path: string, relPath: string): boolean {
+    try {
+      return Deno.realPathSync(path) === join(this.#realRoot, relPath);
+    } catch {
+      return false;
+    }
   }
 
   async *#file(

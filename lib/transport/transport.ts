@@ -11,6 +11,7 @@
  */
 
 import type { ResponseItem } from "./cloud_types.ts";
+import type { Confinement } from "../fs/confine.ts";
 
 /** A file's digests in lowercase hex (at least one); what answers are matched on. */
 export interface FileDigests {
@@ -29,6 +30,8 @@ export interface UploadFile extends FileDigests {
   size: number;
   /** Its modification time when it was hashed: a file touched since is not sent. */
   mtimeMs?: number;
+  /** The input folder it must be read inside of; none for a file reached through a link. */
+  confinedTo?: Confinement;
 }
 
 /** An answer matched to one file, or why there is none. */
