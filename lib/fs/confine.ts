@@ -81,6 +81,10 @@ export function checkConfined(path: string, confinement: Confinement): void {
 
 /** The folder half of {@linkcode checkConfined}: the chain up to the file's name is confined. */
 export function checkFolders(path: string, confinement: Confinement): void {
+  // A path found under the input's real path (as `--files-from` gives them) is checked from there.
+  if (!isInside(resolve(path), confinement.root)) {
+    confinement = { root: confinement.realRoot, realRoot: confinement.realRoot };
+  }
   const rel = relative(confinement.root, resolve(path));
   if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw new FileChangedError(PATH_MOVED);
   const names = rel.split(sep);
@@ -195,16 +199,11 @@ export class OutsideInputError extends FileChangedError {
 
 /**
  * The chain check of a file about to be read, then its own `lstat`, taken
- * after the chain check, to compare the opened file with. A path found
- * under the real path of the input (as `--files-from` gives them) is
- * checked against that.
+ * after the chain check, to compare the opened file with.
  */
 function confinedLstat(path: string, confinement: Confinement): Deno.FileInfo {
-  const base = isInside(resolve(path), confinement.root)
-    ? confinement
-    : { root: confinement.realRoot, realRoot: confinement.realRoot };
   try {
-    checkFolders(path, base);
+    checkFolders(path, confinement);
     return checkRegularFile(path);
   } catch (error) {
     if (error instanceof FileChangedError) throw new OutsideInputError();

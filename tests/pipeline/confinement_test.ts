@@ -18,9 +18,12 @@ import type { PipelineItem } from "../../lib/pipeline/types.ts";
 import { walk } from "../../lib/pipeline/walk.ts";
 import { base64JsonBody, fileChunks } from "../../lib/transport/upload_body.ts";
 import {
+  captureScan,
   fastFlags,
   listFiles,
   readLog,
+  scanFolders,
+  sortFlags,
   tempDir,
   withEmulator,
   within,
@@ -193,4 +196,19 @@ Deno.test("the walk does not descend into a folder swapped for a link after its 
     );
   }
   assert.deepEqual(rest, [`unresolved a/sub: ${LEFT_INPUT}`]);
+});
+
+Deno.test("--files-from with --in given as a link: the listed files, named by either path, are scanned and moved", async () => {
+  await withEmulator({}, async (emulator) => {
+    await using dir = await tempDir();
+    const f = scanFolders(dir.path);
+    await writeTree(join(dir.path, "real"), { "sub/a.txt": "a\n", "b.txt": "b\n" });
+    await Deno.symlink(join(dir.path, "real"), f.input);
+    const list = join(dir.path, "list");
+    await Deno.writeTextFile(list, `${f.input}/sub/a.txt\n${dir.path}/real/b.txt\n`);
+    const flags = ["--files-from", list, ...sortFlags(f), ...fastFlags(emulator.port)];
+    const run = await captureScan(flags);
+    assert.equal(run.code, 0, run.out.join("\n"));
+    assert.deepEqual(await listFiles(f.out), ["b.txt", "sub/a.txt"]);
+  });
 });
