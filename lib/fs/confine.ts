@@ -79,8 +79,26 @@ export function checkConfined(path: string, confinement: Confinement): void {
   checkRegularFile(path);
 }
 
-/** The folder half of {@linkcode checkConfined}: the chain up to the file's name is confined. */
-export function checkFolders(path: string, confinement: Confinement): void {
+/**
+ * The folder whose real path was last found where it should be. The files of
+ * one folder share that one `realpath`; each still `lstat`s every folder on
+ * its way, which is where a swap inside the input shows. The next folder's
+ * files replace it, so it never outlives the files of one folder.
+ */
+export interface CheckedFolder {
+  folder?: string;
+}
+
+/**
+ * The folder half of {@linkcode checkConfined}: the chain up to the file's
+ * name is confined. With `checked`, the real path of a folder just checked
+ * is not asked for again.
+ */
+export function checkFolders(
+  path: string,
+  confinement: Confinement,
+  checked?: CheckedFolder,
+): void {
   // A path found under the input's real path (as `--files-from` gives them) is checked from there.
   if (!isInside(resolve(path), confinement.root)) {
     confinement = { root: confinement.realRoot, realRoot: confinement.realRoot };
@@ -94,6 +112,7 @@ export function checkFolders(path: string, confinement: Confinement): void {
     const info = lstatOrUndefined(folder);
     if (!info?.isDirectory || info.isSymlink) throw new FileChangedError(PATH_MOVED);
   }
+  if (checked?.folder === folder) return;
   const expected = join(confinement.realRoot, ...names.slice(0, -1));
   let real: string | undefined;
   try {
@@ -102,6 +121,7 @@ export function checkFolders(path: string, confinement: Confinement): void {
     real = undefined;
   }
   if (real !== expected) throw new FileChangedError(PATH_MOVED);
+  if (checked) checked.folder = folder;
 }
 
 /**
@@ -197,13 +217,23 @@ export class OutsideInputError extends FileChangedError {
   }
 }
 
+/** A file opened by {@linkcode openConfined}, with its `fstat` (taken anyway, so callers reuse it). */
+export interface ConfinedFile {
+  file: Deno.FsFile;
+  info: Deno.FileInfo;
+}
+
 /**
  * The chain check of a file about to be read, then its own `lstat`, taken
  * after the chain check, to compare the opened file with.
  */
-function confinedLstat(path: string, confinement: Confinement): Deno.FileInfo {
+function confinedLstat(
+  path: string,
+  confinement: Confinement,
+  checked?: CheckedFolder,
+): Deno.FileInfo {
   try {
-    checkFolders(path, confinement);
+    checkFolders(path, confinement, checked);
     return checkRegularFile(path);
   } catch (error) {
     if (error instanceof FileChangedError) throw new OutsideInputError();
@@ -212,20 +242,20 @@ function confinedLstat(path: string, confinement: Confinement): Deno.FileInfo {
 }
 
 /** The opened file, once it proves to be the file the checked path named; else closed, and thrown. */
-function sameAsChecked(file: Deno.FsFile, checked: Deno.FileInfo): Deno.FsFile {
-  let opened: Deno.FileInfo;
+function sameAsChecked(file: Deno.FsFile, checked: Deno.FileInfo): ConfinedFile {
+  let info: Deno.FileInfo;
   try {
-    opened = file.statSync();
+    info = file.statSync();
   } catch (error) {
     file.close();
     throw error;
   }
   // A folder swapped for a link between the check and the open leads to another file.
-  if (opened.dev !== checked.dev || opened.ino !== checked.ino) {
+  if (info.dev !== checked.dev || info.ino !== checked.ino) {
     file.close();
     throw new OutsideInputError();
   }
-  return file;
+  return { file, info };
 }
 
 /**
@@ -235,7 +265,9 @@ function sameAsChecked(file: Deno.FsFile, checked: Deno.FileInfo): Deno.FsFile {
  * inode of the open file against an `lstat` of the path). Throws an
  * {@linkcode OutsideInputError} otherwise; `Deno.errors.NotFound` for a
  * missing name. The hash and the upload open files through this, so bytes
- * from outside the input folder are never read for either.
+ * from outside the input folder are never read for either. (Deno has no
+ * `openat`: a folder swapped in and back between the chain check and the
+ * `lstat` is the window left.)
  *
  * @example A folder swapped for a link to elsewhere is not read
  * ```ts
@@ -248,16 +280,20 @@ function sameAsChecked(file: Deno.FsFile, checked: Deno.FileInfo): Deno.FsFile {
  * await Deno.writeTextFile(`${dir}/in/sub/a.txt`, "a");
  * await Deno.writeTextFile(`${dir}/elsewhere/a.txt`, "secret");
  * const inside = confinementOf(`${dir}/in`);
- * openConfinedSync(`${dir}/in/sub/a.txt`, inside).close();
+ * openConfinedSync(`${dir}/in/sub/a.txt`, inside).file.close();
  * await Deno.rename(`${dir}/in/sub`, `${dir}/in/sub.orig`);
  * await Deno.symlink(`${dir}/elsewhere`, `${dir}/in/sub`);
  * assert.throws(() => openConfinedSync(`${dir}/in/sub/a.txt`, inside), OutsideInputError);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function openConfinedSync(path: string, confinement: Confinement): Deno.FsFile {
-  const checked = confinedLstat(path, confinement);
-  return sameAsChecked(Deno.openSync(path, { read: true }), checked);
+export function openConfinedSync(
+  path: string,
+  confinement: Confinement,
+  checked?: CheckedFolder,
+): ConfinedFile {
+  const seen = confinedLstat(path, confinement, checked);
+  return sameAsChecked(Deno.openSync(path, { read: true }), seen);
 }
 
 /**
@@ -271,12 +307,17 @@ export function openConfinedSync(path: string, confinement: Confinement): Deno.F
  *
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
- * using file = await openConfined(`${dir}/a.txt`, confinementOf(dir));
- * assert.equal(file.statSync().size, 3);
+ * const { file, info } = await openConfined(`${dir}/a.txt`, confinementOf(dir));
+ * file.close();
+ * assert.equal(info.size, 3);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function openConfined(path: string, confinement: Confinement): Promise<Deno.FsFile> {
-  const checked = confinedLstat(path, confinement);
-  return sameAsChecked(await Deno.open(path, { read: true }), checked);
+export async function openConfined(
+  path: string,
+  confinement: Confinement,
+  checked?: CheckedFolder,
+): Promise<ConfinedFile> {
+  const seen = confinedLstat(path, confinement, checked);
+  return sameAsChecked(await Deno.open(path, { read: true }), seen);
 }

@@ -27,6 +27,7 @@ import { createHash } from "node:crypto";
 import { reasonOf } from "../util/reason.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
 import {
+  type CheckedFolder,
   type Confinement,
   LEFT_INPUT,
   openConfined,
@@ -62,6 +63,8 @@ export interface HashExpectations {
   expectedMtimeMs?: number;
   /** The input folder the file must be read inside of (see `openConfined`); none for a followed link. */
   confine?: Confinement;
+  /** The folder the hash stage last checked (see `CheckedFolder`). */
+  checked?: CheckedFolder;
 }
 
 /**
@@ -92,17 +95,29 @@ function openError(path: string, error: unknown): Error {
     : new Error(`cannot read: ${path}: ${reasonOf(error)}`);
 }
 
-async function openForHashing(path: string, confine?: Confinement): Promise<Deno.FsFile> {
+/** A file opened for hashing, with its `fstat` when the confined open took one. */
+interface Opened {
+  file: Deno.FsFile;
+  info?: Deno.FileInfo;
+}
+
+async function openForHashing(path: string, options: HashExpectations): Promise<Opened> {
+  const { confine, checked } = options;
   try {
-    return confine ? await openConfined(path, confine) : await Deno.open(path, { read: true });
+    return confine
+      ? await openConfined(path, confine, checked)
+      : { file: await Deno.open(path, { read: true }) };
   } catch (error) {
     throw openError(path, error);
   }
 }
 
-function openForHashingSync(path: string, confine?: Confinement): Deno.FsFile {
+function openForHashingSync(path: string, options: HashExpectations): Opened {
+  const { confine, checked } = options;
   try {
-    return confine ? openConfinedSync(path, confine) : Deno.openSync(path, { read: true });
+    return confine
+      ? openConfinedSync(path, confine, checked)
+      : { file: Deno.openSync(path, { read: true }) };
   } catch (error) {
     throw openError(path, error);
   }
@@ -186,10 +201,10 @@ export async function hashFile(
   // Small files are read with blocking calls: each is microseconds, while every async
   // file operation is a hand-off to Deno's thread pool, which dominates a tree of small files.
   const small = options.expectedSize !== undefined && options.expectedSize <= SYNC_READ_LIMIT;
-  const { confine } = options;
-  using file = small ? openForHashingSync(path, confine) : await openForHashing(path, confine);
+  const opened = small ? openForHashingSync(path, options) : await openForHashing(path, options);
+  using file = opened.file;
   try {
-    const before = small ? file.statSync() : await file.stat();
+    const before = opened.info ?? (small ? file.statSync() : await file.stat());
     const md5 = createHash("md5");
     const sha1 = createHash("sha1");
     const update = (chunk: Uint8Array) => {
@@ -239,11 +254,13 @@ export function hashStage(
   options: { progress?: RunProgress; signal?: AbortSignal; confine?: Confinement } = {},
 ): TransformStream<WalkItem, PipelineItem> {
   const { progress, confine } = options;
+  // One realpath per folder's files (see CheckedFolder): the stage sees them in walk order.
+  const checked: CheckedFolder = {};
   return mapConcurrent(
     async (item: WalkItem): Promise<PipelineItem> => {
       if (progress) progress.hashing++;
       try {
-        return await hashItem(item, confine);
+        return await hashItem(item, confine, checked);
       } finally {
         if (progress) progress.hashing--;
       }
@@ -264,7 +281,11 @@ function confinementFor(item: ScanFile, confine?: Confinement): Confinement | un
   return inside ? confine : undefined;
 }
 
-async function hashItem(item: WalkItem, confine?: Confinement): Promise<PipelineItem> {
+async function hashItem(
+  item: WalkItem,
+  confine?: Confinement,
+  checked?: CheckedFolder,
+): Promise<PipelineItem> {
   if (item.kind !== "file") {
     // A policy skip stays a skip; an entry that cannot be read by its real name is unresolved.
     const state = item.kind === "skipped" ? "skipped" : "error";
@@ -290,6 +311,7 @@ async function hashItem(item: WalkItem, confine?: Confinement): Promise<Pipeline
       expectedSize: item.size,
       expectedMtimeMs: item.mtimeMs,
       confine: confinedTo,
+      checked,
     });
     return { kind: "job", file: { ...file, ...digests }, startedAt, needsUpload: false };
   } catch (error) {

@@ -49,9 +49,8 @@ const BASE64_CHUNK = 3 * 349_525;
  */
 async function* fileViews(file: UploadSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
   // Checked again as the hash was: a folder swapped for a link since must not send its bytes.
-  using handle = file.confinedTo
-    ? await openConfined(file.path, file.confinedTo)
-    : await Deno.open(file.path, { read: true });
+  const confined = file.confinedTo && await openConfined(file.path, file.confinedTo);
+  using handle = confined ? confined.file : await Deno.open(file.path, { read: true });
   // Small files get a small buffer: with -n 64 uploads, 1 MiB each adds up.
   const buffer = new Uint8Array(Math.min(chunkBytes, Math.max(4096, file.size + 1)));
   let sent = 0;

@@ -9,10 +9,15 @@ import { parseScanArgs } from "../../lib/cli/args.ts";
 import { connectRotation } from "../../lib/cli/connect.ts";
 import { Reporter } from "../../lib/cli/console.ts";
 import { Terminal } from "../../lib/cli/terminal.ts";
-import { confinementOf, LEFT_INPUT, OutsideInputError } from "../../lib/fs/confine.ts";
+import {
+  type CheckedFolder,
+  confinementOf,
+  LEFT_INPUT,
+  OutsideInputError,
+} from "../../lib/fs/confine.ts";
 import { RunLog } from "../../lib/fs/run_log.ts";
 import { Disposer } from "../../lib/pipeline/dispose.ts";
-import { hashStage } from "../../lib/pipeline/hash.ts";
+import { hashFile, hashStage } from "../../lib/pipeline/hash.ts";
 import { runPipeline } from "../../lib/pipeline/mod.ts";
 import type { PipelineItem } from "../../lib/pipeline/types.ts";
 import { walk } from "../../lib/pipeline/walk.ts";
@@ -211,4 +216,19 @@ Deno.test("--files-from with --in given as a link: the listed files, named by ei
     assert.equal(run.code, 0, run.out.join("\n"));
     assert.deepEqual(await listFiles(f.out), ["b.txt", "sub/a.txt"]);
   });
+});
+
+Deno.test("the folder check shared by one folder's files still sees that folder swapped between two of them", async () => {
+  await using dir = await tempDir();
+  const { input, elsewhere } = await stage(dir.path);
+  const confine = confinementOf(input);
+  const checked: CheckedFolder = {};
+  const a = await hashFile(join(input, "dir", "a.txt"), { confine, checked });
+  assert.equal(a.sha1, sha1("inside a\n"));
+  assert.equal(checked.folder, join(input, "dir"), "the folder's real path was checked once");
+  await swapForLink(input, elsewhere);
+  await assert.rejects(
+    hashFile(join(input, "dir", "b.txt"), { confine, checked }),
+    OutsideInputError,
+  );
 });
