@@ -236,8 +236,10 @@ function confinedLstat(
     checkFolders(path, confinement, checked);
     return checkRegularFile(path);
   } catch (error) {
-    if (error instanceof FileChangedError) throw new OutsideInputError();
-    throw error;
+    if (!(error instanceof FileChangedError)) throw error;
+    // A folder deleted or renamed away (no link in its place) took the file with it: it vanished.
+    if (lstatOrUndefined(path) === undefined) throw new Deno.errors.NotFound(path);
+    throw new OutsideInputError();
   }
 }
 

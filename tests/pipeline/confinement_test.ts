@@ -232,3 +232,17 @@ Deno.test("the folder check shared by one folder's files still sees that folder 
     OutsideInputError,
   );
 });
+
+Deno.test("a folder deleted between the walk and the hash: its files vanished, nothing read", async () => {
+  await using dir = await tempDir();
+  const { input } = await stage(dir.path);
+  const listed = await Array.fromAsync(walk({ root: input }));
+  await Deno.rename(join(input, "dir"), join(dir.path, "moved-away"));
+  const stage2 = hashStage(2, { confine: confinementOf(input) });
+  const hashed = await Array.fromAsync(ReadableStream.from(listed).pipeThrough(stage2));
+  const reasons = hashed.flatMap((i) =>
+    i.kind === "settled" ? [`${i.file.relPath}: ${i.outcome.reason}`] : []
+  );
+  assert.equal(reasons.length, 2);
+  for (const reason of reasons) assert.match(reason, /^dir\/[ab]\.txt: vanished before hashing/);
+});
