@@ -152,6 +152,19 @@ function listFolder(folder: string): { names: Entry[] } | { failure: unknown } {
 }
 
 /**
+ * Whether a folder just listed is really at `expected`: the listing follows
+ * links, so a folder swapped for one after its parent's `lstat` would list
+ * (and lead the walk into) the link's target outside the input.
+ */
+function isReally(path: string, expected: string): boolean {
+  try {
+    return Deno.realPathSync(path) === expected;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The input as the walk sees it: a folder, or a single file. A missing root
  * is a one-line error such as `Cannot scan /drop: no such file or folder`.
  *
@@ -343,7 +356,7 @@ class Walker {
       yield { kind: "unresolved", path, relPath, reason };
       return;
     }
-    if (!viaLink && !this.#listedInPlace(path, relPath)) {
+    if (!viaLink && !isReally(path, join(this.#realRoot, relPath))) {
       yield { kind: "unresolved", path, relPath, reason: LEFT_INPUT };
       return;
     }
@@ -355,19 +368,6 @@ class Walker {
       viaLink,
     };
     this.#enter(frame, info, relPath);
-  }
-
-  /**
-   * Whether a folder just listed is where it should be: the listing follows
-   * links, so a folder swapped for one after its parent's `lstat` would list
-   * (and lead the walk into) the link's target outside the input.
-   */
-  #listedInPlace(path: string, relPath: string): boolean {
-    try {
-      return Deno.realPathSync(path) === join(this.#realRoot, relPath);
-    } catch {
-      return false;
-    }
   }
 
   async *#file(
