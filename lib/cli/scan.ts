@@ -58,7 +58,6 @@ import { type DisposeCounts, Settler } from "../pipeline/dispose.ts";
 import type { ExtractionCounts } from "../pipeline/clean.ts";
 import { ReportsFolderError } from "../fs/errors.ts";
 import { reasonOf } from "../util/reason.ts";
-import { replaceFile } from "../fs/move.ts";
 import { LockedError } from "../fs/lock.ts";
 import { RunRegistry } from "../fs/run_registry.ts";
 import { StateDir } from "../fs/state_dir.ts";
@@ -71,6 +70,7 @@ import { RunProgress } from "../pipeline/progress.ts";
 import { walk, type WalkItem, type WalkOptions } from "../pipeline/walk.ts";
 import { filesFrom } from "../pipeline/files_from.ts";
 import { RunLog } from "../fs/run_log.ts";
+import { confinementOf } from "../fs/confine.ts";
 import { VERSION } from "./version.ts";
 
 /** Options that only tests and the demo set. */
@@ -556,6 +556,7 @@ async function runTree(
   try {
     const { interrupted, held } = await runPipeline({
       files: await listedFiles(args, layout.input),
+      confine: layout.inputFolder === undefined ? undefined : confinementOf(layout.inputFolder),
       watch: args.watch ? { settleMs: args.settleMs } : undefined,
       walk: walkOptions,
       resume: await resumedFiles(run.state, disposer),

@@ -14,6 +14,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, openSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { FileChangedError } from "./identity.ts";
+import { isInside } from "../util/paths.ts";
 
 /** Why te-scan refuses to act on a path whose chain of folders changed. */
 export const PATH_MOVED = "path no longer leads to the scanned file";
@@ -57,6 +58,7 @@ export function confinementOf(folder: string): Confinement {
  * ```ts
  * import { checkConfined, confinementOf } from "./confine.ts";
  * import { FileChangedError } from "./identity.ts";
+import { isInside } from "../util/paths.ts";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -77,8 +79,30 @@ export function checkConfined(path: string, confinement: Confinement): void {
   checkRegularFile(path);
 }
 
-/** The folder half of {@linkcode checkConfined}: the chain up to the file's name is confined. */
-export function checkFolders(path: string, confinement: Confinement): void {
+/**
+ * The folder whose real path was last found where it should be. The files of
+ * one folder share that one `realpath`; each still `lstat`s every folder on
+ * its way, which is where a swap inside the input shows. The next folder's
+ * files replace it, so it never outlives the files of one folder.
+ */
+export interface CheckedFolder {
+  folder?: string;
+}
+
+/**
+ * The folder half of {@linkcode checkConfined}: the chain up to the file's
+ * name is confined. With `checked`, the real path of a folder just checked
+ * is not asked for again.
+ */
+export function checkFolders(
+  path: string,
+  confinement: Confinement,
+  checked?: CheckedFolder,
+): void {
+  // A path found under the input's real path (as `--files-from` gives them) is checked from there.
+  if (!isInside(resolve(path), confinement.root)) {
+    confinement = { root: confinement.realRoot, realRoot: confinement.realRoot };
+  }
   const rel = relative(confinement.root, resolve(path));
   if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) throw new FileChangedError(PATH_MOVED);
   const names = rel.split(sep);
@@ -88,6 +112,7 @@ export function checkFolders(path: string, confinement: Confinement): void {
     const info = lstatOrUndefined(folder);
     if (!info?.isDirectory || info.isSymlink) throw new FileChangedError(PATH_MOVED);
   }
+  if (checked?.folder === folder) return;
   const expected = join(confinement.realRoot, ...names.slice(0, -1));
   let real: string | undefined;
   try {
@@ -96,6 +121,7 @@ export function checkFolders(path: string, confinement: Confinement): void {
     real = undefined;
   }
   if (real !== expected) throw new FileChangedError(PATH_MOVED);
+  if (checked) checked.folder = folder;
 }
 
 /**
@@ -174,4 +200,126 @@ export function changeModeOpened(
   } finally {
     closeSync(fd);
   }
+}
+
+/** Why a file under the input folder is not read: a folder on its way was swapped for a link. */
+export const LEFT_INPUT = "path no longer leads inside --in";
+
+/**
+ * A path to be read no longer leads inside the input folder: reading it
+ * could send bytes from elsewhere (`/etc/shadow` for a root-run scan) to the
+ * appliance. A {@linkcode FileChangedError}, so the file is never acted on.
+ */
+export class OutsideInputError extends FileChangedError {
+  override name = "OutsideInputError";
+  constructor() {
+    super(LEFT_INPUT);
+  }
+}
+
+/** A file opened by {@linkcode openConfined}, with its `fstat` (taken anyway, so callers reuse it). */
+export interface ConfinedFile {
+  file: Deno.FsFile;
+  info: Deno.FileInfo;
+}
+
+/**
+ * The chain check of a file about to be read, then its own `lstat`, taken
+ * after the chain check, to compare the opened file with.
+ */
+function confinedLstat(
+  path: string,
+  confinement: Confinement,
+  checked?: CheckedFolder,
+): Deno.FileInfo {
+  try {
+    checkFolders(path, confinement, checked);
+    return checkRegularFile(path);
+  } catch (error) {
+    if (!(error instanceof FileChangedError)) throw error;
+    // A folder deleted or renamed away (no link in its place) took the file with it: it vanished.
+    if (lstatOrUndefined(path) === undefined) throw new Deno.errors.NotFound(path);
+    throw new OutsideInputError();
+  }
+}
+
+/** The opened file, once it proves to be the file the checked path named; else closed, and thrown. */
+function sameAsChecked(file: Deno.FsFile, checked: Deno.FileInfo): ConfinedFile {
+  let info: Deno.FileInfo;
+  try {
+    info = file.statSync();
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  // A folder swapped for a link between the check and the open leads to another file.
+  if (info.dev !== checked.dev || info.ino !== checked.ino) {
+    file.close();
+    throw new OutsideInputError();
+  }
+  return { file, info };
+}
+
+/**
+ * Opens `path` for reading only when every folder between the input folder
+ * and the file is a real folder inside it, the name is a regular file, and
+ * the file opened is the one the name led to after that check (device and
+ * inode of the open file against an `lstat` of the path). Throws an
+ * {@linkcode OutsideInputError} otherwise; `Deno.errors.NotFound` for a
+ * missing name. The hash and the upload open files through this, so bytes
+ * from outside the input folder are never read for either. (Deno has no
+ * `openat`: a folder swapped in and back between the chain check and the
+ * `lstat` is the window left.)
+ *
+ * @example A folder swapped for a link to elsewhere is not read
+ * ```ts
+ * import { confinementOf, openConfinedSync, OutsideInputError } from "./confine.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/in/sub`, { recursive: true });
+ * await Deno.mkdir(`${dir}/elsewhere`);
+ * await Deno.writeTextFile(`${dir}/in/sub/a.txt`, "a");
+ * await Deno.writeTextFile(`${dir}/elsewhere/a.txt`, "secret");
+ * const inside = confinementOf(`${dir}/in`);
+ * openConfinedSync(`${dir}/in/sub/a.txt`, inside).file.close();
+ * await Deno.rename(`${dir}/in/sub`, `${dir}/in/sub.orig`);
+ * await Deno.symlink(`${dir}/elsewhere`, `${dir}/in/sub`);
+ * assert.throws(() => openConfinedSync(`${dir}/in/sub/a.txt`, inside), OutsideInputError);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function openConfinedSync(
+  path: string,
+  confinement: Confinement,
+  checked?: CheckedFolder,
+): ConfinedFile {
+  const seen = confinedLstat(path, confinement, checked);
+  return sameAsChecked(Deno.openSync(path, { read: true }), seen);
+}
+
+/**
+ * {@linkcode openConfinedSync} with the open itself asynchronous (for large
+ * files and uploads).
+ *
+ * @example A file inside the input folder opens
+ * ```ts
+ * import { confinementOf, openConfined } from "./confine.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
+ * const { file, info } = await openConfined(`${dir}/a.txt`, confinementOf(dir));
+ * file.close();
+ * assert.equal(info.size, 3);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openConfined(
+  path: string,
+  confinement: Confinement,
+  checked?: CheckedFolder,
+): Promise<ConfinedFile> {
+  const seen = confinedLstat(path, confinement, checked);
+  return sameAsChecked(await Deno.open(path, { read: true }), seen);
 }

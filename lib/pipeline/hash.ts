@@ -26,6 +26,15 @@
 import { createHash } from "node:crypto";
 import { reasonOf } from "../util/reason.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
+import {
+  type CheckedFolder,
+  type Confinement,
+  LEFT_INPUT,
+  openConfined,
+  openConfinedSync,
+  OutsideInputError,
+} from "../fs/confine.ts";
+import { isInside } from "../util/paths.ts";
 import type { RunProgress } from "./progress.ts";
 import type { PipelineItem, ScanFile } from "./types.ts";
 import { mapConcurrent } from "./streams.ts";
@@ -52,6 +61,10 @@ export interface HashExpectations {
   expectedSize?: number;
   /** Modification time (ms since the epoch) the file must still have. */
   expectedMtimeMs?: number;
+  /** The input folder the file must be read inside of (see `openConfined`); none for a followed link. */
+  confine?: Confinement;
+  /** The folder the hash stage last checked (see `CheckedFolder`). */
+  checked?: CheckedFolder;
 }
 
 /**
@@ -75,22 +88,36 @@ export class FileVanishedError extends Error {
 const READ_SIZE = 1 << 20;
 
 function openError(path: string, error: unknown): Error {
+  // A path that leads out of the input folder is not read: the caller says so.
+  if (error instanceof OutsideInputError) return error;
   return error instanceof Deno.errors.NotFound
     ? new FileVanishedError(`vanished before hashing: ${path}`)
     : new Error(`cannot read: ${path}: ${reasonOf(error)}`);
 }
 
-async function openForHashing(path: string): Promise<Deno.FsFile> {
+/** A file opened for hashing, with its `fstat` when the confined open took one. */
+interface Opened {
+  file: Deno.FsFile;
+  info?: Deno.FileInfo;
+}
+
+async function openForHashing(path: string, options: HashExpectations): Promise<Opened> {
+  const { confine, checked } = options;
   try {
-    return await Deno.open(path, { read: true });
+    return confine
+      ? await openConfined(path, confine, checked)
+      : { file: await Deno.open(path, { read: true }) };
   } catch (error) {
     throw openError(path, error);
   }
 }
 
-function openForHashingSync(path: string): Deno.FsFile {
+function openForHashingSync(path: string, options: HashExpectations): Opened {
+  const { confine, checked } = options;
   try {
-    return Deno.openSync(path, { read: true });
+    return confine
+      ? openConfinedSync(path, confine, checked)
+      : { file: Deno.openSync(path, { read: true }) };
   } catch (error) {
     throw openError(path, error);
   }
@@ -149,8 +176,9 @@ async function readAllOverlapped(
  *
  * Throws `FileChangedError` when the file's size or modification time moved
  * during the read, when the bytes read differ from its size, or when it no
- * longer matches `expectedSize`/`expectedMtimeMs`; `FileVanishedError` when it
- * does not exist; and an `Error` reading `cannot read: <path>: <reason>` for
+ * longer matches `expectedSize`/`expectedMtimeMs`; `OutsideInputError` when,
+ * with `confine`, the path no longer leads inside the input folder;
+ * `FileVanishedError` when it does not exist; and an `Error` reading `cannot read: <path>: <reason>` for
  * anything else. Every message is one line naming the file.
  *
  * @example A file that grew since the walk saw it
@@ -173,9 +201,10 @@ export async function hashFile(
   // Small files are read with blocking calls: each is microseconds, while every async
   // file operation is a hand-off to Deno's thread pool, which dominates a tree of small files.
   const small = options.expectedSize !== undefined && options.expectedSize <= SYNC_READ_LIMIT;
-  using file = small ? openForHashingSync(path) : await openForHashing(path);
+  const opened = small ? openForHashingSync(path, options) : await openForHashing(path, options);
+  using file = opened.file;
   try {
-    const before = small ? file.statSync() : await file.stat();
+    const before = opened.info ?? (small ? file.statSync() : await file.stat());
     const md5 = createHash("md5");
     const sha1 = createHash("sha1");
     const update = (chunk: Uint8Array) => {
@@ -222,14 +251,16 @@ export async function hashFile(
  */
 export function hashStage(
   concurrency: number,
-  options: { progress?: RunProgress; signal?: AbortSignal } = {},
+  options: { progress?: RunProgress; signal?: AbortSignal; confine?: Confinement } = {},
 ): TransformStream<WalkItem, PipelineItem> {
-  const progress = options.progress;
+  const { progress, confine } = options;
+  // One realpath per folder's files (see CheckedFolder): the stage sees them in walk order.
+  const checked: CheckedFolder = {};
   return mapConcurrent(
     async (item: WalkItem): Promise<PipelineItem> => {
       if (progress) progress.hashing++;
       try {
-        return await hashItem(item);
+        return await hashItem(item, confine, checked);
       } finally {
         if (progress) progress.hashing--;
       }
@@ -239,7 +270,22 @@ export function hashStage(
   );
 }
 
-async function hashItem(item: WalkItem): Promise<PipelineItem> {
+/**
+ * The confinement a file is read under: none for a file reached through a
+ * followed link (read there on purpose, never moved) or one not found under
+ * the input folder (a file a killed run left in the jail, taken again).
+ */
+function confinementFor(item: ScanFile, confine?: Confinement): Confinement | undefined {
+  if (!confine || item.target) return undefined;
+  const inside = isInside(item.path, confine.root) || isInside(item.path, confine.realRoot);
+  return inside ? confine : undefined;
+}
+
+async function hashItem(
+  item: WalkItem,
+  confine?: Confinement,
+  checked?: CheckedFolder,
+): Promise<PipelineItem> {
   if (item.kind !== "file") {
     // A policy skip stays a skip; an entry that cannot be read by its real name is unresolved.
     const state = item.kind === "skipped" ? "skipped" : "error";
@@ -256,16 +302,23 @@ async function hashItem(item: WalkItem): Promise<PipelineItem> {
     mtimeMs: item.mtimeMs,
   };
   if (item.target) file.target = item.target;
+  const confinedTo = confinementFor(file, confine);
+  // The upload opens the file again, under the same check.
+  if (confinedTo) file.confinedTo = confinedTo;
   const startedAt = performance.now();
   try {
     const digests = await hashFile(item.path, {
       expectedSize: item.size,
       expectedMtimeMs: item.mtimeMs,
+      confine: confinedTo,
+      checked,
     });
     return { kind: "job", file: { ...file, ...digests }, startedAt, needsUpload: false };
   } catch (error) {
     const changed = error instanceof FileChangedError;
-    const reason = changed
+    const reason = error instanceof OutsideInputError
+      ? LEFT_INPUT
+      : changed
       ? "changed while being hashed (still being written?); left in place for the next run"
       : reasonOf(error);
     return {

@@ -11,6 +11,7 @@
 
 import type { ReportFormat } from "../transport/protocol.ts";
 import type { Rotation } from "../transport/transport.ts";
+import type { Confinement } from "../fs/confine.ts";
 import { cacheQueryStage } from "./cache_query.ts";
 import type { DecideOptions } from "./decide.ts";
 import { Dedupe } from "./dedupe.ts";
@@ -30,6 +31,8 @@ export interface PipelineConfig {
   watch?: { settleMs: number; rescanMs?: number };
   /** Take the files these paths name instead of walking a folder (`--files-from`). */
   files?: ReadableStream<WalkItem>;
+  /** The input folder files found in it are read inside of, by the hash and the upload. */
+  confine?: Confinement;
   /** The targets files are asked about and uploaded to. */
   rotation: Rotation;
   disposer: Settler;
@@ -164,7 +167,9 @@ export async function runPipeline(config: PipelineConfig): Promise<RunEnd> {
   try {
     await sourceOf(config)
       .pipeThrough(counted(progress))
-      .pipeThrough(hashStage(config.hashConcurrency ?? 4, { progress, signal }))
+      .pipeThrough(
+        hashStage(config.hashConcurrency ?? 4, { progress, signal, confine: config.confine }),
+      )
       .pipeThrough(dedupe.hold())
       .pipeThrough(cacheQueryStage({
         rotation,

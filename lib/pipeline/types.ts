@@ -21,6 +21,7 @@ import type { AvResult, ReportFormat, ResponseItem, Verdict } from "../transport
 import type { ScrubOutcome, Transport } from "../transport/transport.ts";
 import type { FileIdentity } from "../fs/identity.ts";
 import type { LinkTarget } from "./walk.ts";
+import type { Confinement } from "../fs/confine.ts";
 
 /** A file found by the walk. */
 export interface ScanFile {
@@ -32,6 +33,8 @@ export interface ScanFile {
   mtimeMs: number;
   /** For a followed symbolic link: the file whose bytes are scanned. */
   target?: LinkTarget;
+  /** The input folder the file is read inside of, by the hash and the upload (see `lib/fs/confine.ts`). */
+  confinedTo?: Confinement;
 }
 
 /** A file with its digests. */

@@ -18,6 +18,7 @@ import { basename } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import { FileChangedError } from "../fs/identity.ts";
 import type { ResponseItem } from "../transport/protocol.ts";
+import { LEFT_INPUT, OutsideInputError } from "../fs/confine.ts";
 import { sleep } from "../util/sleep.ts";
 import { describeStatus } from "../transport/status.ts";
 import {
@@ -469,7 +470,10 @@ export class Poller {
     if (error instanceof OutOfRotationError) return this.#moveAway([t]);
     if (error instanceof FileChangedError) {
       // Not the bytes that were hashed: no verdict can belong to them. It stays where it is.
-      this.#applier.settleError(t.job, "changed while being scanned", t.lastItem, true);
+      const reason = error instanceof OutsideInputError
+        ? LEFT_INPUT
+        : "changed while being scanned";
+      this.#applier.settleError(t.job, reason, t.lastItem, true);
       return this.#untrack(t);
     }
     const reason = `upload failed: ${reasonOf(error)}`;

@@ -21,6 +21,7 @@ import { matchesAnyGlob } from "./glob.ts";
 import { reasonOf } from "../util/reason.ts";
 import { errorCode } from "../util/error_code.ts";
 import { formatSize } from "../fs/size.ts";
+import { LEFT_INPUT } from "../fs/confine.ts";
 
 /** What to walk and which entries to leave out. */
 export interface WalkOptions {
@@ -153,6 +154,19 @@ function listFolder(folder: string): { names: Entry[] } | { failure: unknown } {
 }
 
 /**
+ * Whether a folder just listed is really at `expected`: the listing follows
+ * links, so a folder swapped for one after its parent's `lstat` would list
+ * (and lead the walk into) the link's target outside the input.
+ */
+function isReally(path: string, expected: string): boolean {
+  try {
+    return Deno.realPathSync(path) === expected;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The input as the walk sees it: a folder, or a single file. A missing root
  * is a one-line error such as `Cannot scan /drop: no such file or folder`.
  *
@@ -188,6 +202,8 @@ export async function statInput(root: string, shownAs = root): Promise<Deno.File
 class Walker {
   readonly #options: WalkOptions;
   readonly #root: string;
+  /** The root's real path when the walk started: where every folder below it must really be. */
+  #realRoot = "";
   readonly #skipPaths: Set<string>;
   readonly #skipIdentities = new Set<string>();
   // Both matter only when links are followed: without links a tree has no cycles.
@@ -235,6 +251,7 @@ class Walker {
       const info = await Deno.stat(folder).catch(() => undefined);
       if (info) this.#skipIdentities.add(identityOf(info));
     }
+    this.#realRoot = await Deno.realPath(this.#root);
     const listing = listFolder(this.#root);
     if ("failure" in listing) {
       throw new Error(
@@ -344,6 +361,10 @@ class Walker {
         ? "vanished during walk"
         : `cannot read directory: ${reasonOf(listing.failure)}`;
       yield { kind: "unresolved", path, relPath, reason };
+      return;
+    }
+    if (!viaLink && !isReally(path, join(this.#realRoot, relPath))) {
+      yield { kind: "unresolved", path, relPath, reason: LEFT_INPUT };
       return;
     }
     const frame: Frame = {

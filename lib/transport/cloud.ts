@@ -179,7 +179,13 @@ export class CloudTransport implements Transport {
   async upload(file: UploadFile): Promise<UploadAnswer> {
     const name = basename(file.name);
     const item = await this.client.upload(
-      { path: file.path, size: file.size, name, mtimeMs: file.mtimeMs },
+      {
+        path: file.path,
+        size: file.size,
+        name,
+        mtimeMs: file.mtimeMs,
+        confinedTo: file.confinedTo,
+      },
       this.requestFor(file, name),
     );
     const [matched] = matchAnswers([file], [item]);

@@ -36,6 +36,7 @@ export { OutOfRotationError, type Rotation } from "./rotation.ts";
 export { backoffMs, DEFAULT_RETRY } from "./retry.ts";
 export { scrubResultInfo } from "./tpapi_types.ts";
 export { extractionOutcome } from "./cloud.ts";
+import type { Confinement } from "../fs/confine.ts";
 
 /** A file's digests in lowercase hex (at least one); what answers are matched on. */
 export interface FileDigests {
@@ -56,6 +57,8 @@ export interface UploadFile extends FileDigests {
   mtimeMs?: number;
   /** AV already answered about it (cache query): the upload leaves `av` out of its features. */
   avKnown?: boolean;
+  /** The input folder it must be read inside of; none for a file reached through a link. */
+  confinedTo?: Confinement;
 }
 
 /** An answer matched to one file, or why there is none. */

@@ -16,6 +16,7 @@
 
 import { concatBytes } from "../util/bytes.ts";
 import { FileChangedError } from "../fs/identity.ts";
+import { type Confinement, openConfined } from "../fs/confine.ts";
 import type { RequestBody } from "./http.ts";
 
 /** A file on disk to upload. */
@@ -27,6 +28,8 @@ export interface UploadSource {
   mtimeMs?: number;
   /** The name the target is told. */
   name: string;
+  /** The input folder it must be read inside of (see `openConfined`); none for a followed link. */
+  confinedTo?: Confinement;
 }
 
 /** A streamed body whose length is known before the first byte is sent. */
@@ -45,7 +48,9 @@ const BASE64_CHUNK = 3 * 349_525;
  * would give a verdict to the wrong content.
  */
 async function* fileViews(file: UploadSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
-  using handle = await Deno.open(file.path, { read: true });
+  // Checked again as the hash was: a folder swapped for a link since must not send its bytes.
+  const confined = file.confinedTo && await openConfined(file.path, file.confinedTo);
+  using handle = confined ? confined.file : await Deno.open(file.path, { read: true });
   // Small files get a small buffer: with -n 64 uploads, 1 MiB each adds up.
   const buffer = new Uint8Array(Math.min(chunkBytes, Math.max(4096, file.size + 1)));
   let sent = 0;
