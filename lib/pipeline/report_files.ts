@@ -76,6 +76,14 @@ function baseOf(wanted: string): string {
   return fitName(wanted, NAME_MAX - SUFFIX_BYTES);
 }
 
+/** Says so in `notes` when the report files' base name had to be shortened to fit. */
+function noteShortened(wanted: string, notes: string[]): void {
+  const base = baseOf(wanted);
+  if (base !== wanted) {
+    notes.push(`name too long for the file system: report files named ${basename(base)}…`);
+  }
+}
+
 /** The names one file's report files take, for a base path `REP/<relPath>`. */
 function namesOf(wanted: string) {
   const base = baseOf(wanted);
@@ -160,6 +168,7 @@ export class ReportFiles {
   ): Promise<WrittenReports> {
     const written: WrittenReports = { notes: [] };
     const names = namesOf(numberedName(wanted, n));
+    noteShortened(numberedName(wanted, n), written.notes);
     const tempDir = this.tempDir;
     await replaceFile(names.response, JSON.stringify(response, null, 2) + "\n", { tempDir });
     written.responseFile = names.response;
@@ -217,12 +226,7 @@ export class ReportFiles {
     // Should a name be taken meanwhile, the file takes the next number of the same scheme.
     const namesAt = (n: number) => namesOf(numberedName(wanted, first + n));
     const names = namesAt(0);
-    const base = baseOf(numberedName(wanted, first));
-    if (base !== numberedName(wanted, first)) {
-      written.notes.push(
-        `name too long for the file system: report files named ${basename(base)}…`,
-      );
-    }
+    noteShortened(numberedName(wanted, first), written.notes);
     const tempDir = this.tempDir;
     if (response) {
       const text = JSON.stringify(response, null, 2) + "\n";
