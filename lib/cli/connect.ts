@@ -54,6 +54,8 @@ export interface ConnectionArgs {
   retries?: number;
   /** Time without progress before a request fails; default 60 s. */
   requestTimeoutMs?: number;
+  /** No HTTP retry of a request starts later than this after its first try (`--grace`). */
+  graceMs?: number;
 }
 
 /** What every file is asked for (a subset of the scan's settings). */
@@ -299,7 +301,11 @@ function clientAt(
   return new CloudClient(http, {
     apiKey: options.apiKey,
     apiPath: base.pathname,
-    retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
+    retry: {
+      ...DEFAULT_RETRY,
+      attempts: args.retries ?? DEFAULT_RETRY.attempts,
+      budgetMs: args.graceMs,
+    },
     signal: options.signal,
     onRetry: (what, error, attempt, delay) =>
       reporter.warn(`${what} failed (${reasonOf(error)}); try ${attempt + 1} in ${delay} ms`),

@@ -282,6 +282,11 @@ export class Poller {
     } catch (error) {
       if (isFatal(error)) throw error;
       if (error instanceof OutOfRotationError) return this.#moveAway(files);
+      // An answer that can never be read (larger than the cap) would come back every round.
+      if (!isTransient(error)) {
+        for (const t of files) this.#settleError(t, `query failed: ${reasonOf(error)}`);
+        return;
+      }
       this.#options.onWarning?.(`poll failed, will try again: ${reasonOf(error)}`);
       for (const t of files) this.#schedule(t);
       return;
