@@ -24,7 +24,15 @@
 
 import { createHash } from "node:crypto";
 import { reasonOf } from "../util/reason.ts";
-import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
+import { errorCode } from "../util/error_code.ts";
+import {
+  FileChangedError,
+  type FileIdentity,
+  type FileStat,
+  identityOf,
+  sameVersion,
+} from "../fs/identity.ts";
+import { openRegularFile, type RegularFile } from "../fs/regular_file.ts";
 import type { RunProgress } from "./progress.ts";
 import type { PipelineItem, ScanFile } from "./types.ts";
 import { mapConcurrent } from "./streams.ts";
@@ -76,22 +84,15 @@ export class FileVanishedError extends Error {
 const READ_SIZE = 1 << 20;
 
 function openError(path: string, error: unknown): Error {
-  return error instanceof Deno.errors.NotFound
+  return errorCode(error) === "ENOENT"
     ? new FileVanishedError(`vanished before hashing: ${path}`)
     : new Error(`cannot read: ${path}: ${reasonOf(error)}`);
 }
 
-async function openForHashing(path: string): Promise<Deno.FsFile> {
+/** Opens without ever waiting: a FIFO put in the file's place is refused, not waited on. */
+function openForHashing(path: string): RegularFile {
   try {
-    return await Deno.open(path, { read: true });
-  } catch (error) {
-    throw openError(path, error);
-  }
-}
-
-function openForHashingSync(path: string): Deno.FsFile {
-  try {
-    return Deno.openSync(path, { read: true });
+    return openRegularFile(path);
   } catch (error) {
     throw openError(path, error);
   }
@@ -100,12 +101,12 @@ function openForHashingSync(path: string): Deno.FsFile {
 /** Files up to this size are read with blocking calls (see hashFile). */
 const SYNC_READ_LIMIT = 256 * 1024;
 
-function mtimeMsOf(info: Deno.FileInfo): number | undefined {
+function mtimeMsOf(info: FileStat): number | undefined {
   return info.mtime?.getTime();
 }
 
 /** Reads a small file to its end with blocking calls; returns the bytes read. */
-function readAllSync(file: Deno.FsFile, size: number, take: (chunk: Uint8Array) => void): number {
+function readAllSync(file: RegularFile, size: number, take: (chunk: Uint8Array) => void): number {
   // Small files get a small buffer: zeroing 1 MiB per file would dominate a tree of small files.
   const buffer = new Uint8Array(Math.min(READ_SIZE, Math.max(4096, size + 1)));
   let bytesRead = 0;
@@ -122,7 +123,7 @@ function readAllSync(file: Deno.FsFile, size: number, take: (chunk: Uint8Array) 
  * file, with one more buffer). Returns the bytes read.
  */
 async function readAllOverlapped(
-  file: Deno.FsFile,
+  file: RegularFile,
   take: (chunk: Uint8Array) => void,
 ): Promise<number> {
   const buffers = [new Uint8Array(READ_SIZE), new Uint8Array(READ_SIZE)];
@@ -174,7 +175,7 @@ export async function hashFile(
   // Small files are read with blocking calls: each is microseconds, while every async
   // file operation is a hand-off to Deno's thread pool, which dominates a tree of small files.
   const small = options.expectedSize !== undefined && options.expectedSize <= SYNC_READ_LIMIT;
-  using file = small ? openForHashingSync(path) : await openForHashing(path);
+  using file = openForHashing(path);
   try {
     const before = small ? file.statSync() : await file.stat();
     const md5 = options.md5 === false ? undefined : createHash("md5");

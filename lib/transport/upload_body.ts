@@ -16,6 +16,7 @@
 
 import { concatBytes } from "../fs/bytes.ts";
 import { FileChangedError } from "../fs/identity.ts";
+import { openRegularFile } from "../fs/regular_file.ts";
 import type { RequestBody } from "./http.ts";
 
 /** A file on disk to upload. */
@@ -45,7 +46,11 @@ const BASE64_CHUNK = 3 * 349_525;
  * would give a verdict to the wrong content.
  */
 async function* fileViews(file: UploadSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
-  using handle = await Deno.open(file.path, { read: true });
+  // Never waits: a FIFO swapped in since hashing would block the upload and the exit.
+  using handle = openRegularFile(
+    file.path,
+    (error) => new FileChangedError("changed while being scanned", { cause: error }),
+  );
   // Small files get a small buffer: with -n 64 uploads, 1 MiB each adds up.
   const buffer = new Uint8Array(Math.min(chunkBytes, Math.max(4096, file.size + 1)));
   let sent = 0;
