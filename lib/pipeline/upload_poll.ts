@@ -35,6 +35,13 @@ import { TaskPool } from "./task_pool.ts";
 import type { Job, PipelineItem } from "./types.ts";
 import type { ReportFormat } from "../transport/cloud_types.ts";
 
+/**
+ * How often one file's content is sent at most: each send streams the whole
+ * file, so the tries are counted per file (an upload is never retried inside
+ * the HTTP client), not multiplied by the HTTP retries.
+ */
+export const UPLOAD_SENDS = 4;
+
 /** Options of the {@linkcode Poller} and its stage. */
 export interface UploadPollOptions {
   rotation: Rotation;
@@ -54,7 +61,10 @@ export interface UploadPollOptions {
   minRoundMs?: number;
   /** Per-file deadline from its admission to a final verdict. */
   timeoutMs: number;
-  /** Upload tries for passing failures (in-body 1009/1011, lost files); default 3. */
+  /**
+   * Sends of a file's content in all, HTTP tries and re-uploads together
+   * (in-body 1009/1011, lost files, HTTP 5xx); default {@linkcode UPLOAD_SENDS}.
+   */
   uploadAttempts?: number;
   /** Polls in a row without an answer about a file before it is given up; default 5. */
   missLimit?: number;
@@ -136,6 +146,8 @@ export class Poller {
   #failure?: { error: unknown };
   /** Learned time from an upload's answer to the final verdict, per target (ms). */
   readonly #emulationMs = new Map<Transport, number>();
+  /** Targets with a poll under way: their files wait for it, other targets' do not. */
+  readonly #polling = new Set<Transport>();
   /** When the last poll round started. */
   #lastRound = -Infinity;
   #wake?: () => void;
@@ -199,7 +211,7 @@ export class Poller {
         const due = now >= roundAt ? this.#collectDue(now, this.#options.rotation.clock()) : [];
         if (due.length) {
           this.#lastRound = now;
-          await this.#pollRound(due).catch((error) => this.#fail(error));
+          this.#pollRound(due);
         } else await this.#sleepUntil(Math.max(this.#nextWakeAt(), roundAt));
       }
       if (this.#failure) throw this.#failure.error;
@@ -218,7 +230,7 @@ export class Poller {
         const last = t.lastStatus ? ` (last answer: ${t.lastStatus})` : "";
         const seconds = Math.round(this.#options.timeoutMs / 1000);
         this.#settleError(t, `no final verdict within ${seconds} s${last}`);
-      } else if (t.nextPollAt <= now + rideAlongMs) due.push(t);
+      } else if (t.nextPollAt <= now + rideAlongMs && !this.#polling.has(t.job.via!)) due.push(t);
     }
     return due;
   }
@@ -228,7 +240,9 @@ export class Poller {
     const offset = performance.now() - this.#options.rotation.clock();
     let next = Infinity;
     for (const t of this.#tracked.values()) {
-      if (!t.uploading) next = Math.min(next, t.nextPollAt, t.deadline + offset);
+      if (t.uploading) continue;
+      const pollAt = this.#polling.has(t.job.via!) ? Infinity : t.nextPollAt;
+      next = Math.min(next, pollAt, t.deadline + offset);
     }
     return next;
   }
@@ -257,8 +271,12 @@ export class Poller {
     else this.#wokenEarly = true;
   }
 
-  /** One poll round: one batched query per target for the files due. */
-  async #pollRound(due: Tracked[]): Promise<void> {
+  /**
+   * One poll round: one batched query per target for the files due, each
+   * under way on its own, so that a target that hangs or retries holds back
+   * only its own files' polls.
+   */
+  #pollRound(due: Tracked[]): void {
     const now = performance.now();
     for (const t of due) {
       t.polls++;
@@ -269,7 +287,15 @@ export class Poller {
       const target = t.job.via!;
       byTarget.set(target, [...(byTarget.get(target) ?? []), t]);
     }
-    await Promise.all([...byTarget].map(([target, files]) => this.#pollTarget(target, files)));
+    for (const [target, files] of byTarget) {
+      this.#polling.add(target);
+      this.#pollTarget(target, files)
+        .catch((error) => this.#fail(error))
+        .finally(() => {
+          this.#polling.delete(target);
+          this.#wakeUp();
+        });
+    }
   }
 
   async #pollTarget(target: Transport, files: Tracked[]): Promise<void> {
@@ -347,7 +373,7 @@ export class Poller {
   #next(t: Tracked, step: NextStep, phase: Phase): void {
     if (step.kind === "settled") return this.#untrack(t);
     if (step.kind === "wait") return this.#schedule(t);
-    const attempts = this.#options.uploadAttempts ?? 3;
+    const attempts = this.#options.uploadAttempts ?? UPLOAD_SENDS;
     if (t.uploads >= attempts) {
       const why = step.kind === "retry" ? step.reason : "appliance lost the file";
       return this.#settleError(t, `${why} (after ${t.uploads} uploads)`);
@@ -415,7 +441,7 @@ export class Poller {
     }
     const reason = `upload failed: ${reasonOf(error)}`;
     const retryable = isTransient(error) || error instanceof ForeignAnswerError;
-    if (retryable && t.uploads < (this.#options.uploadAttempts ?? 3)) {
+    if (retryable && t.uploads < (this.#options.uploadAttempts ?? UPLOAD_SENDS)) {
       // The poller asks again; an answer of NOT_FOUND brings the next upload.
       this.#options.onWarning?.(`${t.job.file.relPath}: ${reason}; will try again`);
       return this.#schedule(t);
