@@ -47,9 +47,10 @@ export interface HttpClientOptions {
   /** Idle time without progress before a request fails; default 60 s. */
   timeoutMs?: number;
   /**
-   * Longest time to read a whole answer once its headers came; default
-   * {@linkcode ANSWER_FACTOR} × `timeoutMs`. The idle timeout alone lets a
-   * server that trickles a byte now and then hold a request for ever.
+   * Longest time to read a whole answer once its headers came, plus a second
+   * per MiB received; default {@linkcode ANSWER_FACTOR} × `timeoutMs`. The
+   * idle timeout alone lets a server that trickles a byte now and then hold
+   * a request for ever.
    */
   answerMs?: number;
   /** Parallel connections to the host; default 8. */
@@ -101,8 +102,14 @@ export class NetworkError extends Error {
   }
 }
 
-/** How many idle timeouts a whole answer may take to arrive, by default. */
+/**
+ * How many idle timeouts a whole answer may take to arrive, by default; a
+ * large answer gets a second more per MiB received ({@linkcode EARNED_BYTES_PER_MS}).
+ */
 export const ANSWER_FACTOR = 4;
+
+/** The pace (1 MiB/s) at which bytes received extend an answer's deadline. */
+const EARNED_BYTES_PER_MS = 1024 * 1024 / 1000;
 
 /** The appliance's certificate was refused. Not worth retrying. */
 export class TlsError extends Error {
@@ -218,8 +225,8 @@ function idleTimer(ms: number, onIdle: () => void): { restart(): void; stop(): v
  * Passes chunks on, failing when none arrives for `idleMs`: a server that
  * sends its headers and then stalls (or a connection left open after a
  * broken answer) must not hang a scan; nor may one that trickles, so the
- * whole answer must also be in within `wholeMs`. `onStall` tears the
- * connection down.
+ * whole answer must also be in within `wholeMs` (plus a second per MiB
+ * received). `onStall` tears the connection down.
  */
 async function* timeLimited(
   source: AsyncIterable<Uint8Array>,
@@ -228,12 +235,15 @@ async function* timeLimited(
   what: string,
 ): AsyncGenerator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
-  const endAt = performance.now() + limits.wholeMs;
+  const startedAt = performance.now();
+  let received = 0;
   for (;;) {
-    const left = endAt - performance.now();
+    // A large answer arriving at a real pace earns its time; a trickle earns none.
+    const allowedMs = limits.wholeMs + received / EARNED_BYTES_PER_MS;
+    const left = startedAt + allowedMs - performance.now();
     const whole = left < limits.idleMs;
     const why = whole
-      ? `answer not complete within ${limits.wholeMs / 1000} s`
+      ? `answer not complete within ${Math.round(allowedMs / 1000)} s`
       : `answer stalled (no data for ${limits.idleMs / 1000} s)`;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<never>((_, reject) => {
@@ -249,6 +259,7 @@ async function* timeLimited(
       clearTimeout(timer);
     }
     if (next.done) return;
+    received += next.value.byteLength;
     yield next.value;
   }
 }
