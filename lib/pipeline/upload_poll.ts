@@ -225,12 +225,13 @@ export class Poller {
     const due: Tracked[] = [];
     const rideAlongMs = this.#minRoundMs / 2;
     for (const t of this.#tracked.values()) {
-      if (t.uploading) continue;
+      // A file whose poll is under way is left to it: its answer may be being applied.
+      if (t.uploading || this.#polling.has(t.job.via!)) continue;
       if (clock >= t.deadline) {
         const last = t.lastStatus ? ` (last answer: ${t.lastStatus})` : "";
         const seconds = Math.round(this.#options.timeoutMs / 1000);
         this.#settleError(t, `no final verdict within ${seconds} s${last}`);
-      } else if (t.nextPollAt <= now + rideAlongMs && !this.#polling.has(t.job.via!)) due.push(t);
+      } else if (t.nextPollAt <= now + rideAlongMs) due.push(t);
     }
     return due;
   }
@@ -240,9 +241,9 @@ export class Poller {
     const offset = performance.now() - this.#options.rotation.clock();
     let next = Infinity;
     for (const t of this.#tracked.values()) {
-      if (t.uploading) continue;
-      const pollAt = this.#polling.has(t.job.via!) ? Infinity : t.nextPollAt;
-      next = Math.min(next, pollAt, t.deadline + offset);
+      // A poll under way wakes the loop when it ends.
+      if (t.uploading || this.#polling.has(t.job.via!)) continue;
+      next = Math.min(next, t.nextPollAt, t.deadline + offset);
     }
     return next;
   }
