@@ -103,9 +103,10 @@ Deno.test("a target that stops answering mid-run does not hold back the other's 
   const tree: Record<string, string> = {};
   for (let i = 0; i < 6; i++) tree[`f${i}.txt`] = `file number ${i}\n`;
   await writeTree(f.input, tree);
-  // Verdicts take a while on both, so every file is still pending when the relay freezes.
+  // Verdicts take a while on the healthy target, so its files are pending when the other
+  // stops; on that one they come only when the test moves its clock, after the release.
   const healthy = await startEmulator({ port: 0, emulationMs: 1500, earlyMs: 10 });
-  const stopping = await startEmulator({ port: 0, emulationMs: 1500, earlyMs: 10 });
+  const stopping = await startEmulator({ port: 0, emulationMs: 3_600_000, earlyMs: 10 });
   const relay = new FreezableRelay(stopping.port);
   try {
     const argv = [
@@ -127,6 +128,7 @@ Deno.test("a target that stops answering mid-run does not hold back the other's 
     await eventually(60, "the healthy target's files settled", async () => {
       return (await listFiles(f.out)).length === onHealthy;
     });
+    stopping.advanceClock(3_600_000);
     relay.release();
     const { code, out, err } = await within(120, run);
     assert.equal(code, 0, [...out, ...err].join("\n"));
