@@ -436,7 +436,9 @@ export type ScanArgs = OptionValues<typeof SCAN_OPTIONS> & Derived;
 /** The settings a connection is made from: the options of the table's `connection` part. */
 export type ConnectionArgs =
   & OptionValues<PartOf<typeof SCAN_OPTIONS, "connection">>
-  & Pick<Derived, "apiKeyFrom">;
+  & Pick<Derived, "apiKeyFrom">
+  // `--grace` also bounds a request's HTTP retries (none starts later than this).
+  & Partial<Pick<OptionValues<typeof SCAN_OPTIONS>, "graceMs">>;
 
 /** What every file is asked for: the options of the table's `ask` part. */
 export type AskArgs =

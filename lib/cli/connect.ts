@@ -265,7 +265,11 @@ function clientAt(
   return new CloudClient(http, {
     apiKey: options.apiKey,
     apiPath: base.pathname,
-    retry: { ...DEFAULT_RETRY, attempts: args.retries ?? DEFAULT_RETRY.attempts },
+    retry: {
+      ...DEFAULT_RETRY,
+      attempts: args.retries ?? DEFAULT_RETRY.attempts,
+      budgetMs: args.graceMs,
+    },
     signal: options.signal,
     mayRetry: options.mayRetry,
     onRetry: (what, error, attempt, delay) =>

@@ -13,7 +13,8 @@
 
 import { closeSync, constants, fchmodSync, fstatSync, openSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { FileChangedError } from "./identity.ts";
+import { FileChangedError, type FileStat } from "./identity.ts";
+import { type NotRegularFileError, openRegularFile, type RegularFile } from "./regular_file.ts";
 import { isInside } from "../util/paths.ts";
 
 /** Why te-scan refuses to act on a path whose chain of folders changed. */
@@ -58,7 +59,6 @@ export function confinementOf(folder: string): Confinement {
  * ```ts
  * import { checkConfined, confinementOf } from "./confine.ts";
  * import { FileChangedError } from "./identity.ts";
-import { isInside } from "../util/paths.ts";
  * import assert from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -219,8 +219,8 @@ export class OutsideInputError extends FileChangedError {
 
 /** A file opened by {@linkcode openConfined}, with its `fstat` (taken anyway, so callers reuse it). */
 export interface ConfinedFile {
-  file: Deno.FsFile;
-  info: Deno.FileInfo;
+  file: RegularFile;
+  info: FileStat;
 }
 
 /**
@@ -244,8 +244,8 @@ function confinedLstat(
 }
 
 /** The opened file, once it proves to be the file the checked path named; else closed, and thrown. */
-function sameAsChecked(file: Deno.FsFile, checked: Deno.FileInfo): ConfinedFile {
-  let info: Deno.FileInfo;
+function sameAsChecked(file: RegularFile, checked: Deno.FileInfo): ConfinedFile {
+  let info: FileStat;
   try {
     info = file.statSync();
   } catch (error) {
@@ -293,9 +293,11 @@ export function openConfinedSync(
   path: string,
   confinement: Confinement,
   checked?: CheckedFolder,
+  refuse?: (error: NotRegularFileError) => Error,
 ): ConfinedFile {
   const seen = confinedLstat(path, confinement, checked);
-  return sameAsChecked(Deno.openSync(path, { read: true }), seen);
+  // Never waits: a FIFO swapped in after the check is refused (see regular_file.ts).
+  return sameAsChecked(openRegularFile(path, refuse), seen);
 }
 
 /**
@@ -315,11 +317,12 @@ export function openConfinedSync(
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function openConfined(
+export function openConfined(
   path: string,
   confinement: Confinement,
   checked?: CheckedFolder,
+  refuse?: (error: NotRegularFileError) => Error,
 ): Promise<ConfinedFile> {
-  const seen = confinedLstat(path, confinement, checked);
-  return sameAsChecked(await Deno.open(path, { read: true }), seen);
+  // The open never blocks (O_NONBLOCK), so there is nothing to gain from an asynchronous one.
+  return Promise.resolve().then(() => openConfinedSync(path, confinement, checked, refuse));
 }

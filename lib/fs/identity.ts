@@ -26,8 +26,14 @@ export interface FileIdentity {
   mode?: number;
 }
 
+/** What a file's `stat` tells that an identity is made of (a `Deno.FileInfo` or node's `Stats`). */
+export type FileStat = Pick<
+  Deno.FileInfo,
+  "dev" | "ino" | "size" | "mtime" | "ctime" | "atime" | "mode"
+>;
+
 /**
- * The identity in a `Deno.FileInfo`.
+ * The identity in a `Deno.FileInfo` (or any {@linkcode FileStat}).
  *
  * @example The identity of a file on disk
  * ```ts
@@ -42,7 +48,7 @@ export interface FileIdentity {
  * await Deno.remove(path);
  * ```
  */
-export function identityOf(info: Deno.FileInfo): FileIdentity {
+export function identityOf(info: FileStat): FileIdentity {
   const identity: FileIdentity = {
     dev: info.dev,
     ino: info.ino ?? 0,

@@ -36,6 +36,7 @@ import { errorCode } from "../util/error_code.ts";
 import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "./identity.ts";
 import type { AwaitingVerdict, Journal } from "./journal.ts";
 import { fitName } from "./names.ts";
+import { openRegularFile } from "./regular_file.ts";
 
 /** Prefix of the temporary names that cross-filesystem copies are written under. */
 export const PARTIAL_PREFIX = ".te-scan-partial-";
@@ -319,10 +320,10 @@ function checkPlaced(placed: string, source: FileIdentity, options: PlaceOptions
  * synced to disk; the bytes copied must be the scanned version (`sha1`).
  */
 async function copyToNewFile(src: string, temp: string, options: PlaceOptions): Promise<void> {
-  // Checked before opening: opening a FIFO for reading would block until a writer came,
-  // and opening follows a link, so the file opened must be the regular file looked at.
+  // Opening follows a link, so the file opened must be the regular file looked at; and it
+  // is opened without waiting, as a FIFO swapped in after the look would block for ever.
   const seen = identityOf(checkRegularFile(src));
-  using input = await Deno.open(src, { read: true });
+  using input = openRegularFile(src, () => new FileChangedError(PATH_MOVED));
   const before = await input.stat();
   const opened = options.expect ?? seen;
   if (before.dev !== opened.dev || before.ino !== opened.ino) {

@@ -27,6 +27,7 @@ import { identityOf } from "./identity.ts";
 import type { AwaitingVerdict, Journal, JournalProblem, MoveRecord } from "./journal.ts";
 import { PARTIAL_PREFIX, removeQuietly } from "./move.ts";
 import { lstatOrUndefined } from "../util/stat.ts";
+import { NotRegularFileError, openRegularFile } from "./regular_file.ts";
 
 /** The folders of the run, which the journal's records must stay inside. */
 export interface RunFolders {
@@ -124,8 +125,18 @@ export function confinementProblem(record: MoveRecord, folders: RunFolders): str
 
 /** Whether two files hold the same bytes (a copy to another filesystem and its source). */
 async function sameBytes(a: string, b: string): Promise<boolean> {
-  using fa = await Deno.open(a, { read: true });
-  using fb = await Deno.open(b, { read: true });
+  // Opened without waiting: a FIFO in either place is not a copy, and would block for ever.
+  const open = (path: string) => {
+    try {
+      return openRegularFile(path);
+    } catch (error) {
+      if (error instanceof NotRegularFileError) return undefined;
+      throw error;
+    }
+  };
+  using fa = open(a);
+  using fb = open(b);
+  if (!fa || !fb) return false;
   if ((await fa.stat()).size !== (await fb.stat()).size) return false;
   const bufA = new Uint8Array(1 << 20);
   const bufB = new Uint8Array(1 << 20);

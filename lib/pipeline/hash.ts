@@ -25,12 +25,19 @@
 
 import { createHash } from "node:crypto";
 import { reasonOf } from "../util/reason.ts";
-import { FileChangedError, type FileIdentity, identityOf, sameVersion } from "../fs/identity.ts";
+import { errorCode } from "../util/error_code.ts";
+import {
+  FileChangedError,
+  type FileIdentity,
+  type FileStat,
+  identityOf,
+  sameVersion,
+} from "../fs/identity.ts";
+import { openRegularFile, type RegularFile } from "../fs/regular_file.ts";
 import {
   type CheckedFolder,
   type Confinement,
   LEFT_INPUT,
-  openConfined,
   openConfinedSync,
   OutsideInputError,
 } from "../fs/confine.ts";
@@ -90,34 +97,25 @@ const READ_SIZE = 1 << 20;
 function openError(path: string, error: unknown): Error {
   // A path that leads out of the input folder is not read: the caller says so.
   if (error instanceof OutsideInputError) return error;
-  return error instanceof Deno.errors.NotFound
+  return errorCode(error) === "ENOENT" || error instanceof Deno.errors.NotFound
     ? new FileVanishedError(`vanished before hashing: ${path}`)
     : new Error(`cannot read: ${path}: ${reasonOf(error)}`);
 }
 
 /** A file opened for hashing, with its `fstat` when the confined open took one. */
 interface Opened {
-  file: Deno.FsFile;
-  info?: Deno.FileInfo;
+  file: RegularFile;
+  info?: FileStat;
 }
 
-async function openForHashing(path: string, options: HashExpectations): Promise<Opened> {
+/**
+ * Opens without ever waiting (a FIFO put in the file's place is refused, not
+ * waited on) and, with `confine`, only through real folders inside the input.
+ */
+function openForHashing(path: string, options: HashExpectations): Opened {
   const { confine, checked } = options;
   try {
-    return confine
-      ? await openConfined(path, confine, checked)
-      : { file: await Deno.open(path, { read: true }) };
-  } catch (error) {
-    throw openError(path, error);
-  }
-}
-
-function openForHashingSync(path: string, options: HashExpectations): Opened {
-  const { confine, checked } = options;
-  try {
-    return confine
-      ? openConfinedSync(path, confine, checked)
-      : { file: Deno.openSync(path, { read: true }) };
+    return confine ? openConfinedSync(path, confine, checked) : { file: openRegularFile(path) };
   } catch (error) {
     throw openError(path, error);
   }
@@ -126,12 +124,12 @@ function openForHashingSync(path: string, options: HashExpectations): Opened {
 /** Files up to this size are read with blocking calls (see hashFile). */
 const SYNC_READ_LIMIT = 256 * 1024;
 
-function mtimeMsOf(info: Deno.FileInfo): number | undefined {
+function mtimeMsOf(info: FileStat): number | undefined {
   return info.mtime?.getTime();
 }
 
 /** Reads a small file to its end with blocking calls; returns the bytes read. */
-function readAllSync(file: Deno.FsFile, size: number, take: (chunk: Uint8Array) => void): number {
+function readAllSync(file: RegularFile, size: number, take: (chunk: Uint8Array) => void): number {
   // Small files get a small buffer: zeroing 1 MiB per file would dominate a tree of small files.
   const buffer = new Uint8Array(Math.min(READ_SIZE, Math.max(4096, size + 1)));
   let bytesRead = 0;
@@ -148,7 +146,7 @@ function readAllSync(file: Deno.FsFile, size: number, take: (chunk: Uint8Array) 
  * file, with one more buffer). Returns the bytes read.
  */
 async function readAllOverlapped(
-  file: Deno.FsFile,
+  file: RegularFile,
   take: (chunk: Uint8Array) => void,
 ): Promise<number> {
   const buffers = [new Uint8Array(READ_SIZE), new Uint8Array(READ_SIZE)];
@@ -201,7 +199,7 @@ export async function hashFile(
   // Small files are read with blocking calls: each is microseconds, while every async
   // file operation is a hand-off to Deno's thread pool, which dominates a tree of small files.
   const small = options.expectedSize !== undefined && options.expectedSize <= SYNC_READ_LIMIT;
-  const opened = small ? openForHashingSync(path, options) : await openForHashing(path, options);
+  const opened = openForHashing(path, options);
   using file = opened.file;
   try {
     const before = opened.info ?? (small ? file.statSync() : await file.stat());

@@ -43,6 +43,13 @@ import { TaskPool } from "./task_pool.ts";
 import type { Job, PipelineItem } from "./types.ts";
 import type { ReportFormat } from "../transport/protocol.ts";
 
+/**
+ * How often one file's content is sent at most: each send streams the whole
+ * file, so the tries are counted per file (an upload is never retried inside
+ * the HTTP client), not multiplied by the HTTP retries.
+ */
+export const UPLOAD_SENDS = 4;
+
 /** Options of the {@linkcode Poller} and its stage. */
 export interface UploadPollOptions {
   rotation: Rotation;
@@ -62,7 +69,10 @@ export interface UploadPollOptions {
   minRoundMs?: number;
   /** Per-file deadline from its admission to a final verdict. */
   timeoutMs: number;
-  /** Upload tries for passing failures (in-body 1009/1011, lost files); default 3. */
+  /**
+   * Sends of a file's content in all, HTTP tries and re-uploads together
+   * (in-body 1009/1011, lost files, HTTP 5xx); default {@linkcode UPLOAD_SENDS}.
+   */
   uploadAttempts?: number;
   /** Polls in a row without an answer about a file before it is given up; default 5. */
   missLimit?: number;
@@ -151,6 +161,8 @@ export class Poller {
   #failure?: { error: unknown };
   /** Learned time from an upload's answer to the final verdict, per target (ms). */
   readonly #emulationMs = new Map<Transport, number>();
+  /** Targets with a poll under way: their files wait for it, other targets' do not. */
+  readonly #polling = new Set<Transport>();
   /** When the last poll round started. */
   #lastRound = -Infinity;
   #wake?: () => void;
@@ -215,7 +227,7 @@ export class Poller {
         const due = now >= roundAt ? this.#collectDue(now, this.#options.rotation.clock()) : [];
         if (due.length) {
           this.#lastRound = now;
-          await this.#pollRound(due).catch((error) => this.#fail(error));
+          this.#pollRound(due);
         } else await this.#sleepUntil(Math.max(this.#nextWakeAt(), roundAt));
       }
       if (this.#failure) throw this.#failure.error;
@@ -229,7 +241,8 @@ export class Poller {
     const due: Tracked[] = [];
     const rideAlongMs = this.#minRoundMs / 2;
     for (const t of this.#tracked.values()) {
-      if (t.uploading) continue;
+      // A file whose poll is under way is left to it: its answer may be being applied.
+      if (t.uploading || this.#polling.has(t.job.via!)) continue;
       if (clock >= t.deadline) {
         const last = t.lastStatus ? ` (last answer: ${t.lastStatus})` : "";
         const seconds = Math.round(this.#options.timeoutMs / 1000);
@@ -244,7 +257,9 @@ export class Poller {
     const offset = performance.now() - this.#options.rotation.clock();
     let next = Infinity;
     for (const t of this.#tracked.values()) {
-      if (!t.uploading) next = Math.min(next, t.nextPollAt, t.deadline + offset);
+      // A poll under way wakes the loop when it ends.
+      if (t.uploading || this.#polling.has(t.job.via!)) continue;
+      next = Math.min(next, t.nextPollAt, t.deadline + offset);
     }
     return next;
   }
@@ -273,8 +288,12 @@ export class Poller {
     else this.#wokenEarly = true;
   }
 
-  /** One poll round: one batched query per target for the files due. */
-  async #pollRound(due: Tracked[]): Promise<void> {
+  /**
+   * One poll round: one batched query per target for the files due, each
+   * under way on its own, so that a target that hangs or retries holds back
+   * only its own files' polls.
+   */
+  #pollRound(due: Tracked[]): void {
     const now = performance.now();
     for (const t of due) {
       t.polls++;
@@ -285,7 +304,15 @@ export class Poller {
       const target = t.job.via!;
       byTarget.set(target, [...(byTarget.get(target) ?? []), t]);
     }
-    await Promise.all([...byTarget].map(([target, files]) => this.#pollTarget(target, files)));
+    for (const [target, files] of byTarget) {
+      this.#polling.add(target);
+      this.#pollTarget(target, files)
+        .catch((error) => this.#fail(error))
+        .finally(() => {
+          this.#polling.delete(target);
+          this.#wakeUp();
+        });
+    }
   }
 
   async #pollTarget(target: Transport, files: Tracked[]): Promise<void> {
@@ -298,6 +325,11 @@ export class Poller {
     } catch (error) {
       if (isFatal(error)) throw error;
       if (error instanceof OutOfRotationError) return this.#moveAway(files);
+      // An answer that can never be read (larger than the cap) would come back every round.
+      if (!isTransient(error)) {
+        for (const t of files) this.#settleError(t, `query failed: ${reasonOf(error)}`);
+        return;
+      }
       this.#options.onWarning?.(`poll failed, will try again: ${reasonOf(error)}`);
       for (const t of files) this.#schedule(t);
       return;
@@ -371,7 +403,7 @@ export class Poller {
     if (step.kind === "settled") return this.#untrack(t);
     if (step.kind === "wait") return this.#schedule(t);
     if (step.kind === "retry" && step.askAgain) return this.#askAgain(t, step.reason, phase);
-    const attempts = this.#options.uploadAttempts ?? 3;
+    const attempts = this.#options.uploadAttempts ?? UPLOAD_SENDS;
     if (t.uploads >= attempts) {
       const why = step.kind === "retry" ? step.reason : "appliance lost the file";
       return this.#settleError(t, `${why} (after ${t.uploads} uploads)`);
@@ -478,7 +510,7 @@ export class Poller {
     }
     const reason = `upload failed: ${reasonOf(error)}`;
     const retryable = isTransient(error) || error instanceof ForeignAnswerError;
-    if (retryable && t.uploads < (this.#options.uploadAttempts ?? 3)) {
+    if (retryable && t.uploads < (this.#options.uploadAttempts ?? UPLOAD_SENDS)) {
       // The poller asks again; an answer of NOT_FOUND brings the next upload.
       this.#options.onWarning?.(`${t.job.file.relPath}: ${reason}; will try again`);
       return this.#schedule(t);

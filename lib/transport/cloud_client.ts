@@ -252,7 +252,8 @@ export class CloudClient {
   }
 
   /**
-   * Uploads one file, streamed from disk with a `Content-Length`.
+   * Uploads one file, streamed from disk with a `Content-Length`, in one try
+   * (the caller decides whether to send it again).
    *
    * @example Upload a file, then query it once emulated
    * ```ts
@@ -287,7 +288,8 @@ export class CloudClient {
         throw new ProtocolError(`upload answer: expected one item, got ${parsed.items.length}`);
       }
       return parsed.items[0];
-    }, { body, contentType });
+      // Never retried here: every try sends the whole file, and the caller counts the file's sends.
+    }, { body, contentType, retry: false });
   }
 
   /**

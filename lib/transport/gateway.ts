@@ -270,7 +270,8 @@ export class GatewayTransport implements Transport {
         "POST",
         TPAPI_OP,
         (answer) => readTpapiUploadAnswer(answer.stream(), target),
-        { body, contentType: "application/json" },
+        // One try: the poller counts every send of the file against its budget.
+        { body, contentType: "application/json", retry: false },
       );
       return await this.#uploadAnswer(file, read.items, read.cleanedPath);
     });

@@ -47,6 +47,13 @@ export interface HttpClientOptions {
   trust: Trust;
   /** Idle time without progress before a request fails; default 60 s. */
   timeoutMs?: number;
+  /**
+   * Longest time to read a whole answer once its headers came, plus a second
+   * per MiB received; default {@linkcode ANSWER_FACTOR} × `timeoutMs`. The
+   * idle timeout alone lets a server that trickles a byte now and then hold
+   * a request for ever.
+   */
+  answerMs?: number;
   /** Parallel connections to the host; default 8. */
   maxSockets?: number;
   /** Largest answer body read into memory; default 64 MiB. */
@@ -97,6 +104,15 @@ export class NetworkError extends Error {
     this.code = options.code;
   }
 }
+
+/**
+ * How many idle timeouts a whole answer may take to arrive, by default; a
+ * large answer gets a second more per MiB received ({@linkcode EARNED_BYTES_PER_MS}).
+ */
+export const ANSWER_FACTOR = 4;
+
+/** The pace (1 MiB/s) at which bytes received extend an answer's deadline. */
+const EARNED_BYTES_PER_MS = 1024 * 1024 / 1000;
 
 /** The appliance's certificate was refused. Not worth retrying. */
 export class TlsError extends Error {
@@ -212,22 +228,33 @@ function idleTimer(ms: number, onIdle: () => void): { restart(): void; stop(): v
 /**
  * Passes chunks on, failing when none arrives for `idleMs`: a server that
  * sends its headers and then stalls (or a connection left open after a
- * broken answer) must not hang a scan. `onStall` tears the connection down.
+ * broken answer) must not hang a scan; nor may one that trickles, so the
+ * whole answer must also be in within `wholeMs` (plus a second per MiB
+ * received). `onStall` tears the connection down.
  */
-async function* idleLimited(
+async function* timeLimited(
   source: AsyncIterable<Uint8Array>,
-  idleMs: number,
+  limits: { idleMs: number; wholeMs: number },
   onStall: () => void,
   what: string,
 ): AsyncGenerator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
+  const startedAt = performance.now();
+  let received = 0;
   for (;;) {
+    // A large answer arriving at a real pace earns its time; a trickle earns none.
+    const allowedMs = limits.wholeMs + received / EARNED_BYTES_PER_MS;
+    const left = startedAt + allowedMs - performance.now();
+    const whole = left < limits.idleMs;
+    const why = whole
+      ? `answer not complete within ${Math.round(allowedMs / 1000)} s`
+      : `answer stalled (no data for ${limits.idleMs / 1000} s)`;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         onStall();
-        reject(new NetworkError(`${what}: answer stalled (no data for ${idleMs / 1000} s)`));
-      }, idleMs);
+        reject(new NetworkError(`${what}: ${why}`));
+      }, Math.max(0, whole ? left : limits.idleMs));
     });
     let next: IteratorResult<Uint8Array>;
     try {
@@ -236,6 +263,7 @@ async function* idleLimited(
       clearTimeout(timer);
     }
     if (next.done) return;
+    received += next.value.byteLength;
     yield next.value;
   }
 }
@@ -308,11 +336,13 @@ export class HttpClient {
     if (this.base.protocol !== "https:") {
       throw new TypeError(`appliance URL must be https: ${baseUrl}`);
     }
+    const timeoutMs = options.timeoutMs ?? 60_000;
     this.#options = {
-      timeoutMs: 60_000,
       maxSockets: 8,
       maxBodyBytes: 64 * 1024 * 1024,
+      answerMs: ANSWER_FACTOR * timeoutMs,
       ...options,
+      timeoutMs,
     };
     const trust = options.trust;
     const proxy = options.proxy;
@@ -370,7 +400,8 @@ export class HttpClient {
   ): HttpAnswer {
     const limit = this.#options.maxBodyBytes;
     const host = this.host;
-    const body = idleLimited(source, this.#options.timeoutMs, onStall, host);
+    const { timeoutMs: idleMs, answerMs: wholeMs } = this.#options;
+    const body = timeLimited(source, { idleMs, wholeMs }, onStall, host);
     let consumed = false;
     const open = () => {
       if (consumed) throw new Error("answer body already read");

@@ -29,6 +29,12 @@ export interface RetryPolicy {
   baseMs: number;
   /** Largest delay between tries. */
   maxMs: number;
+  /**
+   * No retry starts later than this after the first try began (the run's
+   * `--grace`): a target whose every try is slow must not hold a request
+   * for six of them.
+   */
+  budgetMs?: number;
 }
 
 /** The default: 6 tries over roughly a minute at most. */
@@ -81,12 +87,15 @@ export async function withRetry<T>(
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void,
   signal?: AbortSignal,
 ): Promise<T> {
+  const startedAt = performance.now();
   for (let attempt = 0;; attempt++) {
     try {
       return await task();
     } catch (error) {
       if (attempt + 1 >= policy.attempts || !isTransient(error) || signal?.aborted) throw error;
       const delay = backoffMs(attempt, policy);
+      const spent = performance.now() - startedAt;
+      if (policy.budgetMs !== undefined && spent + delay > policy.budgetMs) throw error;
       onRetry?.(error, attempt + 1, delay);
       await sleep(delay, signal);
     }

@@ -16,7 +16,8 @@
 
 import { concatBytes } from "../util/bytes.ts";
 import { FileChangedError } from "../fs/identity.ts";
-import { type Confinement, openConfined } from "../fs/confine.ts";
+import { type Confinement, openConfinedSync } from "../fs/confine.ts";
+import { openRegularFile } from "../fs/regular_file.ts";
 import type { RequestBody } from "./http.ts";
 
 /** A file on disk to upload. */
@@ -49,8 +50,12 @@ const BASE64_CHUNK = 3 * 349_525;
  */
 async function* fileViews(file: UploadSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
   // Checked again as the hash was: a folder swapped for a link since must not send its bytes.
-  const confined = file.confinedTo && await openConfined(file.path, file.confinedTo);
-  using handle = confined ? confined.file : await Deno.open(file.path, { read: true });
+  // Never waits: a FIFO swapped in since hashing would block the upload and the exit.
+  const refuse = (error: Error) =>
+    new FileChangedError("changed while being scanned", { cause: error });
+  using handle = file.confinedTo
+    ? openConfinedSync(file.path, file.confinedTo, undefined, refuse).file
+    : openRegularFile(file.path, refuse);
   // Small files get a small buffer: with -n 64 uploads, 1 MiB each adds up.
   const buffer = new Uint8Array(Math.min(chunkBytes, Math.max(4096, file.size + 1)));
   let sent = 0;

@@ -103,10 +103,10 @@ Deno.test("a missing file gives a one-line 'vanished before hashing' error", asy
 
 Deno.test("an unreadable path gives a one-line 'cannot read' error with the reason", async () => {
   await withTempDir(async (dir) => {
-    // Reading a folder fails on every filesystem, even as root.
+    // A folder is refused on every filesystem, even as root, before any read.
     await assert.rejects(hashFile(dir), (error: unknown) => {
       assert.ok(error instanceof Error);
-      assert.equal(error.message, `cannot read: ${dir}: Is a directory`);
+      assert.equal(error.message, `cannot read: ${dir}: not a regular file (a folder)`);
       return true;
     });
   });

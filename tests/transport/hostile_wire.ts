@@ -39,6 +39,8 @@ export type WirePlan =
     cut?: number;
     /** Send the answer in small pieces with pauses. */
     trickle?: boolean;
+    /** Send the head at once, then the body one byte every `dripMs`. */
+    dripMs?: number;
     /** Close the connection after the answer. */
     close?: boolean;
   };
@@ -130,6 +132,14 @@ async function writePlan(conn: Deno.Conn, plan: WirePlan): Promise<boolean> {
   const head = encoder.encode(lines.join("\r\n") + "\r\n\r\n");
   const body = plan.cut === undefined ? plan.body : plan.body.subarray(0, plan.cut);
   const whole = concatBytes([head, body]);
+  if (plan.dripMs !== undefined) {
+    await writeAll(conn, head);
+    for (let offset = 0; offset < body.length; offset++) {
+      await sleep(plan.dripMs);
+      await writeAll(conn, body.subarray(offset, offset + 1));
+    }
+    return keep;
+  }
   if (!plan.trickle) {
     await writeAll(conn, whole);
     return keep;

@@ -68,3 +68,21 @@ Deno.test("a request waiting for a socket fails after the idle timeout", async (
     await server.close();
   }
 });
+
+Deno.test("an answer that trickles without ever stalling fails at its whole-answer deadline", async () => {
+  // A byte every 50 ms never trips the 500 ms idle timeout; 400 bytes would take 20 s.
+  const body = new TextEncoder().encode(JSON.stringify({ pad: "x".repeat(390) }));
+  const server = new HostileWireServer(() => ({ kind: "send", status: 200, body, dripMs: 50 }));
+  const http = await client(server.port, 500);
+  try {
+    const answer = await within(5, http.request("GET", "/slow"));
+    await assert.rejects(within(10, answer.text()), (error) => {
+      assert.ok(error instanceof NetworkError, String(error));
+      assert.match(error.message, /answer not complete within 2 s/);
+      return true;
+    });
+  } finally {
+    http.close();
+    await server.close();
+  }
+});

@@ -61,3 +61,17 @@ Deno.test("sleep rejects at once when its signal aborts", async () => {
   controller.abort(new Error("stop"));
   await assert.rejects(waiting, /stop/);
 });
+
+Deno.test("withRetry: no retry starts past the time budget (--grace), whatever tries are left", async () => {
+  let calls = 0;
+  const failing = () => {
+    calls++;
+    return Promise.reject(new Error("busy"));
+  };
+  // Each retry waits at least half the base (50 ms): the second would start past a 1 ms budget.
+  await assert.rejects(withRetry(failing, { ...POLICY, budgetMs: 1 }, () => true), /busy/);
+  assert.equal(calls, 1);
+  calls = 0;
+  await assert.rejects(withRetry(failing, { ...POLICY, baseMs: 1, maxMs: 1 }, () => true), /busy/);
+  assert.equal(calls, POLICY.attempts, "without a budget every try is made");
+});
