@@ -75,6 +75,42 @@ async function whereEverythingWent(root: string): Promise<string> {
   return lines.join("\n");
 }
 
+/** Writes the sample tree into `root`'s `drop/`, and the emulator's CA beside it. */
+async function writeDemoTree(root: string): Promise<{ input: string; caFile: string }> {
+  const input = join(root, "drop");
+  for (const [path, content] of Object.entries(demoTree())) {
+    await Deno.mkdir(dirname(join(input, path)), { recursive: true });
+    await Deno.writeTextFile(join(input, path), content);
+  }
+  const caFile = join(root, "emulator-ca.pem");
+  await Deno.writeTextFile(caFile, DEFAULT_CA_PEM);
+  return { input, caFile };
+}
+
+/** The scan the demo runs: the sample tree sorted into folders of `root`, polled briskly. */
+function demoScanArgs(root: string, input: string, caFile: string, port: number): string[] {
+  return [
+    "--in",
+    input,
+    "--ip",
+    `127.0.0.1:${port}`,
+    "--ca-cert",
+    caFile,
+    "--out",
+    join(root, "benign"),
+    "--jail",
+    join(root, "quarantine"),
+    "--error",
+    join(root, "error"),
+    "--rep",
+    join(root, "reports"),
+    "--poll-interval",
+    "0.25",
+    "--timeout",
+    "60",
+  ];
+}
+
 /**
  * Runs the demo; returns 0 when the scan sorted the sample tree.
  *
@@ -119,13 +155,7 @@ export async function demoCommand(
   const root = values.dir
     ? (await Deno.mkdir(values.dir, { recursive: true }), values.dir)
     : await Deno.makeTempDir({ prefix: "te-scan-demo-" });
-  const input = join(root, "drop");
-  for (const [path, content] of Object.entries(demoTree())) {
-    await Deno.mkdir(dirname(join(input, path)), { recursive: true });
-    await Deno.writeTextFile(join(input, path), content);
-  }
-  const caFile = join(root, "emulator-ca.pem");
-  await Deno.writeTextFile(caFile, DEFAULT_CA_PEM);
+  const { input, caFile } = await writeDemoTree(root);
   const emulator = await startEmulator({
     host: "127.0.0.1",
     port: 0,
@@ -136,26 +166,10 @@ export async function demoCommand(
   terminal.out(`te-scan demo: emulator on ${emulator.url}; sample tree in ${input}\n`);
   let code: number;
   try {
-    code = await scanCommand([
-      "--in",
-      input,
-      "--ip",
-      `127.0.0.1:${emulator.port}`,
-      "--ca-cert",
-      caFile,
-      "--out",
-      join(root, "benign"),
-      "--jail",
-      join(root, "quarantine"),
-      "--error",
-      join(root, "error"),
-      "--rep",
-      join(root, "reports"),
-      "--poll-interval",
-      "0.25",
-      "--timeout",
-      "60",
-    ], { signal, terminal });
+    code = await scanCommand(demoScanArgs(root, input, caFile, emulator.port), {
+      signal,
+      terminal,
+    });
   } finally {
     await emulator.close();
   }

@@ -377,6 +377,62 @@ export function askedTeExtras(
   if (failed && te.status.code === Code.FOUND) te.status = statusFor(Code.FOUND, EMULATION_FAILED);
 }
 
+/** What the sections of one answer are built from, besides the feature. */
+interface SectionInput {
+  input: AnswerInput;
+  /** The te stage of the sample, which every feature shares until emulation starts. */
+  te: Stage;
+  /** Before emulation starts every feature answers alike: NOT_FOUND or UPLOAD_SUCCESS. */
+  fresh: boolean;
+  images: readonly ImageRef[];
+  verdict: string;
+  malicious: boolean;
+}
+
+/** One feature's section of an answer. */
+function featureSection(feature: Feature, at: SectionInput): NonNullable<ResponseItem[Feature]> {
+  const { input, te, fresh, images, verdict, malicious } = at;
+  const { request, sample, settings } = input;
+  if (feature === "te") {
+    const section = teSection({
+      stage: te,
+      reports: request.te?.reports ?? [],
+      images,
+      verdict,
+      malicious,
+      ids: sample && te === "found" ? reportIds(input, sample, images) : undefined,
+    });
+    askedTeExtras(section, request, emulationFailed(sample, request));
+    return section;
+  }
+  if (feature === "te_eb") {
+    const stage = fresh ? te : teEbStage(sample!, input.now, te, settings);
+    const early = sample !== undefined && earlyMalicious(sample);
+    return teEbSection(stage, spellVerdict(early, settings.verdictCase), early);
+  }
+  if (feature === "av") {
+    // The AV engine looks files up by md5 only, and knows signatures only:
+    // the TE markers are "zero-days" that only emulation sees.
+    const stage = fresh ? te : request.md5 ? "found" : "unknown";
+    return avSection(stage, sample?.eicar ? "eicar" : "clean");
+  }
+  const method = request.extraction?.method ?? "pdf";
+  return extractionSection({
+    stage: fresh ? te : "found",
+    method,
+    fileName: request.file_name,
+    malicious,
+    downloadId: (outputFileName) =>
+      input.store.offer({
+        kind: "extracted",
+        sample: sample!,
+        images: [],
+        outputFileName,
+        method,
+      }),
+  });
+}
+
 /**
  * The answer object for one request object.
  *
@@ -424,43 +480,7 @@ export function buildAnswer(input: AnswerInput): ResponseItem {
   const sections: Partial<Pick<ResponseItem, Feature>> = {};
   const codes = new Map<Feature, number>();
   for (const feature of features) {
-    let section: NonNullable<ResponseItem[Feature]>;
-    if (feature === "te") {
-      section = teSection({
-        stage: te,
-        reports: request.te?.reports ?? [],
-        images,
-        verdict,
-        malicious,
-        ids: sample && te === "found" ? reportIds(input, sample, images) : undefined,
-      });
-      askedTeExtras(section, request, emulationFailed(sample, request));
-    } else if (feature === "te_eb") {
-      const stage = fresh ? te : teEbStage(sample!, input.now, te, settings);
-      const early = sample !== undefined && earlyMalicious(sample);
-      section = teEbSection(stage, spellVerdict(early, settings.verdictCase), early);
-    } else if (feature === "av") {
-      // The AV engine looks files up by md5 only, and knows signatures only:
-      // the TE markers are "zero-days" that only emulation sees.
-      const stage = fresh ? te : request.md5 ? "found" : "unknown";
-      section = avSection(stage, sample?.eicar ? "eicar" : "clean");
-    } else {
-      const method = request.extraction?.method ?? "pdf";
-      section = extractionSection({
-        stage: fresh ? te : "found",
-        method,
-        fileName: request.file_name,
-        malicious,
-        downloadId: (outputFileName) =>
-          input.store.offer({
-            kind: "extracted",
-            sample: sample!,
-            images: [],
-            outputFileName,
-            method,
-          }),
-      });
-    }
+    const section = featureSection(feature, { input, te, fresh, images, verdict, malicious });
     Object.assign(sections, { [feature]: section });
     codes.set(feature, section.status.code);
   }

@@ -140,6 +140,26 @@ function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], na
   check(allowed.includes(value), `${name} must be one of ${allowed.join(", ")}, got ${value}`);
 }
 
+/** The options without a default: quota, scrubMaxBytes and seed, checked when given. */
+function checkOptionalCounts(options: Partial<EmulatorOptions>, mode: string): void {
+  if (options.quota !== undefined) {
+    check(
+      Number.isInteger(options.quota) && options.quota >= 0,
+      `quota must be an integer >= 0, got ${options.quota}`,
+    );
+    check(mode === "cloud", "quota applies to cloud mode only (appliances have no quota)");
+  }
+  if (options.scrubMaxBytes !== undefined) {
+    check(
+      Number.isSafeInteger(options.scrubMaxBytes) && options.scrubMaxBytes >= 0,
+      `scrubMaxBytes must be an integer >= 0, got ${options.scrubMaxBytes}`,
+    );
+  }
+  if (options.seed !== undefined) {
+    check(Number.isInteger(options.seed), `seed must be an integer, got ${options.seed}`);
+  }
+}
+
 /**
  * Fills in defaults and validates; throws a `RangeError` with a one-line
  * message naming the bad option.
@@ -174,22 +194,7 @@ export function resolveOptions(options: Partial<EmulatorOptions> = {}): Resolved
     Number.isFinite(failRate) && failRate >= 0 && failRate <= 1,
     `failRate must be between 0 and 1, got ${failRate}`,
   );
-  if (options.quota !== undefined) {
-    check(
-      Number.isInteger(options.quota) && options.quota >= 0,
-      `quota must be an integer >= 0, got ${options.quota}`,
-    );
-    check(mode === "cloud", "quota applies to cloud mode only (appliances have no quota)");
-  }
-  if (options.scrubMaxBytes !== undefined) {
-    check(
-      Number.isSafeInteger(options.scrubMaxBytes) && options.scrubMaxBytes >= 0,
-      `scrubMaxBytes must be an integer >= 0, got ${options.scrubMaxBytes}`,
-    );
-  }
-  if (options.seed !== undefined) {
-    check(Number.isInteger(options.seed), `seed must be an integer, got ${options.seed}`);
-  }
+  checkOptionalCounts(options, mode);
   check((options.cert === undefined) === (options.key === undefined), "give both cert and key");
   if (options.apiKey !== undefined) check(options.apiKey !== "", "apiKey must not be empty");
   const host = options.host ?? "127.0.0.1";

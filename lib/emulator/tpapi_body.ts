@@ -131,6 +131,26 @@ function isFileData(path: JsonPath): boolean {
   return path.at(-1) === "file_enc_data" && envelopeEntry(path, "request", 1) !== undefined;
 }
 
+/** Feeds the whole of `body` to `parser`; its root value. */
+async function parseStream(
+  body: ReadableStream<Uint8Array>,
+  parser: JsonStreamParser,
+): Promise<unknown> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.write(value);
+    }
+    return parser.end();
+  } finally {
+    // A body given up on is read before the answer, up to a cap past which
+    // the sender is stopped (HTTP/2 safety).
+    await drain(reader);
+  }
+}
+
 /**
  * Reads a whole TPAPI body, calling `onObject` for each request object as
  * soon as it is closed, in order. Throws a `BadRequest` for a body that is
@@ -191,20 +211,7 @@ export async function readTpapiBody(
     maxHeldBytes: limits.maxJsonBytes,
     malformed: (message) => new BadRequest(message),
   });
-  const reader = body.getReader();
-  let root: unknown;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.write(value);
-    }
-    root = parser.end();
-  } finally {
-    // A body given up on is read before the answer, up to a cap past which
-    // the sender is stopped (HTTP/2 safety).
-    await drain(reader);
-  }
+  const root = await parseStream(body, parser);
   if (typeof root !== "object" || root === null || Array.isArray(root)) {
     throw new BadRequest(`TPAPI request: expected a JSON object`);
   }

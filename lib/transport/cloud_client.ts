@@ -87,6 +87,83 @@ export function contentDispositionName(header: string | null): string | undefine
   return name || undefined;
 }
 
+/** An answer's JSON text read as a response body; `what` names it in errors. */
+async function readResponseBody(answer: HttpAnswer, what: string): Promise<ResponseBody> {
+  return parseResponseBody(parseJsonText(await answer.text(), what), what);
+}
+
+/** What one request carries besides its method and route. */
+interface SendOptions {
+  body?: RequestBody;
+  contentType?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Single requests to the API path, not retried: each carries the API key and
+ * the session cookie the appliance last set, and an answer outside 2xx
+ * becomes an error.
+ */
+class ApiSession {
+  readonly #http: HttpClient;
+  readonly #apiKey?: string;
+  readonly #path: string;
+  #cookie?: string;
+
+  constructor(http: HttpClient, apiKey: string | undefined, path: string) {
+    this.#http = http;
+    this.#apiKey = apiKey;
+    this.#path = path.endsWith("/") ? path : `${path}/`;
+  }
+
+  get host(): string {
+    return this.#http.host;
+  }
+
+  /** Sends one request to `op`; its answer, or an {@linkcode AuthError} or {@linkcode HttpStatusError}. */
+  async send(
+    what: string,
+    method: string,
+    op: string,
+    { body, contentType, signal }: SendOptions,
+  ): Promise<HttpAnswer> {
+    const headers = this.#headers(contentType ? { "content-type": contentType } : {});
+    const answer = await this.#http.request(method, this.#path + op, { headers, body, signal });
+    this.#remember(answer);
+    if (answer.status === 401 || answer.status === 403) {
+      await answer.discard();
+      throw new AuthError(
+        `${this.host} refused the API key (HTTP ${answer.status}); check --api-key-file`,
+      );
+    }
+    if (answer.status < 200 || answer.status >= 300) {
+      const text = (await answer.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
+      throw new HttpStatusError(
+        answer.status,
+        `${what}: HTTP ${answer.status} from ${this.host}${text ? `: ${text}` : ""}`,
+      );
+    }
+    return answer;
+  }
+
+  #headers(extra: Record<string, string> = {}): Record<string, string> {
+    const headers: Record<string, string> = { ...extra };
+    if (this.#apiKey) headers["authorization"] = this.#apiKey;
+    if (this.#cookie) headers["cookie"] = `te_cookie=${this.#cookie}`;
+    return headers;
+  }
+
+  #remember(answer: HttpAnswer): void {
+    const setCookie = answer.headers.get("set-cookie");
+    const match = setCookie && /(?:^|[,;\s])te_cookie=([^;,\s]+)/.exec(setCookie);
+    if (match) this.#cookie = match[1];
+  }
+
+  close(): void {
+    this.#http.close();
+  }
+}
+
 /**
  * A cloud-format API client.
  *
@@ -107,34 +184,17 @@ export function contentDispositionName(header: string | null): string | undefine
  * ```
  */
 export class CloudClient {
-  readonly #http: HttpClient;
+  readonly #session: ApiSession;
   readonly #options: CloudClientOptions;
-  readonly #path: string;
-  #cookie?: string;
 
   constructor(http: HttpClient, options: CloudClientOptions = {}) {
-    this.#http = http;
+    this.#session = new ApiSession(http, options.apiKey, options.apiPath ?? DEFAULT_API_PATH);
     this.#options = options;
-    const path = options.apiPath ?? DEFAULT_API_PATH;
-    this.#path = path.endsWith("/") ? path : `${path}/`;
   }
 
   /** Host name for messages. */
   get host(): string {
-    return this.#http.host;
-  }
-
-  #headers(extra: Record<string, string> = {}): Record<string, string> {
-    const headers: Record<string, string> = { ...extra };
-    if (this.#options.apiKey) headers["authorization"] = this.#options.apiKey;
-    if (this.#cookie) headers["cookie"] = `te_cookie=${this.#cookie}`;
-    return headers;
-  }
-
-  #remember(answer: HttpAnswer): void {
-    const setCookie = answer.headers.get("set-cookie");
-    const match = setCookie && /(?:^|[,;\s])te_cookie=([^;,\s]+)/.exec(setCookie);
-    if (match) this.#cookie = match[1];
+    return this.#session.host;
   }
 
   /**
@@ -170,8 +230,7 @@ export class CloudClient {
     method: string,
     op: string,
     read: (answer: HttpAnswer) => Promise<T>,
-    options: { body?: RequestBody; contentType?: string; retry?: boolean; signal?: AbortSignal } =
-      {},
+    options: SendOptions & { retry?: boolean } = {},
   ): Promise<T> {
     const { body, contentType } = options;
     const policy = this.#options.retry ?? DEFAULT_RETRY;
@@ -179,41 +238,12 @@ export class CloudClient {
     const signals = [this.#options.signal, options.signal].filter((s) => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     return withRetry(
-      async () => read(await this.#send(what, method, op, { body, contentType, signal })),
+      async () => read(await this.#session.send(what, method, op, { body, contentType, signal })),
       options.retry === false ? { ...policy, attempts: 1 } : policy,
       (error) => isTransient(error) && (this.#options.mayRetry?.(error) ?? true),
       (error, attempt, delay) => this.#options.onRetry?.(what, error, attempt, delay),
       signal,
     );
-  }
-
-  async #send(
-    what: string,
-    method: string,
-    op: string,
-    { body, contentType, signal }: {
-      body?: RequestBody;
-      contentType?: string;
-      signal?: AbortSignal;
-    },
-  ): Promise<HttpAnswer> {
-    const headers = this.#headers(contentType ? { "content-type": contentType } : {});
-    const answer = await this.#http.request(method, this.#path + op, { headers, body, signal });
-    this.#remember(answer);
-    if (answer.status === 401 || answer.status === 403) {
-      await answer.discard();
-      throw new AuthError(
-        `${this.host} refused the API key (HTTP ${answer.status}); check --api-key-file`,
-      );
-    }
-    if (answer.status < 200 || answer.status >= 300) {
-      const text = (await answer.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
-      throw new HttpStatusError(
-        answer.status,
-        `${what}: HTTP ${answer.status} from ${this.host}${text ? `: ${text}` : ""}`,
-      );
-    }
-    return answer;
   }
 
   /**
@@ -245,8 +275,7 @@ export class CloudClient {
       "query",
       "POST",
       "query",
-      async (answer) =>
-        parseResponseBody(parseJsonText(await answer.text(), "query answer"), "query answer"),
+      (answer) => readResponseBody(answer, "query answer"),
       { body, contentType: "application/json", ...options },
     );
   }
@@ -280,10 +309,7 @@ export class CloudClient {
   upload(file: UploadSource, item: RequestItem): Promise<ResponseItem> {
     const { contentType, body } = multipartUpload(JSON.stringify({ request: item }), file);
     return this.call("upload", "POST", "upload", async (answer) => {
-      const parsed = parseResponseBody(
-        parseJsonText(await answer.text(), "upload answer"),
-        "upload answer",
-      );
+      const parsed = await readResponseBody(answer, "upload answer");
       if (parsed.items.length !== 1) {
         throw new ProtocolError(`upload answer: expected one item, got ${parsed.items.length}`);
       }
@@ -326,7 +352,7 @@ export class CloudClient {
 
   /** Closes idle connections. */
   close(): void {
-    this.#http.close();
+    this.#session.close();
   }
 
   /**

@@ -156,6 +156,34 @@ export function scrubOptionsFor(extract: ExtractOptions): ScrubOptions {
 }
 
 /**
+ * The body of an UploadFile request for `file`: its JSON text with
+ * `file_enc_data` last, so the file's bytes stream in as base64 between the
+ * text up to that field's opening quote and the rest.
+ */
+function uploadBody(
+  file: UploadFile,
+  common: { protocol_version: string; api_key: string },
+  options: GatewayOptions,
+): ReturnType<typeof base64JsonBody> {
+  const name = basename(file.name);
+  const request: Omit<UploadFileRequest, "file_enc_data"> = {
+    ...common,
+    request_name: "UploadFile",
+    file_orig_name: name,
+  };
+  if (!options.noEmulation) {
+    // AV answered the cache query already (md5 lookup): asking it again costs nothing new.
+    const features = options.features.filter((f) => !(file.avKnown && f === "av"));
+    const asked = { ...options, features };
+    request.te_options = { ...requestItem(file, asked, name), is_base64: true };
+  }
+  if (options.extract) request.scrub_options = scrubOptionsFor(options.extract);
+  const json = JSON.stringify({ request: [{ ...request, file_enc_data: "" }] });
+  const cut = json.lastIndexOf('""') + 1;
+  return base64JsonBody(json.slice(0, cut), json.slice(cut), { ...file, name });
+}
+
+/**
  * A gateway target.
  *
  * @example Ask an emulated gateway about a file it has never seen
@@ -243,24 +271,8 @@ export class GatewayTransport implements Transport {
 
   upload(file: UploadFile): Promise<UploadAnswer> {
     return this.#guard(async () => {
-      const name = basename(file.name);
-      const request: Omit<UploadFileRequest, "file_enc_data"> = {
-        ...this.#common(),
-        request_name: "UploadFile",
-        file_orig_name: name,
-      };
-      if (!this.#options.noEmulation) {
-        // AV answered the cache query already (md5 lookup): asking it again costs nothing new.
-        const features = this.#options.features.filter((f) => !(file.avKnown && f === "av"));
-        const asked = { ...this.#options, features };
-        request.te_options = { ...requestItem(file, asked, name), is_base64: true };
-      }
       const { extract, cleanedDir } = this.#options;
-      if (extract) request.scrub_options = scrubOptionsFor(extract);
-      // `file_enc_data` last: the JSON text up to its opening quote, the base64, the rest.
-      const json = JSON.stringify({ request: [{ ...request, file_enc_data: "" }] });
-      const cut = json.lastIndexOf('""') + 1;
-      const body = base64JsonBody(json.slice(0, cut), json.slice(cut), { ...file, name });
+      const body = uploadBody(file, this.#common(), this.#options);
       const target = {
         dir: extract ? cleanedDir : undefined,
         maxBytes: maxCleanedBytes(file.size),

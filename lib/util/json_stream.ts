@@ -175,27 +175,16 @@ function isSpace(b: number): boolean {
  * ```
  */
 export class JsonStreamParser {
-  #what: string;
   #hooks: JsonStreamHooks;
-  #maxHeld: number;
   #maxDepth: number;
-  #malformed: (message: string) => Error;
-  #tooLarge: (cap: number, what: string) => Error;
   #state: State = "value";
   #first = false;
   #frames: Frame[] = [];
   #root: unknown = undefined;
-  #offset = 0;
-  #held = 0;
-  // The string being read: its raw bytes (built strings) or its sink.
   #isKey = false;
-  #raw: Uint8Array[] = [];
-  #escaped = false;
-  #sink: ((text: string) => void) | undefined;
-  #pending = "";
-  #escape = "";
-  #utf8 = new TextDecoder("utf-8", { fatal: true });
-  #token = "";
+  #bounds: DocumentBounds;
+  #text: StringReader;
+  #literal: LiteralReader;
 
   /**
    * @example A document larger than the limit is refused
@@ -208,12 +197,11 @@ export class JsonStreamParser {
    * ```
    */
   constructor(what: string, hooks: JsonStreamHooks = {}, limits: JsonStreamLimits = {}) {
-    this.#what = what;
+    this.#bounds = new DocumentBounds(what, limits);
+    this.#text = new StringReader(this.#bounds);
+    this.#literal = new LiteralReader(this.#bounds);
     this.#hooks = hooks;
-    this.#maxHeld = limits.maxHeldBytes ?? 16 * 1024 * 1024;
     this.#maxDepth = limits.maxDepth ?? 64;
-    this.#malformed = limits.malformed ?? ((message) => new JsonSyntaxError(message));
-    this.#tooLarge = limits.tooLarge ?? ((cap, what) => new TooLarge(cap, what));
   }
 
   /**
@@ -237,8 +225,8 @@ export class JsonStreamParser {
       else if (this.#state === "token") i = this.#tokenChars(chunk, i);
       else i = this.#structure(chunk, i);
     }
-    if (this.#state === "string" && this.#sink) this.#flush();
-    this.#offset += chunk.length;
+    if (this.#state === "string") this.#text.flush();
+    this.#bounds.offset += chunk.length;
   }
 
   /**
@@ -254,23 +242,14 @@ export class JsonStreamParser {
    * ```
    */
   end(): unknown {
-    if (this.#state === "token" && this.#frames.length === 0) this.#endToken();
+    if (this.#state === "token" && this.#frames.length === 0) {
+      this.#complete(this.#literal.value(0));
+    }
     if (this.#state !== "done") {
-      const what = this.#offset === 0 && this.#state === "value" ? "is empty" : "ends early";
-      throw this.#malformed(`Cannot parse ${this.#what}: the JSON text ${what}`);
+      const empty = this.#bounds.offset === 0 && this.#state === "value";
+      throw this.#bounds.malformed(`the JSON text ${empty ? "is empty" : "ends early"}`);
     }
     return this.#root;
-  }
-
-  #fail(detail: string, at: number): never {
-    throw this.#malformed(`Cannot parse ${this.#what}: ${detail} at byte ${this.#offset + at}`);
-  }
-
-  #hold(bytes: number): void {
-    this.#held += bytes;
-    if (this.#held > this.#maxHeld) {
-      throw this.#tooLarge(this.#maxHeld, `${this.#what} outside streamed strings`);
-    }
   }
 
   #path(): (string | number)[] {
@@ -283,24 +262,24 @@ export class JsonStreamParser {
     while (i < chunk.length && isSpace(chunk[i])) i++;
     if (i === chunk.length) return i;
     const b = chunk[i];
-    this.#hold(1);
+    this.#bounds.hold(1);
     switch (this.#state) {
       case "value":
         return this.#valueStart(chunk, i);
       case "key":
         if (b === 0x7d && this.#first) return this.#close(i, "object");
-        if (b !== QUOTE) this.#fail(`expected a key, got ${shown(b)}`, i);
+        if (b !== QUOTE) this.#bounds.fail(`expected a key, got ${shown(b)}`, i);
         this.#startString(true);
         return i + 1;
       case "colon":
-        if (b !== 0x3a) this.#fail(`expected ":", got ${shown(b)}`, i);
+        if (b !== 0x3a) this.#bounds.fail(`expected ":", got ${shown(b)}`, i);
         this.#state = "value";
         this.#first = false;
         return i + 1;
       case "after":
         return this.#after(b, i);
       default:
-        return this.#fail(`unexpected ${shown(b)} after the end of the document`, i);
+        return this.#bounds.fail(`unexpected ${shown(b)} after the end of the document`, i);
     }
   }
 
@@ -312,7 +291,7 @@ export class JsonStreamParser {
       return i + 1;
     }
     if (b === 0x7b || b === 0x5b) {
-      if (this.#frames.length >= this.#maxDepth) this.#fail("nesting too deep", i);
+      if (this.#frames.length >= this.#maxDepth) this.#bounds.fail("nesting too deep", i);
       const object = b === 0x7b;
       this.#frames.push({ object: object ? {} : null, array: object ? null : [], key: "" });
       this.#state = object ? "key" : "value";
@@ -321,10 +300,10 @@ export class JsonStreamParser {
     }
     if (b === 0x2d || (b >= 0x30 && b <= 0x39) || b === 0x74 || b === 0x66 || b === 0x6e) {
       this.#state = "token";
-      this.#token = "";
+      this.#literal.start();
       return i;
     }
-    return this.#fail(`unexpected ${shown(b)}`, i);
+    return this.#bounds.fail(`unexpected ${shown(b)}`, i);
   }
 
   #after(b: number, i: number): number {
@@ -336,7 +315,7 @@ export class JsonStreamParser {
     }
     if (b === 0x7d && top?.object) return this.#close(i, "object");
     if (b === 0x5d && top?.array) return this.#close(i, "array");
-    return this.#fail(`unexpected ${shown(b)}`, i);
+    return this.#bounds.fail(`unexpected ${shown(b)}`, i);
   }
 
   #close(i: number, kind: "object" | "array"): number {
@@ -363,14 +342,98 @@ export class JsonStreamParser {
   #startString(isKey: boolean): void {
     this.#state = "string";
     this.#isKey = isKey;
-    this.#raw = [];
-    this.#escaped = false;
-    this.#sink = isKey ? undefined : this.#hooks.streamString?.(this.#path());
+    this.#text.start(isKey ? undefined : this.#hooks.streamString?.(this.#path()));
   }
 
   /** Inside a string; returns the index after what it consumed. */
   #string(chunk: Uint8Array, start: number): number {
-    if (this.#sink) return this.#streamedString(chunk, start);
+    const { next, text } = this.#text.read(chunk, start);
+    if (text === undefined) return next;
+    if (this.#isKey) {
+      this.#frames.at(-1)!.key = text;
+      this.#state = "colon";
+    } else this.#complete(text);
+    return next;
+  }
+
+  /** Inside a number or literal; returns the index after what it consumed. */
+  #tokenChars(chunk: Uint8Array, start: number): number {
+    const next = this.#literal.read(chunk, start);
+    if (next < chunk.length) this.#complete(this.#literal.value(next));
+    return next;
+  }
+}
+
+/**
+ * Where the parser is in the document and how much of it is held: its
+ * errors name the byte, and holding more than the limit is refused.
+ */
+class DocumentBounds {
+  /** Bytes of the document before the current chunk. */
+  offset = 0;
+  #held = 0;
+  #what: string;
+  #maxHeld: number;
+  #malformed: (message: string) => Error;
+  #tooLarge: (cap: number, what: string) => Error;
+
+  constructor(what: string, limits: JsonStreamLimits) {
+    this.#what = what;
+    this.#maxHeld = limits.maxHeldBytes ?? 16 * 1024 * 1024;
+    this.#malformed = limits.malformed ?? ((message) => new JsonSyntaxError(message));
+    this.#tooLarge = limits.tooLarge ?? ((cap, what) => new TooLarge(cap, what));
+  }
+
+  /** The error for malformed JSON, naming the document. */
+  malformed(detail: string): Error {
+    return this.#malformed(`Cannot parse ${this.#what}: ${detail}`);
+  }
+
+  /** Throws the malformed-JSON error for byte `at` of the current chunk. */
+  fail(detail: string, at: number): never {
+    throw this.malformed(`${detail} at byte ${this.offset + at}`);
+  }
+
+  /** Counts `bytes` more held outside streamed strings; throws past the limit. */
+  hold(bytes: number): void {
+    this.#held += bytes;
+    if (this.#held > this.#maxHeld) {
+      throw this.#tooLarge(this.#maxHeld, `${this.#what} outside streamed strings`);
+    }
+  }
+}
+
+/**
+ * The bytes of one JSON string being read: held and decoded at its closing
+ * quote, or decoded as they come and passed to a sink, so a string larger
+ * than the parser may hold (a base64 file) streams through in bounded memory.
+ */
+class StringReader {
+  #bounds: DocumentBounds;
+  #raw: Uint8Array[] = [];
+  #escaped = false;
+  #sink: ((text: string) => void) | undefined;
+  #pending = "";
+  #escape = "";
+  #utf8 = new TextDecoder("utf-8", { fatal: true });
+
+  constructor(bounds: DocumentBounds) {
+    this.#bounds = bounds;
+  }
+
+  /** Starts a string after its opening quote: streamed to `sink` when one is given. */
+  start(sink: ((text: string) => void) | undefined): void {
+    this.#raw = [];
+    this.#escaped = false;
+    this.#sink = sink;
+  }
+
+  /**
+   * Reads string bytes from `start`: the index after what it consumed and,
+   * once the closing quote is read, the string's text (`""` when streamed).
+   */
+  read(chunk: Uint8Array, start: number): { next: number; text?: string } {
+    if (this.#sink) return this.#streamed(chunk, start);
     let i = start;
     for (; i < chunk.length; i++) {
       const b = chunk[i];
@@ -378,25 +441,21 @@ export class JsonStreamParser {
       else if (b === BACKSLASH) this.#escaped = true;
       else if (b === QUOTE) break;
     }
-    this.#hold(i - start);
+    this.#bounds.hold(i - start);
     if (i > start) this.#raw.push(chunk.slice(start, i));
-    if (i === chunk.length) return i;
+    if (i === chunk.length) return { next: i };
     let text: string;
     try {
       const raw = new TextDecoder("utf-8", { fatal: true }).decode(concatBytes(this.#raw));
       text = JSON.parse(`"${raw}"`);
     } catch {
-      return this.#fail("invalid string", i);
+      return this.#bounds.fail("invalid string", i);
     }
     this.#raw = [];
-    if (this.#isKey) {
-      this.#frames.at(-1)!.key = text;
-      this.#state = "colon";
-    } else this.#complete(text);
-    return i + 1;
+    return { next: i + 1, text };
   }
 
-  #streamedString(chunk: Uint8Array, start: number): number {
+  #streamed(chunk: Uint8Array, start: number): { next: number; text?: string } {
     let i = start;
     let backslash = -2;
     while (i < chunk.length) {
@@ -409,19 +468,18 @@ export class JsonStreamParser {
       const end = quote < 0 ? chunk.length : quote;
       const stop = backslash >= 0 && backslash < end ? backslash : end;
       if (stop > i) this.#decode(chunk.subarray(i, stop), true, i);
-      if (stop === chunk.length) return stop;
+      if (stop === chunk.length) return { next: stop };
       if (stop === backslash) {
         this.#escape = "\\";
         i = stop + 1;
         continue;
       }
       this.#decode(new Uint8Array(0), false, stop);
-      this.#flush();
+      this.flush();
       this.#sink = undefined;
-      this.#complete("");
-      return stop + 1;
+      return { next: stop + 1, text: "" };
     }
-    return i;
+    return { next: i };
   }
 
   #decode(bytes: Uint8Array, more: boolean, at: number): void {
@@ -429,12 +487,12 @@ export class JsonStreamParser {
     try {
       text = this.#utf8.decode(bytes, { stream: more });
     } catch {
-      return this.#fail("invalid UTF-8 in a string", at);
+      return this.#bounds.fail("invalid UTF-8 in a string", at);
     }
     // deno-lint-ignore no-control-regex
-    if (/[\x00-\x1f]/.test(text)) this.#fail("control character in a string", at);
+    if (/[\x00-\x1f]/.test(text)) this.#bounds.fail("control character in a string", at);
     this.#pending += text;
-    if (this.#pending.length >= FLUSH_CHARS) this.#flush();
+    if (this.#pending.length >= FLUSH_CHARS) this.flush();
   }
 
   #escapeChars(chunk: Uint8Array, start: number): number {
@@ -450,42 +508,56 @@ export class JsonStreamParser {
       try {
         this.#pending += JSON.parse(`"${e}"`);
       } catch {
-        this.#fail(`invalid escape ${JSON.stringify(e)}`, i - 1);
+        this.#bounds.fail(`invalid escape ${JSON.stringify(e)}`, i - 1);
       }
       this.#escape = "";
     }
     return i;
   }
 
-  #flush(): void {
-    if (this.#pending === "") return;
+  /** Passes the text decoded so far to the sink (a no-op for a held string). */
+  flush(): void {
+    if (this.#pending === "" || !this.#sink) return;
     const text = this.#pending;
     this.#pending = "";
-    this.#sink!(text);
+    this.#sink(text);
+  }
+}
+
+/** A number, `true`, `false` or `null`, read byte by byte until a delimiter. */
+class LiteralReader {
+  #bounds: DocumentBounds;
+  #text = "";
+
+  constructor(bounds: DocumentBounds) {
+    this.#bounds = bounds;
   }
 
-  #tokenChars(chunk: Uint8Array, start: number): number {
+  start(): void {
+    this.#text = "";
+  }
+
+  /** Reads the literal's bytes from `start`; returns the index of the delimiter or the chunk's end. */
+  read(chunk: Uint8Array, start: number): number {
     let i = start;
     while (i < chunk.length) {
       const b = chunk[i];
       if (isSpace(b) || b === 0x2c || b === 0x5d || b === 0x7d) break;
-      this.#token += String.fromCharCode(b);
+      this.#text += String.fromCharCode(b);
       i++;
     }
-    this.#hold(i - start);
-    if (this.#token.length > MAX_TOKEN_CHARS) this.#fail("number or literal too long", i);
-    if (i < chunk.length) this.#endToken(i);
+    this.#bounds.hold(i - start);
+    if (this.#text.length > MAX_TOKEN_CHARS) this.#bounds.fail("number or literal too long", i);
     return i;
   }
 
-  #endToken(at = 0): void {
-    let value: unknown;
+  /** The literal's value, once its delimiter (at byte `at`) or the document's end is reached. */
+  value(at: number): unknown {
     try {
-      value = JSON.parse(this.#token);
+      return JSON.parse(this.#text);
     } catch {
-      this.#fail(`invalid value ${JSON.stringify(this.#token.slice(0, 20))}`, at);
+      return this.#bounds.fail(`invalid value ${JSON.stringify(this.#text.slice(0, 20))}`, at);
     }
-    this.#complete(value);
   }
 }
 
