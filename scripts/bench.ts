@@ -618,16 +618,16 @@ async function benchV8Flags(
   for (const count of [3_000, 20_000]) {
     progress(`V8 flags: ${fmt(count)} cache hits with moves (${where}), 3 runs with, 3 without`);
     const runs = await flagRuns(base, emulator, count);
-    const wall = (list: ScanRun[]) => median(list.map((r) => r.wallS));
-    const rss = (list: ScanRun[]) => median(list.map((r) => r.rssBytes));
+    const ratio = (of: (run: ScanRun) => number) =>
+      fmt(median(runs.with.map(of)) / median(runs.without.map(of)), 2);
     rows.push({
       metric: `the shipped V8 flags' cost: cache-hit tree of ${fmt(count)} files with moves, ` +
         `the journal on, start-up included, with \`${RUN_FLAGS[0]}\` vs without ` +
         `(${where}; alternated, median of 3 each)`,
       target: "—",
       measured: `with: ${medianOfRuns(runs.with)}; without: ${medianOfRuns(runs.without)}; ` +
-        `with/without: ${fmt(wall(runs.with) / wall(runs.without), 2)}× the time, ` +
-        `${fmt(rss(runs.with) / rss(runs.without), 2)}× the peak RSS`,
+        `with/without: ${ratio((r) => r.wallS)}× the time, ${ratio((r) => r.cpuS)}× the CPU ` +
+        `time, ${ratio((r) => r.rssBytes)}× the peak RSS`,
       result: "info",
     });
   }
