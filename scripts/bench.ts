@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { type EmulatorStats, type RunningEmulator, startEmulator } from "../lib/emulator/mod.ts";
 import { hashFile } from "../lib/pipeline/hash.ts";
 import { parseArgs } from "node:util";
-import { fail, PERMISSIONS, RUN_FLAGS } from "./ship.ts";
+import { fail, PERMISSIONS, RUN_FLAGS, V8_FLAG } from "./ship.ts";
 
 /** One line of the table. */
 export interface BenchRow {
@@ -576,29 +576,39 @@ async function benchCacheHits(
   }
 }
 
-/** The runs of one tree with ship.ts's V8 flags and without them. */
-interface FlagRuns {
-  with: ScanRun[];
-  without: ScanRun[];
+/** The `deno run` flags a V8-flags row compares, by name: ship.ts's, none, each V8 flag alone. */
+function flagVariants(alone: boolean): Map<string, readonly string[]> {
+  const variants = new Map([["with", RUN_FLAGS], ["without", PERMISSIONS]]);
+  if (!alone) return variants;
+  for (const flag of V8_FLAG.slice("--v8-flags=".length).split(",")) {
+    variants.set(`\`${flag}\` alone`, [`--v8-flags=${flag}`, ...PERMISSIONS]);
+  }
+  return variants;
 }
 
-/** Cache hits with moves over a known tree, 3 runs with the shipped V8 flags and 3 without. */
-async function flagRuns(base: string, emulator: RunningEmulator, count: number): Promise<FlagRuns> {
+/** Cache hits with moves over a known tree, 3 runs of each variant, by variant. */
+async function flagRuns(
+  base: string,
+  emulator: RunningEmulator,
+  count: number,
+  variants: Map<string, readonly string[]>,
+): Promise<Map<string, ScanRun[]>> {
   const pristine = knownTree(base, emulator, `v8-${count}`, count);
-  const runs: FlagRuns = { with: [], without: [] };
+  const names = [...variants.keys()];
+  const runs = new Map(names.map((name) => [name, [] as ScanRun[]]));
   for (let round = 0; round < 3; round++) {
-    // Alternated, so a neighbour's burst on this shared machine falls on both sides alike.
-    const order = round % 2 ? (["without", "with"] as const) : (["with", "without"] as const);
-    for (const variant of order) {
-      const flags = variant === "with" ? RUN_FLAGS : PERMISSIONS;
-      runs[variant].push((await cacheHitRun(base, emulator, pristine, flags)).run);
+    // Each round starts with another variant, so a neighbour's burst on this shared machine
+    // falls on all of them alike.
+    const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
+    for (const name of order) {
+      runs.get(name)?.push((await cacheHitRun(base, emulator, pristine, variants.get(name))).run);
     }
   }
   await remove(pristine);
   return runs;
 }
 
-/** "0.91 s (0.90, 0.91, 0.95 s; peak RSS 81.2 MB)": a median with its runs. */
+/** "0.91 s (0.90, 0.91, 0.95 s; CPU 1.20 s; peak RSS 81.2 MB)": a median with its runs. */
 function medianOfRuns(runs: ScanRun[]): string {
   const walls = [...runs.map((r) => r.wallS)].sort((a, b) => a - b);
   return `${fmt(median(walls), 2)} s (${walls.map((s) => fmt(s, 2)).join(", ")} s; ` +
@@ -606,7 +616,15 @@ function medianOfRuns(runs: ScanRun[]): string {
     `peak RSS ${mb(median(runs.map((r) => r.rssBytes)))})`;
 }
 
-/** What the shipped V8 flags cost: cache hits with moves with and without them. */
+/** "1.40× the time, 1.19× the CPU time, 0.70× the peak RSS": medians of `runs` over `base`'s. */
+function ratios(runs: ScanRun[], base: ScanRun[]): string {
+  const ratio = (of: (run: ScanRun) => number) =>
+    fmt(median(runs.map(of)) / median(base.map(of)), 2);
+  return `${ratio((r) => r.wallS)}× the time, ${ratio((r) => r.cpuS)}× the CPU time, ` +
+    `${ratio((r) => r.rssBytes)}× the peak RSS`;
+}
+
+/** What the shipped V8 flags cost: cache hits with moves with them, without, each alone. */
 async function benchV8Flags(
   places: Places,
   emulator: RunningEmulator,
@@ -616,25 +634,38 @@ async function benchV8Flags(
   const where = places.tmpfs ? "tmpfs" : "disk";
   const base = places.tmpfs ?? places.disk;
   for (const count of [3_000, 20_000]) {
-    progress(`V8 flags: ${fmt(count)} cache hits with moves (${where}), 3 runs with, 3 without`);
-    const runs = await flagRuns(base, emulator, count);
-    const ratio = (of: (run: ScanRun) => number) =>
-      fmt(median(runs.with.map(of)) / median(runs.without.map(of)), 2);
+    const variants = flagVariants(count === 3_000);
+    progress(
+      `V8 flags: ${fmt(count)} cache hits with moves (${where}), 3 runs of each of ` +
+        [...variants.keys()].join(", "),
+    );
+    const runs = await flagRuns(base, emulator, count, variants);
+    const without = runs.get("without") ?? [];
+    const tree = `cache-hit tree of ${fmt(count)} files with moves, the journal on, start-up ` +
+      `included (${where}; alternated, median of 3 each)`;
     rows.push({
-      metric: `the shipped V8 flags' cost: cache-hit tree of ${fmt(count)} files with moves, ` +
-        `the journal on, start-up included, with \`${RUN_FLAGS[0]}\` vs without ` +
-        `(${where}; alternated, median of 3 each)`,
+      metric: `the shipped V8 flags' cost: ${tree}, with \`${V8_FLAG}\` vs without`,
       target: "—",
-      measured: `with: ${medianOfRuns(runs.with)}; without: ${medianOfRuns(runs.without)}; ` +
-        `with/without: ${ratio((r) => r.wallS)}× the time, ${ratio((r) => r.cpuS)}× the CPU ` +
-        `time, ${ratio((r) => r.rssBytes)}× the peak RSS`,
+      measured: `with: ${medianOfRuns(runs.get("with") ?? [])}; without: ` +
+        `${medianOfRuns(without)}; with/without: ${ratios(runs.get("with") ?? [], without)}`,
+      result: "info",
+    });
+    const alone = [...runs].filter(([name]) => name.endsWith("alone"));
+    if (!alone.length) continue;
+    rows.push({
+      metric: `each shipped V8 flag alone: ${tree}, against no flags`,
+      target: "—",
+      measured: alone.map(([name, list]) =>
+        `${name}: ${medianOfRuns(list)}, ${ratios(list, without)} of no flags`
+      ).join("; "),
       result: "info",
     });
   }
   notes.push(
-    "V8 flags: every way of running te-scan carries `" + RUN_FLAGS[0] + "` (scripts/ship.ts). " +
-      "The pair of rows measures the same tree with them and without, alternated, so the " +
-      "ratio holds on a machine whose speed drifts.",
+    "V8 flags: every way of running te-scan carries `" + V8_FLAG + "` (scripts/ship.ts). " +
+      "The rows measure the same tree with them, without, and with each alone, alternated, so " +
+      "the ratios hold on a machine whose speed drifts; the CPU time is the steadier figure " +
+      "when other work shares the cores.",
   );
 }
 
