@@ -663,9 +663,13 @@ async function benchV8Flags(
   }
   notes.push(
     "V8 flags: every way of running te-scan carries `" + V8_FLAG + "` (scripts/ship.ts). " +
-      "The rows measure the same tree with them, without, and with each alone, alternated, so " +
-      "the ratios hold on a machine whose speed drifts; the CPU time is the steadier figure " +
-      "when other work shares the cores.",
+      "The rows run the same tree with them, without, and with each alone, alternated, so the " +
+      "ratios hold on a machine whose speed drifts; CPU time is the steadier figure when other " +
+      "work shares the cores. `--max-semi-space-size=4` caps V8's young generation, so the " +
+      "per-file garbage is collected while it is small; `--optimize-for-size` (V8: 'optimizations " +
+      "which favor memory size over execution speed') grows the heap less and trades CPU " +
+      "time for memory. The row of each flag alone says which flag " +
+      "costs the speed and which keeps the peak down; weigh it against the memory rows' targets.",
   );
 }
 
