@@ -926,9 +926,15 @@ export function selectSteps(only: string | undefined): StepName[] {
 
 /** The steps the command line asks for (`--only a,b`), or a one-line error and exit 1. */
 function stepsFromArgs(args: string[]): StepName[] {
+  let only: string | undefined;
   try {
-    const { values } = parseArgs({ args, options: { only: { type: "string" } }, strict: true });
-    return selectSteps(values.only);
+    only = parseArgs({ args, options: { only: { type: "string" } }, strict: true }).values.only;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    fail("bench", `Cannot read the options: ${why} (the one option: --only STEP[,STEP])`);
+  }
+  try {
+    return selectSteps(only);
   } catch (error) {
     fail("bench", error instanceof Error ? error.message : String(error));
   }
