@@ -25,9 +25,9 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { type EmulatorStats, type RunningEmulator, startEmulator } from "../lib/emulator/mod.ts";
 import { hashFile } from "../lib/pipeline/hash.ts";
-import { parseArgs } from "node:util";
 import { fail, PERMISSIONS, RUN_FLAGS, V8_FLAG } from "./ship.ts";
 
 /** One line of the table. */
