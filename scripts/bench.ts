@@ -665,7 +665,8 @@ async function benchV8Flags(
       metric: `each shipped V8 flag alone: ${tree}, against no flags`,
       target: "—",
       measured: alone.map(([name, list]) =>
-        `${name}: ${medianOfRuns(list)}, ${ratios(list, without)} of no flags`
+        `${name}: ${medianOfRuns(list)}, ${ratios(list, without)} of no flags (the shipped ` +
+        `flags: ${ratios(runs.get("with") ?? [], list)} of this flag alone)`
       ).join("; "),
       result: "info",
     });
