@@ -132,7 +132,8 @@ export function checkFolders(
 export function checkRegularFile(path: string): Deno.FileInfo {
   const info = Deno.lstatSync(path);
   if (info.isSymlink) throw new FileChangedError(PATH_MOVED);
-  if (!info.isFile) throw new Error("not a regular file");
+  // The file was hashed as a regular file: anything else in its place is a change.
+  if (!info.isFile) throw new FileChangedError("changed while being scanned: not a regular file");
   return info;
 }
 
@@ -234,13 +235,17 @@ function confinedLstat(
 ): Deno.FileInfo {
   try {
     checkFolders(path, confinement, checked);
-    return checkRegularFile(path);
   } catch (error) {
     if (!(error instanceof FileChangedError)) throw error;
     // A folder deleted or renamed away (no link in its place) took the file with it: it vanished.
     if (lstatOrUndefined(path) === undefined) throw new Deno.errors.NotFound(path);
     throw new OutsideInputError();
   }
+  const info = Deno.lstatSync(path);
+  if (info.isSymlink) throw new OutsideInputError();
+  // Hashed as a regular file: a FIFO or folder in its place now is another thing.
+  if (!info.isFile) throw new FileChangedError("changed while being scanned");
+  return info;
 }
 
 /** The opened file, once it proves to be the file the checked path named; else closed, and thrown. */

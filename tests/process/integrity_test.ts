@@ -314,7 +314,8 @@ Deno.test("--files-from -0 acts only on the exact bytes listed: a name that is n
   try {
     const jail = join(dir.path, "jail");
     const run = await captureScan([
-      ...["--files-from", list, "-0", "--out", join(dir.path, "out"), "--jail", jail],
+      ...["--in", input, "--files-from", list, "-0"],
+      ...["--out", join(dir.path, "out"), "--jail", jail],
       ...["--rep", join(dir.path, "rep"), "--ip", `127.0.0.1:${emulator.port}`],
       ...["--ca-cert", CA_FILE, "--poll-interval", "0.03"],
     ]);
