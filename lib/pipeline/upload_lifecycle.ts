@@ -79,7 +79,43 @@ export interface UploadHost {
   fail(error: unknown): void;
 }
 
-/** Uploads tracked files, in the background, within each file's send budget. */
+/**
+ * Uploads tracked files, in the background, within each file's send budget.
+ *
+ * @example A file that moved once already is not moved again when its target leaves
+ * ```ts
+ * import { type Tracked, UploadLifecycle } from "./upload_lifecycle.ts";
+ * import { CloudClient } from "../transport/cloud_client.ts";
+ * import { CloudTransport } from "../transport/cloud.ts";
+ * import { HttpClient } from "../transport/http.ts";
+ * import { Rotation } from "../transport/rotation.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const http = new HttpClient("https://127.0.0.1:9", { trust: { kind: "insecure" } });
+ * const options = { features: ["te" as const], reports: [], batchSize: 100, md5: false };
+ * const target = new CloudTransport(new CloudClient(http), options);
+ * const rotation = new Rotation([target], { graceMs: 60_000 });
+ * const errors: string[] = [];
+ * const uploads = new UploadLifecycle({ rotation }, {
+ *   apply: () => Promise.resolve(),
+ *   reschedule: () => {},
+ *   uploaded: () => {},
+ *   settleError: (_t, reason) => void errors.push(reason),
+ *   fail: (error) => assert.fail(String(error)),
+ * });
+ * const file = { path: "/in/a", relPath: "a", size: 1, mtimeMs: 0, sha1: "a".repeat(40) };
+ * const job = { kind: "job" as const, file, startedAt: 0, needsUpload: false, via: target };
+ * const t: Tracked = {
+ *   job, deadline: 0, nextPollAt: 0, polls: 0, uploading: false,
+ *   uploads: 1, askedAgain: 0, misses: 0, moved: true, release: () => {},
+ * };
+ * rotation.load(target, 1);
+ * uploads.moveAway([t]);
+ * assert.deepEqual(errors, [`appliance ${target.label} stopped answering (after 1 uploads)`]);
+ * assert.equal(t.job.via, undefined);
+ * target.close();
+ * ```
+ */
 export class UploadLifecycle {
   readonly #options: UploadOptions;
   readonly #host: UploadHost;
