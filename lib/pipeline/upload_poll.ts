@@ -119,7 +119,7 @@ export class Poller {
   readonly #applier: AnswerApplier;
   readonly #schedule: PollSchedule<Tracked, Transport>;
   readonly #uploads: UploadLifecycle;
-  readonly #alarm = new Alarm();
+  readonly #alarm: Alarm;
   #finished = false;
   #failure?: { error: unknown };
 
@@ -131,6 +131,7 @@ export class Poller {
       deadlineNow: () => options.rotation.clock(),
     };
     this.#schedule = new PollSchedule(options, clock, (t) => t.job.via);
+    this.#alarm = new Alarm(() => clock.now());
     this.#uploads = new UploadLifecycle(options, {
       apply: (t, item, phase) => this.#apply(t, item, phase),
       reschedule: (t) => this.#reschedule(t),
@@ -316,10 +317,15 @@ export class Poller {
  * is busy makes its next sleep return at once, so no wake-up is lost.
  */
 class Alarm {
+  readonly #now: () => number;
   #wake?: () => void;
   #rungEarly = false;
 
-  /** Waits until `at` (performance.now() time) or a ring; leaves no timer behind. */
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  /** Waits until `at` (on the schedule's clock) or a ring; leaves no timer behind. */
   sleepUntil(at: number): Promise<void> {
     if (this.#rungEarly) {
       this.#rungEarly = false;
@@ -328,7 +334,7 @@ class Alarm {
     return new Promise<void>((resolve) => {
       const timer = at === Infinity
         ? undefined
-        : setTimeout(() => done(), Math.max(0, at - performance.now()));
+        : setTimeout(() => done(), Math.max(0, at - this.#now()));
       const done = () => {
         clearTimeout(timer);
         this.#wake = undefined;
