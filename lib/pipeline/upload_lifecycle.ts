@@ -125,6 +125,11 @@ export class UploadLifecycle {
     this.#host = host;
   }
 
+  /** A file's sends in all, whatever sends it again: one budget. */
+  get #sends(): number {
+    return this.#options.uploadAttempts ?? UPLOAD_SENDS;
+  }
+
   /** Uploads in the background after `delayMs`: the poller goes on meanwhile. */
   start(t: Tracked, delayMs: number): void {
     t.uploading = true;
@@ -140,8 +145,7 @@ export class UploadLifecycle {
    * uploaded again after a back-off, or settled once its sends are spent.
    */
   again(t: Tracked, step: NextStep, phase: Phase): void {
-    const attempts = this.#options.uploadAttempts ?? UPLOAD_SENDS;
-    if (t.uploads >= attempts) {
+    if (t.uploads >= this.#sends) {
       const why = step.kind === "retry" ? step.reason : "appliance lost the file";
       return this.#host.settleError(t, `${why} (after ${t.uploads} uploads)`);
     }
@@ -160,7 +164,7 @@ export class UploadLifecycle {
       const from = t.job.via!;
       this.#options.rotation.load(from, -1);
       t.job.via = undefined;
-      if (t.moved || t.uploads >= (this.#options.uploadAttempts ?? 3)) {
+      if (t.moved || t.uploads >= this.#sends) {
         this.#host.settleError(
           t,
           `appliance ${from.label} stopped answering (after ${t.uploads} uploads)`,
@@ -212,7 +216,7 @@ export class UploadLifecycle {
    */
   #scrubAgain(t: Tracked, scrub: ScrubOutcome | undefined): boolean {
     if (!scrub || scrubResultInfo(scrub.code).outcome !== "retry") return false;
-    if (t.uploads >= (this.#options.uploadAttempts ?? 3)) return false;
+    if (t.uploads >= this.#sends) return false;
     this.#options.onWarning?.(
       `${t.job.file.relPath}: Threat Extraction answered ${scrub.name}; uploading again`,
     );
@@ -239,7 +243,7 @@ export class UploadLifecycle {
     }
     const reason = `upload failed: ${reasonOf(error)}`;
     const retryable = isTransient(error) || error instanceof ForeignAnswerError;
-    if (retryable && t.uploads < (this.#options.uploadAttempts ?? UPLOAD_SENDS)) {
+    if (retryable && t.uploads < this.#sends) {
       // The poller asks again; an answer of NOT_FOUND brings the next upload.
       this.#options.onWarning?.(`${t.job.file.relPath}: ${reason}; will try again`);
       return this.#host.reschedule(t);
