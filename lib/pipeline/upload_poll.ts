@@ -14,41 +14,28 @@
  * @module
  */
 
-import { basename } from "node:path";
 import { reasonOf } from "../util/reason.ts";
-import { FileChangedError } from "../fs/identity.ts";
 import type { ResponseItem } from "../transport/protocol.ts";
-import { LEFT_INPUT, OutsideInputError } from "../fs/confine.ts";
-import { sleep } from "../util/sleep.ts";
 import { describeStatus } from "../transport/status.ts";
 import {
-  backoffMs,
-  DEFAULT_RETRY,
-  ForeignAnswerError,
   isFatal,
   isTransient,
   type MatchedAnswer,
   OutOfRotationError,
   type Rotation,
-  type ScrubOutcome,
-  scrubResultInfo,
   type Transport,
 } from "../transport/transport.ts";
 import { AnswerApplier, type NextStep } from "./apply.ts";
-import { keepLatestScrub } from "./clean.ts";
 import type { DecideOptions, Phase } from "./decide.ts";
+import { type Clock, PollSchedule } from "./poll_schedule.ts";
 import type { RunProgress } from "./progress.ts";
 import { safely } from "./streams.ts";
 import { TaskPool } from "./task_pool.ts";
 import type { Job, PipelineItem } from "./types.ts";
 import type { ReportFormat } from "../transport/protocol.ts";
+import { type Tracked, UploadLifecycle } from "./upload_lifecycle.ts";
 
-/**
- * How often one file's content is sent at most: each send streams the whole
- * file, so the tries are counted per file (an upload is never retried inside
- * the HTTP client), not multiplied by the HTTP retries.
- */
-export const UPLOAD_SENDS = 4;
+export { UPLOAD_SENDS } from "./upload_lifecycle.ts";
 
 /** Options of the {@linkcode Poller} and its stage. */
 export interface UploadPollOptions {
@@ -82,39 +69,12 @@ export interface UploadPollOptions {
   signal?: AbortSignal;
   /** Told the stage's poller once it exists (the run reads what it still holds at the end). */
   onPoller?: (poller: Poller) => void;
+  /** The poll schedule's clock; default `performance.now()` and the rotation's clock. */
+  clock?: Clock;
 }
 
 /** How many transient answers about one file are asked again before it ends unresolved. */
 const ASK_AGAIN_LIMIT = 6;
-
-interface Tracked {
-  job: Job;
-  deadline: number;
-  nextPollAt: number;
-  polls: number;
-  /** When its upload was answered (performance.now()), for the learned emulation time. */
-  uploadedAt?: number;
-  /** When the latest poll about it was sent. */
-  polledAt?: number;
-  /** When the latest poll that found it still in emulation was sent. */
-  pendingAt?: number;
-  uploads: number;
-  /** Times a transient answer (1009, 1011) had the file asked about again. */
-  askedAgain: number;
-  /** It moved once already from a target that failed to another. */
-  moved?: boolean;
-  /**
-   * The file is being uploaded (or waits to be, or its upload answer is being
-   * applied): the poller leaves it alone.
-   */
-  uploading: boolean;
-  lastStatus?: string;
-  lastItem?: ResponseItem;
-  misses: number;
-  lastMiss?: string;
-  /** Ends the file's emulation slot. */
-  release: (error?: unknown) => void;
-}
 
 /**
  * Tracks files from admission to a final answer: uploads them, polls them
@@ -157,21 +117,28 @@ export class Poller {
   readonly #tracked = new Map<string, Tracked>();
   readonly #options: UploadPollOptions;
   readonly #applier: AnswerApplier;
+  readonly #schedule: PollSchedule<Tracked, Transport>;
+  readonly #uploads: UploadLifecycle;
+  readonly #alarm: Alarm;
   #finished = false;
   #failure?: { error: unknown };
-  /** Learned time from an upload's answer to the final verdict, per target (ms). */
-  readonly #emulationMs = new Map<Transport, number>();
-  /** Targets with a poll under way: their files wait for it, other targets' do not. */
-  readonly #polling = new Set<Transport>();
-  /** When the last poll round started. */
-  #lastRound = -Infinity;
-  #wake?: () => void;
-  /** A wake-up that came while the loop was busy: the next sleep returns at once. */
-  #wokenEarly = false;
 
   constructor(options: UploadPollOptions, emit: (item: PipelineItem) => void) {
     this.#options = options;
     this.#applier = new AnswerApplier({ reports: options.reports, decide: options.decide, emit });
+    const clock = options.clock ?? {
+      now: () => performance.now(),
+      deadlineNow: () => options.rotation.clock(),
+    };
+    this.#schedule = new PollSchedule(options, clock, (t) => t.job.via);
+    this.#alarm = new Alarm(() => clock.now());
+    this.#uploads = new UploadLifecycle(options, {
+      apply: (t, item, phase) => this.#apply(t, item, phase),
+      reschedule: (t) => this.#reschedule(t),
+      uploaded: (t) => this.#schedule.uploaded(t),
+      settleError: (t, reason, keepInPlace) => this.#settleError(t, reason, keepInPlace),
+      fail: (error) => this.#fail(error),
+    });
   }
 
   /** Files tracked now. */
@@ -185,32 +152,27 @@ export class Poller {
    */
   track(job: Job): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure.error);
-    const now = performance.now();
     return new Promise<void>((resolve, reject) => {
       const t: Tracked = {
+        ...this.#schedule.admit(job.needsUpload),
         job,
-        // On the rotation's clock, which stands still while no appliance is in rotation.
-        deadline: this.#options.rotation.clock() + this.#options.timeoutMs,
-        nextPollAt: now,
-        polls: 0,
         uploads: 0,
         askedAgain: 0,
-        uploading: job.needsUpload,
         misses: 0,
         release: (error) => error === undefined ? resolve() : reject(error),
       };
       this.#tracked.set(job.file.sha1, t);
       if (job.via) this.#options.rotation.load(job.via, 1);
       if (this.#options.progress) this.#options.progress.emulating++;
-      if (job.needsUpload) this.#startUpload(t, 0);
-      this.#wakeUp();
+      if (job.needsUpload) this.#uploads.start(t, 0);
+      this.#alarm.ring();
     });
   }
 
   /** No more files will be admitted: `run` ends once the last one settles. */
   finish(): void {
     this.#finished = true;
-    this.#wakeUp();
+    this.#alarm.ring();
   }
 
   /** The poll loop. Rejects on an error that stops the run, or on abort. */
@@ -221,14 +183,10 @@ export class Poller {
     if (signal?.aborted) onAbort();
     try {
       while (!this.#failure && !(this.#finished && this.#tracked.size === 0)) {
-        const now = performance.now();
-        // Rounds are paced: the files due meanwhile ride along in the next one.
-        const roundAt = this.#lastRound + this.#minRoundMs;
-        const due = now >= roundAt ? this.#collectDue(now, this.#options.rotation.clock()) : [];
-        if (due.length) {
-          this.#lastRound = now;
-          this.#pollRound(due);
-        } else await this.#sleepUntil(Math.max(this.#nextWakeAt(), roundAt));
+        const { expired, due } = this.#schedule.round(this.#tracked.values());
+        for (const t of expired) this.#expire(t);
+        if (due.length) this.#pollRound(due);
+        else await this.#alarm.sleepUntil(this.#schedule.wakeAt(this.#tracked.values()));
       }
       if (this.#failure) throw this.#failure.error;
     } finally {
@@ -236,56 +194,10 @@ export class Poller {
     }
   }
 
-  /** Settles deadline-passed files; returns those due for a poll (near-due ones ride along). */
-  #collectDue(now: number, clock: number): Tracked[] {
-    const due: Tracked[] = [];
-    const rideAlongMs = this.#minRoundMs / 2;
-    for (const t of this.#tracked.values()) {
-      // A file whose poll is under way is left to it: its answer may be being applied.
-      if (t.uploading || this.#polling.has(t.job.via!)) continue;
-      if (clock >= t.deadline) {
-        const last = t.lastStatus ? ` (last answer: ${t.lastStatus})` : "";
-        const seconds = Math.round(this.#options.timeoutMs / 1000);
-        this.#settleError(t, `no final verdict within ${seconds} s${last}`);
-      } else if (t.nextPollAt <= now + rideAlongMs) due.push(t);
-    }
-    return due;
-  }
-
-  #nextWakeAt(): number {
-    // Deadlines run on the rotation's clock; on performance.now() they fall this much later.
-    const offset = performance.now() - this.#options.rotation.clock();
-    let next = Infinity;
-    for (const t of this.#tracked.values()) {
-      // A poll under way wakes the loop when it ends.
-      if (t.uploading || this.#polling.has(t.job.via!)) continue;
-      next = Math.min(next, t.nextPollAt, t.deadline + offset);
-    }
-    return next;
-  }
-
-  /** Waits until `at` (performance.now() time), a wake-up or an abort; leaves no timer behind. */
-  #sleepUntil(at: number): Promise<void> {
-    if (this.#wokenEarly) {
-      this.#wokenEarly = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const timer = at === Infinity
-        ? undefined
-        : setTimeout(() => done(), Math.max(0, at - performance.now()));
-      const done = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      this.#wake = done;
-    });
-  }
-
-  #wakeUp(): void {
-    if (this.#wake) this.#wake();
-    else this.#wokenEarly = true;
+  #expire(t: Tracked): void {
+    const last = t.lastStatus ? ` (last answer: ${t.lastStatus})` : "";
+    const seconds = Math.round(this.#options.timeoutMs / 1000);
+    this.#settleError(t, `no final verdict within ${seconds} s${last}`);
   }
 
   /**
@@ -294,23 +206,18 @@ export class Poller {
    * only its own files' polls.
    */
   #pollRound(due: Tracked[]): void {
-    const now = performance.now();
-    for (const t of due) {
-      t.polls++;
-      t.polledAt = now;
-    }
     const byTarget = new Map<Transport, Tracked[]>();
     for (const t of due) {
       const target = t.job.via!;
       byTarget.set(target, [...(byTarget.get(target) ?? []), t]);
     }
     for (const [target, files] of byTarget) {
-      this.#polling.add(target);
+      this.#schedule.pollStarted(target);
       this.#pollTarget(target, files)
         .catch((error) => this.#fail(error))
         .finally(() => {
-          this.#polling.delete(target);
-          this.#wakeUp();
+          this.#schedule.pollEnded(target);
+          this.#alarm.ring();
         });
     }
   }
@@ -324,38 +231,17 @@ export class Poller {
       );
     } catch (error) {
       if (isFatal(error)) throw error;
-      if (error instanceof OutOfRotationError) return this.#moveAway(files);
+      if (error instanceof OutOfRotationError) return this.#uploads.moveAway(files);
       // An answer that can never be read (larger than the cap) would come back every round.
       if (!isTransient(error)) {
         for (const t of files) this.#settleError(t, `query failed: ${reasonOf(error)}`);
         return;
       }
       this.#options.onWarning?.(`poll failed, will try again: ${reasonOf(error)}`);
-      for (const t of files) this.#schedule(t);
+      for (const t of files) this.#reschedule(t);
       return;
     }
     await Promise.all(files.map((t, i) => this.#onPollAnswer(t, answers[i])));
-  }
-
-  /**
-   * Files whose target left the rotation are uploaded again to one still in
-   * it: at most once each, within their upload tries.
-   */
-  #moveAway(files: Tracked[]): void {
-    for (const t of files) {
-      const from = t.job.via!;
-      this.#options.rotation.load(from, -1);
-      t.job.via = undefined;
-      if (t.moved || t.uploads >= (this.#options.uploadAttempts ?? 3)) {
-        this.#settleError(
-          t,
-          `appliance ${from.label} stopped answering (after ${t.uploads} uploads)`,
-        );
-        continue;
-      }
-      t.moved = true;
-      this.#startUpload(t, 0);
-    }
   }
 
   async #onPollAnswer(t: Tracked, answer: MatchedAnswer): Promise<void> {
@@ -364,7 +250,7 @@ export class Poller {
     t.lastMiss = answer.missing;
     if (++t.misses >= (this.#options.missLimit ?? 5)) {
       this.#settleError(t, `appliance gave no answer about this file (${t.lastMiss})`);
-    } else this.#schedule(t);
+    } else this.#reschedule(t);
   }
 
   async #apply(t: Tracked, item: ResponseItem, phase: Phase): Promise<void> {
@@ -373,45 +259,16 @@ export class Poller {
     t.lastStatus = describeStatus(item.te?.status ?? item.status);
     const step = await this.#applier.apply(t.job, item, phase);
     t.uploading = false;
-    if (phase === "poll" && step.kind === "settled") this.#learn(t);
-    if (phase === "poll" && step.kind === "wait") t.pendingAt = t.polledAt;
+    if (phase === "poll" && step.kind === "settled") this.#schedule.polled(t, "final");
+    if (phase === "poll" && step.kind === "wait") this.#schedule.polled(t, "pending");
     this.#next(t, step, phase);
-  }
-
-  get #minRoundMs(): number {
-    return Math.min(this.#options.minRoundMs ?? 1_000, this.#options.pollIntervalMs);
-  }
-
-  /**
-   * Learns how long emulation takes on a target from a file that just got its
-   * verdict. A first poll that finds the verdict says only that it took at most
-   * that long: the estimate is taken a little below, so that it can come down.
-   * After a poll that found it pending, the verdict came between the two polls.
-   * (A first poll that comes early costs the file a whole round.)
-   */
-  #learn(t: Tracked): void {
-    const target = t.job.via;
-    if (t.uploadedAt === undefined || t.polledAt === undefined || !target) return;
-    const took = t.pendingAt === undefined
-      ? (t.polledAt - t.uploadedAt) * 0.97
-      : (t.pendingAt + t.polledAt) / 2 - t.uploadedAt;
-    const before = this.#emulationMs.get(target);
-    this.#emulationMs.set(target, before === undefined ? took : before * 0.7 + took * 0.3);
   }
 
   #next(t: Tracked, step: NextStep, phase: Phase): void {
     if (step.kind === "settled") return this.#untrack(t);
-    if (step.kind === "wait") return this.#schedule(t);
+    if (step.kind === "wait") return this.#reschedule(t);
     if (step.kind === "retry" && step.askAgain) return this.#askAgain(t, step.reason, phase);
-    const attempts = this.#options.uploadAttempts ?? UPLOAD_SENDS;
-    if (t.uploads >= attempts) {
-      const why = step.kind === "retry" ? step.reason : "appliance lost the file";
-      return this.#settleError(t, `${why} (after ${t.uploads} uploads)`);
-    }
-    this.#options.onWarning?.(
-      `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; uploading again`,
-    );
-    this.#startUpload(t, backoffMs(Math.max(0, t.uploads - 1), DEFAULT_RETRY));
+    this.#uploads.again(t, step, phase);
   }
 
   /**
@@ -426,120 +283,16 @@ export class Poller {
     this.#options.onWarning?.(
       `${t.job.file.relPath}: ${phase} answered ${t.lastStatus}; asking again`,
     );
-    this.#schedule(t);
+    this.#reschedule(t);
   }
 
-  /** Uploads in the background: the poller goes on with the other files meanwhile. */
-  #startUpload(t: Tracked, delayMs: number): void {
-    t.uploading = true;
-    const run = async () => {
-      if (delayMs) await sleep(delayMs, this.#options.signal);
-      await this.#upload(t);
-    };
-    run().catch((error) => this.#fail(error));
+  #reschedule(t: Tracked): void {
+    this.#schedule.reschedule(t);
+    this.#alarm.ring();
   }
 
-  async #upload(t: Tracked): Promise<void> {
-    const { rotation } = this.#options;
-    if (!t.job.via) {
-      t.job.via = await rotation.pick();
-      rotation.load(t.job.via, 1);
-    }
-    t.uploads++;
-    this.#gaugeUploading(1);
-    let answer;
-    try {
-      const file = {
-        ...t.job.file,
-        name: basename(t.job.file.relPath),
-        avKnown: t.job.cachedAv !== undefined,
-      };
-      answer = await rotation.call(t.job.via, (target) => target.upload(file));
-    } catch (error) {
-      t.uploading = false;
-      if (isFatal(error)) throw error;
-      return this.#uploadFailed(t, error);
-    } finally {
-      this.#gaugeUploading(-1);
-    }
-    t.job.uploaded = true;
-    keepLatestScrub(t.job, answer.scrub);
-    if (this.#scrubAgain(t, answer.scrub)) return;
-    t.polls = 0;
-    t.uploadedAt = performance.now();
-    // Polls before this upload (of a copy the appliance lost) say nothing about this one.
-    t.polledAt = t.pendingAt = undefined;
-    // The file stays out of poll rounds until its upload answer is applied (`#apply`
-    // clears the flag): applying a final answer downloads its reports, and a poll
-    // answered meanwhile would settle the same file a second time.
-    await this.#apply(t, answer.item, "upload");
-  }
-
-  /**
-   * A transient Threat Extraction result (Timeout, Error, Disk limit, Out of
-   * memory) asks for the cleaned copy again, within the file's upload budget;
-   * the last answer stands once the budget is spent.
-   */
-  #scrubAgain(t: Tracked, scrub: ScrubOutcome | undefined): boolean {
-    if (!scrub || scrubResultInfo(scrub.code).outcome !== "retry") return false;
-    if (t.uploads >= (this.#options.uploadAttempts ?? 3)) return false;
-    this.#options.onWarning?.(
-      `${t.job.file.relPath}: Threat Extraction answered ${scrub.name}; uploading again`,
-    );
-    this.#startUpload(t, backoffMs(t.uploads - 1, DEFAULT_RETRY));
-    return true;
-  }
-
-  /** Moves one file between the progress line's "uploading" and "in emulation". */
-  #gaugeUploading(delta: 1 | -1): void {
-    const progress = this.#options.progress;
-    if (!progress) return;
-    progress.uploading += delta;
-    progress.emulating -= delta;
-  }
-
-  #uploadFailed(t: Tracked, error: unknown): void {
-    if (error instanceof OutOfRotationError) return this.#moveAway([t]);
-    if (error instanceof FileChangedError) {
-      // Not the bytes that were hashed: no verdict can belong to them. It stays where it is.
-      const reason = error instanceof OutsideInputError
-        ? LEFT_INPUT
-        : "changed while being scanned";
-      this.#applier.settleError(t.job, reason, t.lastItem, true);
-      return this.#untrack(t);
-    }
-    const reason = `upload failed: ${reasonOf(error)}`;
-    const retryable = isTransient(error) || error instanceof ForeignAnswerError;
-    if (retryable && t.uploads < (this.#options.uploadAttempts ?? UPLOAD_SENDS)) {
-      // The poller asks again; an answer of NOT_FOUND brings the next upload.
-      this.#options.onWarning?.(`${t.job.file.relPath}: ${reason}; will try again`);
-      return this.#schedule(t);
-    }
-    this.#settleError(t, reason);
-  }
-
-  /**
-   * When to ask about a pending file next: until a verdict on its target was
-   * seen, every round at first and then a little less often; once one was,
-   * first when emulation is expected to end, then at growing intervals. Never
-   * longer than the poll interval.
-   */
-  #schedule(t: Tracked): void {
-    const min = this.#minRoundMs;
-    const cap = this.#options.pollIntervalMs;
-    const learned = t.job.via ? this.#emulationMs.get(t.job.via) : undefined;
-    let wait: number;
-    // Until a verdict on this target shows how long emulation takes, ask about every round
-    // at first, then less often (a first verdict found a round late delays every file).
-    if (learned === undefined) wait = min * 1.15 ** Math.min(t.polls, 12);
-    else if (t.polls === 0 && t.uploadedAt !== undefined) wait = learned;
-    else wait = Math.max(min, learned * 0.2) * 1.5 ** Math.min(t.polls - 1, 8);
-    t.nextPollAt = performance.now() + Math.min(cap, Math.max(min, wait));
-    this.#wakeUp();
-  }
-
-  #settleError(t: Tracked, reason: string): void {
-    this.#applier.settleError(t.job, reason, t.lastItem);
+  #settleError(t: Tracked, reason: string, keepInPlace = false): void {
+    this.#applier.settleError(t.job, reason, t.lastItem, keepInPlace);
     this.#untrack(t);
   }
 
@@ -548,14 +301,52 @@ export class Poller {
     if (t.job.via) this.#options.rotation.load(t.job.via, -1);
     if (this.#options.progress) this.#options.progress.emulating--;
     t.release();
-    this.#wakeUp();
+    this.#alarm.ring();
   }
 
   #fail(error: unknown): void {
     this.#failure ??= { error };
     for (const t of this.#tracked.values()) t.release(this.#failure.error);
     this.#tracked.clear();
-    this.#wakeUp();
+    this.#alarm.ring();
+  }
+}
+
+/**
+ * The poll loop's sleep: until a time, or until rung. A ring while the loop
+ * is busy makes its next sleep return at once, so no wake-up is lost.
+ */
+class Alarm {
+  readonly #now: () => number;
+  #wake?: () => void;
+  #rungEarly = false;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  /** Waits until `at` (on the schedule's clock) or a ring; leaves no timer behind. */
+  sleepUntil(at: number): Promise<void> {
+    if (this.#rungEarly) {
+      this.#rungEarly = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = at === Infinity
+        ? undefined
+        : setTimeout(() => done(), Math.max(0, at - this.#now()));
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = done;
+    });
+  }
+
+  ring(): void {
+    if (this.#wake) this.#wake();
+    else this.#rungEarly = true;
   }
 }
 

@@ -307,6 +307,212 @@ function checkPin(request: ClientRequest, sha256: string, host: string): void {
   });
 }
 
+/** Bounds on reading one answer: its size, the idle gap and the whole answer's time. */
+interface AnswerLimits {
+  maxBodyBytes: number;
+  idleMs: number;
+  wholeMs: number;
+}
+
+/**
+ * An answer whose body is read once, within `limits`: held whole (bounded by
+ * `maxBodyBytes`), streamed, or drained so the connection can be reused.
+ */
+function readAnswer(
+  raw: { status: number; headers: Headers; source: AsyncIterable<Uint8Array> },
+  limits: AnswerLimits,
+  host: string,
+  onStall: () => void,
+): HttpAnswer {
+  const { idleMs, wholeMs } = limits;
+  const body = timeLimited(raw.source, { idleMs, wholeMs }, onStall, host);
+  let consumed = false;
+  const open = () => {
+    if (consumed) throw new Error("answer body already read");
+    consumed = true;
+    return body;
+  };
+  const take = async () => {
+    const source = open();
+    try {
+      return await concat(collect(source, limits.maxBodyBytes, host));
+    } catch (error) {
+      throw classify(error, host);
+    }
+  };
+  return {
+    status: raw.status,
+    headers: raw.headers,
+    bytes: take,
+    stream: () => classified(open(), host),
+    text: async () => new TextDecoder().decode(await take()),
+    discard: async () => {
+      if (consumed) return;
+      consumed = true;
+      try {
+        for await (const _ of body) { /* drain so the connection can be reused */ }
+      } catch { /* the answer is being thrown away anyway */ }
+    },
+  };
+}
+
+/** What a node:https request needs from its client. */
+interface NodeRequestContext {
+  agent?: https.Agent;
+  trust: Trust;
+  timeoutMs: number;
+  host: string;
+  /** Wraps an answer's body in the client's limits. */
+  answer: (
+    status: number,
+    headers: Headers,
+    source: AsyncIterable<Uint8Array>,
+    onStall: () => void,
+  ) => HttpAnswer;
+}
+
+/** Starts a node:https request; `onResponse` gets its answer. */
+function startNodeRequest(
+  method: string,
+  url: URL,
+  headers: Record<string, string | number>,
+  agent: https.Agent | undefined,
+  onResponse: (response: IncomingMessage) => void,
+): ClientRequest {
+  return https.request({
+    method,
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: url.port || 443,
+    path: url.pathname + url.search,
+    headers,
+    agent,
+    servername: /^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname,
+  }, onResponse);
+}
+
+/**
+ * One request over node:https: resolves with the answer once its headers
+ * came, or rejects (classified) when it fails, stalls or is aborted.
+ */
+function nodeRequest(
+  method: string,
+  url: URL,
+  options: RequestOptions,
+  context: NodeRequestContext,
+): Promise<HttpAnswer> {
+  const headers: Record<string, string | number> = { ...options.headers };
+  const body = options.body;
+  if (body) {
+    headers["content-length"] = body instanceof Uint8Array ? body.byteLength : body.length;
+  }
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      reject(classify(error, context.host));
+    };
+    const request = startNodeRequest(method, url, headers, context.agent, (response) => {
+      // Deno's node:http sends a request again after an answer it could not parse on a
+      // kept-alive socket, and hands over the second answer after the error: nobody reads
+      // it, so drop it, or its socket is never given back and the pool runs dry.
+      if (settled) return void response.destroy();
+      settled = true;
+      const status = response.statusCode ?? 0;
+      resolve(context.answer(status, headersOf(response), response, () => request.destroy()));
+    });
+    const progress = watchRequest(request, options.signal, context, fail);
+    sendBody(request, body, progress, fail);
+  });
+}
+
+/**
+ * Fails a request that stalls, closes without an answer, is aborted or meets
+ * the wrong pinned certificate. Returns what upload progress calls to
+ * restart its watchdog.
+ */
+function watchRequest(
+  request: ClientRequest,
+  signal: AbortSignal | undefined,
+  context: NodeRequestContext,
+  fail: (error: unknown) => void,
+): () => void {
+  const { timeoutMs, trust, host } = context;
+  // destroy() alone emits nothing while the request waits for a socket: fail it first.
+  const abandon = (error: Error) => {
+    fail(error);
+    request.destroy(error);
+  };
+  // Our own watchdog: Deno's node:http does not apply setTimeout to a kept-alive socket,
+  // and a server that never answers on one would hang the scan. Upload progress feeds it.
+  const watchdog = idleTimer(timeoutMs, () => {
+    abandon(new NetworkError(`no answer within ${timeoutMs / 1000} s`));
+  });
+  request.once("response", watchdog.stop);
+  request.once("close", () => {
+    watchdog.stop();
+    fail(new NetworkError("connection closed before an answer"));
+  });
+  if (trust.kind === "pin") checkPin(request, trust.sha256, host);
+  // The run's signal outlives every request: remove the listener when the request ends,
+  // or each one stays reachable for the whole run.
+  const onAbort = () => abandon(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  request.once("close", () => signal?.removeEventListener("abort", onAbort));
+  request.on("error", fail);
+  return watchdog.restart;
+}
+
+/** Sends a request's body (none, bytes or a stream) and ends the request. */
+function sendBody(
+  request: ClientRequest,
+  body: RequestBody | undefined,
+  progress: () => void,
+  fail: (error: unknown) => void,
+): void {
+  if (!body) return void request.end();
+  if (body instanceof Uint8Array) return void request.end(body);
+  // The body's own failure (the file changed) ends the request at once: Deno's
+  // node:http does not always emit "error" for a request destroyed mid-body.
+  pump(request, body, progress).catch((error) => {
+    fail(error);
+    request.destroy(error);
+  });
+}
+
+/** Streams a body of known length, pausing while the socket is full. */
+async function pump(
+  request: ClientRequest,
+  body: { length: number; chunks: () => AsyncIterable<Uint8Array> },
+  progress: () => void,
+): Promise<void> {
+  let sent = 0;
+  for await (const chunk of body.chunks()) {
+    progress();
+    sent += chunk.byteLength;
+    if (sent > body.length) break;
+    if (!request.write(chunk)) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          request.off("error", onError);
+          resolve();
+        };
+        const onError = (error: Error) => {
+          request.off("drain", onDrain);
+          reject(error);
+        };
+        request.once("drain", onDrain);
+        request.once("error", onError);
+      });
+    }
+    if (request.destroyed) return;
+  }
+  if (sent !== body.length) {
+    throw new NetworkError(`body length changed while sending (${sent} of ${body.length} bytes)`);
+  }
+  request.end();
+}
+
 /**
  * An HTTPS client bound to one base URL.
  *
@@ -389,7 +595,14 @@ export class HttpClient {
     const url = new URL(path, this.base);
     return this.#fetchClient
       ? this.#viaFetch(method, url, options, this.#fetchClient)
-      : this.#viaNode(method, url, options);
+      : nodeRequest(method, url, options, {
+        agent: this.#agent,
+        trust: this.#options.trust,
+        timeoutMs: this.#options.timeoutMs,
+        host: this.host,
+        answer: (status, headers, source, onStall) =>
+          this.#answer(status, headers, source, onStall),
+      });
   }
 
   #answer(
@@ -398,143 +611,9 @@ export class HttpClient {
     source: AsyncIterable<Uint8Array>,
     onStall: () => void,
   ): HttpAnswer {
-    const limit = this.#options.maxBodyBytes;
-    const host = this.host;
-    const { timeoutMs: idleMs, answerMs: wholeMs } = this.#options;
-    const body = timeLimited(source, { idleMs, wholeMs }, onStall, host);
-    let consumed = false;
-    const open = () => {
-      if (consumed) throw new Error("answer body already read");
-      consumed = true;
-      return body;
-    };
-    const take = async () => {
-      const source = open();
-      try {
-        return await concat(collect(source, limit, host));
-      } catch (error) {
-        throw classify(error, host);
-      }
-    };
-    return {
-      status,
-      headers,
-      bytes: take,
-      stream: () => classified(open(), host),
-      text: async () => new TextDecoder().decode(await take()),
-      discard: async () => {
-        if (consumed) return;
-        consumed = true;
-        try {
-          for await (const _ of body) { /* drain so the connection can be reused */ }
-        } catch { /* the answer is being thrown away anyway */ }
-      },
-    };
-  }
-
-  #viaNode(method: string, url: URL, options: RequestOptions): Promise<HttpAnswer> {
-    const { trust, timeoutMs } = this.#options;
-    const host = this.host;
-    const headers: Record<string, string | number> = { ...options.headers };
-    const body = options.body;
-    if (body) {
-      headers["content-length"] = body instanceof Uint8Array ? body.byteLength : body.length;
-    }
-    return new Promise<HttpAnswer>((resolve, reject) => {
-      let settled = false;
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        reject(classify(error, host));
-      };
-      const request = https.request({
-        method,
-        host: url.hostname.replace(/^\[|\]$/g, ""),
-        port: url.port || 443,
-        path: url.pathname + url.search,
-        headers,
-        agent: this.#agent,
-        servername: /^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname,
-      }, (response: IncomingMessage) => {
-        // Deno's node:http sends a request again after an answer it could not parse on a
-        // kept-alive socket, and hands over the second answer after the error: nobody reads
-        // it, so drop it, or its socket is never given back and the pool runs dry.
-        if (settled) return void response.destroy();
-        settled = true;
-        resolve(this.#answer(
-          response.statusCode ?? 0,
-          headersOf(response),
-          response,
-          () => request.destroy(),
-        ));
-      });
-      // destroy() alone emits nothing while the request waits for a socket: fail it first.
-      const abandon = (error: Error) => {
-        fail(error);
-        request.destroy(error);
-      };
-      // Our own watchdog: Deno's node:http does not apply setTimeout to a kept-alive socket,
-      // and a server that never answers on one would hang the scan. Upload progress feeds it.
-      const watchdog = idleTimer(timeoutMs, () => {
-        abandon(new NetworkError(`no answer within ${timeoutMs / 1000} s`));
-      });
-      request.once("response", watchdog.stop);
-      request.once("close", () => {
-        watchdog.stop();
-        fail(new NetworkError("connection closed before an answer"));
-      });
-      if (trust.kind === "pin") checkPin(request, trust.sha256, host);
-      // The run's signal outlives every request: remove the listener when the request ends,
-      // or each one stays reachable for the whole run.
-      const onAbort = () => abandon(options.signal?.reason);
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      request.once("close", () => options.signal?.removeEventListener("abort", onAbort));
-      request.on("error", fail);
-      if (!body) {
-        request.end();
-      } else if (body instanceof Uint8Array) {
-        request.end(body);
-      } else {
-        // The body's own failure (the file changed) ends the request at once: Deno's
-        // node:http does not always emit "error" for a request destroyed mid-body.
-        this.#pump(request, body, watchdog.restart).catch((error) => {
-          fail(error);
-          request.destroy(error);
-        });
-      }
-    });
-  }
-
-  async #pump(
-    request: ReturnType<typeof https.request>,
-    body: { length: number; chunks: () => AsyncIterable<Uint8Array> },
-    progress: () => void,
-  ): Promise<void> {
-    let sent = 0;
-    for await (const chunk of body.chunks()) {
-      progress();
-      sent += chunk.byteLength;
-      if (sent > body.length) break;
-      if (!request.write(chunk)) {
-        await new Promise<void>((resolve, reject) => {
-          const onDrain = () => {
-            request.off("error", onError);
-            resolve();
-          };
-          const onError = (error: Error) => {
-            request.off("drain", onDrain);
-            reject(error);
-          };
-          request.once("drain", onDrain);
-          request.once("error", onError);
-        });
-      }
-      if (request.destroyed) return;
-    }
-    if (sent !== body.length) {
-      throw new NetworkError(`body length changed while sending (${sent} of ${body.length} bytes)`);
-    }
-    request.end();
+    const { maxBodyBytes, timeoutMs: idleMs, answerMs: wholeMs } = this.#options;
+    const limits = { maxBodyBytes, idleMs, wholeMs };
+    return readAnswer({ status, headers, source }, limits, this.host, onStall);
   }
 
   async #viaFetch(
