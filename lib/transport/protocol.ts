@@ -26,7 +26,6 @@
 import {
   expectObject,
   type JsonObject,
-  numberElement,
   optionalArray,
   optionalBoolean,
   optionalNumber,
@@ -358,122 +357,6 @@ export function parseResponseBody(value: unknown, what: string): ResponseBody {
   }
   if (response === undefined) throw new ProtocolError(`${what}: no "response" field`);
   return { items: [parseResponseItem(response, `${what}: response`)], wasArray: false };
-}
-
-function parseImageRef(value: unknown, path: string): ImageRef {
-  const obj = expectObject(value, path);
-  const id = requiredString(obj, "id", path);
-  // XSOAR sends `image_revision` instead of `revision`.
-  const revision = optionalNumber(obj, "revision", path) ??
-    optionalNumber(obj, "image_revision", path);
-  return revision === undefined ? { id } : { id, revision };
-}
-
-/**
- * Validates the `te` section of a request (cloud format, and TPAPI's
- * QueryFile `te` and UploadFile `te_options.te`).
- *
- * @example The te part of a request
- * ```ts
- * import { parseTeRequest } from "./protocol.ts";
- * import assert from "node:assert/strict";
- *
- * assert.deepEqual(
- *   parseTeRequest({ reports: ["summary"], benign_reports: true }, "te"),
- *   { reports: ["summary"], benign_reports: true },
- * );
- * ```
- */
-export function parseTeRequest(te: JsonObject, path: string): TeRequest {
-  const out: TeRequest = {};
-  const reports = optionalArray(te, "reports", path, stringElement);
-  if (reports) out.reports = reports;
-  const images = optionalArray(te, "images", path, parseImageRef);
-  if (images) out.images = images;
-  for (const key of ["benign_reports", "version_info", "return_errors"] as const) {
-    const flag = optionalBoolean(te, key, path);
-    if (flag !== undefined) out[key] = flag;
-  }
-  const version = optionalNumber(te, "reports_version_number", path);
-  if (version !== undefined) out.reports_version_number = version;
-  return out;
-}
-
-/**
- * Validates one request object; empty-string digests count as absent (some
- * official clients send `"sha1": ""` next to a real md5).
- *
- * @example An empty digest counts as none
- * ```ts
- * import { parseRequestItem } from "./protocol.ts";
- * import assert from "node:assert/strict";
- *
- * const item = parseRequestItem({ sha1: "", md5: "ab", features: ["te"] }, "request");
- * assert.equal(item.sha1, undefined);
- * assert.equal(item.md5, "ab");
- * ```
- */
-export function parseRequestItem(value: unknown, path: string): RequestItem {
-  const obj = expectObject(value, path);
-  const item: RequestItem = {};
-  for (const key of ["md5", "sha1", "sha256"] as const) {
-    const digest = optionalString(obj, key, path);
-    if (digest) item[key] = digest.toLowerCase();
-  }
-  const fileName = optionalString(obj, "file_name", path);
-  if (fileName !== undefined) item.file_name = fileName;
-  const fileType = optionalString(obj, "file_type", path);
-  if (fileType !== undefined) item.file_type = fileType.replace(/^\./, "");
-  const features = optionalArray(obj, "features", path, stringElement);
-  if (features) item.features = features;
-  const te = optionalObject(obj, "te", path);
-  if (te) item.te = parseTeRequest(te, `${path}.te`);
-  const extraction = optionalObject(obj, "extraction", path);
-  if (extraction) {
-    const p = `${path}.extraction`;
-    const method = optionalString(extraction, "method", p);
-    if (method !== undefined && method !== "pdf" && method !== "clean") {
-      throw new ProtocolError(
-        `${p}.method: expected "pdf" or "clean", got ${JSON.stringify(method)}`,
-      );
-    }
-    item.extraction = {};
-    if (method) item.extraction.method = method;
-    const codes = optionalArray(extraction, "extracted_parts_codes", p, numberElement);
-    if (codes) item.extraction.extracted_parts_codes = codes;
-    const named = optionalArray(extraction, "scrubbed_parts_codes", p, stringElement);
-    if (named) item.extraction.scrubbed_parts_codes = named;
-  }
-  const quota = optionalBoolean(obj, "quota", path);
-  if (quota !== undefined) item.quota = quota;
-  return item;
-}
-
-/**
- * Validates a `{"request": …}` body; returns the items and whether the
- * request was an array (the answer mirrors it).
- *
- * @example A request sent as an array
- * ```ts
- * import { parseRequestBody } from "./protocol.ts";
- * import assert from "node:assert/strict";
- * assert.equal(parseRequestBody({ request: [{ md5: "ab" }] }, "query").wasArray, true);
- * ```
- */
-export function parseRequestBody(
-  value: unknown,
-  what: string,
-): { items: RequestItem[]; wasArray: boolean } {
-  const body = expectObject(value, what);
-  const request = body.request;
-  if (Array.isArray(request)) {
-    return {
-      items: request.map((item, i) => parseRequestItem(item, `${what}: request[${i}]`)),
-      wasArray: true,
-    };
-  }
-  if (request === undefined) throw new ProtocolError(`${what}: no "request" field`);
-  return { items: [parseRequestItem(request, `${what}: request`)], wasArray: false };
 }
 
 /**

@@ -13,26 +13,8 @@
  * @module
  */
 
-import {
-  parseResponseItem,
-  parseStatus,
-  parseTeRequest,
-  type ResponseItem,
-  type TeRequest,
-} from "./protocol.ts";
-import {
-  expectObject,
-  type JsonObject,
-  numberElement,
-  optionalArray,
-  optionalBoolean,
-  optionalNumber,
-  optionalObject,
-  optionalString,
-  ProtocolError,
-  requiredString,
-  stringElement,
-} from "./validate.ts";
+import { parseResponseItem, parseStatus, type ResponseItem, type TeRequest } from "./protocol.ts";
+import { expectObject, optionalNumber, optionalString, ProtocolError } from "./validate.ts";
 
 /** The protocol version every TPAPI request carries. */
 export const TPAPI_PROTOCOL_VERSION = "1.1";
@@ -192,108 +174,6 @@ export const DEFAULT_SCRUBBED_PARTS: readonly number[] = [
   1150,
   1151,
 ];
-
-function teSection(obj: JsonObject, path: string): TeRequest | undefined {
-  const te = optionalObject(obj, "te", path);
-  return te ? parseTeRequest(te, `${path}.te`) : undefined;
-}
-
-function parseScrubOptions(obj: JsonObject, path: string): ScrubOptions | undefined {
-  const raw = optionalObject(obj, "scrub_options", path);
-  if (!raw) return undefined;
-  const p = `${path}.scrub_options`;
-  const method = optionalNumber(raw, "scrub_method", p);
-  if (method !== 0 && method !== 1 && method !== 2) {
-    throw new ProtocolError(`${p}.scrub_method: expected 0, 1 or 2, got ${JSON.stringify(method)}`);
-  }
-  const options: ScrubOptions = { scrub_method: method };
-  const profile = optionalString(raw, "profile_name", p);
-  if (profile !== undefined) options.profile_name = profile;
-  if (method === 0 && !profile) {
-    throw new ProtocolError(`${p}.profile_name: required when scrub_method is 0`);
-  }
-  const codes = optionalArray(raw, "scrubbed_parts_codes", p, numberElement);
-  if (codes) options.scrubbed_parts_codes = codes;
-  const save = optionalBoolean(raw, "save_original_file_on_server", p);
-  if (save !== undefined) options.save_original_file_on_server = save;
-  const sender = optionalString(raw, "sender", p);
-  if (sender !== undefined) options.sender = sender;
-  return options;
-}
-
-/**
- * Validates one TPAPI request object.
- *
- * @example A query request object, checked
- * ```ts
- * import { parseTpapiRequest } from "./tpapi_types.ts";
- * import assert from "node:assert/strict";
- * const r = parseTpapiRequest({
- *   protocol_version: "1.1",
- *   api_key: "k",
- *   request_name: "QueryFile",
- *   md5: "ab",
- * }, "request[0]");
- * assert.equal(r.request_name, "QueryFile");
- * ```
- */
-export function parseTpapiRequest(value: unknown, path: string): TpapiRequest {
-  const obj = expectObject(value, path);
-  const protocolVersion = optionalString(obj, "protocol_version", path) ?? "";
-  const apiKey = optionalString(obj, "api_key", path) ?? "";
-  const name = requiredString(obj, "request_name", path);
-  const common = { protocol_version: protocolVersion, api_key: apiKey };
-  if (name === "QueryFile") {
-    const request: QueryFileRequest = { ...common, request_name: "QueryFile" };
-    for (const key of ["md5", "sha1", "sha256"] as const) {
-      const digest = optionalString(obj, key, path);
-      if (digest) request[key] = digest.toLowerCase();
-    }
-    if (!request.md5 && !request.sha1 && !request.sha256) {
-      throw new ProtocolError(`${path}: QueryFile needs md5, sha1 or sha256`);
-    }
-    const features = optionalArray(obj, "features", path, stringElement);
-    if (features) request.features = features;
-    const te = teSection(obj, path);
-    if (te) request.te = te;
-    return request;
-  }
-  if (name === "UploadFile") {
-    const data = requiredString(obj, "file_enc_data", path);
-    const request: UploadFileRequest = {
-      ...common,
-      request_name: "UploadFile",
-      file_enc_data: data,
-    };
-    const origName = optionalString(obj, "file_orig_name", path);
-    if (origName !== undefined) request.file_orig_name = origName;
-    const teRaw = optionalObject(obj, "te_options", path);
-    if (teRaw) {
-      const p = `${path}.te_options`;
-      const te: TeOptions = {};
-      for (const key of ["file_name", "file_type"] as const) {
-        const text = optionalString(teRaw, key, p);
-        if (text !== undefined) te[key] = text;
-      }
-      const isBase64 = optionalBoolean(teRaw, "is_base64", p);
-      if (isBase64 !== undefined) te.is_base64 = isBase64;
-      const features = optionalArray(teRaw, "features", p, stringElement);
-      if (features) te.features = features;
-      const teRequest = teSection(teRaw, p);
-      if (teRequest) te.te = teRequest;
-      request.te_options = te;
-    }
-    const scrub = parseScrubOptions(obj, path);
-    if (scrub) request.scrub_options = scrub;
-    if (!request.te_options && !request.scrub_options) {
-      throw new ProtocolError(`${path}: UploadFile needs te_options or scrub_options`);
-    }
-    return request;
-  }
-  throw new ProtocolError(
-    `${path}.request_name: expected "QueryFile" or "UploadFile", got ${JSON.stringify(name)}`,
-  );
-}
 
 /**
  * Validates a `scrub` section.

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  normalizeVerdict,
-  parseRequestBody,
-  parseResponseBody,
-  reportIds,
-} from "../../lib/transport/protocol.ts";
+import { normalizeVerdict, parseResponseBody, reportIds } from "../../lib/transport/protocol.ts";
 import { ProtocolError } from "../../lib/transport/validate.ts";
 import { fixtureNames, readFixture } from "../helpers.ts";
 
@@ -113,20 +108,4 @@ Deno.test("unknown fields are tolerated and kept for the response file", () => {
     response: [{ status: { code: 1001, label: "FOUND", extra: 1 }, future_field: { a: 1 } }],
   }, "q");
   assert.deepEqual((body.items[0] as unknown as Record<string, unknown>).future_field, { a: 1 });
-});
-
-Deno.test("requests: object or array, empty digests dropped, file type without dot", () => {
-  const single = parseRequestBody({ request: { sha1: "", md5: "AB", file_type: ".pdf" } }, "q");
-  assert.equal(single.wasArray, false);
-  assert.deepEqual(single.items[0], { md5: "ab", file_type: "pdf" });
-  const batch = parseRequestBody({
-    request: [{ sha1: "aa", te: { images: [{ id: "i", image_revision: 1 }] } }, { md5: "bb" }],
-  }, "q");
-  assert.equal(batch.wasArray, true);
-  assert.deepEqual(batch.items[0].te?.images, [{ id: "i", revision: 1 }]);
-  assert.throws(() => parseRequestBody({ request: [{ features: "te" }] }, "q"), /features/);
-  assert.throws(
-    () => parseRequestBody({ request: { extraction: { method: "zip" } } }, "q"),
-    /method: expected "pdf" or "clean"/,
-  );
 });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   oddScrubFields,
-  parseTpapiRequest,
   parseTpapiResponseBody,
   scrubResultInfo,
 } from "../../lib/transport/tpapi_types.ts";
@@ -85,45 +84,6 @@ Deno.test("scrub codes the guide does not name are 'unknown code N', never a cra
     message: "unknown code 99",
     outcome: "failed",
   });
-});
-
-Deno.test("TPAPI requests: query needs a digest, upload needs te_options or scrub_options", () => {
-  const common = { protocol_version: "1.1", api_key: "k" };
-  const query = parseTpapiRequest(
-    { ...common, request_name: "QueryFile", sha1: "", md5: "AA" },
-    "r",
-  );
-  assert.equal(query.request_name, "QueryFile");
-  assert.throws(
-    () => parseTpapiRequest({ ...common, request_name: "QueryFile" }, "r"),
-    /needs md5, sha1 or sha256/,
-  );
-  const upload = parseTpapiRequest({
-    ...common,
-    request_name: "UploadFile",
-    file_enc_data: "aGk=",
-    file_orig_name: "hi.txt",
-    scrub_options: { scrub_method: 2 },
-  }, "r");
-  assert.equal(upload.request_name === "UploadFile" && upload.scrub_options?.scrub_method, 2);
-  assert.throws(
-    () => parseTpapiRequest({ ...common, request_name: "UploadFile", file_enc_data: "aGk=" }, "r"),
-    /te_options or scrub_options/,
-  );
-  assert.throws(
-    () =>
-      parseTpapiRequest({
-        ...common,
-        request_name: "UploadFile",
-        file_enc_data: "",
-        scrub_options: { scrub_method: 0 },
-      }, "r"),
-    /profile_name: required/,
-  );
-  assert.throws(
-    () => parseTpapiRequest({ ...common, request_name: "DeleteFile" }, "r"),
-    (error) => error instanceof ProtocolError && /request_name/.test(error.message),
-  );
 });
 
 Deno.test("a hostile gateway answer is rejected with the path", () => {
