@@ -250,13 +250,7 @@ function confinedLstat(
 
 /** The opened file, once it proves to be the file the checked path named; else closed, and thrown. */
 function sameAsChecked(file: RegularFile, checked: Deno.FileInfo): ConfinedFile {
-  let info: FileStat;
-  try {
-    info = file.statSync();
-  } catch (error) {
-    file.close();
-    throw error;
-  }
+  const info = file.opened;
   // A folder swapped for a link between the check and the open leads to another file.
   if (info.dev !== checked.dev || info.ino !== checked.ino) {
     file.close();

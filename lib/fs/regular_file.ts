@@ -27,6 +27,8 @@ export interface RegularFile extends Disposable {
   readSync(buffer: Uint8Array): number | null;
   stat(): Promise<FileStat>;
   statSync(): FileStat;
+  /** The `fstat` taken as it was opened (which proved it a regular file): callers reuse it. */
+  readonly opened: FileStat;
   close(): void;
 }
 
@@ -63,8 +65,9 @@ export function openRegularFile(
   refuse: (error: NotRegularFileError) => Error = (error) => error,
 ): RegularFile {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let info;
   try {
-    const info = fstatSync(fd);
+    info = fstatSync(fd);
     if (!info.isFile()) {
       throw refuse(new NotRegularFileError(`not a regular file (${kindOf(info)})`));
     }
@@ -94,6 +97,7 @@ export function openRegularFile(
         fstat(fd, (error, info) => error ? reject(error) : resolve(info));
       }),
     statSync: () => fstatSync(fd),
+    opened: info,
     close,
     [Symbol.dispose]: close,
   };

@@ -202,7 +202,8 @@ export async function hashFile(
   const opened = openForHashing(path, options);
   using file = opened.file;
   try {
-    const before = opened.info ?? (small ? file.statSync() : await file.stat());
+    // The fstat taken as it was opened: the file's state before the read.
+    const before = opened.info ?? file.opened;
     const md5 = createHash("md5");
     const sha1 = createHash("sha1");
     const update = (chunk: Uint8Array) => {

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { reasonOf } from "../util/reason.ts";
 import {
@@ -146,9 +147,12 @@ export class ReportFiles {
    */
   async #ownNumber(wanted: string, sha1: string): Promise<number | undefined> {
     for (let n = 0; n < MAX_OWN_LOOKUPS; n++) {
+      const path = namesOf(numberedName(wanted, n)).response;
+      // Most files have none yet: a look that cannot fail is far cheaper than a failed read.
+      if (!existsSync(path)) return undefined;
       let earlier: unknown;
       try {
-        earlier = JSON.parse(await Deno.readTextFile(namesOf(numberedName(wanted, n)).response));
+        earlier = JSON.parse(await Deno.readTextFile(path));
       } catch (error) {
         if (error instanceof Deno.errors.NotFound) return undefined;
         continue; // Not a response file te-scan can read as its own: never replaced.
