@@ -16,6 +16,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { FileChangedError, type FileStat } from "./identity.ts";
 import { type NotRegularFileError, openRegularFile, type RegularFile } from "./regular_file.ts";
 import { isInside } from "../util/paths.ts";
+import { lstatSyncIfAny } from "../util/stat.ts";
 
 /** Why te-scan refuses to act on a path whose chain of folders changed. */
 export const PATH_MOVED = "path no longer leads to the scanned file";
@@ -109,7 +110,7 @@ export function checkFolders(
   let folder = confinement.root;
   for (const name of names.slice(0, -1)) {
     folder = join(folder, name);
-    const info = lstatOrUndefined(folder);
+    const info = lstatSyncIfAny(folder);
     if (!info?.isDirectory || info.isSymlink) throw new FileChangedError(PATH_MOVED);
   }
   if (checked?.folder === folder) return;
@@ -135,14 +136,6 @@ export function checkRegularFile(path: string): Deno.FileInfo {
   // The file was hashed as a regular file: anything else in its place is a change.
   if (!info.isFile) throw new FileChangedError("changed while being scanned: not a regular file");
   return info;
-}
-
-function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -218,7 +211,7 @@ export class OutsideInputError extends FileChangedError {
   }
 }
 
-/** A file opened by {@linkcode openConfined}, with its `fstat` (taken anyway, so callers reuse it). */
+/** A file opened by {@linkcode openConfinedSync}, with its `fstat` (taken anyway, so callers reuse it). */
 export interface ConfinedFile {
   file: RegularFile;
   info: FileStat;
@@ -238,7 +231,7 @@ function confinedLstat(
   } catch (error) {
     if (!(error instanceof FileChangedError)) throw error;
     // A folder deleted or renamed away (no link in its place) took the file with it: it vanished.
-    if (lstatOrUndefined(path) === undefined) throw new Deno.errors.NotFound(path);
+    if (lstatSyncIfAny(path) === undefined) throw new Deno.errors.NotFound(path);
     throw new OutsideInputError();
   }
   const info = Deno.lstatSync(path);
@@ -297,31 +290,4 @@ export function openConfinedSync(
   const seen = confinedLstat(path, confinement, checked);
   // Never waits: a FIFO swapped in after the check is refused (see regular_file.ts).
   return sameAsChecked(openRegularFile(path, refuse), seen);
-}
-
-/**
- * {@linkcode openConfinedSync} with the open itself asynchronous (for large
- * files and uploads).
- *
- * @example A file inside the input folder opens
- * ```ts
- * import { confinementOf, openConfined } from "./confine.ts";
- * import assert from "node:assert/strict";
- *
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/a.txt`, "abc");
- * const { file, info } = await openConfined(`${dir}/a.txt`, confinementOf(dir));
- * file.close();
- * assert.equal(info.size, 3);
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export function openConfined(
-  path: string,
-  confinement: Confinement,
-  checked?: CheckedFolder,
-  refuse?: (error: NotRegularFileError) => Error,
-): Promise<ConfinedFile> {
-  // The open never blocks (O_NONBLOCK), so there is nothing to gain from an asynchronous one.
-  return Promise.resolve().then(() => openConfinedSync(path, confinement, checked, refuse));
 }

@@ -12,6 +12,7 @@
  */
 
 import { readLogEvents } from "./run_log_events.ts";
+import { exists } from "./move.ts";
 
 /** A file quarantined early whose final verdict was never applied. */
 export interface StrandedFile {
@@ -25,15 +26,6 @@ export interface StrandedFile {
 /** An `early` event of the log that moved a file, in log order. */
 interface EarlyMove extends StrandedFile {
   order: number;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 
 import type { ReportFormat, ResponseItem } from "../transport/protocol.ts";
-import { refusal, RUN_REFUSALS } from "../transport/transport.ts";
+import { refusal, refusedStatus, RUN_REFUSALS } from "../transport/transport.ts";
 import { Code, describeStatus } from "../transport/status.ts";
 import { decide, type DecideOptions, type Decision, type Phase } from "./decide.ts";
 import { cloudExtraction, keepLatestScrub } from "./clean.ts";
@@ -63,7 +63,7 @@ function withCachedAv(job: Job, item: ResponseItem, phase: Phase): ResponseItem 
 }
 
 function quotaSpent(item: ResponseItem): boolean {
-  return item.status.code === Code.NO_QUOTA || item.te?.status.code === Code.NO_QUOTA;
+  return refusedStatus(item, [Code.NO_QUOTA]) !== undefined;
 }
 
 /** Options of an {@linkcode AnswerApplier}. */

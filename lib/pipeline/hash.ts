@@ -68,7 +68,7 @@ export interface HashExpectations {
   expectedSize?: number;
   /** Modification time (ms since the epoch) the file must still have. */
   expectedMtimeMs?: number;
-  /** The input folder the file must be read inside of (see `openConfined`); none for a followed link. */
+  /** The input folder the file must be read inside of (see `openConfinedSync`); none for a followed link. */
   confine?: Confinement;
   /** The folder the hash stage last checked (see `CheckedFolder`). */
   checked?: CheckedFolder;

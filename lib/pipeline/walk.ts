@@ -19,6 +19,7 @@
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { matchesAnyGlob } from "./glob.ts";
 import { reasonOf } from "../util/reason.ts";
+import { lstatSyncIfAny } from "../util/stat.ts";
 import { errorCode } from "../util/error_code.ts";
 import { formatSize } from "../fs/size.ts";
 import { LEFT_INPUT } from "../fs/confine.ts";
@@ -110,14 +111,6 @@ function specialFileReason(info: Deno.FileInfo): string {
   return "unsupported file type";
 }
 
-function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Marks the names Deno could not list faithfully. Several entries listed
  * under the same name containing U+FFFD are at most one real name and the
@@ -134,7 +127,7 @@ function markLossy(folder: string, names: string[]): Entry[] {
     const count = (seen.get(name) ?? 0) + 1;
     seen.set(name, count);
     // The first of a group is the real name if the name opens anything at all.
-    const real = count === 1 && lstatOrUndefined(join(folder, name)) !== undefined;
+    const real = count === 1 && lstatSyncIfAny(join(folder, name)) !== undefined;
     entries.push(real ? { name } : { name, lossy: true });
   }
   return entries;

@@ -151,10 +151,6 @@ export class CloudTransport implements Transport {
     return this.options.batchSize;
   }
 
-  get needsMd5(): boolean {
-    return this.options.md5;
-  }
-
   /** The request object for a file (see {@linkcode requestItem}). */
   requestFor(file: FileDigests, name?: string): RequestItem {
     return requestItem(file, this.options, name);

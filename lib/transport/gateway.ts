@@ -210,7 +210,6 @@ function uploadBody(
  * ```
  */
 export class GatewayTransport implements Transport {
-  readonly needsMd5 = true;
   readonly #gateway: CloudClient;
   readonly #reports: CloudClient;
   readonly #options: GatewayOptions;

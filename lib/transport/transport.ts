@@ -129,8 +129,6 @@ export interface Transport {
   readonly label: string;
   /** Request objects one query request may carry. */
   readonly batchSize: number;
-  /** Whether files must be hashed with MD5 as well as SHA-1 for this target. */
-  readonly needsMd5: boolean;
   /**
    * Asks about many files in as few requests as the batch size allows.
    * Answers come back in the order of `files`, each matched by digest.

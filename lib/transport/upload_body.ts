@@ -29,7 +29,7 @@ export interface UploadSource {
   mtimeMs?: number;
   /** The name the target is told. */
   name: string;
-  /** The input folder it must be read inside of (see `openConfined`); none for a followed link. */
+  /** The input folder it must be read inside of (see `openConfinedSync`); none for a followed link. */
   confinedTo?: Confinement;
 }
 

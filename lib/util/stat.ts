@@ -28,3 +28,28 @@ export async function lstatOrUndefined(path: string): Promise<Deno.FileInfo | un
     throw error;
   }
 }
+
+/**
+ * The path's own information (a link is not followed), or `undefined` when
+ * it cannot be had for any reason: for callers that only need to know
+ * whether something readable stands there now (a walk entry, a folder on the
+ * way to a file).
+ *
+ * @example A missing path, then a present one
+ * ```ts
+ * import { lstatSyncIfAny } from "./stat.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dir = Deno.makeTempDirSync();
+ * assert.equal(lstatSyncIfAny(`${dir}/nothing`), undefined);
+ * assert.equal(lstatSyncIfAny(dir)?.isDirectory, true);
+ * Deno.removeSync(dir);
+ * ```
+ */
+export function lstatSyncIfAny(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}

@@ -40,7 +40,6 @@ export function uploaded(sha1: string): ResponseItem {
 export class FakeTransport implements Transport {
   readonly label = "fake:18194";
   readonly batchSize: number;
-  readonly needsMd5 = false;
   /** Every call in order: `query a,b` or `upload a`. */
   readonly calls: string[] = [];
   /** sha1 → answers to its queries, in order; the last one repeats. */
